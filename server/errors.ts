@@ -26,6 +26,7 @@ export const errorStatus = {
   action_closed: 410,
   // 413/416
   payload_too_large: 413,
+  unsupported_media_type: 415,
   range_not_satisfiable: 416,
   // 422: well-formed but refused on its content
   signature_invalid: 422,

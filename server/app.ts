@@ -1,0 +1,72 @@
+// buildApp: the product as a list of plugins (STYLE.md, fastify). `sluice server` and the
+// tests build the same app; the tests inject requests or listen on an ephemeral port.
+import Fastify, { type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { mkdirSync } from 'node:fs';
+import { resolveOptions, dataPaths, type ServerOptions } from './config.js';
+import { openDatabase } from './storage/database.js';
+import { createFileArtifactStore } from './storage/artifact-store.js';
+import { createTrustRoots } from './trust-roots.js';
+import { loadPrivateKeyFile } from '../signing/keys.js';
+import { DomainEventBus } from './events.js';
+import { ErrorReply } from './http/schemas.js';
+import errorsPlugin from './plugins/errors.js';
+import authenticationPlugin from './plugins/authentication.js';
+import healthRoutes from './routes/health.js';
+import trustRoutes from './routes/trust.js';
+import usersRoutes from './routes/users.js';
+import productsRoutes from './routes/products.js';
+import customersRoutes from './routes/customers.js';
+import devicesRoutes from './routes/devices.js';
+import releasesRoutes from './routes/releases.js';
+import auditRoutes from './routes/audit.js';
+import type { SluiceContext } from './context.js';
+import './context.js';
+
+export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<FastifyInstance> {
+  const options = resolveOptions(partial);
+  const paths = dataPaths(options.dataDir);
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = openDatabase(paths.database);
+  const trust = createTrustRoots(db);
+  const context: SluiceContext = {
+    db,
+    options,
+    trust,
+    artifacts: createFileArtifactStore(paths.artifacts, paths.temporary),
+    serverKey: options.serverKeyPath ? loadPrivateKeyFile(options.serverKeyPath) : null,
+    events: new DomainEventBus(),
+  };
+
+  const app = Fastify({
+    logger: options.logger ? { redact: ['req.headers.authorization', 'req.headers.cookie'] } : false,
+    // Requests beyond this are refused with 413 before they reach a handler.
+    bodyLimit: 1024 * 1024,
+    maxParamLength: 300,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('sluice', context);
+  app.addHook('onClose', async () => db.close());
+  app.addSchema(ErrorReply);
+
+  await app.register(errorsPlugin);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'sluice', version: '1', description: 'Signed firmware updates in customer-confirmed maintenance windows' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(multipart);
+  await app.register(authenticationPlugin);
+
+  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, auditRoutes]) {
+    await app.register(routes);
+  }
+  await app.ready();
+  return app;
+}

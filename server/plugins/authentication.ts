@@ -1,0 +1,75 @@
+// Bearer token authentication and the per-route access policy. Each /api route declares
+// `config.access`; a route without one fails at start-up rather than shipping open.
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SluiceError } from '../errors.js';
+import { hashToken } from '../auth/tokens.js';
+import { expandAccess, principalKey, type Principal, type Role } from '../auth/principal.js';
+
+interface TokenRow {
+  user_id: string | null;
+  device_id: string | null;
+  username: string | null;
+  role: Role | null;
+  user_customer: string | null;
+  device_customer: string | null;
+  product: string | null;
+  hardware: string | null;
+}
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new SluiceError('unauthorized', 'Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+export default fp(async function authenticationPlugin(app: FastifyInstance) {
+  const lookup = app.sluice.db.prepare(`
+    SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
+           d.customer AS device_customer, d.product, d.hardware
+    FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
+    WHERE t.hash = ? AND t.revoked_at IS NULL`);
+
+  /** Resolves a token to a principal; other plugins (the portal's sessions, DDI) reuse it. */
+  const resolveToken = (token: string): Principal | null => {
+    const row = lookup.get(hashToken(token)) as TokenRow | undefined;
+    if (!row) return null;
+    if (row.user_id) {
+      return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
+    }
+    return { kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware! };
+  };
+  app.decorate('resolveToken', resolveToken);
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path;
+    if (url.startsWith('/api/') && !route.config?.access) {
+      throw new Error(`route ${route.method} ${url} declares no access policy`);
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access;
+    if (!access) return;
+    const token = bearerToken(request);
+    if (token) {
+      const principal = resolveToken(token);
+      if (!principal) throw new SluiceError('unauthorized', 'unknown or revoked token');
+      request.principal = principal;
+    }
+    if (access.includes('anyone')) return;
+    if (!request.principal) throw new SluiceError('unauthorized', 'a bearer token is required');
+    if (!expandAccess(access).has(principalKey(request.principal))) {
+      throw new SluiceError('forbidden', `role ${principalKey(request.principal)} may not ${request.method} this resource`);
+    }
+  });
+});
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    resolveToken: (token: string) => Principal | null;
+  }
+}

@@ -1,0 +1,26 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorReplies, Nullable } from '../http/schemas.js';
+import { listAudit } from '../audit.js';
+
+const AuditEntry = Type.Object({
+  id: Type.Integer(), at: Type.String(), actor: Type.String(), action: Type.String(), subject: Type.String(),
+  details: Nullable(Type.Object({}, { additionalProperties: true })),
+});
+
+const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/api/v1/audit', {
+    config: { access: ['admin', 'support'] },
+    schema: {
+      tags: ['ops'],
+      querystring: Type.Object({
+        subject: Type.Optional(Type.String({ maxLength: 300 })),
+        action: Type.Optional(Type.String({ maxLength: 100 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+        before: Type.Optional(Type.Integer({ minimum: 1 })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Array(AuditEntry), ...errorReplies },
+    },
+  }, async (request) => listAudit(app.sluice.db, request.query));
+};
+export default auditRoutes;

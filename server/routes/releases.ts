@@ -1,0 +1,110 @@
+// Releases: publish (multipart: manifest then artifact), list, get, yank, download.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
+import { publishRelease } from '../services/publish-release.js';
+import { getRelease, listReleases, markYanked, type Release } from '../storage/releases.js';
+import { actorOf } from '../auth/principal.js';
+import { recordAudit } from '../audit.js';
+import { SluiceError } from '../errors.js';
+import { sendArtifact } from '../http/artifact-delivery.js';
+import { deviceMayDownload } from '../storage/download-permission.js';
+
+const ReleaseSummary = Type.Object({ id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer() });
+const ReleaseDetail = Type.Object({
+  id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer(),
+  hardware: Type.Array(Type.String()), fixes: Type.Array(Type.String()), notes: Type.String(),
+  publishedAt: Type.String(), publishedBy: Type.String(), yankedAt: Nullable(Type.String()), yankReason: Nullable(Type.String()),
+  manifest: Type.Object({ signed: Type.Object({}, { additionalProperties: true }), signatures: Type.Array(Type.Object({ keyid: Type.String(), sig: Type.String() })) }),
+});
+
+export function toReleaseDetail(release: Release) {
+  const signed = release.manifest.signed;
+  return {
+    id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size,
+    hardware: signed.hardware, fixes: signed.fixes ?? [], notes: signed.notes ?? '',
+    publishedAt: release.publishedAt, publishedBy: release.publishedBy, yankedAt: release.yankedAt, yankReason: release.yankReason,
+    manifest: release.manifest as unknown as { signed: Record<string, unknown>; signatures: { keyid: string; sig: string }[] },
+  };
+}
+
+const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.sluice;
+  const { db, options } = context;
+
+  app.post('/api/v1/releases', {
+    config: { access: ['release'] },
+    schema: {
+      tags: ['releases'],
+      consumes: ['multipart/form-data'],
+      description: 'Multipart upload: the part "manifest" (the signed manifest JSON) first, then the file part "artifact". On any error nothing is stored.',
+      response: { 201: ReleaseSummary, ...errorReplies },
+    },
+  }, async (request, reply) => {
+    if (!request.isMultipart()) throw new SluiceError('bad_request', 'send multipart/form-data with the parts "manifest" then "artifact"');
+    const parts = request.parts({ limits: { fileSize: options.maxArtifactBytes, files: 2, fields: 2, parts: 3, fieldSize: 1024 * 1024 } });
+    const release = await publishRelease(context, parts, actorOf(request.principal));
+    return reply.status(201).send({ id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size });
+  });
+
+  app.get('/api/v1/releases', {
+    config: { access: ['staff'] },
+    schema: {
+      tags: ['releases'],
+      querystring: Type.Object({ product: Type.Optional(Identifier) }, { additionalProperties: false }),
+      response: { 200: Type.Array(ReleaseDetail), ...errorReplies },
+    },
+  }, async (request) => listReleases(db, request.query.product).map(toReleaseDetail));
+
+  app.get('/api/v1/releases/:id', {
+    config: { access: ['staff'] },
+    schema: { tags: ['releases'], params: IdParams, response: { 200: ReleaseDetail, ...errorReplies } },
+  }, async (request) => {
+    const release = getRelease(db, request.params.id);
+    if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
+    return toReleaseDetail(release);
+  });
+
+  app.post('/api/v1/releases/:id/yank', {
+    config: { access: ['release', 'admin'] },
+    schema: {
+      tags: ['releases'], params: IdParams,
+      body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+      response: { 200: ReleaseDetail, ...errorReplies },
+    },
+  }, async (request) => {
+    const release = getRelease(db, request.params.id);
+    if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
+    if (release.yankedAt) throw new SluiceError('conflict', `release ${release.id} was already yanked at ${release.yankedAt}`);
+    const now = options.now();
+    const actor = actorOf(request.principal);
+    db.transaction(() => {
+      markYanked(db, release.id, request.body?.reason ?? '', now);
+      recordAudit(db, { at: now, actor, action: 'release.yank', subject: `release:${release.id}`, details: { reason: request.body?.reason ?? '' } });
+      context.events.emit('release.yanked', { release: release.id, actor, at: now });
+    })();
+    return toReleaseDetail(getRelease(db, release.id)!);
+  });
+
+  // GET and HEAD: staff, and devices a confirmed plan assigns this release to.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/api/v1/releases/:id/artifact',
+    config: { access: ['staff', 'device'] },
+    schema: {
+      tags: ['releases'], params: IdParams,
+      description: 'The artifact bytes. Range → 206, unsatisfiable → 416; ETag is the sha256; If-None-Match → 304.',
+      response: { 200: Type.Any(), 206: Type.Any(), 304: Type.Null(), ...errorReplies, 416: Type.Ref('ErrorReply') },
+    },
+    handler: async (request, reply) => {
+      const release = getRelease(db, request.params.id);
+      if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
+      const principal = request.principal;
+      if (principal?.kind === 'device' && !deviceMayDownload(db, principal.id, release.id)) {
+        throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
+      }
+      return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name: release.manifest.signed.artifact.name });
+    },
+  });
+};
+export default releasesRoutes;

@@ -1,0 +1,125 @@
+// Release publishing (DESIGN.md, "Trust model"): the server refuses an upload whose manifest
+// does not verify or whose bytes do not match it, and on any error nothing is stored.
+import { randomUUID } from 'node:crypto';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
+import semver from 'semver';
+import type { SluiceContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import { verifyManifest, type ReleaseManifest } from '../../signing/manifest.js';
+import { SigningError } from '../../signing/errors.js';
+import type { SignedDocument } from '../../signing/signed.js';
+import { getProduct } from '../storage/identity.js';
+import { getRelease, insertRelease, releaseVersionExists, type Release } from '../storage/releases.js';
+import { recordAudit } from '../audit.js';
+
+const maxManifestBytes = 1024 * 1024;
+
+export async function publishRelease(context: SluiceContext, parts: AsyncIterableIterator<Multipart>, actor: string): Promise<Release> {
+  const now = context.options.now();
+  const first = await parts.next();
+  if (first.done) throw new SluiceError('bad_request', 'the upload is empty: send the "manifest" part, then the "artifact" part');
+  const manifestDocument = await readManifestPart(first.value);
+  const manifest = verifyUploadedManifest(context, manifestDocument, now);
+
+  const second = await parts.next();
+  if (second.done || second.value.type !== 'file' || second.value.fieldname !== 'artifact') {
+    throw new SluiceError('bad_request', 'the "artifact" file part must follow the "manifest" part');
+  }
+  const ingested = await context.artifacts.ingest(second.value.file, {
+    // Endless data: stop reading as soon as the bytes exceed what the signed manifest promised.
+    maxBytes: manifest.artifact.size,
+    tooLong: () => new SluiceError('size_mismatch', `the artifact is longer than the manifest's ${manifest.artifact.size} bytes`),
+  }).catch((error: unknown) => { throw translateStreamError(error); });
+
+  try {
+    if ((second.value as MultipartFile).file.truncated) throw new SluiceError('payload_too_large', 'the artifact exceeds the server\'s size limit');
+    const extra = await parts.next();
+    if (!extra.done) throw new SluiceError('bad_request', `unexpected part "${extra.value.fieldname}" after the artifact`);
+    if (ingested.size !== manifest.artifact.size) {
+      throw new SluiceError('size_mismatch', `the artifact has ${ingested.size} bytes; the manifest says ${manifest.artifact.size}`);
+    }
+    if (ingested.sha256 !== manifest.artifact.sha256) {
+      throw new SluiceError('digest_mismatch', `the artifact's sha256 is ${ingested.sha256}; the manifest says ${manifest.artifact.sha256}`);
+    }
+    const id = randomUUID();
+    const stored = context.artifacts.has(ingested.sha256);
+    await context.artifacts.commit(ingested.temporaryPath, ingested.sha256);
+    try {
+      context.db.transaction(() => {
+        // Checked again inside the transaction: a concurrent upload of the same version may have won.
+        if (releaseVersionExists(context.db, manifest.product, manifest.version)) throw versionExists(manifest);
+        insertRelease(context.db, {
+          id, product: manifest.product, version: manifest.version, manifest: JSON.stringify(manifestDocument),
+          sha256: ingested.sha256, size: ingested.size, sha1: ingested.sha1, md5: ingested.md5,
+          published_at: now.toISOString(), published_by: actor,
+        });
+        recordAudit(context.db, { at: now, actor, action: 'release.publish', subject: `release:${id}`, details: { product: manifest.product, version: manifest.version, sha256: ingested.sha256 } });
+        context.events.emit('release.published', { release: id, product: manifest.product, version: manifest.version, fixes: manifest.fixes ?? [], actor, at: now });
+      })();
+    } catch (error) {
+      if (!stored) await context.artifacts.discard(context.artifacts.pathOf(ingested.sha256));
+      throw error;
+    }
+    return getRelease(context.db, id)!;
+  } catch (error) {
+    await context.artifacts.discard(ingested.temporaryPath);
+    throw error;
+  }
+}
+
+async function readManifestPart(part: Multipart): Promise<SignedDocument<unknown>> {
+  if (part.fieldname !== 'manifest') {
+    throw new SluiceError('bad_request', `the first part must be "manifest", not "${part.fieldname}"`);
+  }
+  let text: string;
+  if (part.type === 'file') {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of part.file) {
+      length += chunk.length;
+      if (length > maxManifestBytes) throw new SluiceError('payload_too_large', 'the manifest part is over 1 MiB');
+      chunks.push(chunk);
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  } else {
+    text = String(part.value);
+  }
+  try {
+    const document = JSON.parse(text);
+    if (typeof document !== 'object' || document === null || !('signed' in document) || !Array.isArray(document.signatures)) {
+      throw new Error('not a signed document');
+    }
+    return document;
+  } catch {
+    throw new SluiceError('manifest_invalid', 'the manifest is not a signed JSON document { signed, signatures }');
+  }
+}
+
+function verifyUploadedManifest(context: SluiceContext, document: SignedDocument<unknown>, now: Date): ReleaseManifest {
+  let manifest: ReleaseManifest;
+  try {
+    manifest = verifyManifest(context.trust.current().root, document, now);
+  } catch (error) {
+    if (error instanceof SigningError) {
+      const code = error.code === 'manifest_invalid' ? 'manifest_invalid' : 'signature_invalid';
+      throw new SluiceError(code, error.message);
+    }
+    throw error;
+  }
+  if (!semver.valid(manifest.version)) throw new SluiceError('manifest_invalid', `version "${manifest.version}" is not semver`);
+  if (!getProduct(context.db, manifest.product)) throw new SluiceError('unknown_product', `no product "${manifest.product}"`);
+  if (releaseVersionExists(context.db, manifest.product, manifest.version)) throw versionExists(manifest);
+  return manifest;
+}
+
+function versionExists(manifest: ReleaseManifest): SluiceError {
+  return new SluiceError('version_exists', `${manifest.product} ${manifest.version} is already published`);
+}
+
+function translateStreamError(error: unknown): unknown {
+  if (error instanceof SluiceError) return error;
+  const code = (error as { code?: string })?.code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new SluiceError('payload_too_large', 'the artifact exceeds the server\'s size limit');
+  // A client that disconnects mid-upload gets no answer; the temporary file is already gone.
+  return error;
+}

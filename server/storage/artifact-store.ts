@@ -1,0 +1,91 @@
+// Content-addressed artifact store on the local disk (DESIGN.md: filesystem default, an
+// S3-compatible store later behind the same interface). Uploads land in a temporary file
+// first and enter the store only by an atomic rename once everything has been verified.
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export interface IngestResult {
+  temporaryPath: string;
+  size: number;
+  sha256: string;
+  sha1: string;
+  md5: string;
+}
+
+export interface ArtifactStore {
+  /**
+   * Streams bytes to a temporary file while hashing them; memory stays flat. Stops with
+   * `tooLong` as soon as more than `maxBytes` arrive, so an endless upload costs nothing.
+   */
+  ingest(source: Readable, limit?: { maxBytes: number; tooLong: () => Error }): Promise<IngestResult>;
+  /** Moves a verified temporary file into the store under its sha256. */
+  commit(temporaryPath: string, sha256: string): Promise<void>;
+  discard(temporaryPath: string): Promise<void>;
+  pathOf(sha256: string): string;
+  has(sha256: string): boolean;
+  sizeOf(sha256: string): number;
+  /** Path relative to the store's root, for X-Accel-Redirect. */
+  relativePathOf(sha256: string): string;
+}
+
+export function createFileArtifactStore(root: string, temporaryDirectory: string): ArtifactStore {
+  mkdirSync(root, { recursive: true });
+  mkdirSync(temporaryDirectory, { recursive: true });
+  // Leftovers of uploads interrupted by a crash are never referenced by a row: remove them.
+  for (const name of readdirSync(temporaryDirectory)) rmSync(join(temporaryDirectory, name), { force: true });
+
+  const relativePathOf = (sha256: string) => join(sha256.slice(0, 2), sha256);
+  const pathOf = (sha256: string) => join(root, relativePathOf(sha256));
+
+  return {
+    async ingest(source, limit) {
+      const temporaryPath = join(temporaryDirectory, `${randomUUID()}.upload`);
+      const hashes = { sha256: createHash('sha256'), sha1: createHash('sha1'), md5: createHash('md5') };
+      let size = 0;
+      const hasher = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (limit && size > limit.maxBytes) return callback(limit.tooLong());
+          hashes.sha256.update(chunk);
+          hashes.sha1.update(chunk);
+          hashes.md5.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(source, hasher, createWriteStream(temporaryPath, { highWaterMark: 1024 * 1024 }));
+      } catch (error) {
+        await rm(temporaryPath, { force: true });
+        throw error;
+      }
+      return {
+        temporaryPath,
+        size,
+        sha256: hashes.sha256.digest('hex'),
+        sha1: hashes.sha1.digest('hex'),
+        md5: hashes.md5.digest('hex'),
+      };
+    },
+    async commit(temporaryPath, sha256) {
+      const target = pathOf(sha256);
+      mkdirSync(join(root, sha256.slice(0, 2)), { recursive: true });
+      if (existsSync(target)) {
+        // Same bytes already stored (e.g. one artifact in two releases): keep the existing file.
+        await rm(temporaryPath, { force: true });
+        return;
+      }
+      await rename(temporaryPath, target);
+    },
+    async discard(temporaryPath) {
+      await rm(temporaryPath, { force: true });
+    },
+    pathOf,
+    relativePathOf,
+    has: (sha256) => existsSync(pathOf(sha256)),
+    sizeOf: (sha256) => statSync(pathOf(sha256)).size,
+  };
+}

@@ -1,0 +1,45 @@
+// SQLite is the embedded default store (DESIGN.md, "One machine first"). Migrations are
+// numbered SQL files, each applied once, in order, inside its own transaction.
+import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Db = Database.Database;
+
+const migrationsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  // WAL lets readers proceed during a write; NORMAL sync is durable across process crashes
+  // (only an OS crash can lose the last transactions) and is the usual pairing with WAL.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db, directory = migrationsDirectory): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((row) => row.name),
+  );
+  const files = readdirSync(directory)
+    .filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name))
+    .sort();
+  const ran: string[] = [];
+  for (const name of files) {
+    if (applied.has(name)) continue;
+    const sql = readFileSync(join(directory, name), 'utf8');
+    // Foreign keys are checked at commit so that a migration may create tables in any order.
+    db.pragma('defer_foreign_keys = ON');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(name, new Date().toISOString());
+    })();
+    ran.push(name);
+  }
+  return ran;
+}
