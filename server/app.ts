@@ -12,6 +12,7 @@ import { createFileArtifactStore } from './storage/artifact-store.js';
 import { createTrustRoots } from './trust-roots.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
+import { bootstrap, type BootstrapReport } from './bootstrap.js';
 import { ErrorReply } from './http/schemas.js';
 import errorsPlugin from './plugins/errors.js';
 import authenticationPlugin from './plugins/authentication.js';
@@ -32,6 +33,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   mkdirSync(options.dataDir, { recursive: true });
   const db = openDatabase(paths.database);
   const trust = createTrustRoots(db);
+  const report = bootstrap(db, trust, options);
   const context: SluiceContext = {
     db,
     options,
@@ -49,6 +51,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('sluice', context);
+  app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => db.close());
   app.addSchema(ErrorReply);
 
@@ -69,4 +72,10 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   }
   await app.ready();
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    bootstrapReport: BootstrapReport;
+  }
 }

@@ -25,7 +25,9 @@ export interface ServerOptions {
   now: () => Date;
 }
 
-export function resolveOptions(partial: Partial<ServerOptions> = {}): Readonly<ServerOptions> {
+export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<ServerOptions> {
+  // An option passed as undefined (e.g. an absent CLI flag) keeps its default.
+  const partial = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<ServerOptions>;
   const dataDir = resolve(partial.dataDir ?? 'data');
   const serverKeyPath =
     partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));

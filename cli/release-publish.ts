@@ -1,0 +1,74 @@
+// `sluice release publish ARTIFACT --manifest MANIFEST --server URL --token T`
+// Streams the artifact (never whole in memory) as multipart: manifest part first, then the
+// artifact, as the server requires; shows progress on stderr; turns error codes into one line.
+import { parseArgs } from 'node:util';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { request } from 'undici';
+import { progressReporter } from './progress.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      manifest: { type: 'string' },
+      server: { type: 'string', default: process.env.SLUICE_SERVER },
+      token: { type: 'string', default: process.env.SLUICE_TOKEN },
+    },
+  });
+  const artifactPath = positionals[0];
+  if (!artifactPath) throw new Error('name the ARTIFACT file to publish');
+  if (!values.manifest) throw new Error('--manifest is required (made by `sluice release sign`)');
+  if (!values.server) throw new Error('--server URL is required (or SLUICE_SERVER)');
+  if (!values.token) throw new Error('--token is required (or SLUICE_TOKEN): a token of a user with the release role');
+  const manifest = readFileSync(values.manifest);
+  const size = statSync(artifactPath).size;
+
+  const boundary = `sluice-${randomBytes(16).toString('hex')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="manifest"; filename="manifest.json"\r\nContent-Type: application/json\r\n\r\n` +
+    `${manifest.toString('utf8')}\r\n` +
+    `--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="${basename(artifactPath).replace(/"/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const progress = progressReporter('upload', size);
+  const counted = createReadStream(artifactPath, { highWaterMark: 1024 * 1024 }).pipe(new Transform({
+    transform(chunk: Buffer, _encoding, callback) { progress.advance(chunk.length); callback(null, chunk); },
+  }));
+  const body = Readable.from((async function* () {
+    yield head;
+    for await (const chunk of counted) yield chunk as Buffer;
+    yield tail;
+  })());
+
+  const url = new URL('/api/v1/releases', values.server);
+  const response = await request(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${values.token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(head.length + size + tail.length),
+    },
+    body,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  }).catch((error: Error & { code?: string }) => {
+    progress.done();
+    throw new Error(`cannot reach ${values.server}: ${error.code ?? error.message}`);
+  });
+  progress.done();
+  const text = await response.body.text();
+  if (response.statusCode !== 201) {
+    let reason = text;
+    try {
+      const parsed = JSON.parse(text) as { error?: { code: string; message: string } };
+      if (parsed.error) reason = `${parsed.error.code}: ${parsed.error.message}`;
+    } catch { /* not JSON: print as is */ }
+    throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
+  }
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
