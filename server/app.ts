@@ -24,6 +24,9 @@ import customersRoutes from './routes/customers.js';
 import devicesRoutes from './routes/devices.js';
 import releasesRoutes from './routes/releases.js';
 import auditRoutes from './routes/audit.js';
+import plansRoutes from './routes/plans.js';
+import { registerPlanListeners } from './services/plans.js';
+import deviceRoutes from './routes/device.js';
 import type { SluiceContext } from './context.js';
 import './context.js';
 
@@ -50,6 +53,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     maxParamLength: 300,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  registerPlanListeners(context);
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => db.close());
@@ -67,7 +71,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   await app.register(multipart);
   await app.register(authenticationPlugin);
 
-  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, deviceRoutes, auditRoutes]) {
     await app.register(routes);
   }
   await app.ready();

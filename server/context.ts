@@ -16,6 +16,8 @@ export interface SluiceContext {
   /** The online key that signs check-in answers; null when none is configured. */
   serverKey: KeyObject | null;
   events: DomainEventBus;
+  /** Set by the remote-support feature: what diagnostics a device is asked for, if any. */
+  diagnosticsRequest?: (device: string, now: Date) => { session: string; collect: string[] } | null;
 }
 
 declare module 'fastify' {

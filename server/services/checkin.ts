@@ -1,0 +1,105 @@
+// The device check-in (DESIGN.md, "Trust model"): the answer is signed by the server's online
+// key, bound to the device's nonce and short-lived, and carries the assignment — what the
+// device should do now: nothing, download and stage a release, or install it in the window.
+import semver from 'semver';
+import type { SluiceContext } from '../context.js';
+import { SluiceError } from '../errors.js';
+import { signDocument } from '../../signing/signed.js';
+import type { DeviceRow } from '../storage/identity.js';
+import { livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
+import { getRelease, type Release } from '../storage/releases.js';
+import { assignmentFor } from '../domain/assignment.js';
+import type { MaintenanceWindow } from '../domain/windows.js';
+import type { WaveSpec } from '../domain/waves.js';
+import { finishedStates } from './plan-view.js';
+
+export interface CheckinAssignment {
+  id: string;
+  plan: string;
+  release: string;
+  manifest: Release['manifest'];
+  artifactUrl: string;
+  window: { start: string; end: string } | null;
+  installAllowed: boolean;
+  downgrade: boolean;
+}
+
+/** The wave that is open now: every earlier wave succeeded and its soak time has passed. */
+export function openWave(plan: PlanRow, now: Date, waves = [] as { wave: number; status: string; finished_at: string | null }[]): number {
+  const specs = JSON.parse(plan.waves) as WaveSpec[];
+  let open = 0;
+  for (const wave of waves) {
+    if (wave.status !== 'succeeded' || !wave.finished_at) break;
+    const soak = (specs[wave.wave]?.soakSeconds ?? 0) * 1000;
+    if (new Date(wave.finished_at).getTime() + soak > now.getTime()) break;
+    open = wave.wave + 1;
+  }
+  return open;
+}
+
+export function assignmentForDevice(context: SluiceContext, device: DeviceRow, now: Date): CheckinAssignment | null {
+  const { db } = context;
+  for (const plan of livePlansOfDevice(db, device.id)) {
+    if (!plan.release || plan.wave === null) continue;
+    if (plan.device_state && finishedStates.has(plan.device_state)) continue;
+    const release = getRelease(db, plan.release)!;
+    const downgrade = release.manifest.signed.downgrade === true;
+    if (!downgrade && semver.valid(device.version) && !semver.gt(release.version, device.version)) continue;
+    const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
+    const activeInstalls = (db.prepare("SELECT COUNT(*) AS n FROM plan_devices WHERE plan = ? AND state IN ('installing', 'health_check') AND device <> ?")
+      .get(plan.id, device.id) as { n: number }).n;
+    const decision = assignmentFor({
+      plan: {
+        id: plan.id, status: plan.status as never, windows: plan.confirmed_window === null ? [] : [windows[plan.confirmed_window]],
+        confirmedWindowIndex: 0, expectedInstallSeconds: plan.expected_install_seconds, maxConcurrent: plan.max_concurrent ?? undefined,
+        confirmedAt: plan.confirmed_at ? new Date(plan.confirmed_at) : undefined,
+      },
+      release: { id: release.id, version: release.version, yanked: release.yankedAt !== null },
+      device: { id: device.id, version: downgrade ? '0.0.0' : device.version, state: plan.device_state ?? device.state ?? 'idle' },
+      deviceWave: plan.wave,
+      openWave: openWave(plan, now, planWaves(db, plan.id)),
+      activeInstalls,
+      now,
+    } as Parameters<typeof assignmentFor>[0]);
+    if (decision.action === 'none') continue;
+    return {
+      id: plan.id,
+      plan: plan.id,
+      release: release.id,
+      manifest: release.manifest,
+      artifactUrl: `/api/v1/releases/${release.id}/artifact`,
+      window: decision.occurrence ? { start: decision.occurrence.start.toISOString(), end: decision.occurrence.end.toISOString() } : null,
+      installAllowed: decision.action === 'install',
+      downgrade,
+    };
+  }
+  return null;
+}
+
+export interface CheckinRequest { version: string; nonce: string; state?: string }
+
+export function answerCheckin(context: SluiceContext, device: DeviceRow, request: CheckinRequest) {
+  if (!context.serverKey) throw new SluiceError('conflict', 'this server has no online signing key configured');
+  const now = context.options.now();
+  context.db.prepare('UPDATE devices SET last_seen_at = ?, state = COALESCE(?, state) WHERE id = ?').run(now.toISOString(), request.state ?? null, device.id);
+  const assignment = assignmentForDevice(context, device, now);
+  const signed = {
+    type: 'checkin' as const,
+    deviceId: device.id,
+    nonce: request.nonce,
+    serverTime: now.toISOString(),
+    expires: new Date(now.getTime() + context.options.checkinTtlSeconds * 1000).toISOString(),
+    pollAfterSeconds: pollAfter(context, assignment, now),
+    assignment,
+    diagnostics: context.diagnosticsRequest?.(device.id, now) ?? null,
+  };
+  return signDocument(signed, [context.serverKey]);
+}
+
+/** Poll sooner when a window is about to open, so the install starts near its beginning. */
+function pollAfter(context: SluiceContext, assignment: CheckinAssignment | null, now: Date): number {
+  const base = context.options.pollSeconds;
+  if (!assignment?.window || assignment.installAllowed) return base;
+  const untilStart = Math.ceil((new Date(assignment.window.start).getTime() - now.getTime()) / 1000);
+  return untilStart > 0 ? Math.max(1, Math.min(base, untilStart)) : base;
+}

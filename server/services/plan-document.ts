@@ -1,0 +1,150 @@
+// The written upgrade plan (DESIGN.md: proposing freezes a numbered version; HTML that prints
+// well, and Markdown). Every value is escaped: customer text ends up in a browser.
+import { DateTime } from 'luxon';
+import icalGenerator from 'ical-generator';
+import type { SluiceContext } from '../context.js';
+import type { PlanRow } from '../storage/plans.js';
+import { planDevices } from '../storage/plans.js';
+import { getCustomer, getDevice } from '../storage/identity.js';
+import { getRelease } from '../storage/releases.js';
+import { describeWindow, currentOrNextOccurrence, type MaintenanceWindow } from '../domain/windows.js';
+import { escapeHtml } from '../http/escape.js';
+
+interface Section { title: string; paragraphs?: string[]; items?: string[]; table?: { head: string[]; rows: string[][] } }
+
+export function renderPlanDocument(context: SluiceContext, plan: PlanRow, version: number, now: Date) {
+  const sections = planSections(context, plan, version, now);
+  return { markdown: toMarkdown(sections), html: toHtml(sections) };
+}
+
+function planSections(context: SluiceContext, plan: PlanRow, version: number, now: Date): Section[] {
+  const { db } = context;
+  const customer = getCustomer(db, plan.customer)!;
+  const zone = customer.timezone;
+  const local = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat("cccc d LLLL yyyy, HH:mm '('z')'");
+  const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
+  const devices = planDevices(db, plan.id).map((row) => getDevice(db, row.device)!);
+  const minutes = Math.ceil(plan.expected_install_seconds / 60);
+  const header: Section = {
+    title: plan.kind === 'commissioning' ? 'Commissioning plan' : 'Upgrade plan',
+    table: {
+      head: ['', ''],
+      rows: [
+        ['Customer', `${customer.name} (${customer.id})`],
+        ['Plan', plan.id],
+        ['Document version', `${version}, issued ${local(now.toISOString())}`],
+        ['Deadline', `${local(plan.deadline)} (${zone})`],
+      ],
+    },
+  };
+  const sections: Section[] = [header];
+  if (plan.release) {
+    const release = getRelease(db, plan.release)!;
+    const fixes = release.manifest.signed.fixes ?? [];
+    sections.push({
+      title: 'Release',
+      paragraphs: [`${release.product} ${release.version}, published ${local(release.publishedAt)}.`, release.manifest.signed.notes || 'No release notes.'],
+    });
+    sections.push({ title: 'Faults fixed', items: fixes.length ? fixes : ['None: this release adds features or improvements.'] });
+  }
+  if (plan.details) {
+    const details = JSON.parse(plan.details) as Record<string, unknown>;
+    sections.push({ title: 'Commissioning details', items: Object.entries(details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`) });
+  }
+  if (plan.notes) sections.push({ title: 'Notes', paragraphs: [plan.notes] });
+  sections.push({
+    title: 'Devices',
+    table: { head: ['Device', 'Hardware', 'Current version'], rows: devices.map((device) => [device.id, device.hardware, device.version]) },
+  });
+  sections.push({
+    title: `Proposed maintenance windows (times in ${zone})`,
+    items: windows.map((window, index) => {
+      const next = currentOrNextOccurrence(window, now);
+      const upcoming = next ? `; next: ${local(next.start.toISOString())} to ${local(next.end.toISOString())}` : '';
+      return `Window ${index}: ${describeWindow(window)}${upcoming}`;
+    }),
+  });
+  sections.push({
+    title: 'Expected duration and impact',
+    paragraphs: [
+      `Each device installs in about ${minutes} minutes inside the confirmed window, then restarts into the new version and checks its own health. ` +
+      'The device\'s services are interrupted during the install and restart; the rest of the site keeps running.',
+      plan.max_concurrent ? `At most ${plan.max_concurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
+    ],
+  });
+  sections.push({
+    title: 'Rollback procedure',
+    paragraphs: [
+      'Every device keeps the running version in its other slot. If the new version fails its health check, the device switches back to the old slot by itself and reports it; no one needs to be on site for that.',
+      'If support decides to stop the upgrade, the plan is paused and no further device installs.',
+    ],
+  });
+  sections.push({
+    title: 'Customer duties',
+    items: [
+      'Confirm one of the proposed windows, or propose other windows, before the deadline.',
+      'Name the maintenance staff who will attend the window, with a phone number where they can be reached.',
+      'Keep the devices powered and connected during the window.',
+    ],
+  });
+  if (plan.confirmed_at) {
+    const maintainer = JSON.parse(plan.maintainer ?? '{}') as { name?: string; phone?: string };
+    sections.push({ title: 'Confirmation', paragraphs: [`Window ${plan.confirmed_window} confirmed by ${plan.confirmed_by} on ${local(plan.confirmed_at)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
+  }
+  return sections;
+}
+
+function toMarkdown(sections: Section[]): string {
+  const escape = (text: string) => text.replace(/([\\`*_[\]<>|#])/g, '\\$1');
+  const lines: string[] = [];
+  sections.forEach((section, index) => {
+    lines.push(`${index === 0 ? '#' : '##'} ${escape(section.title)}`, '');
+    for (const paragraph of section.paragraphs ?? []) lines.push(escape(paragraph), '');
+    for (const item of section.items ?? []) lines.push(`- ${escape(item)}`);
+    if (section.items) lines.push('');
+    if (section.table) {
+      lines.push(`| ${section.table.head.map(escape).join(' | ')} |`, `| ${section.table.head.map(() => '---').join(' | ')} |`);
+      for (const row of section.table.rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+      lines.push('');
+    }
+  });
+  return lines.join('\n');
+}
+
+function toHtml(sections: Section[]): string {
+  const body = sections.map((section, index) => {
+    const heading = index === 0 ? `<h1>${escapeHtml(section.title)}</h1>` : `<h2>${escapeHtml(section.title)}</h2>`;
+    const paragraphs = (section.paragraphs ?? []).map((text) => `<p>${escapeHtml(text)}</p>`).join('');
+    const items = section.items ? `<ul>${section.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>` : '';
+    const table = section.table
+      ? `<table>${section.table.head.some(Boolean) ? `<thead><tr>${section.table.head.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead>` : ''}<tbody>${section.table.rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+      : '';
+    return `<section>${heading}${paragraphs}${items}${table}</section>`;
+  }).join('\n');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(sections[0].title)}</title><style>
+body{font:11pt/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.6rem;border-bottom:2px solid #1b1f24;padding-bottom:.3rem}h2{font-size:1.15rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #c9ced6;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f1f3f6}@media print{body{margin:0;max-width:none}section{break-inside:avoid}}
+</style></head><body>${body}</body></html>`;
+}
+
+/** An iCalendar file for the confirmed window's next occurrence (UTC, understood everywhere). */
+export function renderCalendar(plan: PlanRow, customerName: string, now: Date): string {
+  const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
+  const window = windows[plan.confirmed_window ?? 0];
+  const occurrence = currentOrNextOccurrence(window, now);
+  const calendar = icalGenerator({ name: `sluice plan ${plan.id}`, prodId: { company: 'sluice', product: 'plans' } });
+  if (occurrence) {
+    const maintainer = JSON.parse(plan.maintainer ?? '{}') as { name?: string; phone?: string };
+    calendar.createEvent({
+      id: `${plan.id}@sluice`,
+      start: occurrence.start,
+      end: occurrence.end,
+      stamp: now,
+      summary: `${plan.kind === 'commissioning' ? 'Commissioning' : 'Software upgrade'} for ${customerName}`,
+      description: `Plan ${plan.id}. ${describeWindow(window)}. Maintenance staff: ${maintainer.name ?? ''} (${maintainer.phone ?? ''}).`,
+    });
+  }
+  return calendar.toString();
+}
