@@ -50,7 +50,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     logger: options.logger ? { redact: ['req.headers.authorization', 'req.headers.cookie'] } : false,
     // Requests beyond this are refused with 413 before they reach a handler.
     bodyLimit: 1024 * 1024,
-    maxParamLength: 300,
+    routerOptions: { maxParamLength: 300 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerPlanListeners(context);
@@ -70,6 +70,11 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart);
   await app.register(authenticationPlugin);
+  // Lifecycle calls like POST /plans/:id/pause carry an optional body; an empty request
+  // means "no options", not a malformed body.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method === 'POST' && request.routeOptions.schema?.body) request.body = {};
+  });
 
   for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, deviceRoutes, auditRoutes]) {
     await app.register(routes);

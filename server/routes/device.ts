@@ -58,7 +58,7 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The device's clock may be wrong; keep its time only when it is not in the future.
       at: request.body.at && new Date(request.body.at) <= context.options.now() ? new Date(request.body.at) : undefined,
     });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 };
 export default deviceRoutes;

@@ -84,20 +84,20 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['plans'], params: IdParams,
       description: 'Freezes a new numbered version of the written plan. After a counter, send the windows to propose again.',
-      body: Type.Optional(Type.Object({ windows: Type.Optional(Type.Array(Window, { minItems: 1, maxItems: 20 })) }, { additionalProperties: false })),
+      body: Type.Object({ windows: Type.Optional(Type.Array(Window, { minItems: 1, maxItems: 20 })) }, { additionalProperties: false }),
       response: { 200: PlanReply, ...errorReplies },
     },
-  }, async (request) => proposePlan(context, request.params.id, { windows: request.body?.windows }, actorOf(request.principal)));
+  }, async (request) => proposePlan(context, request.params.id, { windows: request.body.windows }, actorOf(request.principal)));
 
   for (const event of ['pause', 'resume', 'cancel'] as const) {
     app.post(`/api/v1/plans/:id/${event}`, {
       config: { access: ['support', 'admin'] },
       schema: {
         tags: ['plans'], params: IdParams,
-        body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
         response: { 200: PlanReply, ...errorReplies },
       },
-    }, async (request) => simpleTransition(context, request.params.id, event, actorOf(request.principal), request.body?.reason));
+    }, async (request) => simpleTransition(context, request.params.id, event, actorOf(request.principal), request.body.reason));
   }
 
   app.post('/api/v1/plans/:id/confirm', {

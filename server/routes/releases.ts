@@ -69,7 +69,7 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['release', 'admin'] },
     schema: {
       tags: ['releases'], params: IdParams,
-      body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+      body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
       response: { 200: ReleaseDetail, ...errorReplies },
     },
   }, async (request) => {
@@ -79,8 +79,8 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const now = options.now();
     const actor = actorOf(request.principal);
     db.transaction(() => {
-      markYanked(db, release.id, request.body?.reason ?? '', now);
-      recordAudit(db, { at: now, actor, action: 'release.yank', subject: `release:${release.id}`, details: { reason: request.body?.reason ?? '' } });
+      markYanked(db, release.id, request.body.reason ?? '', now);
+      recordAudit(db, { at: now, actor, action: 'release.yank', subject: `release:${release.id}`, details: { reason: request.body.reason ?? '' } });
       context.events.emit('release.yanked', { release: release.id, actor, at: now });
     })();
     return toReleaseDetail(getRelease(db, release.id)!);

@@ -89,7 +89,7 @@ export function applyTransition(
   changes: Partial<PlanRow> = {}, details: Record<string, unknown> = {},
 ): PlanStatus {
   const now = context.options.now();
-  const next = transitionPlan(row.status as PlanStatus, event);
+  const next = transitionPlan(row.status as PlanStatus, event, row.paused_from as PlanStatus | null);
   updatePlan(context.db, row.id, { ...changes, status: next, updated_at: now.toISOString() });
   recordAudit(context.db, { at: now, actor, action: `plan.${event}`, subject: `plan:${row.id}`, details: { from: row.status, to: next, ...details } });
   return next;
@@ -158,6 +158,7 @@ export function simpleTransition(context: SluiceContext, id: string, event: 'pau
     const row = loadPlan(context, id);
     const changes: Partial<PlanRow> = {};
     if (event === 'pause') changes.paused_from = row.status;
+    if (event === 'resume') changes.paused_from = null;
     applyTransition(context, row, event, actor, changes, reason ? { reason } : {});
   })();
   return planView(context, loadPlan(context, id), now);
