@@ -1,22 +1,14 @@
 // `sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b
 //  [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade] --out MANIFEST`
 import { parseArgs } from 'node:util';
-import { createReadStream, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
+import { hashFile } from '../signing/digest.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : []);
-
-/** Streams the file through SHA-256: an image of a gibibyte never sits in memory. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash);
-  return hash.digest('hex');
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -42,11 +34,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!values.key?.length) throw new Error('--key is required (a release key made by `sluice keys init`; repeat it for a threshold above one)');
   const keys = values.key.map((path) => loadPrivateKeyFile(path));
+  const digest = await hashFile(artifact);
   const manifest = createManifest({
     product: values.product!,
     version: values.version!,
     hardware: list(values.hardware),
-    artifact: { name: basename(artifact), size: statSync(artifact).size, sha256: await hashFile(artifact) },
+    artifact: { name: basename(artifact), size: digest.size, sha256: digest.sha256 },
     fixes: list(values.fixes),
     notes: values.notes ?? '',
     ...(values['min-version'] ? { minVersion: values['min-version'] } : {}),

@@ -13,23 +13,31 @@ const maximumRootWalk = 1024;
 
 export class TrustStore {
   private current: Root;
+  private currentDocument: SignedDocument<unknown>;
 
-  private constructor(root: Root) {
+  private constructor(root: Root, document: SignedDocument<unknown>) {
     this.current = root;
+    this.currentDocument = document;
   }
 
   /** Devices ship with a pinned root.json (DESIGN.md); it must verify on its own. */
   static fromPinnedRoot(document: SignedDocument<unknown>, now: Date): TrustStore {
-    return new TrustStore(verifyRootOrWalkable(document, now));
+    return new TrustStore(verifyRootOrWalkable(document, now), document);
   }
 
   get root(): Readonly<Root> {
     return this.current;
   }
 
+  /** The signed document of the current root, to persist after a rotation. */
+  get rootDocument(): SignedDocument<unknown> {
+    return this.currentDocument;
+  }
+
   /** Accepts root version N+1 if a threshold of the old and of the new root keys signed it. */
   updateRoot(candidate: SignedDocument<unknown>, now: Date): Root {
     this.current = verifyRootUpdate(this.current, candidate, now);
+    this.currentDocument = candidate;
     return this.current;
   }
 

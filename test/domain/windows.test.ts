@@ -43,7 +43,7 @@ t.test('recurring windows follow the same rules on transition days', async (t) =
   ];
   for (const row of table) {
     const starts = occurrencesBetween(validateWindow(row.window), at(row.from), at(row.to)).map((occurrence) => occurrence.start.toISOString());
-    t.same(starts, row.starts, `${row.window.timezone}: ${row.why}`);
+    t.same(starts, row.starts, `${(row.window as { timezone: string }).timezone}: ${row.why}`);
   }
 });
 

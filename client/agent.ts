@@ -1,0 +1,316 @@
+// The device agent (DESIGN.md, "Device agent"): one handler per state returns the next step;
+// the loop that runs them is small (STYLE.md, Mender's state.go). Every state is persisted
+// before it acts; every transition is reported through the durable outbox.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, renameSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import semver from 'semver';
+import type { Dispatcher } from 'undici';
+import type { AgentConfig } from './config.js';
+import { AgentError } from './errors.js';
+import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
+import { readStateFile, writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment } from './state-file.js';
+import { Outbox } from './outbox.js';
+import { download } from './download.js';
+import { runHook as spawnHook, type HookResult } from './hooks.js';
+import { checkin, updateRoots, sendReport, type CheckinAnswer, type ProtocolOptions } from './protocol.js';
+import { TrustStore } from '../signing/trust-store.js';
+import { SigningError } from '../signing/errors.js';
+import { hashFile } from '../signing/digest.js';
+import { collectDiagnostics, uploadDiagnostics } from './diagnostics.js';
+
+export interface AgentDependencies {
+  now: () => Date;
+  random: () => number;
+  dispatcher?: Dispatcher;
+  runHook: (command: string[], environment: Record<string, string>, timeoutSeconds: number) => Promise<HookResult>;
+  /** Fault injection for crash tests: the state after whose persistence the process dies. */
+  crashAfterState?: string;
+  log: (line: string) => void;
+}
+
+/** How long to wait before the next step, in milliseconds. */
+type Step = number;
+
+export function createAgent(config: AgentConfig, overrides: Partial<AgentDependencies> = {}) {
+  const dependencies: AgentDependencies = {
+    now: () => new Date(),
+    random: Math.random,
+    runHook: spawnHook,
+    crashAfterState: process.env.SLUICE_CRASH_AFTER_STATE,
+    log: () => {},
+    ...overrides,
+  };
+  const { now } = dependencies;
+  const protocol: ProtocolOptions = { server: config.server, deviceId: config.deviceId, token: config.token, dispatcher: dependencies.dispatcher, now };
+  mkdirSync(config.dataDir, { recursive: true });
+  const outbox = new Outbox(config.dataDir);
+  let state: AgentStateFile = readStateFile(config.dataDir, config.version);
+  const rootPath = join(config.dataDir, 'root.json');
+  // The newest verified root is kept, so a rotation survives restarts; the pinned one is the anchor.
+  const trust = TrustStore.fromPinnedRoot(JSON.parse(readFileSync(existsSync(rootPath) ? rootPath : config.trustRoot, 'utf8')), now());
+  let consecutiveErrors = 0;
+  const diagnosticsDone = new Set<string>();
+
+  const partialPath = (sha256: string) => join(config.dataDir, 'partial', `${sha256}.part`);
+  const stagedPath = (sha256: string) => join(config.dataDir, 'staged', `${sha256}.bin`);
+  const jitter = (milliseconds: number) => Math.round(milliseconds * (0.9 + dependencies.random() * 0.2));
+
+  function persist(next: AgentStateFile): void {
+    writeStateFile(config.dataDir, next);
+    state = next;
+    if (dependencies.crashAfterState === next.journal.state) process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** Persists the new state (with any device change in the same write), then reports it. */
+  function enter(to: AgentState, detail: string | null = null, device: Partial<AgentStateFile['device']> = {}, journal: Partial<AgentStateFile['journal']> = {}): void {
+    const from = state.journal.state;
+    if (from !== to && !canTransition(from, to)) throw new Error(`agent bug: no transition ${from} → ${to}`);
+    const attempts = { ...state.journal.attempts, [to]: (state.journal.attempts[to] ?? 0) + 1 };
+    persist({
+      format: 1,
+      device: { ...state.device, ...device },
+      journal: { ...state.journal, ...journal, state: to, detail, attempts, updatedAt: now().toISOString() },
+    });
+    report(to, detail);
+    dependencies.log(`${from} → ${to}${detail ? ` (${detail})` : ''}`);
+  }
+
+  function report(stateName: AgentState, detail: string | null): void {
+    outbox.enqueue({ eventId: randomUUID(), assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString() });
+  }
+
+  async function flushOutbox(): Promise<void> {
+    await outbox.flush((item) => sendReport(protocol, item));
+  }
+
+  function fail(error: unknown, to: AgentState = 'failed'): Step {
+    const detail = error instanceof AgentError ? `${error.code}: ${error.message}` : `internal: ${(error as Error).message}`;
+    enter(to, detail);
+    return 0;
+  }
+
+  async function talk(stateName: AgentState): Promise<CheckinAnswer> {
+    await updateRoots(protocol, trust).then((walked) => {
+      if (walked > 0) writeFileAtomically(rootPath, JSON.stringify(trust.rootDocument));
+    }).catch((error) => { if (error instanceof AgentError && error.code === 'root_invalid') throw error; });
+    const answer = await checkin(protocol, trust, { version: state.device.version, state: stateName, assignment: state.journal.assignment?.id ?? null });
+    await flushOutbox();
+    if (answer.diagnostics && !diagnosticsDone.has(answer.diagnostics.session)) {
+      diagnosticsDone.add(answer.diagnostics.session);
+      const bundle = await collectDiagnostics(config, answer.diagnostics.collect, state, now());
+      await uploadDiagnostics(protocol, answer.diagnostics.session, bundle).catch((error) => dependencies.log(`diagnostics upload failed: ${(error as Error).message}`));
+    }
+    return answer;
+  }
+
+  const pollDelay = (answer: CheckinAnswer) => jitter(Math.max(1, answer.pollAfterSeconds) * 1000);
+
+  /** DESIGN.md's trust checks on an offered update, before a byte is downloaded. */
+  function acceptAssignment(answer: CheckinAnswer): JournalAssignment {
+    const offered = answer.assignment!;
+    let manifest;
+    try {
+      manifest = trust.verifyManifest(offered.manifest, now());
+    } catch (error) {
+      if (error instanceof SigningError) throw new AgentError(error.code === 'expired' ? 'manifest_expired' : 'manifest_invalid', error.message);
+      throw error;
+    }
+    if (!manifest.hardware.includes(config.hardware)) {
+      throw new AgentError('hardware_mismatch', `the release is for ${manifest.hardware.join(', ')}; this device is ${config.hardware}`);
+    }
+    // Rollback defence: strictly newer, unless the plan is an explicit, signed downgrade.
+    const downgrade = offered.downgrade && manifest.downgrade === true;
+    if (!downgrade && !semver.gt(manifest.version, state.device.version)) {
+      throw new AgentError('version_not_newer', `the release ${manifest.version} is not newer than the running ${state.device.version}`);
+    }
+    return { id: offered.id, release: offered.release, version: manifest.version, manifest: offered.manifest, artifactUrl: new URL(offered.artifactUrl, config.server).toString(), sha256: manifest.artifact.sha256, size: manifest.artifact.size, downgrade };
+  }
+
+  const handlers: Record<AgentState, () => Promise<Step>> = {
+    async idle() {
+      const answer = await talk('idle');
+      if (answer.assignment && !diagnosticsOnly(answer)) {
+        let assignment: JournalAssignment;
+        try {
+          assignment = acceptAssignment(answer);
+        } catch (error) {
+          // Refused before any download: reported against the assignment, nothing installed.
+          persist({ ...state, journal: { ...state.journal, assignment: { id: answer.assignment.id } as JournalAssignment } });
+          return fail(error);
+        }
+        enter('downloading', null, {}, { assignment, attempts: {}, previous: null });
+        return 0;
+      }
+      return pollDelay(answer);
+    },
+    async downloading() {
+      const assignment = state.journal.assignment!;
+      try {
+        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { dispatcher: dependencies.dispatcher });
+      } catch (error) {
+        if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;
+        return fail(error);
+      }
+      enter('downloaded');
+      return 0;
+    },
+    async downloaded() {
+      const assignment = state.journal.assignment!;
+      try {
+        trust.verifyManifest(assignment.manifest, now());
+        const digest = await hashFile(partialPath(assignment.sha256));
+        if (digest.size !== assignment.size) throw new AgentError('size_mismatch', `${digest.size} bytes on disk, ${assignment.size} expected`);
+        if (digest.sha256 !== assignment.sha256) throw new AgentError('digest_mismatch', `sha256 ${digest.sha256} on disk, ${assignment.sha256} expected`);
+      } catch (error) {
+        rmSync(partialPath(assignment.sha256), { force: true });
+        return fail(error instanceof SigningError ? new AgentError('manifest_invalid', error.message) : error);
+      }
+      enter('verified');
+      return 0;
+    },
+    async verified() {
+      const assignment = state.journal.assignment!;
+      mkdirSync(join(config.dataDir, 'staged'), { recursive: true });
+      if (existsSync(partialPath(assignment.sha256))) renameSync(partialPath(assignment.sha256), stagedPath(assignment.sha256));
+      if (!existsSync(stagedPath(assignment.sha256))) return fail(new AgentError('download_failed', 'the verified artifact vanished; downloading again next time'));
+      enter('staged');
+      return 0;
+    },
+    async staged() {
+      enter('waiting_window');
+      return 0;
+    },
+    async waiting_window() {
+      const assignment = state.journal.assignment!;
+      const answer = await talk('waiting_window');
+      if (!answer.assignment || answer.assignment.id !== assignment.id) {
+        // The plan was cancelled, paused for good or replaced: drop the staged update.
+        rmSync(stagedPath(assignment.sha256), { force: true });
+        enter('idle', 'cancelled: the server no longer assigns this update', {}, { assignment: null, attempts: {} });
+        return pollDelay(answer);
+      }
+      const window = answer.assignment.window;
+      const fits = window !== null && Date.parse(window.end) - now().getTime() >= config.install.expectedSeconds * 1000;
+      // Installs only inside the window, and only if the expected duration still fits (checked here too).
+      if (answer.assignment.installAllowed && fits) {
+        enter('installing');
+        return 0;
+      }
+      const untilStart = window ? Date.parse(window.start) - now().getTime() : Infinity;
+      return Math.min(pollDelay(answer), untilStart > 0 ? untilStart + 500 : Infinity);
+    },
+    async installing() {
+      const assignment = state.journal.assignment!;
+      const target = state.device.activeSlot === 'a' ? 'b' : 'a';
+      const result = await dependencies.runHook(config.install.command, hookEnvironment(assignment, target), config.install.timeoutSeconds);
+      if (!result.ok) {
+        return fail(new AgentError(result.timedOut ? 'install_timeout' : 'install_failed', `install hook ${result.timedOut ? 'timed out' : `exited ${result.code}`}: ${result.output.slice(-500)}`));
+      }
+      // The atomic switch: the new active slot and the journal's health_check in one write.
+      enter('health_check', null, { activeSlot: target }, { previous: { version: state.device.version, slot: state.device.activeSlot } });
+      return 0;
+    },
+    async health_check() {
+      const assignment = state.journal.assignment!;
+      const result = await dependencies.runHook(config.health.command, hookEnvironment(assignment, state.device.activeSlot), config.health.timeoutSeconds);
+      if (!result.ok) {
+        enter('rolling_back', `${result.timedOut ? 'health_timeout' : 'health_failed'}: ${result.output.slice(-500) || `exit ${result.code}`}`);
+        return 0;
+      }
+      // The commit is one transaction: the new version and "committed" are written together.
+      enter('committed', null, { version: assignment.version }, { previous: null });
+      return 0;
+    },
+    async rolling_back() {
+      const previous = state.journal.previous;
+      enter('rolled_back', state.journal.detail, previous ? { activeSlot: previous.slot, version: previous.version } : {});
+      return 0;
+    },
+    committed: finish,
+    rolled_back: finish,
+    failed: finish,
+  };
+
+  async function finish(): Promise<Step> {
+    const assignment = state.journal.assignment;
+    if (assignment?.sha256) {
+      rmSync(stagedPath(assignment.sha256), { force: true });
+      rmSync(partialPath(assignment.sha256), { force: true });
+    }
+    await flushOutbox().catch(() => {});
+    persist({ ...state, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, updatedAt: now().toISOString() } });
+    return 0;
+  }
+
+  function hookEnvironment(assignment: JournalAssignment, slot: 'a' | 'b'): Record<string, string> {
+    return {
+      SLUICE_ARTIFACT: stagedPath(assignment.sha256),
+      SLUICE_TARGET_SLOT: config.slots[slot],
+      SLUICE_VERSION: assignment.version,
+      SLUICE_RELEASE: assignment.release,
+      SLUICE_DEVICE_ID: config.deviceId,
+    };
+  }
+
+  const diagnosticsOnly = (answer: CheckinAnswer) => answer.assignment === null;
+
+  /** On start: the recovery table, and the loop counter that gives up on a state that keeps coming back. */
+  function recover(): void {
+    const current = state.journal.state;
+    const resume = recoveryTable[current].resume;
+    const attempts = (state.journal.attempts[resume] ?? 0) + (current === 'idle' ? 0 : 1);
+    if (current !== 'idle' && attempts > maximumAttempts) {
+      const target = giveUpState(resume);
+      dependencies.log(`recovery: ${resume} was attempted ${attempts} times; giving up (${target})`);
+      persist({ ...state, journal: { ...state.journal, state: resume, attempts: { ...state.journal.attempts, [resume]: attempts } } });
+      enter(target, `too_many_attempts: ${resume} kept failing after restarts`);
+      return;
+    }
+    if (resume !== current || current !== 'idle') {
+      persist({ ...state, journal: { ...state.journal, state: resume, attempts: { ...state.journal.attempts, [resume]: attempts } } });
+      dependencies.log(`recovery: ${current} → ${resume} (${recoveryTable[current].why})`);
+    }
+  }
+
+  /** One step of the current state; errors talking to the server back off exponentially. */
+  async function step(): Promise<Step> {
+    try {
+      const delay = await handlers[state.journal.state]();
+      consecutiveErrors = 0;
+      return delay;
+    } catch (error) {
+      consecutiveErrors++;
+      const base = Math.min(300_000, 1000 * 2 ** Math.min(consecutiveErrors, 9));
+      dependencies.log(`${state.journal.state}: ${(error as Error).message}; retrying in about ${Math.round(base / 1000)} s`);
+      if (error instanceof AgentError && error.code.startsWith('checkin_') || (error as AgentError).code === 'root_invalid') {
+        // A forged, replayed or expired answer is refused and reported; nothing it says is acted on.
+        report(state.journal.state, `${(error as AgentError).code}: ${(error as Error).message}`);
+      }
+      return jitter(Math.min(base, config.pollSeconds * 1000 * 4));
+    }
+  }
+
+  recover();
+  return {
+    step,
+    get state() { return state; },
+    outbox,
+    /** Runs until `signal` aborts. */
+    async run(signal: AbortSignal): Promise<void> {
+      while (!signal.aborted) {
+        const delay = await step();
+        if (delay > 0) await sleep(delay, signal);
+      }
+    },
+  };
+}
+
+function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, milliseconds);
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+}
+
+export type Agent = ReturnType<typeof createAgent>;

@@ -1,0 +1,89 @@
+// Resumable download (DESIGN.md, "Device agent"): bytes go to a partial file while being
+// hashed; after any interruption the next attempt asks for a Range from the byte it has; it
+// stops at the manifest's size (endless data); it checks free space first. Memory stays flat.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { request, type Dispatcher } from 'undici';
+import { AgentError } from './errors.js';
+
+export interface DownloadTarget { url: string; token: string; size: number; sha256: string; path: string }
+export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
+
+async function hashExisting(path: string, hash: Hash): Promise<number> {
+  if (!existsSync(path)) return 0;
+  let length = 0;
+  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), new Writable({
+    write(chunk: Buffer, _encoding, callback) { hash.update(chunk); length += chunk.length; callback(); },
+  }));
+  return length;
+}
+
+export async function download(target: DownloadTarget, options: { dispatcher?: Dispatcher; onProgress?: (bytes: number) => void } = {}): Promise<DownloadResult> {
+  mkdirSync(dirname(target.path), { recursive: true });
+  if (existsSync(target.path) && statSync(target.path).size > target.size) truncateSync(target.path, 0);
+  const hash = createHash('sha256');
+  const have = await hashExisting(target.path, hash);
+  const free = statfsSync(dirname(target.path));
+  if (free.bavail * free.bsize < target.size - have) {
+    throw new AgentError('insufficient_space', `need ${target.size - have} bytes, ${free.bavail * free.bsize} free`);
+  }
+  if (have < target.size) {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(target.url, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${target.token}`, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
+        dispatcher: options.dispatcher,
+        headersTimeout: 30_000,
+        bodyTimeout: 60_000,
+      });
+    } catch (error) {
+      throw new AgentError('download_failed', `cannot reach the artifact: ${(error as Error).message}`);
+    }
+    if (response.statusCode !== 200 && response.statusCode !== 206) {
+      await response.body.dump();
+      throw new AgentError('download_failed', `the server answered ${response.statusCode} for the artifact`);
+    }
+    // A server that ignored our Range sends everything again: start the file over.
+    const offset = response.statusCode === 206 ? have : 0;
+    const hashing = offset === have ? hash : createHash('sha256');
+    let written = offset;
+    const file = createWriteStream(target.path, { flags: offset === 0 ? 'w' : 'a', highWaterMark: 1024 * 1024 });
+    try {
+      await pipeline(response.body, new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          written += chunk.length;
+          if (written > target.size) return callback(new AgentError('download_too_large', `the server sent more than the manifest's ${target.size} bytes`));
+          hashing.update(chunk);
+          options.onProgress?.(written);
+          if (!file.write(chunk)) file.once('drain', () => callback());
+          else callback();
+        },
+        final(callback) { file.end(callback); },
+        destroy(error, callback) { file.destroy(); callback(error); },
+      }));
+    } catch (error) {
+      if (error instanceof AgentError) {
+        if (error.code === 'download_too_large') truncateSync(target.path, 0);
+        throw error;
+      }
+      throw new AgentError('download_failed', `the download broke off at byte ${written}: ${(error as Error).message}`);
+    }
+    if (written < target.size) throw new AgentError('download_failed', `the download ended at byte ${written} of ${target.size}`);
+    return finish(target, hashing.digest('hex'), have);
+  }
+  return finish(target, hash.digest('hex'), have);
+}
+
+function finish(target: DownloadTarget, sha256: string, resumedFrom: number): DownloadResult {
+  const size = statSync(target.path).size;
+  if (size !== target.size) throw new AgentError('size_mismatch', `the artifact has ${size} bytes; the manifest says ${target.size}`);
+  if (sha256 !== target.sha256) {
+    truncateSync(target.path, 0);
+    throw new AgentError('digest_mismatch', `the artifact's sha256 is ${sha256}; the manifest says ${target.sha256}`);
+  }
+  return { resumedFrom, sha256, size };
+}
