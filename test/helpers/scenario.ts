@@ -1,0 +1,39 @@
+// A listening test server with one customer, a published release and a confirmed plan whose
+// window opens a few seconds after the test starts. The server's clock runs ahead of the real
+// one so that a window (minute precision, local time) can open "in a few seconds".
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startTestServer, seedFleet, signedManifest, uploadRelease, type ManifestFields } from './server.js';
+
+export const windowStartUtc = new Date('2027-01-10T01:00:00Z'); // 02:00 in Madrid
+
+export async function confirmedPlanScenario(t: Parameters<typeof startTestServer>[0], options: { secondsBeforeWindow?: number; devices?: string[]; artifact?: Buffer; manifest?: Partial<ManifestFields>; waves?: unknown[] } = {}) {
+  const offset = windowStartUtc.getTime() - (options.secondsBeforeWindow ?? 4) * 1000 - Date.now();
+  const server = await startTestServer(t, { now: () => new Date(Date.now() + offset), pollSeconds: 1 });
+  const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const fleet = await seedFleet(server, { timezone: 'Europe/Madrid' });
+  const tokens: Record<string, string> = {};
+  for (const id of options.devices ?? ['emu-0001']) tokens[id] = await fleet.addDevice(id);
+  const artifact = options.artifact ?? randomBytes(300 * 1024);
+  const manifest = signedManifest(artifact, { product: 'emu', version: '2.0.0', ...options.manifest }, [server.keys.release]);
+  const release = await uploadRelease(server, fleet.tokens.release, manifest, artifact);
+  if (release.status !== 201) throw new Error(JSON.stringify(release.json));
+  const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
+    customer: 'acme', release: release.json.id, windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+    deadline: '2027-02-01T00:00:00Z', ...(options.waves ? { waves: options.waves } : {}),
+  })).json;
+  await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
+  const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
+  if (confirmed.status !== 200) throw new Error(confirmed.body);
+  return {
+    server, fleet, url, tokens, artifact, planId: plan.id as string, releaseId: release.json.id as string,
+    rootPath: join(server.dataDir, 'keys', 'root.json'),
+    workDirectory: mkdtempSync(join(tmpdir(), 'sluice-device-')),
+    serverNow: () => new Date(Date.now() + offset),
+    events: (device: string) => server.app.sluice.db.prepare('SELECT state, detail, received_at FROM device_events WHERE device = ? ORDER BY id').all(device) as { state: string; detail: string | null; received_at: string }[],
+    plan: async () => (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json,
+    readRoot: () => readFileSync(join(server.dataDir, 'keys', 'root.json'), 'utf8'),
+  };
+}
