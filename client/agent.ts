@@ -76,8 +76,15 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     dependencies.log(`${from} → ${to}${detail ? ` (${detail})` : ''}`);
   }
 
-  function report(stateName: AgentState, detail: string | null): void {
-    outbox.enqueue({ eventId: randomUUID(), assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString() });
+  /**
+   * The event id is derived from the update run, the state and its attempt number, so the
+   * report re-queued after a crash (see recover) is the same event, recorded once by the server.
+   */
+  function report(stateName: AgentState, detail: string | null, eventId?: string): void {
+    const run = state.journal.run;
+    const id = eventId ?? (run ? `${run}:${stateName}:${state.journal.attempts[stateName] ?? 0}` : randomUUID());
+    if (outbox.pending().some((item) => item.eventId === id)) return;
+    outbox.enqueue({ eventId: id, assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString() });
   }
 
   async function flushOutbox(): Promise<void> {
@@ -94,8 +101,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     await updateRoots(protocol, trust).then((walked) => {
       if (walked > 0) writeFileAtomically(rootPath, JSON.stringify(trust.rootDocument));
     }).catch((error) => { if (error instanceof AgentError && error.code === 'root_invalid') throw error; });
+    // Reports first: the server must know about a commit before it decides what to offer.
+    await flushOutbox().catch(() => {});
     const answer = await checkin(protocol, trust, { version: state.device.version, state: stateName, assignment: state.journal.assignment?.id ?? null });
-    await flushOutbox();
     if (answer.diagnostics && !diagnosticsDone.has(answer.diagnostics.session)) {
       diagnosticsDone.add(answer.diagnostics.session);
       const bundle = await collectDiagnostics(config, answer.diagnostics.collect, state, now());
@@ -121,6 +129,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     }
     // Rollback defence: strictly newer, unless the plan is an explicit, signed downgrade.
     const downgrade = offered.downgrade && manifest.downgrade === true;
+    if (!downgrade && semver.eq(manifest.version, state.device.version)) throw new AgentError('up_to_date', `already running ${manifest.version}`);
     if (!downgrade && !semver.gt(manifest.version, state.device.version)) {
       throw new AgentError('version_not_newer', `the release ${manifest.version} is not newer than the running ${state.device.version}`);
     }
@@ -132,14 +141,17 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const answer = await talk('idle');
       if (answer.assignment && !diagnosticsOnly(answer)) {
         let assignment: JournalAssignment;
+        const run = randomUUID();
         try {
           assignment = acceptAssignment(answer);
         } catch (error) {
+          // Already running exactly this version (e.g. the server has not seen our commit yet): nothing to do.
+          if (error instanceof AgentError && error.code === 'up_to_date') return pollDelay(answer);
           // Refused before any download: reported against the assignment, nothing installed.
-          persist({ ...state, journal: { ...state.journal, assignment: { id: answer.assignment.id } as JournalAssignment } });
+          persist({ ...state, journal: { ...state.journal, run, attempts: {}, assignment: { id: answer.assignment.id } as JournalAssignment } });
           return fail(error);
         }
-        enter('downloading', null, {}, { assignment, attempts: {}, previous: null });
+        enter('downloading', null, {}, { assignment, attempts: {}, previous: null, run });
         return 0;
       }
       return pollDelay(answer);
@@ -239,7 +251,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       rmSync(partialPath(assignment.sha256), { force: true });
     }
     await flushOutbox().catch(() => {});
-    persist({ ...state, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, updatedAt: now().toISOString() } });
+    persist({ ...state, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, run: null, updatedAt: now().toISOString() } });
     return 0;
   }
 
@@ -267,7 +279,10 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       enter(target, `too_many_attempts: ${resume} kept failing after restarts`);
       return;
     }
-    if (resume !== current || current !== 'idle') {
+    if (current !== 'idle') {
+      // The crash may have come between persisting the state and queueing its report: queue it
+      // again under the same event id (a duplicate is dropped here or by the server).
+      report(current, state.journal.detail, state.journal.run ? `${state.journal.run}:${current}:${state.journal.attempts[current] ?? 0}` : undefined);
       persist({ ...state, journal: { ...state.journal, state: resume, attempts: { ...state.journal.attempts, [resume]: attempts } } });
       dependencies.log(`recovery: ${current} → ${resume} (${recoveryTable[current].why})`);
     }
@@ -308,8 +323,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
 
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, milliseconds);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const onAbort = () => { clearTimeout(timer); resolve(); };
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, milliseconds);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

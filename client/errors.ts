@@ -6,7 +6,7 @@ export type AgentErrorCode =
   | 'checkin_signature_invalid' | 'checkin_nonce_mismatch' | 'checkin_expired' | 'checkin_wrong_device'
   | 'root_invalid' | 'manifest_invalid' | 'manifest_expired' | 'hardware_mismatch' | 'version_not_newer' | 'product_mismatch'
   | 'download_failed' | 'download_too_large' | 'insufficient_space' | 'digest_mismatch' | 'size_mismatch'
-  | 'install_failed' | 'install_timeout' | 'health_failed' | 'health_timeout' | 'too_many_attempts' | 'cancelled';
+  | 'up_to_date' | 'install_failed' | 'install_timeout' | 'health_failed' | 'health_timeout' | 'too_many_attempts' | 'cancelled';
 
 export class AgentError extends Error {
   constructor(readonly code: AgentErrorCode, message: string) {

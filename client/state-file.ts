@@ -29,6 +29,8 @@ export interface AgentStateFile {
     /** How many times each state was entered for this assignment (loop counter). */
     attempts: Partial<Record<AgentState, number>>;
     detail: string | null;
+    /** Random id of this update attempt: event ids derive from it, so a re-sent report keeps its id. */
+    run: string | null;
     updatedAt: string;
   };
 }
@@ -59,7 +61,7 @@ export function readStateFile(dataDir: string, initialVersion: string): AgentSta
     return {
       format: 1,
       device: { version: initialVersion, activeSlot: 'a' },
-      journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: null, updatedAt: new Date(0).toISOString() },
+      journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: null, run: null, updatedAt: new Date(0).toISOString() },
     };
   }
 }
