@@ -11,7 +11,7 @@ const readState = (dataDir: string) => JSON.parse(readFileSync(join(dataDir, 'st
 async function crashThenRestart(t: Test, scenario: Awaited<ReturnType<typeof confirmedPlanScenario>>, deviceId: string, crashState: string, healthExit: number) {
   const device = prepareDevice(join(scenario.workDirectory, deviceId), { server: scenario.url, deviceId, token: scenario.tokens[deviceId], rootPath: scenario.rootPath, healthExit });
   const first = startAgentProcess(device, { SLUICE_CRASH_AFTER_STATE: crashState });
-  const exit = await Promise.race([first.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000))]);
+  const exit = await Promise.race([first.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref())]);
   if (!exit) { await first.stop(); throw new Error(`${deviceId} never reached ${crashState}: ${first.output()}`); }
   t.equal(exit.signal, 'SIGKILL', `${deviceId}: killed in ${crashState}`);
   t.equal(readState(device.dataDir).journal.state, crashState, `${deviceId}: the journal holds ${crashState}`);
@@ -35,7 +35,9 @@ t.test('killed in each state on the way to a commit: ends committed on the new v
   t.teardown(() => rmSync(scenario.workDirectory, { recursive: true, force: true }));
   await Promise.all(successStates.map(async (crashState, index) => {
     const deviceId = devices[index];
+    const begun = Date.now();
     const { device, state } = await crashThenRestart(t, scenario, deviceId, crashState, 0);
+    t.comment(`${crashState}: ${Date.now() - begun} ms`);
     t.match(state.device, { version: '2.0.0', activeSlot: 'b' }, `${deviceId} (${crashState}): new version, new slot`);
     t.ok(readFileSync(join(device.slots.b, 'image.bin')).equals(scenario.artifact), `${deviceId}: the installed image is whole`);
     const view = (await scenario.server.call('GET', `/api/v1/devices/${deviceId}`, scenario.fleet.tokens.support)).json;

@@ -40,7 +40,12 @@ export function startAgentProcess(device: DeviceOnDisk, environment: Record<stri
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => {
+    // A SIGKILLed agent's helper processes (tsx's esbuild) may outlive it holding the pipes:
+    // close our ends so the test process is not kept alive by them.
+    setTimeout(() => { child.stdout!.destroy(); child.stderr!.destroy(); }, 100);
+    resolve({ code, signal });
+  }));
   return {
     process: child,
     output: () => output,
