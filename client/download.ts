@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, s
 import { dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
 import { request, type Dispatcher } from 'undici';
 import { AgentError } from './errors.js';
 
@@ -51,27 +52,32 @@ export async function download(target: DownloadTarget, options: { dispatcher?: D
     const offset = response.statusCode === 206 ? have : 0;
     const hashing = offset === have ? hash : createHash('sha256');
     let written = offset;
-    const file = createWriteStream(target.path, { flags: offset === 0 ? 'w' : 'a', highWaterMark: 1024 * 1024 });
+    // Each chunk is awaited onto the disk, and a broken connection closes the file gracefully
+    // (not destroyed): what reached the disk is exactly what the next attempt resumes from.
+    const file = createWriteStream(target.path, { flags: offset === 0 ? 'w' : 'a' });
+    const fileError = new Promise<never>((_, reject) => file.once('error', reject));
+    fileError.catch(() => {});
+    const writeChunk = (chunk: Buffer) => Promise.race([fileError, new Promise<void>((resolve, reject) => file.write(chunk, (error) => (error ? reject(error) : resolve())))]);
     try {
-      await pipeline(response.body, new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          written += chunk.length;
-          if (written > target.size) return callback(new AgentError('download_too_large', `the server sent more than the manifest's ${target.size} bytes`));
-          hashing.update(chunk);
-          options.onProgress?.(written);
-          if (!file.write(chunk)) file.once('drain', () => callback());
-          else callback();
-        },
-        final(callback) { file.end(callback); },
-        destroy(error, callback) { file.destroy(); callback(error); },
-      }));
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        if (written + chunk.length > target.size) {
+          throw new AgentError('download_too_large', `the server sent more than the manifest's ${target.size} bytes`);
+        }
+        await writeChunk(chunk);
+        written += chunk.length;
+        hashing.update(chunk);
+        options.onProgress?.(written);
+      }
     } catch (error) {
+      response.body.destroy();
+      await new Promise<void>((resolve) => file.end(resolve));
       if (error instanceof AgentError) {
         if (error.code === 'download_too_large') truncateSync(target.path, 0);
         throw error;
       }
       throw new AgentError('download_failed', `the download broke off at byte ${written}: ${(error as Error).message}`);
     }
+    await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
     if (written < target.size) throw new AgentError('download_failed', `the download ended at byte ${written} of ${target.size}`);
     return finish(target, hashing.digest('hex'), have);
   }
