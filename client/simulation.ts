@@ -1,0 +1,83 @@
+// N virtual devices in one process (issue: agent, `sluice simulate`): the same agent and state
+// machine, with slots in a temporary directory and in-process hooks instead of commands, for
+// demos and load. The pinned root is fetched from the server itself, which a real device must
+// never do; a simulator has nothing to protect.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { createAgent, type Agent } from './agent.js';
+import type { AgentConfig } from './config.js';
+import type { HookResult } from './hooks.js';
+
+export interface SimulationOptions {
+  server: string;
+  token: string;
+  devices: number;
+  dataDir: string;
+  customer: string;
+  product: string;
+  hardware: string;
+  version: string;
+  prefix: string;
+  /** Share (0..1) of devices whose health check fails, to exercise rollbacks and wave limits. */
+  failureRate: number;
+  log: (line: string) => void;
+}
+
+async function api(options: SimulationOptions, method: 'GET' | 'POST', path: string, body?: unknown) {
+  const response = await request(new URL(path, options.server), {
+    method, headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.body.text();
+  return { status: response.statusCode, json: text ? JSON.parse(text) : null };
+}
+
+/** Registers the virtual devices (remembering their tokens) and returns one agent per device. */
+export async function prepareSimulation(options: SimulationOptions): Promise<Agent[]> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const tokensPath = join(options.dataDir, 'tokens.json');
+  const tokens: Record<string, string> = existsSync(tokensPath) ? JSON.parse(readFileSync(tokensPath, 'utf8')) : {};
+  const rootPath = join(options.dataDir, 'root.json');
+  const root = await api(options, 'GET', '/api/v1/trust/root.json');
+  writeFileSync(rootPath, JSON.stringify(root.json));
+  const agents: Agent[] = [];
+  for (let index = 1; index <= options.devices; index++) {
+    const id = `${options.prefix}${String(index).padStart(5, '0')}`;
+    if (!tokens[id]) {
+      const created = await api(options, 'POST', '/api/v1/devices', { id, customer: options.customer, product: options.product, hardware: options.hardware, version: options.version });
+      if (created.status !== 201) throw new Error(`cannot register ${id}: ${created.status} ${JSON.stringify(created.json)}`);
+      tokens[id] = created.json.token;
+      if (index % 500 === 0) writeFileSync(tokensPath, JSON.stringify(tokens));
+    }
+    const directory = join(options.dataDir, id);
+    const config: AgentConfig = {
+      server: options.server, deviceId: id, token: tokens[id], trustRoot: rootPath, dataDir: join(directory, 'state'),
+      slots: { a: join(directory, 'a'), b: join(directory, 'b') },
+      install: { command: ['simulated-install'], timeoutSeconds: 60, expectedSeconds: 60 },
+      health: { command: ['simulated-health'], timeoutSeconds: 60 },
+      diagnostics: { logs: [], maxBytes: 1024 * 1024, timeoutSeconds: 5 },
+      hardware: options.hardware, version: options.version, pollSeconds: 30,
+    };
+    const failing = index <= Math.round(options.devices * options.failureRate);
+    const runHook = async (command: string[], environment: Record<string, string>): Promise<HookResult> => {
+      if (command[0] === 'simulated-install') {
+        mkdirSync(environment.SLUICE_TARGET_SLOT, { recursive: true });
+        writeFileSync(join(environment.SLUICE_TARGET_SLOT, 'version'), environment.SLUICE_VERSION);
+        return { ok: true, timedOut: false, code: 0, output: '' };
+      }
+      return { ok: !failing, timedOut: false, code: failing ? 1 : 0, output: failing ? 'simulated health failure' : '' };
+    };
+    agents.push(createAgent(config, { runHook, log: () => {} }));
+  }
+  writeFileSync(tokensPath, JSON.stringify(tokens));
+  return agents;
+}
+
+export function summarize(agents: Agent[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const agent of agents) {
+    const key = agent.state.journal.state === 'idle' ? `idle@${agent.state.device.version}` : agent.state.journal.state;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
