@@ -27,6 +27,10 @@ import auditRoutes from './routes/audit.js';
 import plansRoutes from './routes/plans.js';
 import { registerPlanListeners } from './services/plans.js';
 import deviceRoutes from './routes/device.js';
+import faultsRoutes from './routes/faults.js';
+import supportSessionsRoutes from './routes/support-sessions.js';
+import commissioningRoutes from './routes/commissioning.js';
+import { registerFaultListeners } from './services/faults.js';
 import type { SluiceContext } from './context.js';
 import './context.js';
 
@@ -54,6 +58,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerPlanListeners(context);
+  registerFaultListeners(context, { autoFaultClass: options.autoFaultClass });
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => db.close());
@@ -76,7 +81,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     if (request.body === undefined && request.method === 'POST' && request.routeOptions.schema?.body) request.body = {};
   });
 
-  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, deviceRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, auditRoutes]) {
     await app.register(routes);
   }
   await app.ready();

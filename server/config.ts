@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Lifetime of a signed check-in answer: short, against freeze and replay. */
   checkinTtlSeconds: number;
   logger: boolean;
+  /** Class of the fault opened when an agent ends an update failed or rolled back. */
+  autoFaultClass: 'A' | 'B' | 'C' | 'D';
   /** Injected clock so tests control time (STYLE.md, "effects injected"). */
   now: () => Date;
 }
@@ -39,6 +41,7 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     pollSeconds: 300,
     checkinTtlSeconds: 120,
     logger: false,
+    autoFaultClass: 'C' as const,
     now: () => new Date(),
     ...partial,
     dataDir,

@@ -1,0 +1,39 @@
+// The SLA report (issue: service desk): per class, how many faults, how fast they were
+// acknowledged and resolved (median and 95th percentile), and what met its clock.
+import { breaches, dueTimes, faultClasses, type FaultClass, type FaultClock } from './faults.js';
+
+export interface FaultRecord extends FaultClock { id: string }
+
+/** Nearest-rank percentile: the smallest value with at least p% of the data at or below it. */
+export function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1];
+}
+
+const seconds = (from: Date, to: Date) => Math.round((to.getTime() - from.getTime()) / 1000);
+
+export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date) {
+  const inPeriod = faults.filter((fault) => fault.reportedAt >= from && fault.reportedAt < to);
+  const classes = {} as Record<FaultClass, unknown>;
+  for (const faultClass of faultClasses) {
+    const mine = inPeriod.filter((fault) => fault.class === faultClass);
+    const toAcknowledge = mine.filter((fault) => fault.acknowledgedAt).map((fault) => seconds(fault.reportedAt, fault.acknowledgedAt!));
+    const toResolve = mine.filter((fault) => fault.resolvedAt).map((fault) => seconds(fault.reportedAt, fault.resolvedAt!));
+    const verdicts = mine.map((fault) => ({ fault, breach: breaches(fault, now), due: dueTimes(fault) }));
+    // A clock is decided once its step happened or its due time passed.
+    const acknowledgeDecided = verdicts.filter(({ fault, due }) => fault.acknowledgedAt || fault.resolvedAt || due.acknowledgeBy <= now);
+    const resolveDecided = verdicts.filter(({ fault, due }) => due.resolveBy && (fault.resolvedAt || due.resolveBy <= now));
+    const share = (decided: typeof verdicts, key: 'acknowledge' | 'resolve') =>
+      decided.length === 0 ? null : decided.filter((verdict) => !verdict.breach[key]).length / decided.length;
+    classes[faultClass] = {
+      count: mine.length,
+      acknowledge: { medianSeconds: percentile(toAcknowledge, 50), p95Seconds: percentile(toAcknowledge, 95), metShare: share(acknowledgeDecided, 'acknowledge') },
+      resolve: { medianSeconds: percentile(toResolve, 50), p95Seconds: percentile(toResolve, 95), metShare: share(resolveDecided, 'resolve') },
+      breaches: verdicts.filter(({ breach }) => breach.acknowledge || breach.resolve)
+        .map(({ fault, breach }) => ({ id: fault.id, acknowledge: breach.acknowledge, resolve: breach.resolve })),
+    };
+  }
+  return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), classes };
+}
