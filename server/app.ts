@@ -31,6 +31,7 @@ import faultsRoutes from './routes/faults.js';
 import supportSessionsRoutes from './routes/support-sessions.js';
 import commissioningRoutes from './routes/commissioning.js';
 import { registerFaultListeners } from './services/faults.js';
+import portalPlugin from './portal/plugin.js';
 import type { SluiceContext } from './context.js';
 import './context.js';
 
@@ -84,6 +85,9 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, auditRoutes]) {
     await app.register(routes);
   }
+  // The web portal lives in its own encapsulated context: cookies, form bodies, CSRF and
+  // HTML error pages do not leak into the JSON API.
+  await app.register(portalPlugin);
   await app.ready();
   return app;
 }

@@ -12,8 +12,8 @@ import { actorOf, assertCustomerScope, customerScope, requireDevice, requireUser
 import { SluiceError } from '../errors.js';
 import { recordAudit } from '../audit.js';
 import { getDevice } from '../storage/identity.js';
-import { collectorsSchema, sessionView, type SessionRow } from '../services/support-sessions.js';
-import { defaultConsentHours, isConsentLive, transitionSession, type SessionEvent } from '../domain/support-sessions.js';
+import { collectorsSchema, sessionView, decideSession, type SessionRow } from '../services/support-sessions.js';
+import { isConsentLive, transitionSession, type SessionEvent } from '../domain/support-sessions.js';
 
 const SessionReply = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
 export const maxBundleBytes = 20 * 1024 * 1024;
@@ -84,15 +84,7 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }, async (request) => {
       const user = requireUser(request.principal);
       const now = options.now();
-      db.transaction(() => {
-        const row = visible(user, request.params.id);
-        const next = transitionSession({ status: row.status, expiresAt: row.expires_at ? new Date(row.expires_at) : null }, event, now);
-        const changes = event === 'withdraw'
-          ? { status: next, withdrawn_at: now.toISOString() }
-          : { status: next, decided_by: actorOf(user), decided_at: now.toISOString(), expires_at: event === 'consent' ? new Date(now.getTime() + (request.body.hours ?? defaultConsentHours) * 3600_000).toISOString() : null };
-        db.prepare(`UPDATE support_sessions SET ${Object.keys(changes).map((key) => `${key} = @${key}`).join(', ')} WHERE id = @id`).run({ ...changes, id: row.id });
-        recordAudit(db, { at: now, actor: actorOf(user), action: `support.${event}`, subject: `support-session:${row.id}`, details: changes });
-      })();
+      decideSession(context, request.params.id, user.customer!, event, actorOf(user), request.body.hours);
       return sessionView(load(request.params.id)!, now);
     });
   }

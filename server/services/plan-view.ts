@@ -78,3 +78,11 @@ export function planView(context: SluiceContext, row: PlanRow, now: Date) {
   };
 }
 export type PlanView = ReturnType<typeof planView>;
+
+/** Whole-plan totals for a progress bar: done, failed, and in flight. */
+export function progressTotals(progress: { total: number; byState: Record<string, number> }) {
+  const count = (state: string) => progress.byState[state] ?? 0;
+  const succeeded = count('committed');
+  const failed = count('failed') + count('rolled_back');
+  return { total: progress.total, succeeded, failed, inProgress: progress.total - succeeded - failed - count('pending') - count('idle') };
+}
