@@ -109,7 +109,7 @@ ${windows.map((window, index) => html`<label class="choice"><input type="radio" 
 <label for="counter-comment">Comment</label><textarea id="counter-comment" name="comment" rows="3" maxlength="5000"></textarea>
 <button class="secondary" type="submit">Send these times</button></form></div>` : '';
     const confirmation = view.confirmation ? html`<div class="card"><h2>Confirmed</h2>
-<p>Window: ${windowText(windows[view.confirmation.window])}</p><p>Confirmed by ${view.confirmation.by} on ${localTime(view.confirmation.at, zone)}. Maintenance staff: <strong>${view.confirmation.maintainer?.name}</strong> (${view.confirmation.maintainer?.phone}).</p>
+<p>Window: ${windowText(windows[view.confirmation.window])}</p><p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${localTime(view.confirmation.at, zone)}. Maintenance staff: <strong>${view.confirmation.maintainer?.name}</strong> (${view.confirmation.maintainer?.phone}).</p>
 <p><a href="/portal/plans/${view.id}/calendar.ics">Add to calendar (.ics)</a></p></div>` : '';
     return send(reply, request, planTitle(row, db), html`<h1>${planTitle(row, db)} ${statusBadge(view.status)}</h1>
 <p class="muted">Deadline: <span class="${view.overdue ? 'overdue' : ''}">${localTime(view.deadline, zone)} (${zone})</span>${view.overdue ? ' — overdue' : ''}</p>

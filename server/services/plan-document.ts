@@ -33,7 +33,7 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
         ['Customer', `${customer.name} (${customer.id})`],
         ['Plan', plan.id],
         ['Document version', `${version}, issued ${local(now.toISOString())}`],
-        ['Deadline', `${local(plan.deadline)} (${zone})`],
+        ['Deadline', local(plan.deadline)],
       ],
     },
   };
