@@ -32,6 +32,8 @@ import supportSessionsRoutes from './routes/support-sessions.js';
 import commissioningRoutes from './routes/commissioning.js';
 import { registerFaultListeners } from './services/faults.js';
 import portalPlugin from './portal/plugin.js';
+import ddiRoutes from './routes/ddi.js';
+import ddiGatewayTokenRoutes from './routes/ddi-gateway-tokens.js';
 import type { SluiceContext } from './context.js';
 import './context.js';
 
@@ -82,7 +84,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     if (request.body === undefined && request.method === 'POST' && request.routeOptions.schema?.body) request.body = {};
   });
 
-  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, ddiGatewayTokenRoutes, ddiRoutes, auditRoutes]) {
     await app.register(routes);
   }
   // The web portal lives in its own encapsulated context: cookies, form bodies, CSRF and

@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Lifetime of a signed check-in answer: short, against freeze and replay. */
   checkinTtlSeconds: number;
   logger: boolean;
+  /** The hawkBit DDI tenant name devices use in their URLs. */
+  ddiTenant: string;
   /** Class of the fault opened when an agent ends an update failed or rolled back. */
   autoFaultClass: 'A' | 'B' | 'C' | 'D';
   /** Injected clock so tests control time (STYLE.md, "effects injected"). */
@@ -42,6 +44,7 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     checkinTtlSeconds: 120,
     logger: false,
     autoFaultClass: 'C' as const,
+    ddiTenant: 'DEFAULT',
     now: () => new Date(),
     ...partial,
     dataDir,

@@ -1,0 +1,49 @@
+// hawkBit DDI compatibility rules, pure (issue: existing fleets). The feedback a DDI client
+// sends (execution + finished) maps onto sluice's agent states through ONE table, so DDI
+// devices move through the same states, waves and failure limits as sluice's own agent.
+import { SluiceError } from '../errors.js';
+
+export const executions = ['proceeding', 'scheduled', 'resumed', 'downloading', 'downloaded', 'canceled', 'rejected', 'closed'] as const;
+export type Execution = (typeof executions)[number];
+export const finishedValues = ['success', 'failure', 'none'] as const;
+export type Finished = (typeof finishedValues)[number];
+
+/** (execution, finished) → agent state; '*' matches any `finished`. */
+export const feedbackTable: readonly { execution: Execution; finished: Finished | '*'; state: string; closesAction: boolean }[] = [
+  { execution: 'scheduled', finished: '*', state: 'waiting_window', closesAction: false },
+  { execution: 'downloading', finished: '*', state: 'downloading', closesAction: false },
+  { execution: 'downloaded', finished: '*', state: 'downloaded', closesAction: false },
+  { execution: 'resumed', finished: '*', state: 'installing', closesAction: false },
+  { execution: 'proceeding', finished: 'failure', state: 'failed', closesAction: true },
+  { execution: 'proceeding', finished: '*', state: 'installing', closesAction: false },
+  { execution: 'closed', finished: 'success', state: 'committed', closesAction: true },
+  { execution: 'closed', finished: 'failure', state: 'failed', closesAction: true },
+  { execution: 'closed', finished: 'none', state: 'failed', closesAction: true },
+  { execution: 'rejected', finished: '*', state: 'failed', closesAction: true },
+  { execution: 'canceled', finished: '*', state: 'idle', closesAction: true },
+];
+
+export function stateForFeedback(execution: string, finished: string): { state: string; closesAction: boolean } {
+  if (!(executions as readonly string[]).includes(execution)) throw new SluiceError('bad_request', `status.execution must be one of ${executions.join(', ')}`);
+  if (!(finishedValues as readonly string[]).includes(finished)) throw new SluiceError('bad_request', `status.result.finished must be one of ${finishedValues.join(', ')}`);
+  const row = feedbackTable.find((entry) => entry.execution === execution && (entry.finished === '*' || entry.finished === finished))!;
+  return { state: row.state, closesAction: row.closesAction };
+}
+
+/** hawkBit's polling interval format, config.polling.sleep: HH:mm:ss. */
+export function pollingSleep(seconds: number): string {
+  const whole = Math.max(1, Math.min(Math.round(seconds), 24 * 3600 - 1));
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${pad(Math.floor(whole / 3600))}:${pad(Math.floor((whole % 3600) / 60))}:${pad(whole % 60)}`;
+}
+
+/**
+ * The confirmed window, expressed in the deployment's handling fields: inside it the device
+ * is told to download and update now; outside it, to skip both (DESIGN.md: install only in the
+ * confirmed window; the issue: outside the window a DDI device downloads nothing).
+ */
+export function deploymentHandling(installAllowed: boolean): { download: 'forced' | 'skip'; update: 'forced' | 'skip'; maintenanceWindow: 'available' | 'unavailable' } {
+  return installAllowed
+    ? { download: 'forced', update: 'forced', maintenanceWindow: 'available' }
+    : { download: 'skip', update: 'skip', maintenanceWindow: 'unavailable' };
+}

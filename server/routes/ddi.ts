@@ -1,0 +1,184 @@
+// hawkBit's Direct Device Integration API (/{tenant}/controller/v1/{controllerId}/…), so a
+// fleet already running a DDI client (SWUpdate's suricatta) can move to sluice untouched.
+// Authentication: `TargetToken <device token>` or `GatewayToken <tenant gateway token>`.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { createHash } from 'node:crypto';
+import { errorReplies } from '../http/schemas.js';
+import { SluiceError } from '../errors.js';
+import { hashToken } from '../auth/tokens.js';
+import { getDevice, type DeviceRow } from '../storage/identity.js';
+import { getRelease } from '../storage/releases.js';
+import { sendArtifact } from '../http/artifact-delivery.js';
+import { deviceMayDownload } from '../storage/download-permission.js';
+import { controllerState, getAction, recordFeedback, rememberHandling } from '../services/ddi.js';
+import { deploymentHandling, pollingSleep, executions, finishedValues } from '../domain/ddi.js';
+import { recordAudit } from '../audit.js';
+
+const Params = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }) });
+const ActionParams = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }), actionId: Type.Integer({ minimum: 1 }) });
+const Feedback = Type.Object({
+  id: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Integer()])),
+  time: Type.Optional(Type.String({ maxLength: 64 })),
+  status: Type.Object({
+    execution: Type.Union(executions.map((value) => Type.Literal(value))),
+    result: Type.Object({
+      finished: Type.Union(finishedValues.map((value) => Type.Literal(value))),
+      progress: Type.Optional(Type.Object({ cnt: Type.Optional(Type.Integer()), of: Type.Optional(Type.Integer()) }, { additionalProperties: true })),
+    }, { additionalProperties: true }),
+    details: Type.Optional(Type.Array(Type.String({ maxLength: 4000 }), { maxItems: 100 })),
+    code: Type.Optional(Type.Integer()),
+  }, { additionalProperties: true }),
+}, { additionalProperties: true });
+const Json = Type.Object({}, { additionalProperties: true });
+
+const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const context = app.sluice;
+  const { db, options } = context;
+  const tenant = options.ddiTenant;
+
+  /** The controller the request may act for, or a 401/404 with the DESIGN.md error shape. */
+  const authorize = (request: { params: { tenant: string; controllerId: string }; headers: { authorization?: string } }): DeviceRow => {
+    if (request.params.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('not_found', `no tenant "${request.params.tenant}"`);
+    const match = /^(TargetToken|GatewayToken)\s+(\S+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) throw new SluiceError('unauthorized', 'send "Authorization: TargetToken <token>" or "GatewayToken <token>"');
+    const device = getDevice(db, request.params.controllerId);
+    if (match[1].toLowerCase() === 'gatewaytoken') {
+      const gateway = db.prepare('SELECT tenant FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL').get(hashToken(match[2])) as { tenant: string } | undefined;
+      if (!gateway || gateway.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('unauthorized', 'unknown or revoked gateway token');
+      if (!device) throw new SluiceError('not_found', `no controller "${request.params.controllerId}"`);
+      return device;
+    }
+    const principal = app.resolveToken(match[2]);
+    if (principal?.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw new SluiceError('unauthorized', 'the target token is not this controller\'s');
+    return device;
+  };
+  const base = (request: FastifyRequest, controllerId: string) => {
+    const origin = options.publicUrl ?? `${request.protocol}://${request.headers.host}`;
+    return `${origin}/${tenant}/controller/v1/${encodeURIComponent(controllerId)}`;
+  };
+  const touch = (device: DeviceRow) => db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(options.now().toISOString(), device.id);
+
+  app.get('/:tenant/controller/v1/:controllerId', {
+    schema: { tags: ['hawkBit DDI'], params: Params, response: { 200: Json, ...errorReplies } },
+  }, async (request) => {
+    const device = authorize(request);
+    touch(device);
+    const now = options.now();
+    const state = controllerState(context, device, now);
+    const links: Record<string, { href: string }> = {};
+    const url = base(request, device.id);
+    if (state.cancel) links.cancelAction = { href: `${url}/cancelAction/${state.cancel}` };
+    // Outside the confirmed window no deployment is linked at all: DDI clients such as
+    // SWUpdate treat update=skip as done, and the device must download nothing before it.
+    if (state.deployment && state.assignment?.installAllowed) {
+      // The ?c= hash changes when what the deployment says changes, as hawkBit's does.
+      const digest = createHash('sha1').update(`${state.assignment.installAllowed}`).digest('hex').slice(0, 8);
+      links.deploymentBase = { href: `${url}/deploymentBase/${state.deployment}?c=${digest}` };
+    }
+    links.configData = { href: `${url}/configData` };
+    // Poll sooner when a window is about to open.
+    let sleep = options.pollSeconds;
+    const window = state.assignment?.window;
+    if (window && !state.assignment!.installAllowed) {
+      const untilStart = (Date.parse(window.start) - now.getTime()) / 1000;
+      if (untilStart > 0) sleep = Math.min(sleep, Math.max(1, untilStart));
+    }
+    return { config: { polling: { sleep: pollingSleep(sleep) } }, _links: links };
+  });
+
+  app.get('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId', {
+    schema: { tags: ['hawkBit DDI'], params: ActionParams, querystring: Type.Object({ c: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Json, ...errorReplies } },
+  }, async (request) => {
+    const device = authorize(request);
+    const action = getAction(context, request.params.actionId);
+    if (!action || action.device !== device.id) throw new SluiceError('not_found', `no action ${request.params.actionId} for this controller`);
+    if (action.status !== 'open') throw new SluiceError('action_closed', `action ${action.id} is ${action.status}`);
+    const state = controllerState(context, device, options.now());
+    if (state.deployment !== action.id || !state.assignment) throw new SluiceError('not_found', `action ${action.id} is not offered now`);
+    const release = getRelease(db, state.assignment.release)!;
+    const url = base(request, device.id);
+    const handling = deploymentHandling(state.assignment.installAllowed);
+    rememberHandling(context, action.id, handling.update);
+    const filename = release.manifest.signed.artifact.name;
+    const artifactUrl = `${url}/softwaremodules/${release.id}/artifacts/${encodeURIComponent(filename)}`;
+    return {
+      id: String(action.id),
+      deployment: {
+        ...handling,
+        chunks: [{
+          part: 'os', version: release.version, name: release.product,
+          artifacts: [{
+            filename, size: release.size,
+            // sha1 and md5 were computed once, at publish time.
+            hashes: { sha1: release.sha1, md5: release.md5, sha256: release.sha256 },
+            _links: {
+              download: { href: artifactUrl }, 'download-http': { href: artifactUrl },
+              md5sum: { href: `${artifactUrl}.MD5SUM` }, 'md5sum-http': { href: `${artifactUrl}.MD5SUM` },
+            },
+          }],
+        }],
+      },
+    };
+  });
+
+  app.post('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId/feedback', {
+    schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
+  }, async (request, reply) => {
+    const device = authorize(request);
+    recordFeedback(context, device.id, request.params.actionId, 'deployment', request.body.status);
+    return reply.status(200).send(null);
+  });
+
+  app.get('/:tenant/controller/v1/:controllerId/cancelAction/:actionId', {
+    schema: { tags: ['hawkBit DDI'], params: ActionParams, response: { 200: Json, ...errorReplies } },
+  }, async (request) => {
+    const device = authorize(request);
+    const action = getAction(context, request.params.actionId);
+    if (!action || action.device !== device.id || action.status !== 'canceling') throw new SluiceError('not_found', `no cancel action ${request.params.actionId} for this controller`);
+    return { id: String(action.id), cancelAction: { stopId: String(action.id) } };
+  });
+
+  app.post('/:tenant/controller/v1/:controllerId/cancelAction/:actionId/feedback', {
+    schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
+  }, async (request, reply) => {
+    const device = authorize(request);
+    recordFeedback(context, device.id, request.params.actionId, 'cancel', request.body.status);
+    return reply.status(200).send(null);
+  });
+
+  app.put('/:tenant/controller/v1/:controllerId/configData', {
+    schema: {
+      tags: ['hawkBit DDI'], params: Params,
+      body: Type.Object({ mode: Type.Optional(Type.Union([Type.Literal('merge'), Type.Literal('replace'), Type.Literal('remove')])), data: Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 1024 })), id: Type.Optional(Type.String()), time: Type.Optional(Type.String()), status: Type.Optional(Json) }, { additionalProperties: false }),
+      response: { 200: Type.Null(), ...errorReplies },
+    },
+  }, async (request, reply) => {
+    const device = authorize(request);
+    const now = options.now().toISOString();
+    const previous = db.prepare('SELECT data FROM ddi_config_data WHERE device = ?').get(device.id) as { data: string } | undefined;
+    const current = previous ? JSON.parse(previous.data) as Record<string, string> : {};
+    const mode = request.body.mode ?? 'merge';
+    const next = mode === 'replace' ? request.body.data : mode === 'remove' ? Object.fromEntries(Object.entries(current).filter(([key]) => !(key in request.body.data))) : { ...current, ...request.body.data };
+    db.prepare('INSERT INTO ddi_config_data (device, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at').run(device.id, JSON.stringify(next), now);
+    return reply.status(200).send(null);
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/:tenant/controller/v1/:controllerId/softwaremodules/:moduleId/artifacts/:filename',
+    schema: { tags: ['hawkBit DDI'], params: Type.Object({ tenant: Type.String(), controllerId: Type.String(), moduleId: Type.String({ maxLength: 100 }), filename: Type.String({ maxLength: 300 }) }), response: { 200: Type.Any(), 206: Type.Any(), ...errorReplies } },
+    handler: async (request, reply) => {
+      const device = authorize(request);
+      const release = getRelease(db, request.params.moduleId);
+      if (!release || !deviceMayDownload(db, device.id, release.id)) throw new SluiceError('not_found', 'no such artifact for this controller');
+      const name = release.manifest.signed.artifact.name;
+      if (request.params.filename === `${name}.MD5SUM`) return reply.type('text/plain').send(`${release.md5}  ${name}\n`);
+      if (request.params.filename !== name) throw new SluiceError('not_found', `no artifact "${request.params.filename}"`);
+      recordAudit(db, { at: options.now(), actor: `device:${device.id}`, action: 'ddi.download', subject: `release:${release.id}`, details: { range: request.headers.range ?? null } });
+      return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name });
+    },
+  });
+};
+export default ddiRoutes;
