@@ -51,6 +51,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   const trust = TrustStore.fromPinnedRoot(JSON.parse(readFileSync(existsSync(rootPath) ? rootPath : config.trustRoot, 'utf8')), now());
   let consecutiveErrors = 0;
   const diagnosticsDone = new Set<string>();
+  // The digest checked while the bytes arrived, in this process: no need to read the file
+  // again. After a restart the set is empty and `downloaded` verifies from disk.
+  const verifiedWhileDownloading = new Set<string>();
 
   const partialPath = (sha256: string) => join(config.dataDir, 'partial', `${sha256}.part`);
   const stagedPath = (sha256: string) => join(config.dataDir, 'staged', `${sha256}.bin`);
@@ -160,6 +163,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const assignment = state.journal.assignment!;
       try {
         await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { dispatcher: dependencies.dispatcher });
+        verifiedWhileDownloading.add(assignment.sha256);
       } catch (error) {
         if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;
         return fail(error);
@@ -171,7 +175,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const assignment = state.journal.assignment!;
       try {
         trust.verifyManifest(assignment.manifest, now());
-        const digest = await hashFile(partialPath(assignment.sha256));
+        const digest = verifiedWhileDownloading.has(assignment.sha256) ? { sha256: assignment.sha256, size: assignment.size } : await hashFile(partialPath(assignment.sha256));
         if (digest.size !== assignment.size) throw new AgentError('size_mismatch', `${digest.size} bytes on disk, ${assignment.size} expected`);
         if (digest.sha256 !== assignment.sha256) throw new AgentError('digest_mismatch', `sha256 ${digest.sha256} on disk, ${assignment.sha256} expected`);
       } catch (error) {

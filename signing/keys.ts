@@ -18,8 +18,16 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+// Deriving the id exports the public key; the server signs every check-in with one key.
+const keyIds = new WeakMap<KeyObject, string>();
+
 export function keyIdOf(key: KeyObject): string {
-  return sha256Hex(rawPublicKey(key));
+  let id = keyIds.get(key);
+  if (!id) {
+    id = sha256Hex(rawPublicKey(key));
+    keyIds.set(key, id);
+  }
+  return id;
 }
 
 export function publicKeyFromHex(hex: string): KeyObject {

@@ -1,0 +1,53 @@
+// Device check-ins per second (signed answer, a database read and write) from 50 connections,
+// against a bare fastify route that returns a constant JSON answer of the same size.
+import autocannon from 'autocannon';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startProcess, startSluice, cpuSeconds } from './processes.js';
+import { seedDevices } from './seed.js';
+import { openDatabase } from '../server/storage/database.js';
+
+const body = JSON.stringify({ version: '1.0.0', nonce: 'ab'.repeat(16) });
+
+async function load(url: string, token: string | null, seconds: number) {
+  const result = await autocannon({
+    url, method: 'POST', connections: 50, duration: seconds, body,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  });
+  return { perSecond: result.requests.average, errors: result.errors + result.non2xx, latencyP99: result.latency.p99 };
+}
+
+export async function checkinRate(devices: number, seconds: number) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  try {
+    // Create the schema and the development keys first, then the fleet.
+    const bootstrap = await startSluice(dataDir);
+    await bootstrap.stop();
+    const tokens = seedDevices(join(dataDir, 'sluice.db'), devices);
+    const server = await startSluice(dataDir);
+    const sample = await request(`${server.url}/api/v1/device/checkin`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` }, body });
+    const answer = await sample.body.text();
+    const cpuBefore = cpuSeconds(server.child.pid!);
+    const measured = await load(`${server.url}/api/v1/device/checkin`, tokens[tokens.length - 1], seconds);
+    const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
+    await server.stop();
+    const written = (openDatabase(join(dataDir, 'sluice.db')).prepare('SELECT COUNT(*) AS n FROM devices WHERE last_seen_at IS NOT NULL').get() as { n: number }).n;
+    return { ...measured, answerBytes: answer.length, answer, cpuPerRequestMs: (cpu * 1000) / (measured.perSecond * seconds), devicesWritten: written };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function bareFastifyRate(answer: string, seconds: number) {
+  const script = `import Fastify from 'fastify'; const app = Fastify(); const body = ${JSON.stringify(answer)};
+app.post('/checkin', async (request, reply) => reply.type('application/json').send(body));
+const address = await app.listen({ port: 0, host: '127.0.0.1' }); console.log('listening on ' + address);`;
+  const baseline = await startProcess(process.execPath, ['--input-type=module', '-e', script], /listening on (http:\/\/[\d.:]+)/);
+  try {
+    return await load(`${baseline.match[1]}/checkin`, null, seconds);
+  } finally {
+    await baseline.stop();
+  }
+}

@@ -1,0 +1,99 @@
+// `npm run bench`: every measurement against a baseline measured in the same run, on the same
+// machine, printed as ratios. Traffic stays on 127.0.0.1; every load run stops by itself.
+// Sizes: BENCH_MIB (artifact, default 512), BENCH_SECONDS (each load run, default 10),
+// BENCH_DEVICES_LARGE (default 100000), BENCH_FLEET (simulated devices, default 10000).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkinRate, bareFastifyRate } from './checkin.js';
+import { makeArtifact, timeCommand, publish, downloadThroughput, startNodePipe, startNginx } from './transfer.js';
+import { root, startSluice, startProcess } from './processes.js';
+import { fleetRun } from './fleet.js';
+
+const mebibytes = Number(process.env.BENCH_MIB ?? 512);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const largeFleet = Number(process.env.BENCH_DEVICES_LARGE ?? 100_000);
+const fleetSize = Number(process.env.BENCH_FLEET ?? 10_000);
+const rows: { measurement: string; value: string; baseline: string; ratio: number; target: string }[] = [];
+const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 100) / 100;
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function main() {
+  log(`machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}; artifact ${mebibytes} MiB; load runs ${seconds} s`);
+
+  log('check-ins with 1,000 devices');
+  const small = await checkinRate(1000, seconds);
+  log('bare fastify baseline');
+  const bare = await bareFastifyRate(small.answer, seconds);
+  rows.push({ measurement: 'check-ins/s (signed, DB read + write), 50 connections', value: `${small.perSecond.toFixed(0)}/s (p99 ${small.latencyP99} ms, ${small.errors} errors)`, baseline: `bare fastify ${bare.perSecond.toFixed(0)}/s`, ratio: ratio(small.perSecond, bare.perSecond), target: '≥ 0.5' });
+  log(`check-ins with ${largeFleet} devices`);
+  const large = await checkinRate(largeFleet, seconds);
+  rows.push({ measurement: `check-in cost, ${largeFleet} vs 1,000 devices`, value: `${large.perSecond.toFixed(0)}/s`, baseline: `${small.perSecond.toFixed(0)}/s at 1,000`, ratio: ratio(small.perSecond, large.perSecond), target: '≤ 1.2 (cost ratio)' });
+
+  const work = mkdtempSync(join(tmpdir(), 'sluice-bench-transfer-'));
+  try {
+    const artifact = join(work, 'files', 'image.bin');
+    execFileSync('mkdir', ['-p', join(work, 'files')]);
+    await makeArtifact(artifact, mebibytes);
+    const size = mebibytes * 1024 * 1024;
+    log('hashing baselines');
+    const sha256sum = timeCommand('sha256sum', [artifact]);
+    const openssl = timeCommand('openssl', ['dgst', '-sha256', artifact]);
+
+    const dataDir = join(work, 'data');
+    const server = await startSluice(dataDir);
+    const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+    const api = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((response) => response.json() as Promise<Record<string, string>>);
+    await api('/api/v1/products', { id: 'emu', name: 'EMU' });
+    const releaseToken = (await api('/api/v1/users', { username: 'bench-release', role: 'release' })).token;
+    const manifest = join(work, 'manifest.json');
+    execFileSync(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'sign', artifact, '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', manifest]);
+    log('upload ingest');
+    const upload = publish(server.url, server.child.pid!, artifact, manifest, releaseToken);
+    rows.push({ measurement: `release upload ingest, ${mebibytes} MiB (stream, hash, verify, store)`, value: `${upload.seconds.toFixed(2)} s, server peak RSS ${upload.serverPeakRssMiB.toFixed(0)} MiB`, baseline: `sha256sum ${sha256sum.toFixed(2)} s (openssl ${openssl.toFixed(2)} s)`, ratio: ratio(sha256sum, upload.seconds), target: '≥ 1.0, RSS < 150 MiB' });
+    const release = JSON.parse(execFileSync('curl', ['-s', '-H', `Authorization: Bearer ${admin}`, `${server.url}/api/v1/releases`]).toString())[0];
+    const sluiceUrl = `${server.url}/api/v1/releases/${release.id}/artifact`;
+
+    const pipe = await startNodePipe(artifact);
+    // The documented nginx front: a sluice that authorizes and answers with X-Accel-Redirect.
+    const accel = await startSluice(dataDir, ['--x-accel-prefix', '/protected']);
+    const nginx = existsSync('/usr/sbin/nginx') ? await startNginx(join(work, 'nginx'), join(work, 'files'), join(dataDir, 'artifacts'), accel.url) : null;
+    for (const clients of [1, 20]) {
+      log(`downloads, ${clients} client(s)`);
+      const pipeRate = await downloadThroughput(pipe.url, clients, size);
+      const sluiceRate = await downloadThroughput(sluiceUrl, clients, size, admin);
+      rows.push({ measurement: `download, ${clients} client(s), sluice streaming`, value: `${sluiceRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(sluiceRate, pipeRate), target: '≥ 0.9' });
+      if (nginx) {
+        const nginxRate = await downloadThroughput(`${nginx.url}/file/image.bin`, clients, size);
+        rows.push({ measurement: `download, ${clients} client(s), nginx sendfile (reference)`, value: `${nginxRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(nginxRate, pipeRate), target: '—' });
+        const accelRate = await downloadThroughput(`${nginx.url}/api/v1/releases/${release.id}/artifact`, clients, size, admin);
+        rows.push({ measurement: `download, ${clients} client(s), nginx front (sluice authorizes, X-Accel-Redirect)`, value: `${accelRate.toFixed(0)} MiB/s`, baseline: `nginx sendfile ${nginxRate.toFixed(0)} MiB/s`, ratio: ratio(accelRate, nginxRate), target: '≥ 0.9' });
+      }
+    }
+    await pipe.stop();
+    await nginx?.stop();
+    await accel.stop();
+
+    log('agent download + verification');
+    const agentPath = join(work, 'agent.part');
+    const child = await startProcess(process.execPath, ['--import', 'tsx', join(root, 'bench', 'agent-download-child.ts'), sluiceUrl, admin, String(size), release.sha256, agentPath], /\{.*\}/);
+    const agent = JSON.parse(child.match[0]) as { seconds: number; peakRssMiB: number };
+    rmSync(agentPath, { force: true });
+    const curl = timeCommand('curl', ['-s', '-H', `Authorization: Bearer ${admin}`, '-o', join(work, 'curl.bin'), sluiceUrl]) + timeCommand('sha256sum', [join(work, 'curl.bin')]);
+    rows.push({ measurement: `agent download + verification, ${mebibytes} MiB`, value: `${agent.seconds.toFixed(2)} s, agent peak RSS ${agent.peakRssMiB.toFixed(0)} MiB`, baseline: `curl then sha256sum ${curl.toFixed(2)} s`, ratio: ratio(curl, agent.seconds), target: '≥ 1.5, RSS < 80 MiB' });
+    await server.stop();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  log(`fleet: sluice simulate --devices ${fleetSize}`);
+  const fleet = await fleetRun(fleetSize);
+  rows.push({ measurement: `fleet: simulate ${fleetSize} devices through one window`, value: `${fleet.committed}/${fleetSize} committed in ${fleet.seconds.toFixed(0)} s, ${fleet.events} reports (${fleet.expectedEvents} expected)`, baseline: `server CPU ${fleet.serverCpuSeconds.toFixed(0)} s, peak RSS ${fleet.serverPeakRssMiB.toFixed(0)} MiB`, ratio: fleet.committed / fleetSize, target: 'all committed, none lost' });
+
+  const table = ['| measurement | sluice | baseline (same run) | ratio | target |', '| --- | --- | --- | --- | --- |', ...rows.map((row) => `| ${row.measurement} | ${row.value} | ${row.baseline} | ${row.ratio} | ${row.target} |`)].join('\n');
+  process.stdout.write(`${table}\n`);
+  writeFileSync(join(root, 'bench', 'last-run.md'), `${table}\n`);
+}
+
+main().then(() => process.exit(0), (error) => { process.stderr.write(`bench failed: ${error.stack ?? error}\n`); process.exit(1); });
