@@ -3,6 +3,7 @@
 // C 45 min, D 2 h of the report; A and B are served 24×7 and resolved within 1 h (major) or
 // 2 h (general); C and D may be fixed by a later release (no resolution clock).
 import { SluiceError } from '../errors.js';
+import { takeTransition } from './transition-table.js';
 
 export const faultClasses = ['A', 'B', 'C', 'D'] as const;
 export type FaultClass = (typeof faultClasses)[number];
@@ -23,9 +24,7 @@ export const faultTransitions: readonly { from: FaultStatus; event: FaultEvent; 
 ];
 
 export function transitionFault(status: FaultStatus, event: FaultEvent): FaultStatus {
-  const row = faultTransitions.find((transition) => transition.from === status && transition.event === event);
-  if (!row) throw new SluiceError('illegal_transition', `cannot ${event.replace('_', ' ')} a fault that is ${status}`, { status });
-  return row.to;
+  return takeTransition(faultTransitions, 'fault', status, event).to;
 }
 
 const minute = 60_000;

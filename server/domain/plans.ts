@@ -3,6 +3,7 @@
 // proposes other windows; the vendor proposes again), paused, cancelled; overdue is a flag.
 import { DateTime } from 'luxon';
 import { SluiceError } from '../errors.js';
+import { takeTransition } from './transition-table.js';
 import { nextOccurrence, occurrenceCovering, isAsap, type MaintenanceWindow } from './windows.js';
 
 export const planStatuses = ['draft', 'proposed', 'countered', 'confirmed', 'in_progress', 'paused', 'completed', 'cancelled'] as const;
@@ -35,10 +36,7 @@ export const planTransitions: readonly PlanTransition[] = [
 export const terminalStatuses: ReadonlySet<PlanStatus> = new Set(['completed', 'cancelled']);
 
 export function transitionPlan(status: PlanStatus, event: PlanEvent, pausedFrom?: PlanStatus | null): PlanStatus {
-  const row = planTransitions.find((transition) =>
-    transition.from === status && transition.event === event && (transition.pausedFrom === undefined || transition.pausedFrom === (pausedFrom ?? 'confirmed')));
-  if (!row) throw new SluiceError('illegal_transition', `cannot ${event} a plan that is ${status}`, { status });
-  return row.to;
+  return takeTransition(planTransitions, 'plan', status, event, (row) => row.pausedFrom === undefined || row.pausedFrom === (pausedFrom ?? 'confirmed')).to;
 }
 
 /**

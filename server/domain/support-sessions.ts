@@ -1,6 +1,7 @@
 // Remote support only with the customer's consent (DESIGN.md): a session stays inert until a
 // user of the device's customer consents, with an expiry; only then may the device upload.
 import { SluiceError } from '../errors.js';
+import { takeTransition } from './transition-table.js';
 
 export const sessionStatuses = ['requested', 'consented', 'refused', 'withdrawn', 'uploaded'] as const;
 export type SessionStatus = (typeof sessionStatuses)[number];
@@ -28,13 +29,12 @@ export function effectiveStatus(session: SessionClock, now: Date): SessionStatus
 
 export function transitionSession(session: SessionClock, event: SessionEvent, now: Date): SessionStatus {
   const status = effectiveStatus(session, now);
-  const row = sessionTransitions.find((transition) => transition.from === status && transition.event === event);
-  if (!row) {
+  const allowed = sessionTransitions.some((transition) => transition.from === status && transition.event === event);
+  if (!allowed) {
     if (event === 'upload') {
       const why = { requested: 'the customer has not consented', refused: 'the customer refused', withdrawn: 'the customer withdrew consent', expired: 'the consent expired', uploaded: 'the bundle was already uploaded' }[status as string] ?? status;
       throw new SluiceError('consent_required', `no live consent for this session: ${why}`, { status });
     }
-    throw new SluiceError('illegal_transition', `cannot ${event} a session that is ${status}`, { status });
   }
-  return row.to;
+  return takeTransition(sessionTransitions, 'support session', status as SessionStatus, event).to;
 }
