@@ -32,7 +32,7 @@ export async function fleetRun(devices: number) {
     await call(`/api/v1/plans/${plan.id}/confirm`, { window: 0, maintainer: { name: 'Bench', phone: '000' } }, customer);
     const cpuBefore = cpuSeconds(server.child.pid!);
     const started = Date.now();
-    const simulation = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', '900'], /final: (\{.*\})/);
+    const simulation = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', '900'], /final: (\{.*\})/, { timeoutMs: 960_000 });
     const seconds = (Date.now() - started) / 1000;
     const serverCpuSeconds = cpuSeconds(server.child.pid!) - cpuBefore;
     const serverPeakRssMiB = peakRssMiB(server.child.pid!);

@@ -17,6 +17,10 @@ const largeFleet = Number(process.env.BENCH_DEVICES_LARGE ?? 100_000);
 const fleetSize = Number(process.env.BENCH_FLEET ?? 10_000);
 const rows: { measurement: string; value: string; baseline: string; ratio: number; target: string }[] = [];
 const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 100) / 100;
+const tableHead = ['| measurement | sluice | baseline (same run) | ratio | target |', '| --- | --- | --- | --- | --- |'];
+const formatRow = (row: (typeof rows)[number]) => `| ${row.measurement} | ${row.value} | ${row.baseline} | ${row.ratio} | ${row.target} |`;
+// Each result is printed as soon as it is measured, so a later failure loses nothing.
+const record = (row: (typeof rows)[number]) => { rows.push(row); process.stderr.write(`bench: ${formatRow(row)}\n`); };
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 async function main() {
@@ -26,10 +30,10 @@ async function main() {
   const small = await checkinRate(1000, seconds);
   log('bare fastify baseline');
   const bare = await bareFastifyRate(small.answer, seconds);
-  rows.push({ measurement: 'check-ins/s (signed, DB read + write), 50 connections', value: `${small.perSecond.toFixed(0)}/s (p99 ${small.latencyP99} ms, ${small.errors} errors)`, baseline: `bare fastify ${bare.perSecond.toFixed(0)}/s`, ratio: ratio(small.perSecond, bare.perSecond), target: '≥ 0.5' });
+  record({ measurement: 'check-ins/s (signed, DB read + write), 50 connections', value: `${small.perSecond.toFixed(0)}/s (p99 ${small.latencyP99} ms, ${small.errors} errors)`, baseline: `bare fastify ${bare.perSecond.toFixed(0)}/s`, ratio: ratio(small.perSecond, bare.perSecond), target: '≥ 0.5' });
   log(`check-ins with ${largeFleet} devices`);
   const large = await checkinRate(largeFleet, seconds);
-  rows.push({ measurement: `check-in cost, ${largeFleet} vs 1,000 devices`, value: `${large.perSecond.toFixed(0)}/s`, baseline: `${small.perSecond.toFixed(0)}/s at 1,000`, ratio: ratio(small.perSecond, large.perSecond), target: '≤ 1.2 (cost ratio)' });
+  record({ measurement: `check-in cost, ${largeFleet} vs 1,000 devices`, value: `${large.perSecond.toFixed(0)}/s`, baseline: `${small.perSecond.toFixed(0)}/s at 1,000`, ratio: ratio(small.perSecond, large.perSecond), target: '≤ 1.2 (cost ratio)' });
 
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-transfer-'));
   try {
@@ -51,7 +55,7 @@ async function main() {
     execFileSync(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'sign', artifact, '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', manifest]);
     log('upload ingest');
     const upload = publish(server.url, server.child.pid!, artifact, manifest, releaseToken);
-    rows.push({ measurement: `release upload ingest, ${mebibytes} MiB (stream, hash, verify, store)`, value: `${upload.seconds.toFixed(2)} s, server peak RSS ${upload.serverPeakRssMiB.toFixed(0)} MiB`, baseline: `sha256sum ${sha256sum.toFixed(2)} s (openssl ${openssl.toFixed(2)} s)`, ratio: ratio(sha256sum, upload.seconds), target: '≥ 1.0, RSS < 150 MiB' });
+    record({ measurement: `release upload ingest, ${mebibytes} MiB (stream, hash, verify, store)`, value: `${upload.seconds.toFixed(2)} s, server peak RSS ${upload.serverPeakRssMiB.toFixed(0)} MiB`, baseline: `sha256sum ${sha256sum.toFixed(2)} s (openssl ${openssl.toFixed(2)} s)`, ratio: ratio(sha256sum, upload.seconds), target: '≥ 1.0, RSS < 150 MiB' });
     const release = JSON.parse(execFileSync('curl', ['-s', '-H', `Authorization: Bearer ${admin}`, `${server.url}/api/v1/releases`]).toString())[0];
     const sluiceUrl = `${server.url}/api/v1/releases/${release.id}/artifact`;
 
@@ -63,12 +67,12 @@ async function main() {
       log(`downloads, ${clients} client(s)`);
       const pipeRate = await downloadThroughput(pipe.url, clients, size);
       const sluiceRate = await downloadThroughput(sluiceUrl, clients, size, admin);
-      rows.push({ measurement: `download, ${clients} client(s), sluice streaming`, value: `${sluiceRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(sluiceRate, pipeRate), target: '≥ 0.9' });
+      record({ measurement: `download, ${clients} client(s), sluice streaming`, value: `${sluiceRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(sluiceRate, pipeRate), target: '≥ 0.9' });
       if (nginx) {
         const nginxRate = await downloadThroughput(`${nginx.url}/file/image.bin`, clients, size);
-        rows.push({ measurement: `download, ${clients} client(s), nginx sendfile (reference)`, value: `${nginxRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(nginxRate, pipeRate), target: '—' });
+        record({ measurement: `download, ${clients} client(s), nginx sendfile (reference)`, value: `${nginxRate.toFixed(0)} MiB/s`, baseline: `node:http pipe ${pipeRate.toFixed(0)} MiB/s`, ratio: ratio(nginxRate, pipeRate), target: '—' });
         const accelRate = await downloadThroughput(`${nginx.url}/api/v1/releases/${release.id}/artifact`, clients, size, admin);
-        rows.push({ measurement: `download, ${clients} client(s), nginx front (sluice authorizes, X-Accel-Redirect)`, value: `${accelRate.toFixed(0)} MiB/s`, baseline: `nginx sendfile ${nginxRate.toFixed(0)} MiB/s`, ratio: ratio(accelRate, nginxRate), target: '≥ 0.9' });
+        record({ measurement: `download, ${clients} client(s), nginx front (sluice authorizes, X-Accel-Redirect)`, value: `${accelRate.toFixed(0)} MiB/s`, baseline: `nginx sendfile ${nginxRate.toFixed(0)} MiB/s`, ratio: ratio(accelRate, nginxRate), target: '≥ 0.9' });
       }
     }
     await pipe.stop();
@@ -81,7 +85,7 @@ async function main() {
     const agent = JSON.parse(child.match[0]) as { seconds: number; peakRssMiB: number };
     rmSync(agentPath, { force: true });
     const curl = timeCommand('curl', ['-s', '-H', `Authorization: Bearer ${admin}`, '-o', join(work, 'curl.bin'), sluiceUrl]) + timeCommand('sha256sum', [join(work, 'curl.bin')]);
-    rows.push({ measurement: `agent download + verification, ${mebibytes} MiB`, value: `${agent.seconds.toFixed(2)} s, agent peak RSS ${agent.peakRssMiB.toFixed(0)} MiB`, baseline: `curl then sha256sum ${curl.toFixed(2)} s`, ratio: ratio(curl, agent.seconds), target: '≥ 1.5, RSS < 80 MiB' });
+    record({ measurement: `agent download + verification, ${mebibytes} MiB`, value: `${agent.seconds.toFixed(2)} s, agent peak RSS ${agent.peakRssMiB.toFixed(0)} MiB`, baseline: `curl then sha256sum ${curl.toFixed(2)} s`, ratio: ratio(curl, agent.seconds), target: '≥ 1.5, RSS < 80 MiB' });
     await server.stop();
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -89,9 +93,9 @@ async function main() {
 
   log(`fleet: sluice simulate --devices ${fleetSize}`);
   const fleet = await fleetRun(fleetSize);
-  rows.push({ measurement: `fleet: simulate ${fleetSize} devices through one window`, value: `${fleet.committed}/${fleetSize} committed in ${fleet.seconds.toFixed(0)} s, ${fleet.events} reports (${fleet.expectedEvents} expected)`, baseline: `server CPU ${fleet.serverCpuSeconds.toFixed(0)} s, peak RSS ${fleet.serverPeakRssMiB.toFixed(0)} MiB`, ratio: fleet.committed / fleetSize, target: 'all committed, none lost' });
+  record({ measurement: `fleet: simulate ${fleetSize} devices through one window`, value: `${fleet.committed}/${fleetSize} committed in ${fleet.seconds.toFixed(0)} s, ${fleet.events} reports (${fleet.expectedEvents} expected)`, baseline: `server CPU ${fleet.serverCpuSeconds.toFixed(0)} s, peak RSS ${fleet.serverPeakRssMiB.toFixed(0)} MiB`, ratio: fleet.committed / fleetSize, target: 'all committed, none lost' });
 
-  const table = ['| measurement | sluice | baseline (same run) | ratio | target |', '| --- | --- | --- | --- | --- |', ...rows.map((row) => `| ${row.measurement} | ${row.value} | ${row.baseline} | ${row.ratio} | ${row.target} |`)].join('\n');
+  const table = [...tableHead, ...rows.map(formatRow)].join('\n');
   process.stdout.write(`${table}\n`);
   writeFileSync(join(root, 'bench', 'last-run.md'), `${table}\n`);
 }

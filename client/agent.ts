@@ -1,7 +1,7 @@
 // The device agent (DESIGN.md, "Device agent"): one handler per state returns the next step;
 // the loop that runs them is small (STYLE.md, Mender's state.go). Every state is persisted
 // before it acts; every transition is reported through the durable outbox.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
@@ -10,18 +10,23 @@ import type { AgentConfig } from './config.js';
 import { AgentError } from './errors.js';
 import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
 import { readStateFile, writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment } from './state-file.js';
-import { Outbox } from './outbox.js';
+import { Outbox, eventIdFor } from './outbox.js';
 import { download } from './download.js';
 import { runHook as spawnHook, type HookResult } from './hooks.js';
 import { checkin, updateRoots, sendReport, type CheckinAnswer, type ProtocolOptions } from './protocol.js';
 import { TrustStore } from '../signing/trust-store.js';
 import { SigningError } from '../signing/errors.js';
 import { hashFile } from '../signing/digest.js';
-import { collectDiagnostics, uploadDiagnostics } from './diagnostics.js';
+import { collectDiagnostics, uploadDiagnostics, answeredSessions } from './diagnostics.js';
+import { artifactPaths, hookEnvironment, otherSlot } from './slots.js';
 
 export interface AgentDependencies {
   now: () => Date;
+  /** Jitter, in [0, 1). */
   random: () => number;
+  /** Nonces, update-run ids and event ids. */
+  randomBytes: (size: number) => Buffer;
+  /** The HTTP client (undici dispatcher); the global one by default. */
   dispatcher?: Dispatcher;
   runHook: (command: string[], environment: Record<string, string>, timeoutSeconds: number) => Promise<HookResult>;
   /** Fault injection for crash tests: the state after whose persistence the process dies. */
@@ -36,13 +41,14 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   const dependencies: AgentDependencies = {
     now: () => new Date(),
     random: Math.random,
+    randomBytes,
     runHook: spawnHook,
     crashAfterState: process.env.SLUICE_CRASH_AFTER_STATE,
     log: () => {},
     ...overrides,
   };
   const { now } = dependencies;
-  const protocol: ProtocolOptions = { server: config.server, deviceId: config.deviceId, token: config.token, dispatcher: dependencies.dispatcher, now };
+  const protocol: ProtocolOptions = { server: config.server, deviceId: config.deviceId, token: config.token, dispatcher: dependencies.dispatcher, now, randomBytes: dependencies.randomBytes };
   mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(config.dataDir);
   let state: AgentStateFile = readStateFile(config.dataDir, config.version);
@@ -50,13 +56,15 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   // The newest verified root is kept, so a rotation survives restarts; the pinned one is the anchor.
   const trust = TrustStore.fromPinnedRoot(JSON.parse(readFileSync(existsSync(rootPath) ? rootPath : config.trustRoot, 'utf8')), now());
   let consecutiveErrors = 0;
-  const diagnosticsDone = new Set<string>();
+  const diagnosticsDone = answeredSessions(config.dataDir);
+  let lastError: unknown = null;
+  const newRun = () => dependencies.randomBytes(16).toString('hex');
   // The digest checked while the bytes arrived, in this process: no need to read the file
   // again. After a restart the set is empty and `downloaded` verifies from disk.
   const verifiedWhileDownloading = new Set<string>();
 
-  const partialPath = (sha256: string) => join(config.dataDir, 'partial', `${sha256}.part`);
-  const stagedPath = (sha256: string) => join(config.dataDir, 'staged', `${sha256}.bin`);
+  const partialPath = (sha256: string) => artifactPaths(config.dataDir, sha256).partial;
+  const stagedPath = (sha256: string) => artifactPaths(config.dataDir, sha256).staged;
   const jitter = (milliseconds: number) => Math.round(milliseconds * (0.9 + dependencies.random() * 0.2));
 
   function persist(next: AgentStateFile): void {
@@ -85,7 +93,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
    */
   function report(stateName: AgentState, detail: string | null, eventId?: string): void {
     const run = state.journal.run;
-    const id = eventId ?? (run ? `${run}:${stateName}:${state.journal.attempts[stateName] ?? 0}` : randomUUID());
+    const id = eventId ?? (run ? eventIdFor(run, stateName, state.journal.attempts[stateName] ?? 0) : eventIdFor(newRun(), stateName, 0));
     if (outbox.pending().some((item) => item.eventId === id)) return;
     outbox.enqueue({ eventId: id, assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString() });
   }
@@ -108,9 +116,11 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     await flushOutbox().catch(() => {});
     const answer = await checkin(protocol, trust, { version: state.device.version, state: stateName, assignment: state.journal.assignment?.id ?? null });
     if (answer.diagnostics && !diagnosticsDone.has(answer.diagnostics.session)) {
-      diagnosticsDone.add(answer.diagnostics.session);
+      // One bundle per session, of the collectors configured on this device (never commands
+      // from the server); marked answered only once the server took it, so a failure retries.
+      const session = answer.diagnostics.session;
       const bundle = await collectDiagnostics(config, answer.diagnostics.collect, state, now());
-      await uploadDiagnostics(protocol, answer.diagnostics.session, bundle).catch((error) => dependencies.log(`diagnostics upload failed: ${(error as Error).message}`));
+      await uploadDiagnostics(protocol, session, bundle).then(() => diagnosticsDone.add(session), (error) => dependencies.log(`diagnostics upload failed: ${(error as Error).message}`));
     }
     return answer;
   }
@@ -142,9 +152,10 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   const handlers: Record<AgentState, () => Promise<Step>> = {
     async idle() {
       const answer = await talk('idle');
-      if (answer.assignment && !diagnosticsOnly(answer)) {
+      // A cancelled assignment is nothing to start (DESIGN.md: cancelled plans install nothing).
+      if (answer.assignment && !answer.assignment.cancelled) {
         let assignment: JournalAssignment;
-        const run = randomUUID();
+        const run = newRun();
         try {
           assignment = acceptAssignment(answer);
         } catch (error) {
@@ -200,16 +211,19 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async waiting_window() {
       const assignment = state.journal.assignment!;
       const answer = await talk('waiting_window');
-      if (!answer.assignment || answer.assignment.id !== assignment.id) {
+      if (!answer.assignment || answer.assignment.id !== assignment.id || answer.assignment.cancelled) {
         // The plan was cancelled, paused for good or replaced: drop the staged update.
         rmSync(stagedPath(assignment.sha256), { force: true });
         enter('idle', 'cancelled: the server no longer assigns this update', {}, { assignment: null, attempts: {} });
         return pollDelay(answer);
       }
       const window = answer.assignment.window;
+      // DESIGN.md, "Maintenance windows": installs only when now is inside the occurrence and the
+      // expected duration still fits before its end. The server says so (installAllowed); the
+      // device checks it again with its own clock, so a wrong server clock cannot start it early.
+      const inside = window !== null && Date.parse(window.start) <= now().getTime();
       const fits = window !== null && Date.parse(window.end) - now().getTime() >= config.install.expectedSeconds * 1000;
-      // Installs only inside the window, and only if the expected duration still fits (checked here too).
-      if (answer.assignment.installAllowed && fits) {
+      if (answer.assignment.installAllowed && inside && fits) {
         enter('installing');
         return 0;
       }
@@ -218,8 +232,8 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     },
     async installing() {
       const assignment = state.journal.assignment!;
-      const target = state.device.activeSlot === 'a' ? 'b' : 'a';
-      const result = await dependencies.runHook(config.install.command, hookEnvironment(assignment, target), config.install.timeoutSeconds);
+      const target = otherSlot(state.device.activeSlot);
+      const result = await dependencies.runHook(config.install.command, hookEnvironment(config, assignment, target), config.install.timeoutSeconds);
       if (!result.ok) {
         return fail(new AgentError(result.timedOut ? 'install_timeout' : 'install_failed', `install hook ${result.timedOut ? 'timed out' : `exited ${result.code}`}: ${result.output.slice(-500)}`));
       }
@@ -229,7 +243,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     },
     async health_check() {
       const assignment = state.journal.assignment!;
-      const result = await dependencies.runHook(config.health.command, hookEnvironment(assignment, state.device.activeSlot), config.health.timeoutSeconds);
+      const result = await dependencies.runHook(config.health.command, hookEnvironment(config, assignment, state.device.activeSlot), config.health.timeoutSeconds);
       if (!result.ok) {
         enter('rolling_back', `${result.timedOut ? 'health_timeout' : 'health_failed'}: ${result.output.slice(-500) || `exit ${result.code}`}`);
         return 0;
@@ -259,18 +273,6 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     return 0;
   }
 
-  function hookEnvironment(assignment: JournalAssignment, slot: 'a' | 'b'): Record<string, string> {
-    return {
-      SLUICE_ARTIFACT: stagedPath(assignment.sha256),
-      SLUICE_TARGET_SLOT: config.slots[slot],
-      SLUICE_VERSION: assignment.version,
-      SLUICE_RELEASE: assignment.release,
-      SLUICE_DEVICE_ID: config.deviceId,
-    };
-  }
-
-  const diagnosticsOnly = (answer: CheckinAnswer) => answer.assignment === null;
-
   /** On start: the recovery table, and the loop counter that gives up on a state that keeps coming back. */
   function recover(): void {
     const current = state.journal.state;
@@ -286,7 +288,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     if (current !== 'idle') {
       // The crash may have come between persisting the state and queueing its report: queue it
       // again under the same event id (a duplicate is dropped here or by the server).
-      report(current, state.journal.detail, state.journal.run ? `${state.journal.run}:${current}:${state.journal.attempts[current] ?? 0}` : undefined);
+      report(current, state.journal.detail, state.journal.run ? eventIdFor(state.journal.run, current, state.journal.attempts[current] ?? 0) : undefined);
       persist({ ...state, journal: { ...state.journal, state: resume, attempts: { ...state.journal.attempts, [resume]: attempts } } });
       dependencies.log(`recovery: ${current} → ${resume} (${recoveryTable[current].why})`);
     }
@@ -297,9 +299,11 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     try {
       const delay = await handlers[state.journal.state]();
       consecutiveErrors = 0;
+      lastError = null;
       return delay;
     } catch (error) {
       consecutiveErrors++;
+      lastError = error;
       const base = Math.min(300_000, 1000 * 2 ** Math.min(consecutiveErrors, 9));
       dependencies.log(`${state.journal.state}: ${(error as Error).message}; retrying in about ${Math.round(base / 1000)} s`);
       if (error instanceof AgentError && error.code.startsWith('checkin_') || (error as AgentError).code === 'root_invalid') {
@@ -315,6 +319,16 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     step,
     get state() { return state; },
     outbox,
+    /**
+     * One cycle (`sluice agent --once`): steps until the agent would wait (for the next poll,
+     * the window or a retry). Returns the error that made it wait, if any.
+     */
+    async runOnce(maximumSteps = 100): Promise<{ state: AgentState; error: unknown }> {
+      for (let count = 0; count < maximumSteps; count++) {
+        if (await step() > 0) break;
+      }
+      return { state: state.journal.state, error: lastError };
+    },
     /** Runs until `signal` aborts. */
     async run(signal: AbortSignal): Promise<void> {
       while (!signal.aborted) {

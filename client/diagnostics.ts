@@ -1,7 +1,9 @@
 // Remote support (DESIGN.md, "Faults and remote support"): when the server asks, with the
 // customer's live consent, the agent runs the collectors configured ON THE DEVICE — never
 // commands sent by the server — bounds their size and time, and uploads one bundle.
+import { readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hostname, platform, release, uptime, totalmem, freemem } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { request, FormData } from 'undici';
@@ -9,6 +11,7 @@ import type { AgentConfig } from './config.js';
 import type { AgentStateFile } from './state-file.js';
 import { AgentError } from './errors.js';
 import type { ProtocolOptions } from './protocol.js';
+import { writeFileAtomically } from './state-file.js';
 
 export const collectors = ['logs', 'journal', 'system'] as const;
 
@@ -64,4 +67,22 @@ export async function uploadDiagnostics(options: ProtocolOptions, session: strin
   });
   const text = await response.body.text();
   if (response.statusCode >= 300) throw new AgentError('server_error', `diagnostics upload answered ${response.statusCode}: ${text.slice(0, 200)}`);
+}
+
+/**
+ * Sessions already answered, kept in dataDir so that one bundle is uploaded per session even
+ * across restarts (the server asks again on every check-in while the session is open).
+ */
+export function answeredSessions(dataDir: string) {
+  const path = join(dataDir, 'diagnostics-sessions.json');
+  let sessions: string[] = [];
+  try { sessions = JSON.parse(readFileSync(path, 'utf8')) as string[]; } catch { /* none yet */ }
+  return {
+    has: (session: string) => sessions.includes(session),
+    add(session: string) {
+      // Only the recent ones matter: the server closes a session once it has its bundle.
+      sessions = [...sessions, session].slice(-100);
+      writeFileAtomically(path, JSON.stringify(sessions));
+    },
+  };
 }

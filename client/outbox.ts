@@ -2,6 +2,7 @@
 // in order (DESIGN.md, "Device agent"). Each report is one file, written atomically, named by
 // a sequence number; it is deleted only after the server acknowledged it. A resend keeps its
 // eventId, so the server records it once.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomically } from './state-file.js';
@@ -13,6 +14,17 @@ export interface Report {
   detail?: string | null;
   progress?: number | null;
   at: string;
+}
+
+/**
+ * A report's event id, derived from the update run, the state and its attempt number, shaped
+ * as a UUID (version 8: name-based, RFC 9562). Derived rather than drawn so that the report
+ * re-queued after a crash between persisting a state and queueing it is the same event.
+ */
+export function eventIdFor(run: string, state: string, attempt: number): string {
+  const hex = createHash('sha256').update(`${run}:${state}:${attempt}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** What sending a report gave: delivered (or refused for good) vs try again later. */

@@ -1,4 +1,4 @@
-// The device side of the protocol (docs in README, "Device integrators"): check-in with a
+// The device side of the protocol (docs/device-protocol.md): check-in with a
 // fresh nonce and a verified, signed, unexpired answer; root rotations; event reports.
 import { randomBytes } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
@@ -17,6 +17,8 @@ export interface CheckinAssignment {
   window: { start: string; end: string } | null;
   installAllowed: boolean;
   downgrade: boolean;
+  /** The plan was cancelled: drop a staged update that has not been installed. */
+  cancelled?: boolean;
 }
 
 export interface CheckinAnswer {
@@ -36,6 +38,8 @@ export interface ProtocolOptions {
   token: string;
   dispatcher?: Dispatcher;
   now: () => Date;
+  /** The random source for nonces (STYLE.md: effects injected); node:crypto by default. */
+  randomBytes?: (size: number) => Buffer;
 }
 
 async function call(options: ProtocolOptions, method: 'GET' | 'POST', path: string, body?: unknown) {
@@ -59,7 +63,8 @@ async function call(options: ProtocolOptions, method: 'GET' | 'POST', path: stri
  * expired by the device's own clock.
  */
 export async function checkin(options: ProtocolOptions, trust: TrustStore, body: { version: string; state: string; assignment: string | null }): Promise<CheckinAnswer> {
-  const nonce = randomBytes(16).toString('hex');
+  // 32 random bytes: the answer must echo them, so a recorded answer cannot be replayed.
+  const nonce = (options.randomBytes ?? randomBytes)(32).toString('hex');
   const response = await call(options, 'POST', '/api/v1/device/checkin', { ...body, nonce });
   const text = await response.body.text();
   if (response.statusCode !== 200) throw new AgentError('server_error', `check-in answered ${response.statusCode}: ${text.slice(0, 200)}`);
