@@ -1,0 +1,106 @@
+// agent.json (DESIGN.md, "Device agent"): paths relative to the file; unknown fields and
+// missing required ones refused with the field's name; types checked.
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../../client/config.js';
+import { ConfigError } from '../../client/errors.js';
+import { fixtureDirectory } from './helpers/device.js';
+
+const example = JSON.parse(readFileSync(join(fixtureDirectory, 'agent.json'), 'utf8'));
+const base = { ...example, token: 'device-token', tokenFile: undefined };
+delete base.tokenFile;
+
+function refusal(raw: unknown): ConfigError | null {
+  try {
+    parseConfig(raw, '/etc/sluice');
+    return null;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+t.test('the example in fixtures/agent loads, paths resolved against the file', async (t) => {
+  const config = loadConfig(join(fixtureDirectory, 'agent.json'));
+  t.equal(config.token, 'device-token', 'tokenFile read and trimmed');
+  t.equal(config.trustRoot, join(fixtureDirectory, 'root.json'));
+  t.equal(config.dataDir, join(fixtureDirectory, 'state'));
+  t.same(config.slots, { a: join(fixtureDirectory, 'slots/a'), b: join(fixtureDirectory, 'slots/b') });
+  t.same(config.install.command, [join(fixtureDirectory, 'install.sh')], './install.sh is relative to the file');
+  t.same(config.diagnostics.logs, [join(fixtureDirectory, 'app.log')]);
+  t.equal(config.hardware, 'emu-hw-1');
+  t.equal(config.install.expectedSeconds, 300);
+});
+
+t.test('defaults for the optional fields', async (t) => {
+  const minimal = { ...base };
+  delete minimal.diagnostics; delete minimal.version; delete minimal.pollSeconds;
+  minimal.install = { command: ['/usr/bin/rauc', 'install'] };
+  minimal.health = { command: ['true'] };
+  const config = parseConfig(minimal, '/etc/sluice');
+  t.same(config.install, { command: ['/usr/bin/rauc', 'install'], timeoutSeconds: 600, expectedSeconds: 300 }, 'absolute and PATH programs are left alone');
+  t.same(config.health, { command: ['true'], timeoutSeconds: 120 });
+  t.equal(config.version, '0.0.0');
+  t.equal(config.pollSeconds, 60);
+  t.equal(config.diagnostics.maxBytes, 10 * 1024 * 1024);
+  t.equal(config.server, base.server);
+});
+
+const without = (path: string[]) => {
+  const copy = structuredClone(base);
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key];
+  delete target[path.at(-1)!];
+  return copy;
+};
+const withValue = (path: string[], value: unknown) => {
+  const copy = structuredClone(base);
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key];
+  target[path.at(-1)!] = value;
+  return copy;
+};
+
+t.test('a missing required field is named', async (t) => {
+  for (const path of [['server'], ['deviceId'], ['trustRoot'], ['dataDir'], ['slots'], ['slots', 'a'], ['slots', 'b'], ['install'], ['install', 'command'], ['health'], ['health', 'command'], ['hardware']]) {
+    const error = refusal(without(path));
+    t.equal(error?.field, path.join('.'), `missing ${path.join('.')}`);
+    t.equal(error?.code, 'config_invalid');
+  }
+  t.equal(refusal(without(['token']))?.field, 'token', 'neither token nor tokenFile');
+});
+
+t.test('an unknown field is named, at any depth', async (t) => {
+  t.equal(refusal({ ...base, serverUrl: 'x' })?.field, 'serverUrl');
+  t.equal(refusal(withValue(['install', 'timeout'], 5))?.field, 'install.timeout');
+  t.equal(refusal(withValue(['slots', 'c'], 'slots/c'))?.field, 'slots.c');
+  t.equal(refusal(withValue(['diagnostics', 'commands'], ['ls']))?.field, 'diagnostics.commands', 'the server cannot be given commands through the config either');
+});
+
+t.test('a value of the wrong type is named', async (t) => {
+  const cases: [string[], unknown][] = [
+    [['server'], 'ftp://host'], [['server'], 8080], [['deviceId'], ''], [['token'], 7],
+    [['install', 'command'], './install.sh'], [['install', 'command'], []], [['install', 'command'], ['ok', 3]],
+    [['install', 'timeoutSeconds'], 0], [['install', 'expectedSeconds'], '300'], [['health', 'timeoutSeconds'], -1],
+    [['diagnostics', 'logs'], 'app.log'], [['diagnostics', 'maxBytes'], Number.NaN], [['version'], 'one'],
+    [['pollSeconds'], 0], [['slots'], ['a', 'b']], [['hardware'], ['emu-hw-1']],
+  ];
+  for (const [path, value] of cases) t.equal(refusal(withValue(path, value))?.field, path.join('.'), `${path.join('.')} = ${JSON.stringify(value)}`);
+  t.equal(refusal([])?.field, '', 'the whole file must be an object');
+});
+
+t.test('token and tokenFile: exactly one, and the file must be readable', async (t) => {
+  t.equal(refusal({ ...base, tokenFile: 'device.token' })?.field, 'tokenFile', 'both given');
+  const noToken = without(['token']);
+  t.equal(refusal({ ...noToken, tokenFile: '/nonexistent/device.token' })?.field, 'tokenFile');
+});
+
+t.test('the file itself: unreadable or not JSON', async (t) => {
+  const directory = mkdtempSync(join(tmpdir(), 'sluice-config-'));
+  t.teardown(() => rmSync(directory, { recursive: true, force: true }));
+  t.throws(() => loadConfig(join(directory, 'missing.json')), { field: 'config' });
+  writeFileSync(join(directory, 'broken.json'), '{ "server": ');
+  t.throws(() => loadConfig(join(directory, 'broken.json')), { field: 'config', message: /not JSON/ });
+});
