@@ -48,6 +48,12 @@ export async function download(target: DownloadTarget, options: { dispatcher?: D
       await response.body.dump();
       throw new AgentError('download_failed', `the server answered ${response.statusCode} for the artifact`);
     }
+    // A 206 must start exactly where our bytes end, or appending would corrupt the file.
+    const rangeStart = /^bytes (\d+)-/.exec(String(response.headers['content-range'] ?? ''))?.[1];
+    if (response.statusCode === 206 && rangeStart !== undefined && Number(rangeStart) !== have) {
+      await response.body.dump();
+      throw new AgentError('download_failed', `asked for bytes from ${have}, the server sent from ${rangeStart}`);
+    }
     // A server that ignored our Range sends everything again: start the file over.
     const offset = response.statusCode === 206 ? have : 0;
     const hashing = offset === have ? hash : createHash('sha256');
