@@ -146,6 +146,10 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     if (!downgrade && !semver.gt(manifest.version, state.device.version)) {
       throw new AgentError('version_not_newer', `the release ${manifest.version} is not newer than the running ${state.device.version}`);
     }
+    // The release engineers' minimum: an update that cannot be applied over what runs here.
+    if (manifest.minVersion && semver.lt(state.device.version, manifest.minVersion)) {
+      throw new AgentError('version_below_minimum', `the release ${manifest.version} needs at least ${manifest.minVersion}; this device runs ${state.device.version}`);
+    }
     return { id: offered.id, release: offered.release, version: manifest.version, manifest: offered.manifest, artifactUrl: new URL(offered.artifactUrl, config.server).toString(), sha256: manifest.artifact.sha256, size: manifest.artifact.size, downgrade };
   }
 
