@@ -312,7 +312,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       dependencies.log(`${state.journal.state}: ${(error as Error).message}; retrying in about ${Math.round(base / 1000)} s`);
       if (error instanceof AgentError && error.code.startsWith('checkin_') || (error as AgentError).code === 'root_invalid') {
         // A forged, replayed or expired answer is refused and reported; nothing it says is acted on.
-        report(state.journal.state, `${(error as AgentError).code}: ${(error as Error).message}`);
+        // Its own event id: the state's id belongs to the transition, already reported (and
+        // recorded once by the server), and each refusal is an event of its own to count.
+        report(state.journal.state, `${(error as AgentError).code}: ${(error as Error).message}`, eventIdFor(newRun(), state.journal.state, 0));
       }
       return jitter(Math.min(base, config.pollSeconds * 1000 * 4));
     }
