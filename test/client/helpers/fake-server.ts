@@ -49,6 +49,8 @@ export interface Script {
   cutArtifactAfterBytes: number;
   /** Extra bytes appended after the artifact without a content-length: endless data. */
   endlessExtraBytes: number;
+  /** Send the artifact in 32 KiB pieces every 10 ms, so a test can kill the agent mid-download. */
+  slowArtifact: boolean;
   /** Answer Range requests with 200 and the whole file. */
   ignoreRange: boolean;
   /** The status the events endpoint answers (204 normally; 503 to refuse for a while). */
@@ -71,7 +73,7 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
   const now = options.now ?? (() => new Date());
   const script: Script = {
     deviceId: 'emu-0001', pollAfterSeconds: 30, offer: null, diagnostics: null, unreachable: false,
-    cutArtifactAfterBytes: 0, endlessExtraBytes: 0, ignoreRange: false, eventStatus: 204, rewrite: null,
+    cutArtifactAfterBytes: 0, endlessExtraBytes: 0, slowArtifact: false, ignoreRange: false, eventStatus: 204, rewrite: null,
     replayFirstAnswer: false, signWith: null, roots: {}, diagnosticsStatus: 204, ...options.script,
   };
   const seen = {
@@ -136,6 +138,16 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
     if (cut > 0 && cut < body.length) {
       script.cutArtifactAfterBytes = 0;
       response.write(body.subarray(0, cut), () => setTimeout(() => request.socket.destroy(), 20));
+      return;
+    }
+    if (script.slowArtifact) {
+      let offset = 0;
+      const timer = setInterval(() => {
+        if (response.destroyed) return clearInterval(timer);
+        response.write(body.subarray(offset, offset + 32 * 1024));
+        offset += 32 * 1024;
+        if (offset >= body.length) { clearInterval(timer); response.end(); }
+      }, 10);
       return;
     }
     response.end(body);
