@@ -215,6 +215,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async waiting_window() {
       const assignment = state.journal.assignment!;
       const answer = await talk('waiting_window');
+      const answerReceivedAt = now().getTime();
       if (!answer.assignment || answer.assignment.id !== assignment.id || answer.assignment.cancelled) {
         // The plan was cancelled, paused for good or replaced: drop the staged update.
         rmSync(stagedPath(assignment.sha256), { force: true });
@@ -224,14 +225,18 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const window = answer.assignment.window;
       // DESIGN.md, "Maintenance windows": installs only when now is inside the occurrence and the
       // expected duration still fits before its end. The server says so (installAllowed); the
-      // device checks it again with its own clock, so a wrong server clock cannot start it early.
-      const inside = window !== null && Date.parse(window.start) <= now().getTime();
-      const fits = window !== null && Date.parse(window.end) - now().getTime() >= config.install.expectedSeconds * 1000;
+      // device checks the window's bounds again. It measures them on the clock of the signed
+      // answer (serverTime plus the time elapsed since), because the window is the customer's
+      // agreed time and field devices' clocks drift; its own clock still judges the answer's
+      // expiry (freeze and replay).
+      const serverNow = Date.parse(answer.serverTime) + (now().getTime() - answerReceivedAt);
+      const inside = window !== null && Date.parse(window.start) <= serverNow;
+      const fits = window !== null && Date.parse(window.end) - serverNow >= config.install.expectedSeconds * 1000;
       if (answer.assignment.installAllowed && inside && fits) {
         enter('installing');
         return 0;
       }
-      const untilStart = window ? Date.parse(window.start) - now().getTime() : Infinity;
+      const untilStart = window ? Date.parse(window.start) - serverNow : Infinity;
       return Math.min(pollDelay(answer), untilStart > 0 ? untilStart + 500 : Infinity);
     },
     async installing() {
