@@ -44,10 +44,16 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
   app.decorate('resolveToken', resolveToken);
   app.decorateRequest('principal', null);
 
+  // The route table with each route's declared policy: the authorization matrix test reads it.
+  const routeTable: { method: string; url: string; access: readonly string[] }[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path;
     if (url.startsWith('/api/') && !route.config?.access) {
       throw new Error(`route ${route.method} ${url} declares no access policy`);
+    }
+    if (route.config?.access) {
+      for (const method of [route.method].flat()) routeTable.push({ method, url, access: route.config.access });
     }
   });
 
@@ -71,5 +77,6 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
 declare module 'fastify' {
   interface FastifyInstance {
     resolveToken: (token: string) => Principal | null;
+    routeTable: { method: string; url: string; access: readonly string[] }[];
   }
 }
