@@ -1,35 +1,58 @@
-// `sluice keys init --out DIR`: root.json and one private key per role (DESIGN.md, "CLI").
+// `sluice keys init --out DIR` (DESIGN.md, "CLI"): root.json and one private key per role,
+// root.key, release.key and server.key (PKCS#8 PEM, mode 0600). The server calls initKeys to
+// create development keys on an empty data directory.
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generateKeyPair, writePrivateKeyFile } from '../signing/keys.js';
-import { createRoot, roleNames } from '../signing/root.js';
+import type { KeyObject } from 'node:crypto';
+import { generateKeyPair, keyIdOf, writePrivateKeyFile } from '../signing/keys.js';
+import { createRoot, roleNames, type RoleName } from '../signing/root.js';
 import { signDocument } from '../signing/signed.js';
 
 const oneYear = 365 * 24 * 3600 * 1000;
 
-export function initKeys(directory: string, options: { expires?: Date } = {}) {
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
+export interface InitKeysOptions {
+  /** Defaults to one year after `now`. */
+  expires?: Date;
+  now?: Date;
+}
+
+export interface InitializedKeys {
+  rootPath: string;
+  keyPaths: Record<RoleName, string>;
+  keyIds: Record<RoleName, string>;
+}
+
+/** Root version 1, one key per role, thresholds 1. Refuses to overwrite any of the four files. */
+export function initKeys(directory: string, options: InitKeysOptions = {}): InitializedKeys {
   const rootPath = join(directory, 'root.json');
-  const keyPaths = Object.fromEntries(roleNames.map((role) => [role, join(directory, `${role}.key`)])) as Record<(typeof roleNames)[number], string>;
+  const keyPaths = Object.fromEntries(roleNames.map((role) => [role, join(directory, `${role}.key`)])) as Record<RoleName, string>;
+  // All checked before anything is written: a half-replaced key set would lock devices out.
   for (const path of [rootPath, ...Object.values(keyPaths)]) {
     if (existsSync(path)) throw new Error(`${path} already exists; keys are never overwritten`);
   }
-  const pairs = Object.fromEntries(roleNames.map((role) => [role, generateKeyPair()])) as Record<(typeof roleNames)[number], ReturnType<typeof generateKeyPair>>;
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const privateKeys = Object.fromEntries(roleNames.map((role) => [role, generateKeyPair().privateKey])) as Record<RoleName, KeyObject>;
+  const now = options.now ?? new Date();
   const root = createRoot({
-    expires: options.expires ?? new Date(Date.now() + oneYear),
-    roles: { root: { keys: [pairs.root.privateKey] }, release: { keys: [pairs.release.privateKey] }, server: { keys: [pairs.server.privateKey] } },
+    expires: options.expires ?? new Date(now.getTime() + oneYear),
+    roles: { root: { keys: [privateKeys.root] }, release: { keys: [privateKeys.release] }, server: { keys: [privateKeys.server] } },
   });
-  for (const role of roleNames) writePrivateKeyFile(keyPaths[role], pairs[role].privateKey);
-  writeFileSync(rootPath, `${JSON.stringify(signDocument(root, [pairs.root.privateKey]), null, 2)}\n`);
-  return { rootPath, keyPaths };
+  // Keys first (each opened with "wx", so a concurrent init fails instead of mixing key sets),
+  // root.json last: a root.json on disk always names keys that exist beside it.
+  for (const role of roleNames) writePrivateKeyFile(keyPaths[role], privateKeys[role]);
+  writeFileSync(rootPath, `${JSON.stringify(signDocument(root, [privateKeys.root]), null, 2)}\n`, { flag: 'wx' });
+  const keyIds = Object.fromEntries(roleNames.map((role) => [role, keyIdOf(privateKeys[role])])) as Record<RoleName, string>;
+  return { rootPath, keyPaths, keyIds };
 }
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
-  if (!values.out) throw new Error('--out DIR is required');
-  const { rootPath, keyPaths } = initKeys(resolve(values.out));
-  process.stdout.write(`wrote ${rootPath}\n${Object.values(keyPaths).map((path) => `wrote ${path} (mode 0600)`).join('\n')}\n`);
-  process.stdout.write('keep root.key and release.key offline; the server needs only root.json and server.key\n');
+  if (!values.out) throw new Error('--out DIR is required (the directory for root.json and the three keys)');
+  const { rootPath, keyPaths, keyIds } = initKeys(resolve(values.out));
+  const lines = [`wrote ${rootPath} (version 1, expires in one year)`];
+  for (const role of roleNames) lines.push(`wrote ${keyPaths[role]} (mode 0600, key id ${keyIds[role]})`);
+  lines.push('keep root.key and release.key offline; the server needs only root.json and server.key');
+  process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,12 +1,16 @@
 // `sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b
 //  [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade] --out MANIFEST`
+// (DESIGN.md, "CLI" and "Trust model"): signed offline by one or more release keys. The
+// artifact is hashed as a stream, never read whole: an image may be a gibibyte.
 import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { hashFile } from '../signing/digest.js';
-import { loadPrivateKeyFile } from '../signing/keys.js';
+import { keyIdOf, loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
+
+const usage = 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade] --out MANIFEST';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : []);
 
@@ -27,26 +31,41 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string' },
     },
   });
+  if (positionals.length !== 1) throw new Error(`name exactly one ARTIFACT to sign; usage: ${usage}`);
   const artifact = positionals[0];
-  if (!artifact) throw new Error('name the ARTIFACT to sign');
-  for (const required of ['product', 'version', 'hardware', 'out'] as const) {
-    if (!values[required]) throw new Error(`--${required} is required`);
+  if (!values.key?.length) throw new Error('--key is required: a release key from `sluice keys init` (repeat --key for a threshold above one)');
+  if (!values.product) throw new Error('--product is required (the product id the release is for)');
+  if (!values.version) throw new Error('--version is required (the semantic version of the build)');
+  // Required on purpose: a manifest without hardware ids would install on no device at all.
+  const hardware = list(values.hardware);
+  if (hardware.length === 0) throw new Error('--hardware is required: the hardware ids this build runs on, comma-separated (e.g. --hardware emu-hw-1,emu-hw-2)');
+  if (!values.out) throw new Error('--out MANIFEST is required (where to write the signed manifest)');
+  let expires: string | undefined;
+  if (values.expires !== undefined) {
+    const date = new Date(values.expires);
+    if (Number.isNaN(date.getTime())) throw new Error(`--expires "${values.expires}" is not a date (use ISO 8601, e.g. 2027-06-30T00:00:00Z)`);
+    expires = date.toISOString();
   }
-  if (!values.key?.length) throw new Error('--key is required (a release key made by `sluice keys init`; repeat it for a threshold above one)');
-  const keys = values.key.map((path) => loadPrivateKeyFile(path));
+  let isFile = false;
+  try { isFile = statSync(artifact).isFile(); } catch { /* reported below */ }
+  if (!isFile) throw new Error(`the artifact ${artifact} is not a readable file`);
+
+  // The same key named twice signs once: a second signature by it would count for nothing.
+  const keys = [...new Map(values.key.map((path) => loadPrivateKeyFile(path)).map((key) => [keyIdOf(key), key])).values()];
   const digest = await hashFile(artifact);
   const manifest = createManifest({
-    product: values.product!,
-    version: values.version!,
-    hardware: list(values.hardware),
+    product: values.product,
+    version: values.version,
+    hardware,
     artifact: { name: basename(artifact), size: digest.size, sha256: digest.sha256 },
     fixes: list(values.fixes),
     notes: values.notes ?? '',
     ...(values['min-version'] ? { minVersion: values['min-version'] } : {}),
-    ...(values.expires ? { expires: new Date(values.expires).toISOString() } : {}),
+    ...(expires ? { expires } : {}),
     ...(values.downgrade ? { downgrade: true } : {}),
   });
-  writeFileSync(values.out!, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
-  process.stdout.write(`signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) into ${values.out}\n`);
+  writeFileSync(values.out, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
+  const keyIds = keys.map((key) => keyIdOf(key));
+  process.stdout.write(`signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}\n`);
   return 0;
 }

@@ -39,12 +39,26 @@ export function privateKeyToPem(key: KeyObject): string {
   return key.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/** Reads a PKCS#8 PEM file as written by writePrivateKeyFile (`sluice keys init`). */
 export function loadPrivateKeyFile(path: string): KeyObject {
-  const key = createPrivateKey(readFileSync(path));
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (error) {
+    throw new Error(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch {
+    // OpenSSL's own message ("DECODER routines::unsupported") tells a user nothing.
+    throw new Error(`${path} is not a private key in PKCS#8 PEM (as written by \`sluice keys init\`)`);
+  }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${path} is not an Ed25519 private key`);
   return key;
 }
 
+/** Mode 0600 from the first byte, and never over an existing file (flag "wx"). */
 export function writePrivateKeyFile(path: string, key: KeyObject): void {
   writeFileSync(path, privateKeyToPem(key), { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);

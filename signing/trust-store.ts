@@ -1,80 +1,112 @@
-// The trust store (STYLE.md, tuf-js): its only way in verifies. A manifest or a server
-// document obtained from it has been verified against the current root; code that did not
-// go through it cannot hold a VerifiedManifest.
-import { verifyRoot, verifyRootUpdate, assertRootNotExpired, type Root } from './root.js';
+// The trust store (STYLE.md, after tuf-js's TrustedMetadataStore): "only verified data can be
+// held". Its only ways in verify first: a root enters through fromPinnedRoot or updateRoot
+// (walkRoots repeats updateRoot), a manifest comes out of verifyManifest as a VerifiedManifest,
+// which no other code can produce. What it keeps is its own deep-frozen copy of what it
+// verified, so a caller changing its document afterwards changes nothing inside.
+import { verifyRootSignatures, verifyRootUpdate, assertRootNotExpired, type Root } from './root.js';
 import { verifyManifest, type ReleaseManifest } from './manifest.js';
 import { verifyThreshold, type SignedDocument } from './signed.js';
-import { ExpiredError } from './errors.js';
+import { canonicalize } from './canonical.js';
+import { SignatureError } from './errors.js';
 
 declare const verified: unique symbol;
-export type VerifiedManifest = Readonly<ReleaseManifest> & { readonly [verified]: true };
+type DeepReadonly<T> = T extends (infer Item)[] ? readonly DeepReadonly<Item>[] : T extends object ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> } : T;
+/** A manifest that passed TrustStore.verifyManifest; the brand cannot be had any other way. */
+export type VerifiedManifest = DeepReadonly<ReleaseManifest> & { readonly [verified]: true };
 
-const maximumRootWalk = 1024;
+/** Bounds a walk against a server that offers roots without end (TUF 5.3: max root rotations). */
+export const maximumRootWalk = 1024;
 
 export class TrustStore {
   private current: Root;
-  private currentDocument: SignedDocument<unknown>;
+  private currentDocument: SignedDocument<Root>;
 
-  private constructor(root: Root, document: SignedDocument<unknown>) {
-    this.current = root;
+  private constructor(document: SignedDocument<Root>) {
+    this.current = document.signed;
     this.currentDocument = document;
   }
 
-  /** Devices ship with a pinned root.json (DESIGN.md); it must verify on its own. */
-  static fromPinnedRoot(document: SignedDocument<unknown>, now: Date): TrustStore {
-    return new TrustStore(verifyRootOrWalkable(document, now), document);
+  /**
+   * Devices ship with a pinned root.json (DESIGN.md); it must be well-formed and signed by its
+   * own root threshold. It may have expired while the device sat on a shelf: it is still the
+   * anchor newer roots are walked from, and every use of the store refuses an expired root.
+   */
+  static fromPinnedRoot(document: SignedDocument<unknown>, _now: Date): TrustStore {
+    const copy = detach(document);
+    verifyRootSignatures(copy);
+    return new TrustStore(deepFreeze(copy) as SignedDocument<Root>);
   }
 
-  get root(): Readonly<Root> {
+  get root(): DeepReadonly<Root> {
     return this.current;
   }
 
   /** The signed document of the current root, to persist after a rotation. */
-  get rootDocument(): SignedDocument<unknown> {
+  get rootDocument(): DeepReadonly<SignedDocument<Root>> {
     return this.currentDocument;
   }
 
-  /** Accepts root version N+1 if a threshold of the old and of the new root keys signed it. */
-  updateRoot(candidate: SignedDocument<unknown>, now: Date): Root {
-    this.current = verifyRootUpdate(this.current, candidate, now);
-    this.currentDocument = candidate;
+  /** One rotation (DESIGN.md): version N+1, signed by a threshold of the old and of the new root keys. */
+  updateRoot(candidate: SignedDocument<unknown>, now: Date): DeepReadonly<Root> {
+    const copy = detach(candidate);
+    verifyRootUpdate(this.current, copy, now);
+    this.currentDocument = deepFreeze(copy) as SignedDocument<Root>;
+    this.current = this.currentDocument.signed;
     return this.current;
   }
 
-  /** Walks N+1, N+2, … until the server has no newer root; the final root must not be expired. */
-  async walkRoots(fetchRoot: (version: number) => Promise<SignedDocument<unknown> | null>, now: Date): Promise<Root> {
+  /**
+   * "Devices walk versions one by one (GET /api/v1/trust/root/N.json)": N+1, N+2, ... until
+   * fetchRoot answers null. A refused root stops the walk with an error, leaving the last
+   * accepted one in place. Intermediate roots may have expired (TUF 5.3); the final may not.
+   */
+  async walkRoots(fetchRoot: (version: number) => Promise<SignedDocument<unknown> | null>, now: Date): Promise<DeepReadonly<Root>> {
     for (let step = 0; step < maximumRootWalk; step++) {
       const candidate = await fetchRoot(this.current.version + 1);
-      if (!candidate) break;
+      if (candidate === null || candidate === undefined) break;
       this.updateRoot(candidate, now);
     }
     assertRootNotExpired(this.current, now);
     return this.current;
   }
 
+  /** A release manifest: shape, a threshold of the current root's release keys, not expired, and the root not expired. */
   verifyManifest(document: SignedDocument<unknown>, now: Date): VerifiedManifest {
     assertRootNotExpired(this.current, now);
-    return Object.freeze(verifyManifest(this.current, document, now)) as VerifiedManifest;
+    const copy = detach(document);
+    verifyManifest(this.current, copy, now);
+    return deepFreeze(copy.signed) as VerifiedManifest;
   }
 
-  /** A document signed by the server's online key (the check-in answer). */
+  /** A document signed by the server's online key (the check-in answer); returns a copy of what verified. */
   verifyServerDocument<T>(document: SignedDocument<unknown>, now: Date): T {
     assertRootNotExpired(this.current, now);
-    verifyThreshold(document, this.current.keys, this.current.roles.server, 'server');
-    return document.signed as T;
+    const copy = detach(document);
+    verifyThreshold(copy, this.current.keys, this.current.roles.server, 'server');
+    return copy.signed as T;
   }
 }
 
 /**
- * A pinned root may have expired while the device sat on a shelf; it is still the anchor from
- * which newer roots are walked, so only its signatures are checked here. Every use of the
- * store afterwards refuses an expired current root.
+ * A private copy, taken before verification so that what is verified is exactly what is kept
+ * (no later change through the caller's reference, no getter answering differently twice).
  */
-function verifyRootOrWalkable(document: SignedDocument<unknown>, now: Date): Root {
+function detach(document: SignedDocument<unknown>): SignedDocument<unknown> {
+  let text: string;
   try {
-    return verifyRoot(document, now);
+    text = canonicalize(document);
   } catch (error) {
-    if (error instanceof ExpiredError) return verifyRoot(document, new Date(0));
-    throw error;
+    throw new SignatureError(`the signed document is not JSON: ${(error as Error).message}`);
   }
+  const copy = JSON.parse(text) as SignedDocument<unknown>;
+  if (!copy || typeof copy !== 'object' || Array.isArray(copy)) throw new SignatureError('a signed document must be an object with "signed" and "signatures"');
+  return copy;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
