@@ -1,33 +1,86 @@
-// Waves (issue: plans, "Waves"): a plan's devices in ordered waves, e.g. a 10% canary then
-// the rest, each judged against its failure limit once enough devices have finished.
-import { createHash } from 'node:crypto';
+// Waves (DESIGN.md, "Upgrade plans": "waves (e.g. 10% then the rest, each with a failure
+// limit that pauses the plan)"). A plan's devices are drawn into ordered waves at random but
+// reproducibly from the plan's seed; a wave is judged against its failure limit; the next
+// wave opens when the previous one succeeded and its soak time has passed. Pure: no clock,
+// no system randomness, no I/O.
+import { SluiceError } from '../errors.js';
 
-export interface WaveSpec {
+export type FailureLimit = { percent?: number; count?: number };
+
+export type WaveSpec = {
   name?: string;
-  /** Share of the plan's devices (the last wave always takes the remainder). */
+  /** Share of the plan's devices, 0 < percent ≤ 100 (the last wave always takes the remainder). */
   percent?: number;
+  /** A fixed number of devices instead of a share. */
   count?: number;
-  /** Share (0..1) of the wave's devices that must succeed for the wave to succeed. */
+  /**
+   * Share (0..1) of the wave's devices that must succeed for the wave to succeed. Default:
+   * none beyond the failure limit, so that the two can never contradict each other.
+   */
   successThreshold?: number;
-  failureLimit?: { percent?: number; count?: number };
-  /** Failures are judged only once this many devices have finished. */
+  /** Failures allowed: above `percent` of the finished devices or above `count` pauses the plan. Default: `defaultFailureLimit`. */
+  failureLimit?: FailureLimit;
+  /** Judge the failure *rate* only once this many devices have finished. Default: `defaultMinFinished`. */
   minFinished?: number;
-  /** Time to wait after this wave succeeds before the next one opens. */
+  /** Time to wait after this wave succeeds before the next one opens. Default 0. */
   soakSeconds?: number;
-}
+};
 
-export interface WaveCounts { total: number; succeeded: number; failed: number; inProgress: number }
+export type WaveCounts = { total: number; succeeded: number; failed: number; inProgress: number };
 export type WaveVerdict = 'running' | 'succeeded' | 'failed';
 
-/** Without waves, one wave of everything that fails when more than a fifth of its devices fail. */
-export const defaultWave: WaveSpec = { percent: 100, failureLimit: { percent: 20 }, minFinished: 1 };
+/** More than 10% of the finished devices failing pauses the plan. */
+export const defaultFailureLimit: FailureLimit = { percent: 10 };
+/** A failure rate means little on fewer than ten finished devices (or the whole wave, if smaller). */
+export const defaultMinFinished = 10;
+/** Without waves: one wave of everything, with the default failure limit. */
+export const defaultWave: WaveSpec = { name: 'all', percent: 100, failureLimit: defaultFailureLimit };
 
-/**
- * A seeded PRNG (mulberry32) so membership is random yet reproducible from the plan's seed.
- * node:crypto only hashes the seed here; nothing random is drawn from the system.
- */
-function seededRandom(seed: string): () => number {
-  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
+/** The specs a plan actually runs: its own, or the single default wave. */
+export function effectiveWaves(specs: readonly WaveSpec[]): WaveSpec[] {
+  return specs.length > 0 ? [...specs] : [defaultWave];
+}
+
+const isShare = (value: unknown, maximum: number) => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= maximum;
+const isCount = (value: unknown) => Number.isInteger(value) && (value as number) >= 0;
+
+/** Checks wave specs from a request; throws validation_failed naming the wave and field. */
+export function validateWaves(value: unknown): WaveSpec[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new SluiceError('validation_failed', 'waves must be a list');
+  return value.map((item, index) => {
+    const where = `waves[${index}]`;
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new SluiceError('validation_failed', `${where} must be an object`);
+    const spec = item as Record<string, unknown>;
+    if (spec.percent !== undefined && (!isShare(spec.percent, 100) || spec.percent === 0)) throw new SluiceError('validation_failed', `${where}.percent must be above 0 and at most 100`);
+    if (spec.count !== undefined && (!isCount(spec.count) || spec.count === 0)) throw new SluiceError('validation_failed', `${where}.count must be a whole number above 0`);
+    if (spec.percent !== undefined && spec.count !== undefined) throw new SluiceError('validation_failed', `${where} takes percent or count, not both`);
+    if (spec.successThreshold !== undefined && !isShare(spec.successThreshold, 1)) throw new SluiceError('validation_failed', `${where}.successThreshold must be between 0 and 1`);
+    if (spec.minFinished !== undefined && !isCount(spec.minFinished)) throw new SluiceError('validation_failed', `${where}.minFinished must be a whole number`);
+    if (spec.soakSeconds !== undefined && !isCount(spec.soakSeconds)) throw new SluiceError('validation_failed', `${where}.soakSeconds must be a whole number of seconds`);
+    const limit = spec.failureLimit as Record<string, unknown> | undefined;
+    if (limit !== undefined) {
+      if (!limit || typeof limit !== 'object' || Array.isArray(limit)) throw new SluiceError('validation_failed', `${where}.failureLimit must be {percent?, count?}`);
+      if (limit.percent !== undefined && !isShare(limit.percent, 100)) throw new SluiceError('validation_failed', `${where}.failureLimit.percent must be between 0 and 100`);
+      if (limit.count !== undefined && !isCount(limit.count)) throw new SluiceError('validation_failed', `${where}.failureLimit.count must be a whole number`);
+    }
+    return spec as WaveSpec;
+  });
+}
+
+/** FNV-1a, 32 bits: turns the plan's seed string into the PRNG's state. */
+function hashSeed(seed: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(seed)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** mulberry32: a tiny, well-known 32-bit PRNG; same seed, same sequence, on every machine. */
+export function seededRandom(seed: string): () => number {
+  let state = hashSeed(seed);
   return () => {
     state = (state + 0x6d2b79f5) | 0;
     let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
@@ -36,10 +89,15 @@ function seededRandom(seed: string): () => number {
   };
 }
 
+/**
+ * Wave membership: a seeded Fisher–Yates shuffle of the (sorted, de-duplicated) devices cut
+ * into waves by `count` or `percent` (rounded up). Every device lands in exactly one wave,
+ * the last wave takes the remainder, and every wave gets at least one device while devices
+ * remain. Same devices, specs and seed: same waves, whatever order the devices came in.
+ */
 export function assignWaves(deviceIds: string[], specs: WaveSpec[], seed: string): string[][] {
-  const waves = specs.length > 0 ? specs : [defaultWave];
+  const waves = effectiveWaves(specs);
   const random = seededRandom(seed);
-  // Sorted first, so the draw does not depend on the order the devices were listed in.
   const shuffled = [...new Set(deviceIds)].sort();
   for (let index = shuffled.length - 1; index > 0; index--) {
     const other = Math.floor(random() * (index + 1));
@@ -49,35 +107,89 @@ export function assignWaves(deviceIds: string[], specs: WaveSpec[], seed: string
   let taken = 0;
   waves.forEach((spec, index) => {
     const remaining = shuffled.length - taken;
-    const isLast = index === waves.length - 1;
-    let size = isLast ? remaining : spec.count ?? Math.ceil(((spec.percent ?? 100) / 100) * shuffled.length);
-    // Every wave gets at least one device while devices remain, and later waves are not starved.
-    size = Math.max(remaining > 0 ? 1 : 0, Math.min(size, remaining - (isLast ? 0 : Math.min(waves.length - index - 1, remaining - 1))));
+    const later = waves.length - index - 1;
+    const wanted = later === 0 ? remaining : spec.count ?? Math.ceil(((spec.percent ?? 100) / 100) * shuffled.length);
+    // Leave one device for each later wave while there are enough to go round.
+    const reserve = Math.min(later, Math.max(0, remaining - 1));
+    const size = remaining === 0 ? 0 : Math.max(1, Math.min(wanted, remaining - reserve));
     result.push(shuffled.slice(taken, taken + size));
     taken += size;
   });
   return result;
 }
 
+/**
+ * A wave's verdict. `failed` as soon as it is certain (more failures than `failureLimit.count`,
+ * or more than `failureLimit.percent` of the whole wave), or once `minFinished` devices have
+ * finished and the failure rate among them is above `failureLimit.percent`. `succeeded` when
+ * every device has finished within the limit and, if set, at or above `successThreshold`.
+ */
 export function judgeWave(spec: WaveSpec, counts: WaveCounts): WaveVerdict {
-  const finished = counts.succeeded + counts.failed;
-  const limit = spec.failureLimit ?? defaultWave.failureLimit!;
-  if (finished >= Math.max(1, spec.minFinished ?? 1)) {
-    const overCount = limit.count !== undefined && counts.failed > limit.count;
-    const overPercent = limit.percent !== undefined && finished > 0 && (counts.failed / finished) * 100 > limit.percent;
-    if (overCount || overPercent) return 'failed';
+  const { total, succeeded, failed } = counts;
+  const finished = succeeded + failed;
+  const limit = spec.failureLimit ?? defaultFailureLimit;
+  if (limit.count !== undefined && failed > limit.count) return 'failed';
+  if (limit.percent !== undefined) {
+    if (failed * 100 > limit.percent * total) return 'failed';
+    const minimum = Math.max(1, Math.min(total, spec.minFinished ?? defaultMinFinished));
+    if (finished >= minimum && failed * 100 > limit.percent * finished) return 'failed';
   }
-  if (counts.total === 0 || finished < counts.total) return 'running';
-  const threshold = spec.successThreshold ?? 0;
-  return counts.succeeded / counts.total >= threshold ? 'succeeded' : 'failed';
+  if (total === 0 || finished < total) return 'running';
+  if (spec.successThreshold !== undefined && succeeded < spec.successThreshold * total) return 'failed';
+  return 'succeeded';
 }
 
-/** Devices that join after confirmation go to the last wave. */
+export type WavesState = {
+  verdicts: WaveVerdict[];
+  /** Devices in waves 0..openWave may act. */
+  openWave: number;
+  /** A wave within the open ones failed: DESIGN.md, the failure limit "pauses the plan". */
+  mustPause: boolean;
+  failedWave: number | null;
+  /** When the next wave opens, if it only waits for its predecessor's soak time. */
+  nextOpensAt: Date | null;
+};
+
+/**
+ * Which wave is open at `now`: wave 0 from confirmation; wave i+1 once wave i succeeded and
+ * `soakSeconds` have passed since it finished (`waveFinishedAt[i]`; a wave with a soak time
+ * but no recorded finish stays closed until the caller records one).
+ */
+export function waveStates(specs: readonly WaveSpec[], countsPerWave: readonly WaveCounts[], now: Date, waveFinishedAt: readonly (Date | null | undefined)[]): WavesState {
+  const waves = effectiveWaves(specs);
+  const empty: WaveCounts = { total: 0, succeeded: 0, failed: 0, inProgress: 0 };
+  const verdicts = waves.map((spec, index) => judgeWave(spec, countsPerWave[index] ?? empty));
+  const state: WavesState = { verdicts, openWave: 0, mustPause: false, failedWave: null, nextOpensAt: null };
+  for (let index = 0; index < waves.length; index++) {
+    if (verdicts[index] === 'failed') return { ...state, mustPause: true, failedWave: index };
+    if (verdicts[index] !== 'succeeded' || index === waves.length - 1) return state;
+    const soak = (waves[index].soakSeconds ?? 0) * 1000;
+    const finishedAt = waveFinishedAt[index];
+    if (soak > 0) {
+      if (!finishedAt) return state;
+      const opensAt = new Date(finishedAt.getTime() + soak);
+      if (opensAt > now) return { ...state, nextOpensAt: opensAt };
+    }
+    state.openWave = index + 1;
+  }
+  return state;
+}
+
+/**
+ * Issue: plans, "Waves": a device that joins the customer after confirmation joins the LAST
+ * wave (it was never part of the canary). A device already placed keeps its wave.
+ */
+export function placeLateDevice(waves: readonly (readonly string[])[], deviceId: string): number {
+  const existing = waves.findIndex((members) => members.includes(deviceId));
+  return existing >= 0 ? existing : waveForLateDevice(waves.length);
+}
+
+/** The last wave's index for a plan with `waveCount` waves. */
 export function waveForLateDevice(waveCount: number): number {
   return Math.max(0, waveCount - 1);
 }
 
-/** A plan may cap how many devices install at once inside a window. */
+/** A plan may cap how many of its devices install at once; no cap when absent. */
 export function mayStartInstall(activeInstalls: number, maxConcurrent?: number | null): boolean {
   return maxConcurrent === undefined || maxConcurrent === null || activeInstalls < maxConcurrent;
 }
