@@ -31,7 +31,7 @@ t.test('the 2026 transitions the expectations below rely on (checked with luxon)
 t.test("cron-parser's own tz handling disagrees with DESIGN.md, which is why windows.ts does not use it", async (t) => {
   const library = (cron: string, from: string, zone: string, count: number) => {
     const iterator = CronExpressionParser.parse(cron, { currentDate: new Date(from), tz: zone });
-    return Array.from({ length: count }, () => iterator.next().toISOString());
+    return Array.from({ length: count }, () => iterator.next().toISOString() ?? '');
   };
   const ours = (cron: string, from: string, to: string, zone: string) =>
     occurrencesBetween(validateWindow({ cron, duration: 'PT1H', timezone: zone }), new Date(from), new Date(to)).map((occurrence) => iso(occurrence.start));
