@@ -109,11 +109,15 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   }
 
   async function talk(stateName: AgentState): Promise<CheckinAnswer> {
-    await updateRoots(protocol, trust).then((walked) => {
+    const refusedRoot = await updateRoots(protocol, trust).then((walked) => {
       if (walked > 0) writeFileAtomically(rootPath, JSON.stringify(trust.rootDocument));
-    }).catch((error) => { if (error instanceof AgentError && error.code === 'root_invalid') throw error; });
+      return null;
+    }, (error) => (error instanceof AgentError && error.code === 'root_invalid' ? error : null));
     // Reports first: the server must know about a commit before it decides what to offer.
+    // Reports go out even when the root is refused (they ride on the device token, not on the
+    // trust root), so that the server learns of an expired or forged root.
     await flushOutbox().catch(() => {});
+    if (refusedRoot) throw refusedRoot;
     const answer = await checkin(protocol, trust, { version: state.device.version, state: stateName, assignment: state.journal.assignment?.id ?? null });
     if (answer.diagnostics && !diagnosticsDone.has(answer.diagnostics.session)) {
       // One bundle per session, of the collectors configured on this device (never commands
