@@ -15,6 +15,7 @@ import { DomainEventBus } from './events.js';
 import { bootstrap, type BootstrapReport } from './bootstrap.js';
 import { ErrorReply } from './http/schemas.js';
 import errorsPlugin from './plugins/errors.js';
+import securityHeadersPlugin from './plugins/security-headers.js';
 import authenticationPlugin from './plugins/authentication.js';
 import healthRoutes from './routes/health.js';
 import trustRoutes from './routes/trust.js';
@@ -68,6 +69,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   app.addSchema(ErrorReply);
 
   await app.register(errorsPlugin);
+  await app.register(securityHeadersPlugin);
   await app.register(swagger, {
     openapi: {
       info: { title: 'sluice', version: '1', description: 'Signed firmware updates in customer-confirmed maintenance windows' },
