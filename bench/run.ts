@@ -2,6 +2,7 @@
 // machine, printed as ratios. Traffic stays on 127.0.0.1; every load run stops by itself.
 // Sizes: BENCH_MIB (artifact, default 512), BENCH_SECONDS (each load run, default 10),
 // BENCH_DEVICES_LARGE (default 100000), BENCH_FLEET (simulated devices, default 10000).
+// BENCH_ONLY=checkin|transfer|fleet runs one group (comma-separated for several).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,10 +23,22 @@ const formatRow = (row: (typeof rows)[number]) => `| ${row.measurement} | ${row.
 // Each result is printed as soon as it is measured, so a later failure loses nothing.
 const record = (row: (typeof rows)[number]) => { rows.push(row); process.stderr.write(`bench: ${formatRow(row)}\n`); };
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const only = process.env.BENCH_ONLY?.split(',');
+const wanted = (group: 'checkin' | 'transfer' | 'fleet') => !only || only.includes(group);
 
 async function main() {
   log(`machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}; artifact ${mebibytes} MiB; load runs ${seconds} s`);
 
+  if (wanted('checkin')) await checkinRows();
+  if (wanted('transfer')) await transferRows();
+  if (wanted('fleet') && fleetSize > 0) await fleetRows();
+
+  const table = [...tableHead, ...rows.map(formatRow)].join('\n');
+  process.stdout.write(`${table}\n`);
+  writeFileSync(join(root, 'bench', 'last-run.md'), `${table}\n`);
+}
+
+async function checkinRows() {
   log('check-ins with 1,000 devices');
   const small = await checkinRate(1000, seconds);
   log('bare fastify baseline');
@@ -34,7 +47,9 @@ async function main() {
   log(`check-ins with ${largeFleet} devices`);
   const large = await checkinRate(largeFleet, seconds);
   record({ measurement: `check-in cost, ${largeFleet} vs 1,000 devices`, value: `${large.perSecond.toFixed(0)}/s`, baseline: `${small.perSecond.toFixed(0)}/s at 1,000`, ratio: ratio(small.perSecond, large.perSecond), target: '≤ 1.2 (cost ratio)' });
+}
 
+async function transferRows() {
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-transfer-'));
   try {
     const artifact = join(work, 'files', 'image.bin');
@@ -90,14 +105,12 @@ async function main() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
 
+async function fleetRows() {
   log(`fleet: sluice simulate --devices ${fleetSize}`);
   const fleet = await fleetRun(fleetSize);
   record({ measurement: `fleet: simulate ${fleetSize} devices through one window`, value: `${fleet.committed}/${fleetSize} committed in ${fleet.seconds.toFixed(0)} s, ${fleet.events} reports (${fleet.expectedEvents} expected)`, baseline: `server CPU ${fleet.serverCpuSeconds.toFixed(0)} s, peak RSS ${fleet.serverPeakRssMiB.toFixed(0)} MiB`, ratio: fleet.committed / fleetSize, target: 'all committed, none lost' });
-
-  const table = [...tableHead, ...rows.map(formatRow)].join('\n');
-  process.stdout.write(`${table}\n`);
-  writeFileSync(join(root, 'bench', 'last-run.md'), `${table}\n`);
 }
 
 main().then(() => process.exit(0), (error) => { process.stderr.write(`bench failed: ${error.stack ?? error}\n`); process.exit(1); });
