@@ -54,10 +54,13 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
 
 export function dataPaths(dataDir: string) {
   return {
+    root: dataDir,
     database: join(dataDir, 'sluice.db'),
     artifacts: join(dataDir, 'artifacts'),
     temporary: join(dataDir, 'tmp'),
     keys: join(dataDir, 'keys'),
     adminToken: join(dataDir, 'admin.token'),
+    /** Diagnostics bundles uploaded in remote support sessions, one `<session>.gz` each. */
+    bundles: join(dataDir, 'bundles'),
   };
 }

@@ -40,14 +40,17 @@ function cachePreparedStatements(db: Db): void {
   }) as typeof db.prepare;
 }
 
+/** The migrations this code knows, in the order they apply (a backup newer than these is refused). */
+export function knownMigrations(directory = migrationsDirectory): string[] {
+  return readdirSync(directory).filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name)).sort();
+}
+
 export function migrate(db: Db, directory = migrationsDirectory): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set(
     (db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((row) => row.name),
   );
-  const files = readdirSync(directory)
-    .filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name))
-    .sort();
+  const files = knownMigrations(directory);
   const ran: string[] = [];
   for (const name of files) {
     if (applied.has(name)) continue;
