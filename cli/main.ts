@@ -13,6 +13,16 @@ const commands: Record<string, Command> = {
     usage: 'sluice server [--data-dir DIR] [--port N] [--host H] [--trust root.json]',
     load: () => import('./server.js'),
   },
+  backup: {
+    summary: 'copy the database, artifacts and bundles into DIR, consistent while the server runs',
+    usage: 'sluice backup --out DIR [--data-dir DIR] [--include-keys]',
+    load: () => import('./backup.js'),
+  },
+  restore: {
+    summary: 'restore a backup into a data directory (verified first; stop the server before)',
+    usage: 'sluice restore --from DIR [--data-dir DIR] [--force]',
+    load: () => import('./restore.js'),
+  },
   'keys init': {
     summary: 'create root.json and one private key per role',
     usage: 'sluice keys init --out DIR',

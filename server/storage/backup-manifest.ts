@@ -1,0 +1,119 @@
+// backup.json: what a backup holds, with each file's size and sha256. It is written last, so a
+// directory without it is a backup that never finished; restore trusts nothing it does not list
+// and verifies everything it lists before writing a byte.
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, chmod, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { hashFile } from '../../signing/digest.js';
+import { writeFileAtomically } from '../../client/state-file.js';
+
+export const manifestName = 'backup.json';
+export const databaseName = 'sluice.db';
+
+/** Backup and restore failures, each with a stable code so callers and tests act on a kind. */
+export class BackupError extends Error {
+  override readonly name = 'BackupError';
+  constructor(
+    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Only these paths can appear: a manifest naming "../x" or "/etc/x" is refused, not followed.
+const backupPath = '^(sluice\\.db|admin\\.token|artifacts/[0-9a-f]{2}/[0-9a-f]{64}|bundles/[\\w-]+\\.gz|keys/[\\w-][\\w.-]*)$';
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Count = Type.Integer({ minimum: 0 });
+
+const BackupFile = Type.Object({
+  path: Type.String({ pattern: backupPath }),
+  size: Count,
+  sha256: Sha256,
+  /** Permission bits, so that keys and the admin token come back as 0600. */
+  mode: Type.Integer({ minimum: 0, maximum: 0o777 }),
+}, { additionalProperties: false });
+
+const BackupManifest = Type.Object({
+  format: Type.Literal('sluice-backup'),
+  formatVersion: Type.Literal(1),
+  createdAt: Type.String({ minLength: 1 }),
+  /** The migrations applied to the backed-up database; the last one is its schema version. */
+  migrations: Type.Array(Type.String({ pattern: '^\\d{3}_[\\w-]+\\.sql$' }), { minItems: 1 }),
+  includesKeys: Type.Boolean(),
+  contents: Type.Object({ releases: Count, plans: Count, events: Count, artifacts: Count, bundles: Count }, { additionalProperties: false }),
+  files: Type.Array(BackupFile, { minItems: 1 }),
+}, { additionalProperties: false });
+
+export type BackupFile = Static<typeof BackupFile>;
+export type BackupManifest = Static<typeof BackupManifest>;
+
+export function writeBackupManifest(directory: string, manifest: BackupManifest): void {
+  writeFileAtomically(join(directory, manifestName), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+export function readBackupManifest(directory: string): BackupManifest {
+  const path = join(directory, manifestName);
+  if (!existsSync(path)) {
+    throw new BackupError('backup_incomplete', `${path} is missing: not a sluice backup, or one that did not finish`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new BackupError('backup_invalid', `${path} is not JSON`);
+  }
+  if (!Value.Check(BackupManifest, document)) {
+    const first = [...Value.Errors(BackupManifest, document)][0];
+    throw new BackupError('backup_invalid', `${path} is not a sluice backup manifest (format 1): ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+  }
+  const paths = document.files.map((file) => file.path);
+  if (!paths.includes(databaseName)) throw new BackupError('backup_invalid', `${path} lists no ${databaseName}`);
+  if (new Set(paths).size !== paths.length) throw new BackupError('backup_invalid', `${path} lists a file twice`);
+  return document;
+}
+
+/** A backup taken by newer code has migrations this code cannot undo or understand. */
+export function refuseNewerSchema(manifest: BackupManifest, known: readonly string[]): void {
+  const unknown = manifest.migrations.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new BackupError('backup_too_new', `the backup's database has migrations this sluice does not know (${unknown.join(', ')}): restore it with the sluice version that made it, or a newer one`);
+  }
+}
+
+/** Every listed file exists with its recorded size and sha256; the first that does not is named. */
+export async function verifyBackupFiles(directory: string, manifest: BackupManifest): Promise<void> {
+  for (const file of manifest.files) await verifyFile(join(directory, file.path), file);
+}
+
+async function verifyFile(path: string, expected: { size: number; sha256: string }, name = path): Promise<void> {
+  if (!existsSync(path)) throw new BackupError('file_missing', `${path} is missing`);
+  const actual = await hashFile(path);
+  if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
+    throw new BackupError('digest_mismatch', `${name} has ${actual.size} bytes with sha256 ${actual.sha256}; expected ${expected.size} bytes with sha256 ${expected.sha256}`);
+  }
+}
+
+/**
+ * Copies `source` to `destination` (never over an existing file) and hashes the copy, so what
+ * lands on disk is what was verified. `expected` absent: whatever the source holds is recorded.
+ */
+export async function copyVerified(source: string, destination: string, entry: { path: string; mode: number; expected?: { size: number; sha256: string } }): Promise<BackupFile> {
+  if (!existsSync(source)) throw new BackupError('file_missing', `${source} is missing`);
+  await mkdir(dirname(destination), { recursive: true, mode: 0o700 });
+  await copyFile(source, destination, constants.COPYFILE_EXCL);
+  await chmod(destination, entry.mode);
+  if (entry.expected) await verifyFile(destination, entry.expected, source);
+  const { size, sha256 } = entry.expected ?? await hashFile(destination);
+  return { path: entry.path, size, sha256, mode: entry.mode };
+}
+
+/** One line for operators: what a backup holds. */
+export function describeBackup(manifest: BackupManifest): string {
+  const { releases, artifacts, plans, events, bundles } = manifest.contents;
+  const keys = manifest.includesKeys ? 'keys and admin token included' : 'no keys or admin token';
+  return `${releases} releases (${artifacts} artifacts), ${plans} plans, ${events} device events, ${bundles} diagnostics bundles; schema ${manifest.migrations.at(-1)}; ${keys}; taken ${manifest.createdAt}`;
+}
