@@ -1,7 +1,7 @@
 // Bearer token authentication and the per-route access policy. Each /api route declares
 // `config.access`; a route without one fails at start-up rather than shipping open.
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { SluiceError } from '../errors.js';
 import { hashToken } from '../auth/tokens.js';
 import { expandAccess, principalKey, type Principal, type Role } from '../auth/principal.js';
@@ -44,16 +44,18 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
   app.decorate('resolveToken', resolveToken);
   app.decorateRequest('principal', null);
 
-  // The route table with each route's declared policy: the authorization matrix test reads it.
-  const routeTable: { method: string; url: string; access: readonly string[] }[] = [];
+  // The route table with each route's declared policy and schemas: the authorization matrix
+  // and the bad-input fuzz tests read it, so a new route is covered the moment it exists.
+  // Routes outside /api (DDI, portal, docs) are listed with access null: they authorize themselves.
+  const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path;
     if (url.startsWith('/api/') && !route.config?.access) {
       throw new Error(`route ${route.method} ${url} declares no access policy`);
     }
-    if (route.config?.access) {
-      for (const method of [route.method].flat()) routeTable.push({ method, url, access: route.config.access });
+    for (const method of [route.method].flat()) {
+      routeTable.push({ method, url, access: route.config?.access ?? null, schema: route.schema ?? {} });
     }
   });
 
@@ -77,6 +79,13 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
 declare module 'fastify' {
   interface FastifyInstance {
     resolveToken: (token: string) => Principal | null;
-    routeTable: { method: string; url: string; access: readonly string[] }[];
+    routeTable: RouteEntry[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: readonly string[] | null;
+  schema: FastifySchema;
 }
