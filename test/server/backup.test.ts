@@ -1,0 +1,79 @@
+// Backup and restore as functions (server/storage/backup.ts, restore.ts): diagnostics bundles
+// come back, keys stay out unless asked for, and a store whose bytes no longer match their
+// row stops the backup instead of copying damage into it.
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { buildApp } from '../../server/app.js';
+import { createBackup } from '../../server/storage/backup.js';
+import { restoreBackup } from '../../server/storage/restore.js';
+import { readBackupManifest } from '../../server/storage/backup-manifest.js';
+import { startTestServer, seedFleet, multipartBody, signedManifest, uploadRelease } from '../helpers/server.js';
+
+const work = mkdtempSync(join(tmpdir(), 'sluice-backup-unit-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+t.test('a diagnostics bundle is backed up and restored; keys only when asked for', async (t) => {
+  const server = await startTestServer(t);
+  const fleet = await seedFleet(server);
+  const token = await fleet.addDevice('emu-1');
+  const session = (await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-1', reason: 'Meter drift', collect: ['logs'] })).json;
+  await server.call('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, {});
+  const { payload, contentType } = multipartBody([{ name: 'bundle', filename: 'd.gz', content: 'the logs' }]);
+  const uploaded = await server.app.inject({ method: 'POST', url: `/api/v1/device/diagnostics/${session.id}`, headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload });
+  t.equal(uploaded.statusCode, 204, uploaded.body);
+
+  const out = join(work, 'without-keys');
+  const { manifest } = await createBackup({ dataDir: server.dataDir, out, includeKeys: false });
+  t.equal(manifest.contents.bundles, 1);
+  t.notOk(manifest.includesKeys);
+  t.same(manifest.files.map((file) => file.path).sort(), ['sluice.db', `bundles/${session.id}.gz`].sort(), 'no keys, no admin token');
+  t.same(readBackupManifest(out), manifest, 'backup.json says what the backup holds');
+
+  const restored = join(work, 'restored-without-keys');
+  await restoreBackup({ from: out, dataDir: restored, force: false });
+  t.notOk(existsSync(join(restored, 'keys')));
+  // The operator brings the server key kept elsewhere.
+  const app = await buildApp({ dataDir: restored, serverKeyPath: join(server.dataDir, 'keys', 'server.key') });
+  t.teardown(() => app.close());
+  const bundle = await app.inject({ method: 'GET', url: `/api/v1/support-sessions/${session.id}/bundle`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  t.equal(bundle.statusCode, 200);
+  t.equal(bundle.body, 'the logs');
+});
+
+t.test('an artifact that no longer matches its row stops the backup and leaves nothing', async (t) => {
+  const server = await startTestServer(t);
+  const fleet = await seedFleet(server);
+  const artifact = randomBytes(10_000);
+  const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
+  t.equal(published.status, 201);
+  const stored = server.app.sluice.artifacts.pathOf(published.json.sha256);
+  const damaged = Buffer.from(artifact);
+  damaged[5] ^= 0x01;
+  writeFileSync(stored, damaged);
+
+  const fresh = join(work, 'fresh');
+  await t.rejects(createBackup({ dataDir: server.dataDir, out: fresh, includeKeys: true }), { name: 'BackupError', code: 'digest_mismatch', message: new RegExp(`${published.json.sha256} has 10000 bytes`) });
+  t.notOk(existsSync(fresh), 'the directory it created is gone');
+  const empty = join(work, 'empty');
+  mkdirSync(empty);
+  await t.rejects(createBackup({ dataDir: server.dataDir, out: empty, includeKeys: true }), { code: 'digest_mismatch' });
+  t.same(readdirSync(empty), [], 'an empty directory it was given is empty again');
+
+  await t.rejects(createBackup({ dataDir: join(work, 'nowhere'), out: join(work, 'unused'), includeKeys: false }), { code: 'no_database' });
+  t.notOk(existsSync(join(work, 'unused')));
+});
+
+t.test('restore refuses a backup with a file it does not list as the database, before writing', async (t) => {
+  const server = await startTestServer(t);
+  const out = join(work, 'plain');
+  await createBackup({ dataDir: server.dataDir, out, includeKeys: false });
+  const path = join(out, 'backup.json');
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  writeFileSync(path, JSON.stringify({ ...manifest, files: manifest.files.filter((file: { path: string }) => file.path !== 'sluice.db').concat({ path: 'admin.token', size: 1, sha256: 'a'.repeat(64), mode: 0o600 }) }));
+  const target = join(work, 'never');
+  await t.rejects(restoreBackup({ from: out, dataDir: target, force: false }), { code: 'backup_invalid', message: /lists no sluice\.db/ });
+  t.notOk(existsSync(target));
+});
