@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const lines = [`restored ${values.from} into ${dataDir}`, describeBackup(manifest)];
   if (previous) lines.push(`the data directory it replaced is now ${previous}; delete it once the restored server works`);
   if (!manifest.includesKeys) {
-    lines.push(`this backup has no keys: put the server's keys in ${dataDir}/keys (and admin.token beside them), or start with --trust root.json --server-key KEY`);
+    lines.push(`this backup has no keys: put the server's keys in ${dataDir}/keys (and admin.token beside them), or start the server with --server-key KEY (the trusted roots are in the database)`);
   }
   lines.push(`start the server with: sluice server --data-dir ${dataDir}`);
   process.stdout.write(`${lines.join('\n')}\n`);
