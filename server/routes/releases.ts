@@ -8,6 +8,7 @@ import { actorOf } from '../auth/principal.js';
 import { recordAudit } from '../audit.js';
 import { SluiceError } from '../errors.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
+import { multipartError, requireMultipart } from '../http/multipart.js';
 import { deviceMayDownload } from '../storage/download-permission.js';
 
 const ReleaseSummary = Type.Object({ id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer() });
@@ -41,9 +42,9 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: ReleaseSummary, ...errorReplies },
     },
   }, async (request, reply) => {
-    if (!request.isMultipart()) throw new SluiceError('bad_request', 'send multipart/form-data with the parts "manifest" then "artifact"');
+    requireMultipart(request, 'the parts "manifest" then "artifact"');
     const parts = request.parts({ limits: { fileSize: options.maxArtifactBytes, files: 2, fields: 2, parts: 3, fieldSize: 1024 * 1024 } });
-    const release = await publishRelease(context, parts, actorOf(request.principal));
+    const release = await publishRelease(context, parts, actorOf(request.principal)).catch((error: unknown) => { throw multipartError(error); });
     return reply.status(201).send({ id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size });
   });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
 import { actorOf, assertCustomerScope, customerScope, requireDevice, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
+import { multipartError, requireMultipart } from '../http/multipart.js';
 import { recordAudit } from '../audit.js';
 import { getDevice } from '../storage/identity.js';
 import { collectorsSchema, sessionView, decideSession, type SessionRow } from '../services/support-sessions.js';
@@ -109,11 +110,11 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const now = options.now();
     // Without live consent the server refuses the upload, before reading a byte of it.
     transitionSession({ status: row.status, expiresAt: row.expires_at ? new Date(row.expires_at) : null }, 'upload', now);
-    if (!request.isMultipart()) throw new SluiceError('bad_request', 'send the bundle as multipart/form-data, part "bundle"');
-    const file = await request.file({ limits: { fileSize: maxBundleBytes, files: 1 } });
+    requireMultipart(request, 'the part "bundle"');
+    const file = await request.file({ limits: { fileSize: maxBundleBytes, files: 1 } }).catch((error: unknown) => { throw multipartError(error); });
     if (!file || file.fieldname !== 'bundle') throw new SluiceError('bad_request', 'the multipart part must be named "bundle"');
     const ingested = await context.artifacts.ingest(file.file).catch((error: { code?: string }) => {
-      throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new SluiceError('payload_too_large', `a bundle is at most ${maxBundleBytes} bytes`) : error;
+      throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new SluiceError('payload_too_large', `a bundle is at most ${maxBundleBytes} bytes`) : multipartError(error);
     });
     if (file.file.truncated) {
       rmSync(ingested.temporaryPath, { force: true });
