@@ -2,7 +2,7 @@
 // directory without it is a backup that never finished; restore trusts nothing it does not list
 // and verifies everything it lists before writing a byte.
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, chmod, mkdir } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, open } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Type, type Static } from 'typebox';
@@ -106,6 +106,7 @@ export async function copyVerified(source: string, destination: string, entry: {
   await mkdir(dirname(destination), { recursive: true, mode: 0o700 });
   await copyFile(source, destination, constants.COPYFILE_EXCL);
   await chmod(destination, entry.mode);
+  await flush(destination);
   if (entry.expected) await verifyFile(destination, entry.expected, source);
   const { size, sha256 } = entry.expected ?? await hashFile(destination);
   return { path: entry.path, size, sha256, mode: entry.mode };
@@ -116,4 +117,16 @@ export function describeBackup(manifest: BackupManifest): string {
   const { releases, artifacts, plans, events, bundles } = manifest.contents;
   const keys = manifest.includesKeys ? 'keys and admin token included' : 'no keys or admin token';
   return `${releases} releases (${artifacts} artifacts), ${plans} plans, ${events} device events, ${bundles} diagnostics bundles; schema ${manifest.migrations.at(-1)}; ${keys}; taken ${manifest.createdAt}`;
+}
+
+/** fsync: the manifest (written last) must never reach the disk before the files it lists. */
+export async function flush(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
+
+/** The directory entries of `files` below `root`, so that the files are found after a crash. */
+export async function flushDirectories(root: string, files: readonly BackupFile[]): Promise<void> {
+  const directories = new Set([root, ...files.map((file) => dirname(join(root, file.path)))]);
+  for (const directory of directories) await flush(directory);
 }

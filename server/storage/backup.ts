@@ -10,7 +10,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dataPaths } from '../config.js';
 import { hashFile } from '../../signing/digest.js';
-import { BackupError, copyVerified, databaseName, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
+import { BackupError, copyVerified, databaseName, flush, flushDirectories, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
 
 export interface BackupOptions {
   dataDir: string;
@@ -43,6 +43,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupSummar
     await snapshotDatabase(paths.database, snapshot);
     const references = readReferences(snapshot);
     await chmod(snapshot, 0o600);
+    await flush(snapshot);
     const files: BackupFile[] = [{ path: databaseName, mode: 0o600, ...await hashFile(snapshot) }];
     // Paths as the data directory lays them out (the artifact store's <2 hex>/<sha256>), so
     // that a restore is a plain copy back.
@@ -52,6 +53,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupSummar
     ];
     for (const copy of copies) files.push(await copyVerified(join(paths.root, copy.path), join(out, copy.path), copy));
     if (options.includeKeys) files.push(...await copySecrets(paths, out));
+    await flushDirectories(out, files);
     const manifest: BackupManifest = {
       format: 'sluice-backup',
       formatVersion: 1,

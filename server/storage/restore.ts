@@ -7,7 +7,7 @@ import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { knownMigrations } from './database.js';
-import { BackupError, copyVerified, readBackupManifest, refuseNewerSchema, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
+import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
 
 export interface RestoreOptions {
   from: string;
@@ -42,6 +42,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     for (const file of manifest.files) {
       await copyVerified(join(from, file.path), join(staging, file.path), { path: file.path, mode: file.mode, expected: file });
     }
+    await flushDirectories(staging, manifest.files);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -55,5 +56,6 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     await rmdir(target);
   }
   await rename(staging, target);
+  await flush(dirname(target));
   return { dataDir: target, manifest, previous };
 }

@@ -42,7 +42,7 @@ function client(url: string, adminToken: string) {
 type Client = ReturnType<typeof client>;
 
 async function publish(api: Client, url: string, token: string, version: string) {
-  const artifact = randomBytes(64 * 1024 + Math.floor(Math.random() * 1024));
+  const artifact = randomBytes(16 * 1024 + Math.floor(Math.random() * 1024));
   const manifest = signedManifest(artifact, { product: 'emu', version }, [loadPrivateKeyFile(join(dataDir, 'keys', 'release.key'))]);
   const { payload, contentType } = multipartBody([
     { name: 'manifest', filename: 'manifest.json', content: JSON.stringify(manifest) },
@@ -101,7 +101,7 @@ t.test('a backup taken under writes restores every release, plan and event ackno
     }
   })();
   const uploadStream = (async () => {
-    for (let index = 0; backupRunning && index < 200; index += 1) {
+    for (let index = 0; backupRunning && index < 100; index += 1) {
       streamedReleases.push(await publish(api, server.url, tokens.release, `3.0.${index}`));
     }
   })();
