@@ -1,30 +1,75 @@
 // Profiles the check-in hot path: runs a sluice server under --cpu-prof while autocannon loads
-// it, then prints the functions that took the most CPU (self time). `npm run bench:profile`.
-import autocannon from 'autocannon';
+// it, then prints the functions that took the most CPU, by self time and by total time (a
+// function and everything it called). `npm run bench:profile`; PROFILE_SECONDS (default 5).
+// Only samples taken during the measured load count: start-up (the TypeScript loader
+// compiling every module) and a warm-up load are left out, so the shares are the steady state.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSluice, startProcess, root } from './processes.js';
 import { seedDevices } from './seed.js';
+import { loadCheckins } from './checkin.js';
 
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+
+const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 const profiles = mkdtempSync(join(tmpdir(), 'sluice-profiles-'));
-const boot = await startSluice(dataDir);
-await boot.stop();
-const tokens = seedDevices(join(dataDir, 'sluice.db'), 1000);
-const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
-const result = await autocannon({ url: `${server.match[1]}/api/v1/device/checkin`, method: 'POST', connections: 50, duration: 5, body: JSON.stringify({ version: '1.0.0', nonce: 'ab'.repeat(16) }), headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[1]}` } });
-await server.stop();
-const profile = JSON.parse(readFileSync(join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'))!), 'utf8'));
-const nodes = new Map<number, { callFrame: { functionName: string; url: string; lineNumber: number } }>(profile.nodes.map((node: { id: number }) => [node.id, node]));
-const self = new Map<string, number>();
-profile.samples.forEach((id: number, index: number) => {
-  const frame = nodes.get(id)!.callFrame;
-  const key = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber}`;
-  self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[index] ?? 0));
-});
-const total = [...self.values()].reduce((sum, value) => sum + value, 0);
-console.log(`${result.requests.average} check-ins/s; top self time:`);
-for (const [key, time] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((time / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
-rmSync(dataDir, { recursive: true, force: true });
-rmSync(profiles, { recursive: true, force: true });
+try {
+  const boot = await startSluice(dataDir);
+  await boot.stop();
+  const tokens = seedDevices(join(dataDir, 'sluice.db'), 1000);
+  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
+  const url = `${server.match[1]}/api/v1/device/checkin`;
+  await loadCheckins(url, tokens, 1);
+  const result = await loadCheckins(url, tokens, seconds);
+  const loadEnded = performance.now();
+  await server.stop();
+  const stopMicroseconds = (performance.now() - loadEnded) * 1000;
+  const profile = JSON.parse(readFileSync(join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'))!), 'utf8')) as CpuProfile;
+  const window = { from: profile.endTime - stopMicroseconds - seconds * 1e6, to: profile.endTime - stopMicroseconds };
+  report(profile, window, result.perSecond);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(profiles, { recursive: true, force: true });
+}
+
+function report(profile: CpuProfile, window: { from: number; to: number }, perSecond: number) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const label = (node: ProfileNode) => {
+    const frame = node.callFrame;
+    return `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}:${frame.lineNumber}`;
+  };
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const ours = new Set<string>();
+  let measured = 0;
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (at < window.from || at > window.to) return;
+    measured += delta;
+    const leaf = nodes.get(id)!;
+    self.set(label(leaf), (self.get(label(leaf)) ?? 0) + delta);
+    // A recursive function counts once per sample in its total.
+    const seen = new Set<string>();
+    for (let node: ProfileNode | undefined = leaf; node; node = nodes.get(parents.get(node.id) ?? -1)) {
+      const key = label(node);
+      if (node.callFrame.url.includes(root) && !node.callFrame.url.includes('node_modules')) ours.add(key);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      total.set(key, (total.get(key) ?? 0) + delta);
+    }
+  });
+  const share = (time: number) => `${((time / measured) * 100).toFixed(1).padStart(5)}%`;
+  console.log(`${perSecond.toFixed(0)} check-ins/s over ${seconds} s; ${(measured / 1e6).toFixed(1)} s of samples`);
+  console.log('top self time:');
+  for (const [key, time] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${share(time)}  ${key}`);
+  // Total time of sluice's own functions says which step of the check-in costs what.
+  console.log('total time of sluice functions:');
+  for (const [key, time] of [...total.entries()].filter(([key]) => ours.has(key)).sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${share(time)}  ${key}`);
+}
