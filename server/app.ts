@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { resolveOptions, dataPaths, type ServerOptions } from './config.js';
 import { openDatabase } from './storage/database.js';
 import { createFileArtifactStore } from './storage/artifact-store.js';
+import { releaseDigests } from './storage/releases.js';
 import { createTrustRoots } from './trust-roots.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
@@ -53,6 +54,10 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     serverKey: options.serverKeyPath ? loadPrivateKeyFile(options.serverKeyPath) : null,
     events: new DomainEventBus(),
   };
+  // Crash recovery: publishing moves the bytes into the store before the release row commits,
+  // so a crash in between leaves bytes no release refers to; they go before any request runs.
+  const digests = releaseDigests(db);
+  context.artifacts.removeUnreferenced((sha256) => digests.has(sha256));
 
   const app = Fastify({
     logger: options.logger ? { redact: ['req.headers.authorization', 'req.headers.cookie'] } : false,

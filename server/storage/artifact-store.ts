@@ -30,13 +30,21 @@ export interface ArtifactStore {
   sizeOf(sha256: string): number;
   /** Path relative to the store's root, for X-Accel-Redirect. */
   relativePathOf(sha256: string): string;
+  /**
+   * Start-up recovery: removes stored artifacts that no row references and returns their
+   * digests. A crash between `commit` and the release row's transaction leaves such a file.
+   */
+  removeUnreferenced(isReferenced: (sha256: string) => boolean): string[];
 }
 
 export function createFileArtifactStore(root: string, temporaryDirectory: string): ArtifactStore {
   mkdirSync(root, { recursive: true });
   mkdirSync(temporaryDirectory, { recursive: true });
-  // Leftovers of uploads interrupted by a crash are never referenced by a row: remove them.
-  for (const name of readdirSync(temporaryDirectory)) rmSync(join(temporaryDirectory, name), { force: true });
+  // "Temporary" is everything in `temporaryDirectory`: the bytes of uploads (release artifacts,
+  // diagnostics bundles) still being received or verified. Nothing refers to them, and the
+  // process that wrote them is the one starting now (one machine first: one process owns its
+  // data directory), so at start-up each is the leftover of a request a crash cut short.
+  for (const name of readdirSync(temporaryDirectory)) rmSync(join(temporaryDirectory, name), { recursive: true, force: true });
 
   const relativePathOf = (sha256: string) => join(sha256.slice(0, 2), sha256);
   const pathOf = (sha256: string) => join(root, relativePathOf(sha256));
@@ -87,5 +95,18 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
     relativePathOf,
     has: (sha256) => existsSync(pathOf(sha256)),
     sizeOf: (sha256) => statSync(pathOf(sha256)).size,
+    removeUnreferenced(isReferenced) {
+      const removed: string[] = [];
+      // Only the store's own layout (`ab/abcd…`) is looked at; anything else is not ours to remove.
+      const prefixes = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory() && /^[0-9a-f]{2}$/.test(entry.name));
+      for (const { name: prefix } of prefixes) {
+        for (const name of readdirSync(join(root, prefix))) {
+          if (!/^[0-9a-f]{64}$/.test(name) || !name.startsWith(prefix) || isReferenced(name)) continue;
+          rmSync(join(root, prefix, name), { force: true });
+          removed.push(name);
+        }
+      }
+      return removed;
+    },
   };
 }

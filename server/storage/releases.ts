@@ -41,3 +41,8 @@ export function insertRelease(db: Db, release: Omit<ReleaseRow, 'yanked_at' | 'y
 export function markYanked(db: Db, id: string, reason: string, at: Date): void {
   db.prepare('UPDATE releases SET yanked_at = ?, yank_reason = ? WHERE id = ?').run(at.toISOString(), reason, id);
 }
+
+/** The digests of every release's artifact: what the artifact store must keep. */
+export function releaseDigests(db: Db): Set<string> {
+  return new Set((db.prepare('SELECT DISTINCT sha256 FROM releases').all() as { sha256: string }[]).map((row) => row.sha256));
+}

@@ -1,0 +1,139 @@
+// A real `sluice server` process driven over HTTP on 127.0.0.1, for the tests where the process
+// itself matters (crash consistency, load): killed with SIGKILL at a chosen moment, restarted
+// on the same data directory, its files and database inspected while it is down.
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { request, type Dispatcher } from 'undici';
+import { startServerProcess } from './processes.js';
+import { multipartBody, signedManifest } from './server.js';
+import { loadPrivateKeyFile } from '../../signing/keys.js';
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
+
+/** Starts the server; teardown kills it if the test did not stop it. */
+export async function startLiveServer(t: Teardown, dataDir: string, extra: string[] = []) {
+  const server = await startServerProcess(dataDir, extra);
+  const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+  const alive = () => server.process.exitCode === null && server.process.signalCode === null;
+  t.teardown(async () => { if (alive()) { server.process.kill('SIGKILL'); await exited; } });
+  return {
+    url: server.url,
+    pid: server.process.pid!,
+    alive,
+    /** The crash: no shutdown hook runs, nothing is flushed by the process. */
+    kill: async () => { if (alive()) server.process.kill('SIGKILL'); await exited; },
+    stop: server.stop,
+  };
+}
+
+export interface ApiResponse { status: number; json: any; bytes: Buffer; headers: Record<string, string | string[] | undefined> }
+
+export function apiClient(url: string, dispatcher?: Dispatcher) {
+  const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const response = await request(`${url}${path}`, {
+      method: method as 'GET',
+      dispatcher,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      // A Buffer is sent as it is (with its own content-type header); anything else as JSON.
+      body: body === undefined || Buffer.isBuffer(body) ? body as Buffer | undefined : JSON.stringify(body),
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    let json: any = null;
+    try { json = JSON.parse(bytes.toString()); } catch { /* not JSON */ }
+    return { status: response.statusCode, json, bytes, headers: response.headers };
+  };
+  const must = async (method: string, path: string, token: string | null, body?: unknown) => {
+    const response = await call(method, path, token, body);
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.bytes.toString()}`);
+    return response.json;
+  };
+  return { url, call, must };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
+
+export const adminTokenOf = (dataDir: string) => readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+export const releaseKeyOf = (dataDir: string) => loadPrivateKeyFile(join(dataDir, 'keys', 'release.key'));
+
+/** Product `emu`, customer `acme`, a user per role and `deviceCount` devices; returns the tokens. */
+export async function seedLiveFleet(api: ApiClient, dataDir: string, deviceCount: number) {
+  const admin = adminTokenOf(dataDir);
+  await api.must('POST', '/api/v1/products', admin, { id: 'emu', name: 'Energy management unit' });
+  await api.must('POST', '/api/v1/customers', admin, { id: 'acme', name: 'Acme', timezone: 'Europe/Madrid' });
+  const user = async (username: string, role: string, extra = {}) => (await api.must('POST', '/api/v1/users', admin, { username, role, ...extra })).token as string;
+  const tokens = { admin, release: await user('rita', 'release'), support: await user('sam', 'support'), customer: await user('carla', 'customer', { customer: 'acme' }) };
+  const devices: { id: string; token: string }[] = [];
+  for (let index = 0; index < deviceCount; index += 1) {
+    const id = `emu-${String(index).padStart(4, '0')}`;
+    devices.push({ id, token: (await api.must('POST', '/api/v1/devices', admin, { id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })).token });
+  }
+  return { tokens, devices };
+}
+
+/** One upload of a signed release, as `sluice release publish` sends it. */
+export function releaseUpload(dataDir: string, version: string, artifact: Buffer) {
+  const manifest = signedManifest(artifact, { product: 'emu', version }, [releaseKeyOf(dataDir)]);
+  return multipartBody([
+    { name: 'manifest', filename: 'manifest.json', content: JSON.stringify(manifest) },
+    { name: 'artifact', filename: 'image.bin', content: artifact },
+  ]);
+}
+
+export async function publishLive(api: ApiClient, dataDir: string, token: string, version: string, artifact: Buffer): Promise<string> {
+  const { payload, contentType } = releaseUpload(dataDir, version, artifact);
+  const response = await api.call('POST', '/api/v1/releases', token, payload, { 'content-type': contentType });
+  if (response.status !== 201) throw new Error(`publish ${version}: ${response.status} ${response.bytes.toString()}`);
+  return response.json.id;
+}
+
+/** A plan for every acme device on `release`, proposed and confirmed with a nightly window. */
+export async function confirmedLivePlan(api: ApiClient, tokens: { support: string; customer: string }, release: string): Promise<string> {
+  const plan = await api.must('POST', '/api/v1/plans', tokens.support, { customer: 'acme', release, windows: [nightly] });
+  await api.must('POST', `/api/v1/plans/${plan.id}/propose`, tokens.support);
+  await api.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600 000 000' } });
+  return plan.id;
+}
+
+export const nightly = { cron: '0 2 * * *', duration: 'PT3H', timezone: 'Europe/Madrid' };
+
+function filesUnder(directory: string): string[] {
+  if (!existsSync(directory)) return [];
+  return readdirSync(directory, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(directory, join(entry.parentPath ?? entry.path, entry.name)));
+}
+
+/**
+ * What a stopped server left on disk: the database's own verdict on itself, the release rows,
+ * the stored artifacts (by digest, with the digest of their bytes) and any temporary files.
+ */
+export function inspectDataDir(dataDir: string) {
+  return withStoppedDatabase(dataDir, (db) => {
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check);
+    const foreignKeyViolations = (db.pragma('foreign_key_check') as unknown[]).length;
+    const releases = db.prepare('SELECT id, version, sha256, size FROM releases ORDER BY version').all() as { id: string; version: string; sha256: string; size: number }[];
+    const artifacts = filesUnder(join(dataDir, 'artifacts')).map((path) => {
+      const bytes = readFileSync(join(dataDir, 'artifacts', path));
+      return { name: path.split('/').pop()!, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    });
+    return { integrity, foreignKeyViolations, releases, artifacts, temporary: filesUnder(join(dataDir, 'tmp')) };
+  });
+}
+
+/** Reads a query from the stopped server's database. */
+export function queryStopped<Row>(dataDir: string, sql: string, ...values: unknown[]): Row[] {
+  return withStoppedDatabase(dataDir, (db) => db.prepare(sql).all(...values) as Row[]);
+}
+
+// Read-only, so that the inspection cannot repair what the crash left: what it sees is what
+// the next server start will find (SQLite reads the committed WAL frames either way).
+function withStoppedDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
+  try { return use(db); } finally { db.close(); }
+}
