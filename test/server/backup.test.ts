@@ -66,14 +66,26 @@ t.test('an artifact that no longer matches its row stops the backup and leaves n
   t.notOk(existsSync(join(work, 'unused')));
 });
 
-t.test('restore refuses a backup with a file it does not list as the database, before writing', async (t) => {
+t.test('restore refuses a manifest that lies about its files, before writing', async (t) => {
   const server = await startTestServer(t);
   const out = join(work, 'plain');
-  await createBackup({ dataDir: server.dataDir, out, includeKeys: false });
-  const path = join(out, 'backup.json');
-  const manifest = JSON.parse(readFileSync(path, 'utf8'));
-  writeFileSync(path, JSON.stringify({ ...manifest, files: manifest.files.filter((file: { path: string }) => file.path !== 'sluice.db').concat({ path: 'admin.token', size: 1, sha256: 'a'.repeat(64), mode: 0o600 }) }));
-  const target = join(work, 'never');
-  await t.rejects(restoreBackup({ from: out, dataDir: target, force: false }), { code: 'backup_invalid', message: /lists no sluice\.db/ });
-  t.notOk(existsSync(target));
+  await createBackup({ dataDir: server.dataDir, out, includeKeys: true });
+  const original = readFileSync(join(out, 'backup.json'), 'utf8');
+  type Files = { path: string; size: number; sha256: string; mode: number }[];
+  const cases: { name: string; files: (files: Files) => Files; refusal: { code: string; message: RegExp } }[] = [
+    { name: 'no database listed', files: (files) => files.filter((file) => file.path !== 'sluice.db'), refusal: { code: 'backup_invalid', message: /lists no sluice\.db/ } },
+    { name: 'a path outside the backup', files: (files) => files.map((file, index) => index === 1 ? { ...file, path: '../../etc/passwd' } : file), refusal: { code: 'backup_invalid', message: /not a sluice backup manifest/ } },
+    { name: 'an absolute path', files: (files) => files.map((file, index) => index === 1 ? { ...file, path: '/etc/passwd' } : file), refusal: { code: 'backup_invalid', message: /not a sluice backup manifest/ } },
+    { name: 'a file listed twice', files: (files) => [...files, files[0]], refusal: { code: 'backup_invalid', message: /lists a file twice/ } },
+    { name: 'a listed file that is absent', files: (files) => [...files, { path: 'keys/extra.key', size: 1, sha256: 'a'.repeat(64), mode: 0o600 }], refusal: { code: 'file_missing', message: /extra\.key is missing/ } },
+    { name: 'a wrong size', files: (files) => files.map((file) => file.path === 'sluice.db' ? { ...file, size: file.size + 1 } : file), refusal: { code: 'digest_mismatch', message: /sluice\.db has/ } },
+  ];
+  for (const { name, files, refusal } of cases) {
+    const manifest = JSON.parse(original);
+    writeFileSync(join(out, 'backup.json'), JSON.stringify({ ...manifest, files: files(manifest.files) }));
+    const target = join(work, 'never');
+    await t.rejects(restoreBackup({ from: out, dataDir: target, force: false }), refusal, name);
+    t.notOk(existsSync(target), `${name}: nothing written`);
+  }
+  t.same(readdirSync(work).filter((name) => name.includes('restoring')), [], 'no staging directory left behind');
 });
