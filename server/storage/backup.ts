@@ -40,6 +40,7 @@ export async function createBackup(options: BackupOptions): Promise<BackupSummar
   const created = claimEmptyDirectory(out);
   try {
     const snapshot = join(out, databaseName);
+    const takenAt = (options.now ?? (() => new Date()))();
     await snapshotDatabase(paths.database, snapshot);
     const references = readReferences(snapshot);
     await chmod(snapshot, 0o600);
@@ -52,14 +53,16 @@ export async function createBackup(options: BackupOptions): Promise<BackupSummar
       ...references.bundles.map((bundle) => ({ path: `bundles/${bundle.id}.gz`, mode: 0o600, expected: bundle })),
     ];
     for (const copy of copies) files.push(await copyVerified(join(paths.root, copy.path), join(out, copy.path), copy));
-    if (options.includeKeys) files.push(...await copySecrets(paths, out));
+    const secrets = options.includeKeys ? await copySecrets(paths, out) : [];
+    files.push(...secrets);
     await flushDirectories(out, files);
     const manifest: BackupManifest = {
       format: 'sluice-backup',
       formatVersion: 1,
-      createdAt: (options.now ?? (() => new Date()))().toISOString(),
+      createdAt: takenAt.toISOString(),
       migrations: references.migrations,
-      includesKeys: options.includeKeys,
+      // False too when asked for but absent: a server started with --trust keeps keys elsewhere.
+      includesKeys: secrets.length > 0,
       contents: { ...references.counts, artifacts: references.artifacts.length, bundles: references.bundles.length },
       files,
     };
