@@ -7,13 +7,16 @@ export type RangeRequest = { kind: 'full' } | { kind: 'partial'; start: number; 
  * One byte range is served as 206. Several ranges are answered with the whole file (RFC 9110
  * lets a server ignore Range), because update clients only ever resume from one offset.
  * A syntactically broken header is ignored too, as the RFC asks; an unsatisfiable one is 416.
+ * Positions of any length are compared as numbers: a last position past the end, however many
+ * digits it has (or leading zeros), is clamped to the end (§14.1.2), not refused; every size is
+ * far below 2^53, so rounding of huge positions never changes a comparison with it.
  */
 export function parseRange(header: string | undefined, size: number): RangeRequest {
   if (!header) return { kind: 'full' };
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // Range unit names are case-insensitive (RFC 9110 §14.1).
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return { kind: 'full' };
   const [, first, last] = match;
-  if (first.length > 15 || last.length > 15) throw unsatisfiable(size);
   if (first === '') {
     // Suffix range: the last N bytes.
     const length = Number(last);

@@ -35,6 +35,8 @@ export function errorBody(code: string, message: string, details?: Record<string
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | SluiceError, request, reply) => {
     if (error instanceof SluiceError) {
+      // RFC 9110 §15.5.17: a 416 names the current length, so the client can ask again.
+      if (error.code === 'range_not_satisfiable' && typeof error.details?.size === 'number') reply.header('Content-Range', `bytes */${error.details.size}`);
       return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
     }
     if ((error as FastifyError).validation) {

@@ -29,7 +29,7 @@ export interface FuzzRequest {
   payload?: string | Buffer;
 }
 
-export interface Outcome { status: number; body: string; headers: Record<string, unknown> }
+export interface Outcome { status: number; body: string; bytes: Buffer; headers: Record<string, unknown> }
 
 const staffRoles = ['admin', 'support', 'release', 'customer', 'device'] as const;
 export const tenant = 'DEFAULT';
@@ -102,7 +102,7 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
   const exchange = async (request: FuzzRequest, route?: RouteEntry): Promise<Outcome> => {
     const before = storedState(db, server.dataDir);
     const response = await server.app.inject({ method: request.method as InjectOptions['method'], url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
-    const outcome = { status: response.statusCode, body: response.body, headers: response.headers };
+    const outcome = { status: response.statusCode, body: response.body, bytes: response.rawPayload, headers: response.headers };
     const problems = judge(request, outcome);
     if (outcome.status >= 400) problems.push(...differences(db, before, storedState(db, server.dataDir)).map((what) => `stored: ${what}`));
     if (problems.length > 0) throw new Error(`${describe(request)} → ${outcome.status} ${outcome.body.slice(0, 300)}\n  ${problems.join('\n  ')}`);
