@@ -3,7 +3,7 @@
 // it finds every release (bytes and sha256), plan (status, confirmation) and event
 // acknowledged before the backup started. A damaged backup is refused with nothing written.
 import t from 'tap';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -205,18 +205,6 @@ t.test('sluice --help lists both verbs', async (t) => {
   const help = await runSluice(['--help']);
   t.match(help.stdout, /sluice backup --out DIR \[--data-dir DIR\] \[--include-keys\]/);
   t.match(help.stdout, /sluice restore --from DIR \[--data-dir DIR\] \[--force\]/);
-});
-
-t.test('--force replaces a non-empty data directory and keeps the old one aside', async (t) => {
-  const target = join(work, 'occupied');
-  mkdirSync(target);
-  writeFileSync(join(target, 'sluice.db'), 'an old database');
-  const result = await runSluice(['restore', '--from', backupDir, '--data-dir', target, '--force']);
-  t.equal(result.code, 0, result.stderr);
-  const aside = readdirSync(work).filter((name) => name.startsWith('occupied.before-restore-'));
-  t.equal(aside.length, 1, result.stdout);
-  t.equal(readFileSync(join(work, aside[0], 'sluice.db'), 'utf8'), 'an old database');
-  t.equal(sha256(readFileSync(join(target, 'sluice.db'))), JSON.parse(readFileSync(join(backupDir, 'backup.json'), 'utf8')).files[0].sha256);
 });
 
 function editManifest(directory: string, edit: (manifest: any) => void) {

@@ -10,7 +10,7 @@ import { buildApp } from '../../server/app.js';
 import { createBackup } from '../../server/storage/backup.js';
 import { restoreBackup } from '../../server/storage/restore.js';
 import { readBackupManifest } from '../../server/storage/backup-manifest.js';
-import { startTestServer, seedFleet, multipartBody, signedManifest, uploadRelease } from '../helpers/server.js';
+import { startTestServer, seedFleet, multipartBody, signedManifest, uploadRelease, sha256 } from '../helpers/server.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sluice-backup-unit-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
@@ -88,4 +88,19 @@ t.test('restore refuses a manifest that lies about its files, before writing', a
     t.notOk(existsSync(target), `${name}: nothing written`);
   }
   t.same(readdirSync(work).filter((name) => name.includes('restoring')), [], 'no staging directory left behind');
+});
+
+t.test('force replaces a non-empty data directory and keeps the old one aside', async (t) => {
+  const server = await startTestServer(t);
+  const out = join(work, 'for-force');
+  const { manifest } = await createBackup({ dataDir: server.dataDir, out, includeKeys: false });
+  const target = join(work, 'occupied');
+  mkdirSync(target);
+  writeFileSync(join(target, 'sluice.db'), 'an old database');
+  await t.rejects(restoreBackup({ from: out, dataDir: target, force: false }), { code: 'target_not_empty', message: /pass --force/ });
+  t.equal(readFileSync(join(target, 'sluice.db'), 'utf8'), 'an old database', 'refused: untouched');
+  const { previous } = await restoreBackup({ from: out, dataDir: target, force: true, now: () => new Date('2026-12-01T10:00:00Z') });
+  t.equal(previous, `${target}.before-restore-2026-12-01T10-00-00-000Z`);
+  t.equal(readFileSync(join(previous!, 'sluice.db'), 'utf8'), 'an old database');
+  t.equal(sha256(readFileSync(join(target, 'sluice.db'))), manifest.files[0].sha256);
 });
