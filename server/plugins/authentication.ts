@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { SluiceError } from '../errors.js';
 import { hashToken } from '../auth/tokens.js';
 import { expandAccess, principalKey, type Principal, type Role } from '../auth/principal.js';
+import { createFailureLimiter } from '../auth/failure-limiter.js';
 
 interface TokenRow {
   user_id: string | null;
@@ -59,13 +60,23 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  const failures = createFailureLimiter();
+  app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config?.access;
     if (!access) return;
     const token = bearerToken(request);
     if (token) {
+      const now = app.sluice.options.now().getTime();
+      const wait = failures.retryAfter(request.ip, now);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        throw new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`);
+      }
       const principal = resolveToken(token);
-      if (!principal) throw new SluiceError('unauthorized', 'unknown or revoked token');
+      if (!principal) {
+        failures.record(request.ip, now);
+        throw new SluiceError('unauthorized', 'unknown or revoked token');
+      }
       request.principal = principal;
     }
     if (access.includes('anyone')) return;
