@@ -24,10 +24,13 @@ export const errorStatus = {
   already_exists: 409,
   illegal_transition: 409,
   action_closed: 410,
-  // 413/416
+  // 408/413/415/416/417/431
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
+  expectation_failed: 417,
+  header_too_large: 431,
   // 422: well-formed but refused on its content
   signature_invalid: 422,
   digest_mismatch: 422,

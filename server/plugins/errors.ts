@@ -2,6 +2,8 @@
 // Body shape per DESIGN.md: { error: { code, message } }. A 5xx is a bug: logged loudly.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { SluiceError, errorStatus, type ErrorCode } from '../errors.js';
 
 /** fastify's and its plugins' own codes, mapped onto the catalogue. */
@@ -32,6 +34,29 @@ export function errorBody(code: string, message: string, details?: Record<string
   return { error: { code, message, ...(details ?? {}) } };
 }
 
+/** Why Node's HTTP parser refused a request, by its error code. */
+const parserRefusals: Record<string, { code: ErrorCode; message: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 'header_too_large', message: 'the request headers exceed the server\'s limit' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', message: 'the request did not arrive in time' },
+};
+
+/**
+ * fastify's `clientErrorHandler` (wired in buildApp): requests that Node's HTTP parser refuses
+ * before any route sees them (headers over the limit, broken framing, a request that never
+ * finished) are answered in the DESIGN.md shape too, instead of fastify's own.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal = parserRefusals[error.code ?? ''] ?? { code: 'bad_request' as const, message: 'the request is not valid HTTP/1.1' };
+  const status = errorStatus[refusal.code];
+  const body = JSON.stringify(errorBody(refusal.code, refusal.message));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | SluiceError, request, reply) => {
     if (error instanceof SluiceError) {
@@ -52,6 +77,12 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     }
     request.log.error({ err: error }, 'unhandled error: this is a bug');
     return reply.status(500).send(errorBody('internal_error', 'internal error'));
+  });
+  // Node answers an Expect other than 100-continue with a bare 417 of its own, before any
+  // route runs (RFC 9110 §10.1.1); answer it in the DESIGN.md shape instead.
+  app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify(errorBody('expectation_failed', 'the only expectation this server meets is 100-continue'));
+    response.writeHead(errorStatus.expectation_failed, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
