@@ -1,7 +1,7 @@
 // Signed documents: { signed, signatures: [{ keyid, sig }] }, each signature over the
 // canonical JSON of `signed` (DESIGN.md, "Trust model"), verified against a role's threshold.
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalBytes } from './canonical.js';
+import { canonicalBytes, canonicalize } from './canonical.js';
 import { keyIdOf, publicKeyFromHex, sha256Hex } from './keys.js';
 import { SignatureError } from './errors.js';
 
@@ -13,7 +13,21 @@ export interface RootKey { keytype: 'ed25519'; public: string }
 
 export function signDocument<T>(signed: T, privateKeys: KeyObject[]): SignedDocument<T> {
   const bytes = canonicalBytes(signed);
-  return { signed, signatures: privateKeys.map((key) => ({ keyid: keyIdOf(key), sig: sign(null, bytes, key).toString('base64') })) };
+  return { signed, signatures: signaturesOver(bytes, privateKeys) };
+}
+
+/**
+ * The same signed document as JSON text, with `signed` written as the very canonical bytes
+ * that were signed: a server answering many requests serializes each answer once instead of
+ * canonicalizing it for the signature and serializing it again for the reply.
+ */
+export function signDocumentJson(signed: unknown, privateKeys: KeyObject[]): string {
+  const text = canonicalize(signed);
+  return `{"signed":${text},"signatures":${JSON.stringify(signaturesOver(Buffer.from(text, 'utf8'), privateKeys))}}`;
+}
+
+function signaturesOver(bytes: Buffer, privateKeys: KeyObject[]): Signature[] {
+  return privateKeys.map((key) => ({ keyid: keyIdOf(key), sig: sign(null, bytes, key).toString('base64') }));
 }
 
 /**

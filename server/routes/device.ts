@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { errorReplies } from '../http/schemas.js';
 import { requireDevice } from '../auth/principal.js';
 import { getDevice } from '../storage/identity.js';
+import { createPresenceWriter } from '../storage/presence.js';
 import { answerCheckin } from '../services/checkin.js';
 import { agentStates, recordDeviceReport } from '../services/device-events.js';
 
@@ -13,6 +14,10 @@ const SignedCheckin = Type.Object({ signed: Type.Object({}, { additionalProperti
 
 const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
+  // Child plugins close before the root instance closes the database, so this last flush
+  // still has it.
+  const presence = createPresenceWriter(context.db);
+  app.addHook('onClose', async () => presence.close());
 
   app.post('/api/v1/device/checkin', {
     config: { access: ['device'] },
@@ -26,9 +31,13 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }, { additionalProperties: false }),
       response: { 200: SignedCheckin, ...errorReplies },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const device = getDevice(context.db, requireDevice(request.principal).id)!;
-    return answerCheckin(context, device, request.body);
+    const now = context.options.now();
+    const answer = answerCheckin(context, device, request.body, now);
+    presence.seen(device.id, now, request.body.state ?? null);
+    // Already JSON (the signed part is its canonical bytes): sent as it is, not serialized again.
+    return reply.type('application/json; charset=utf-8').send(answer);
   });
 
   app.post('/api/v1/device/events', {

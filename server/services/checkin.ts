@@ -4,7 +4,7 @@
 import semver from 'semver';
 import type { SluiceContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { signDocument } from '../../signing/signed.js';
+import { signDocumentJson } from '../../signing/signed.js';
 import type { DeviceRow } from '../storage/identity.js';
 import { livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
 import { getRelease, type Release } from '../storage/releases.js';
@@ -78,10 +78,13 @@ export function assignmentForDevice(context: SluiceContext, device: DeviceRow, n
 
 export interface CheckinRequest { version: string; nonce: string; state?: string }
 
-export function answerCheckin(context: SluiceContext, device: DeviceRow, request: CheckinRequest) {
+/**
+ * The signed answer as JSON text, ready to send. The device's presence (`last_seen_at` and
+ * the state it reports) is the caller's to record: it is written behind, in batches
+ * (storage/presence.ts).
+ */
+export function answerCheckin(context: SluiceContext, device: DeviceRow, request: CheckinRequest, now: Date): string {
   if (!context.serverKey) throw new SluiceError('conflict', 'this server has no online signing key configured');
-  const now = context.options.now();
-  context.db.prepare('UPDATE devices SET last_seen_at = ?, state = COALESCE(?, state) WHERE id = ?').run(now.toISOString(), request.state ?? null, device.id);
   const assignment = assignmentForDevice(context, device, now);
   const signed = {
     type: 'checkin' as const,
@@ -93,7 +96,7 @@ export function answerCheckin(context: SluiceContext, device: DeviceRow, request
     assignment,
     diagnostics: context.diagnosticsRequest?.(device.id, now) ?? null,
   };
-  return signDocument(signed, [context.serverKey]);
+  return signDocumentJson(signed, [context.serverKey]);
 }
 
 /** Poll sooner when a window is about to open, so the install starts near its beginning. */
