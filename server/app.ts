@@ -15,7 +15,7 @@ import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
 import { bootstrap, type BootstrapReport } from './bootstrap.js';
 import { ErrorReply } from './http/schemas.js';
-import errorsPlugin, { clientErrorHandler } from './plugins/errors.js';
+import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
 import authenticationPlugin from './plugins/authentication.js';
 import healthRoutes from './routes/health.js';
@@ -65,6 +65,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 300 },
     clientErrorHandler,
+    frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerPlanListeners(context);

@@ -24,9 +24,10 @@ export const errorStatus = {
   already_exists: 409,
   illegal_transition: 409,
   action_closed: 410,
-  // 408/413/415/416/417/431
+  // 408/413/414/415/416/417/431
   request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   expectation_failed: 417,

@@ -1,7 +1,7 @@
 // The one place that turns an error into an HTTP response (STYLE.md: one error handler).
 // Body shape per DESIGN.md: { error: { code, message } }. A 5xx is a bug: logged loudly.
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { SluiceError, errorStatus, type ErrorCode } from '../errors.js';
@@ -55,6 +55,20 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy(error);
+}
+
+/** URLs fastify's router refuses before any route: bad percent-encoding, a parameter too long. */
+const routerRefusals: Record<string, ErrorCode> = { FST_ERR_BAD_URL: 'bad_request', FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long' };
+
+/** fastify's `frameworkErrors` (wired in buildApp): the router's refusals in the DESIGN.md shape. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const code = routerRefusals[error.code];
+  if (code) {
+    reply.status(errorStatus[code]).send(errorBody(code, error.message));
+    return;
+  }
+  request.log.error({ err: error }, 'router error: this is a bug');
+  reply.status(500).send(errorBody('internal_error', 'internal error'));
 }
 
 export default fp(async function errorsPlugin(app: FastifyInstance) {

@@ -107,7 +107,7 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
     if (outcome.status >= 400) problems.push(...differences(db, before, storedState(db, server.dataDir)).map((what) => `stored: ${what}`));
     if (problems.length > 0) throw new Error(`${describe(request)} → ${outcome.status} ${outcome.body.slice(0, 300)}\n  ${problems.join('\n  ')}`);
     // A request that succeeded may have used its target up (yanked, cancelled, consented): renew it.
-    const kind = route && outcome.status < 300 ? kindOf(route.url) : undefined;
+    const kind = route && outcome.status < 300 && !['GET', 'HEAD'].includes(request.method) ? kindOf(route.url) : undefined;
     if (kind && makers[kind]) ids[kind] = await makers[kind]();
     return outcome;
   };
