@@ -26,7 +26,7 @@ export interface AgentDependencies {
   random: () => number;
   /** Nonces, update-run ids and event ids. */
   randomBytes: (size: number) => Buffer;
-  /** The HTTP client (undici dispatcher); the global one by default. */
+  /** The HTTP client (undici dispatcher) of the protocol and diagnostics; the global one by default. The artifact download uses node:http (client/http-get.ts). */
   dispatcher?: Dispatcher;
   runHook: (command: string[], environment: Record<string, string>, timeoutSeconds: number) => Promise<HookResult>;
   /** Fault injection for crash tests: the state after whose persistence the process dies. */
@@ -181,7 +181,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async downloading() {
       const assignment = state.journal.assignment!;
       try {
-        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { dispatcher: dependencies.dispatcher });
+        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) });
         verifiedWhileDownloading.add(assignment.sha256);
       } catch (error) {
         if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;

@@ -4,11 +4,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { request, type Dispatcher } from 'undici';
+import type { IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
+import { get } from './http-get.js';
 
 export interface DownloadTarget { url: string; token: string; size: number; sha256: string; path: string }
 export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
@@ -22,7 +24,7 @@ async function hashExisting(path: string, hash: Hash): Promise<number> {
   return length;
 }
 
-export async function download(target: DownloadTarget, options: { dispatcher?: Dispatcher; onProgress?: (bytes: number) => void } = {}): Promise<DownloadResult> {
+export async function download(target: DownloadTarget, options: { onProgress?: (bytes: number) => void } = {}): Promise<DownloadResult> {
   mkdirSync(dirname(target.path), { recursive: true });
   if (existsSync(target.path) && statSync(target.path).size > target.size) truncateSync(target.path, 0);
   const hash = createHash('sha256');
@@ -32,50 +34,53 @@ export async function download(target: DownloadTarget, options: { dispatcher?: D
     throw new AgentError('insufficient_space', `need ${target.size - have} bytes, ${free.bavail * free.bsize} free`);
   }
   if (have < target.size) {
-    let response: Dispatcher.ResponseData;
+    let response: IncomingMessage;
     try {
-      response = await request(target.url, {
-        method: 'GET',
+      response = await get(target.url, {
         headers: { authorization: `Bearer ${target.token}`, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
-        dispatcher: options.dispatcher,
-        headersTimeout: 30_000,
-        bodyTimeout: 60_000,
+        headersTimeoutMs: 30_000,
+        bodyTimeoutMs: 60_000,
       });
     } catch (error) {
       throw new AgentError('download_failed', `cannot reach the artifact: ${(error as Error).message}`);
     }
     if (response.statusCode !== 200 && response.statusCode !== 206) {
-      await response.body.dump();
+      response.destroy();
       throw new AgentError('download_failed', `the server answered ${response.statusCode} for the artifact`);
     }
     // A 206 must start exactly where our bytes end, or appending would corrupt the file.
     const rangeStart = /^bytes (\d+)-/.exec(String(response.headers['content-range'] ?? ''))?.[1];
     if (response.statusCode === 206 && rangeStart !== undefined && Number(rangeStart) !== have) {
-      await response.body.dump();
+      response.destroy();
       throw new AgentError('download_failed', `asked for bytes from ${have}, the server sent from ${rangeStart}`);
     }
     // A server that ignored our Range sends everything again: start the file over.
     const offset = response.statusCode === 206 ? have : 0;
     const hashing = offset === have ? hash : createHash('sha256');
     let written = offset;
-    // Each chunk is awaited onto the disk, and a broken connection closes the file gracefully
-    // (not destroyed): what reached the disk is exactly what the next attempt resumes from.
-    const file = createWriteStream(target.path, { flags: offset === 0 ? 'w' : 'a' });
+    // Hash each chunk as it arrives and let the file write it in the background, with the
+    // stream's backpressure instead of a wait per chunk (profiled: awaiting every 64 KiB
+    // write kept the hash and the disk from ever working at the same time). A broken
+    // connection ends the file gracefully (not destroyed), so everything hashed so far
+    // reaches the disk, which is exactly what the next attempt resumes from (and re-hashes).
+    // One fsync when the file closes (flush) makes the bytes durable before the journal
+    // says `downloaded`.
+    const file = createWriteStream(target.path, { flags: offset === 0 ? 'w' : 'a', highWaterMark: 1024 * 1024, flush: true });
     const fileError = new Promise<never>((_, reject) => file.once('error', reject));
     fileError.catch(() => {});
-    const writeChunk = (chunk: Buffer) => Promise.race([fileError, new Promise<void>((resolve, reject) => file.write(chunk, (error) => (error ? reject(error) : resolve())))]);
+    const drained = () => Promise.race([fileError, once(file, 'drain')]);
     try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
         if (written + chunk.length > target.size) {
           throw new AgentError('download_too_large', `the server sent more than the manifest's ${target.size} bytes`);
         }
-        await writeChunk(chunk);
-        written += chunk.length;
         hashing.update(chunk);
+        written += chunk.length;
+        if (!file.write(chunk)) await drained();
         options.onProgress?.(written);
       }
     } catch (error) {
-      response.body.destroy();
+      response.destroy();
       await new Promise<void>((resolve) => file.end(resolve));
       if (error instanceof AgentError) {
         if (error.code === 'download_too_large') truncateSync(target.path, 0);
