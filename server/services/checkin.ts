@@ -6,7 +6,7 @@ import type { SluiceContext } from '../context.js';
 import { SluiceError } from '../errors.js';
 import { signDocumentJson } from '../../signing/signed.js';
 import type { DeviceRow } from '../storage/identity.js';
-import { livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
+import { activeInstallsOfPlan, livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
 import { getRelease, type Release } from '../storage/releases.js';
 import { assignmentFor } from '../domain/assignment.js';
 import type { MaintenanceWindow } from '../domain/windows.js';
@@ -46,8 +46,8 @@ export function assignmentForDevice(context: SluiceContext, device: DeviceRow, n
     const downgrade = release.manifest.signed.downgrade === true;
     if (!downgrade && semver.valid(device.version) && !semver.gt(release.version, device.version)) continue;
     const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
-    const activeInstalls = (db.prepare("SELECT COUNT(*) AS n FROM plan_devices WHERE plan = ? AND state IN ('installing', 'health_check') AND device <> ?")
-      .get(plan.id, device.id) as { n: number }).n;
+    // Only a plan with a concurrency cap needs its install count.
+    const activeInstalls = plan.max_concurrent === null ? 0 : activeInstallsOfPlan(db, plan.id, device.id);
     const decision = assignmentFor({
       plan: {
         id: plan.id, status: plan.status as never, windows: plan.confirmed_window === null ? [] : [windows[plan.confirmed_window]],

@@ -67,6 +67,15 @@ export function livePlansOfDevice(db: Db, device: string): (PlanRow & { wave: nu
                      ORDER BY p.confirmed_at DESC`).all(device) as (PlanRow & { wave: number | null; device_state: string | null })[];
 }
 
+/**
+ * How many of the plan's devices other than `except` hold an install slot now. The
+ * (plan, state) index makes this a read of those devices only, not of the whole plan: every
+ * check-in of a capped plan asks.
+ */
+export const activeInstallsOfPlan = (db: Db, plan: string, except: string) =>
+  (db.prepare("SELECT COUNT(*) AS n FROM plan_devices WHERE plan = ? AND state IN ('installing', 'health_check') AND device <> ?")
+    .get(plan, except) as { n: number }).n;
+
 export function insertDocument(db: Db, row: { plan: string; version: number; markdown: string; html: string; created_by: string; created_at: string }): void {
   db.prepare('INSERT INTO plan_documents (plan, version, markdown, html, created_by, created_at) VALUES (@plan, @version, @markdown, @html, @created_by, @created_at)').run(row);
 }
