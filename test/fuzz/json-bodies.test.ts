@@ -13,8 +13,17 @@ import type { RouteEntry } from '../../server/plugins/authentication.js';
 const bodyMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const json = 'application/json';
 
+type Body = { payload?: string | Buffer; type?: string };
+
+/** Counterexamples print short: a 1 MiB nesting would otherwise flood the report. */
+function printable(body: Body): Body {
+  const text = body.payload === undefined ? '(none)' : body.payload.toString();
+  const shown = text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text;
+  return Object.assign(body, { [fc.toStringMethod]: () => `${JSON.stringify(shown)} as ${body.type ?? 'no content type'}` });
+}
+
 /** One body for a route: text and the content type it is sent with. */
-function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<{ payload?: string | Buffer; type?: string }> {
+function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
   return fc.oneof(
     { weight: 5, arbitrary: nearMiss(schema).map((value) => ({ payload: rawJson(value), type: json })) },
     { weight: 1, arbitrary: validValue(schema).map((value) => ({ payload: rawJson(value), type: json })) },
@@ -22,7 +31,7 @@ function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<{ payload?: strin
     { weight: 2, arbitrary: malformedJsonText.map((payload) => ({ payload, type: json })) },
     { weight: 1, arbitrary: fc.tuple(validValue(schema), fc.constantFrom(...wrongContentTypes)).map(([value, type]) => ({ payload: rawJson(value), type })) },
     { weight: 1, arbitrary: fc.constant({}) },
-  );
+  ).map(printable);
 }
 
 t.test('every JSON route: near misses, arbitrary and malformed JSON, wrong types; no 5xx, nothing stored', async (t) => {
@@ -53,7 +62,7 @@ t.test('every JSON route: a body over the limit is refused with 413 before anyth
   }
 });
 
-function requestFor(route: RouteEntry, url: string, authorization: string, body: { payload?: string | Buffer; type?: string }): FuzzRequest {
+function requestFor(route: RouteEntry, url: string, authorization: string, body: Body): FuzzRequest {
   const headers: Record<string, string> = { authorization };
   if (body.type !== undefined) headers['content-type'] = body.type;
   return { method: route.method, url, headers, ...(body.payload === undefined ? {} : { payload: body.payload }) };
