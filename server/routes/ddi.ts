@@ -11,6 +11,7 @@ import { hashToken } from '../auth/tokens.js';
 import { getDevice, type DeviceRow } from '../storage/identity.js';
 import { getRelease } from '../storage/releases.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
+import { legacyDigestsOf } from '../services/legacy-digests.js';
 import { deviceMayDownload } from '../storage/download-permission.js';
 import { controllerState, getAction, recordFeedback, rememberHandling } from '../services/ddi.js';
 import { deploymentHandling, pollingSleep, executions, finishedValues } from '../domain/ddi.js';
@@ -103,6 +104,7 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     rememberHandling(context, action.id, handling.update);
     const filename = release.manifest.signed.artifact.name;
     const artifactUrl = `${url}/softwaremodules/${release.id}/artifacts/${encodeURIComponent(filename)}`;
+    const { sha1, md5 } = await legacyDigestsOf(context, release);
     return {
       id: String(action.id),
       deployment: {
@@ -111,8 +113,7 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
           part: 'os', version: release.version, name: release.product,
           artifacts: [{
             filename, size: release.size,
-            // sha1 and md5 were computed once, at publish time.
-            hashes: { sha1: release.sha1, md5: release.md5, sha256: release.sha256 },
+            hashes: { sha1, md5, sha256: release.sha256 },
             _links: {
               download: { href: artifactUrl }, 'download-http': { href: artifactUrl },
               md5sum: { href: `${artifactUrl}.MD5SUM` }, 'md5sum-http': { href: `${artifactUrl}.MD5SUM` },
@@ -174,7 +175,7 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const release = getRelease(db, request.params.moduleId);
       if (!release || !deviceMayDownload(db, device.id, release.id)) throw new SluiceError('not_found', 'no such artifact for this controller');
       const name = release.manifest.signed.artifact.name;
-      if (request.params.filename === `${name}.MD5SUM`) return reply.type('text/plain').send(`${release.md5}  ${name}\n`);
+      if (request.params.filename === `${name}.MD5SUM`) return reply.type('text/plain').send(`${(await legacyDigestsOf(context, release)).md5}  ${name}\n`);
       if (request.params.filename !== name) throw new SluiceError('not_found', `no artifact "${request.params.filename}"`);
       recordAudit(db, { at: options.now(), actor: `device:${device.id}`, action: 'ddi.download', subject: `release:${release.id}`, details: { range: request.headers.range ?? null } });
       return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name });

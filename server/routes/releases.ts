@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
 import { publishRelease } from '../services/publish-release.js';
+import { legacyDigestsOf } from '../services/legacy-digests.js';
 import { getRelease, listReleases, markYanked, type Release } from '../storage/releases.js';
 import { actorOf } from '../auth/principal.js';
 import { recordAudit } from '../audit.js';
@@ -45,6 +46,7 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     requireMultipart(request, 'the parts "manifest" then "artifact"');
     const parts = request.parts({ limits: { fileSize: options.maxArtifactBytes, files: 2, fields: 2, parts: 3, fieldSize: 1024 * 1024 } });
     const release = await publishRelease(context, parts, actorOf(request.principal)).catch((error: unknown) => { throw multipartError(error); });
+    legacyDigestsOf(context, release).catch((error: Error) => request.log.warn({ err: error }, 'SHA-1/MD5 for DDI clients not computed now; a DDI answer computes them'));
     return reply.status(201).send({ id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size });
   });
 

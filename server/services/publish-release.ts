@@ -50,7 +50,8 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
         if (releaseVersionExists(context.db, manifest.product, manifest.version)) throw versionExists(manifest);
         insertRelease(context.db, {
           id, product: manifest.product, version: manifest.version, manifest: JSON.stringify(manifestDocument),
-          sha256: ingested.sha256, size: ingested.size, sha1: ingested.sha1, md5: ingested.md5,
+          // The DDI clients' SHA-1 and MD5 follow, off the upload's path (legacy-digests.ts).
+          sha256: ingested.sha256, size: ingested.size, sha1: '', md5: '',
           published_at: now.toISOString(), published_by: actor,
         });
         recordAudit(context.db, { at: now, actor, action: 'release.publish', subject: `release:${id}`, details: { product: manifest.product, version: manifest.version, sha256: ingested.sha256 } });

@@ -12,8 +12,6 @@ export interface IngestResult {
   temporaryPath: string;
   size: number;
   sha256: string;
-  sha1: string;
-  md5: string;
 }
 
 export interface ArtifactStore {
@@ -52,15 +50,13 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
   return {
     async ingest(source, limit) {
       const temporaryPath = join(temporaryDirectory, `${randomUUID()}.upload`);
-      const hashes = { sha256: createHash('sha256'), sha1: createHash('sha1'), md5: createHash('md5') };
+      const sha256 = createHash('sha256');
       let size = 0;
       const hasher = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           size += chunk.length;
           if (limit && size > limit.maxBytes) return callback(limit.tooLong());
-          hashes.sha256.update(chunk);
-          hashes.sha1.update(chunk);
-          hashes.md5.update(chunk);
+          sha256.update(chunk);
           callback(null, chunk);
         },
       });
@@ -70,13 +66,7 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
         await rm(temporaryPath, { force: true });
         throw error;
       }
-      return {
-        temporaryPath,
-        size,
-        sha256: hashes.sha256.digest('hex'),
-        sha1: hashes.sha1.digest('hex'),
-        md5: hashes.md5.digest('hex'),
-      };
+      return { temporaryPath, size, sha256: sha256.digest('hex') };
     },
     async commit(temporaryPath, sha256) {
       const target = pathOf(sha256);

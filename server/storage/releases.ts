@@ -38,6 +38,11 @@ export function insertRelease(db: Db, release: Omit<ReleaseRow, 'yanked_at' | 'y
               VALUES (@id, @product, @version, @manifest, @sha256, @size, @sha1, @md5, @published_at, @published_by)`).run(release);
 }
 
+/** Fills the DDI clients' SHA-1 and MD5 (server/services/legacy-digests.ts) wherever they are still empty. */
+export function setLegacyDigests(db: Db, sha256: string, digests: { sha1: string; md5: string }): void {
+  db.prepare("UPDATE releases SET sha1 = ?, md5 = ? WHERE sha256 = ? AND (sha1 = '' OR md5 = '')").run(digests.sha1, digests.md5, sha256);
+}
+
 export function markYanked(db: Db, id: string, reason: string, at: Date): void {
   db.prepare('UPDATE releases SET yanked_at = ?, yank_reason = ? WHERE id = ?').run(at.toISOString(), reason, id);
 }
