@@ -17,9 +17,12 @@ export async function runSluice(args: string[], options: { cwd?: string; env?: N
   }
 }
 
-/** Starts `sluice server` on an ephemeral port and waits until it says where it listens. */
-export async function startServerProcess(dataDir: string, extra: string[] = []): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [sluiceBin, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `sluice server` on an ephemeral port and waits until it says where it listens.
+ * `nodeArguments` go to node itself (e.g. `--import` of a probe), before the script.
+ */
+export async function startServerProcess(dataDir: string, extra: string[] = [], nodeArguments: string[] = []): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArguments, sluiceBin, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
