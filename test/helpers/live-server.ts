@@ -15,18 +15,28 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
 
 /** Starts the server; teardown kills it if the test did not stop it. */
-export async function startLiveServer(t: Teardown, dataDir: string, extra: string[] = []) {
-  const server = await startServerProcess(dataDir, extra);
+export async function startLiveServer(t: Teardown, dataDir: string, options: { extra?: string[]; nodeArguments?: string[] } = {}) {
+  const server = await startServerProcess(dataDir, options.extra, options.nodeArguments);
   const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
   const alive = () => server.process.exitCode === null && server.process.signalCode === null;
+  // Even a test process that dies of an uncaught error takes its server with it.
+  const orphanGuard = () => { if (alive()) server.process.kill('SIGKILL'); };
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
   t.teardown(async () => { if (alive()) { server.process.kill('SIGKILL'); await exited; } });
   return {
     url: server.url,
     pid: server.process.pid!,
+    process: server.process,
     alive,
     /** The crash: no shutdown hook runs, nothing is flushed by the process. */
     kill: async () => { if (alive()) server.process.kill('SIGKILL'); await exited; },
-    stop: server.stop,
+    /** A clean shutdown (SIGTERM), which may not hang the test: SIGKILL after 10 s. */
+    stop: async () => {
+      const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
+      await server.stop();
+      clearTimeout(timer);
+    },
   };
 }
 
