@@ -46,6 +46,9 @@ function report(profile: CpuProfile, window: { from: number; to: number }, perSe
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const ours = new Set<string>();
+  const packages = new Map<string, number>();
+  const packageOf = (url: string) =>
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes(root) ? 'sluice' : url.startsWith('node:') ? 'node' : url || '(native, gc, idle)');
   let measured = 0;
   let at = profile.startTime;
   profile.samples.forEach((id, index) => {
@@ -55,6 +58,8 @@ function report(profile: CpuProfile, window: { from: number; to: number }, perSe
     measured += delta;
     const leaf = nodes.get(id)!;
     self.set(label(leaf), (self.get(label(leaf)) ?? 0) + delta);
+    const where = packageOf(leaf.callFrame.url);
+    packages.set(where, (packages.get(where) ?? 0) + delta);
     // A recursive function counts once per sample in its total.
     const seen = new Set<string>();
     for (let node: ProfileNode | undefined = leaf; node; node = nodes.get(parents.get(node.id) ?? -1)) {
@@ -69,6 +74,9 @@ function report(profile: CpuProfile, window: { from: number; to: number }, perSe
   console.log(`${perSecond.toFixed(0)} check-ins/s over ${seconds} s; ${(measured / 1e6).toFixed(1)} s of samples`);
   console.log('top self time:');
   for (const [key, time] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${share(time)}  ${key}`);
+  // Self time by where the code lives: which dependency, or Node itself, the time went to.
+  console.log('self time by package:');
+  for (const [key, time] of [...packages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${share(time)}  ${key}`);
   // Total time of sluice's own functions says which step of the check-in costs what.
   console.log('total time of sluice functions:');
   for (const [key, time] of [...total.entries()].filter(([key]) => ours.has(key)).sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${share(time)}  ${key}`);
