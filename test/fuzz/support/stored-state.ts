@@ -12,10 +12,11 @@ import { join, relative } from 'node:path';
 import type { Db } from '../../../server/storage/database.js';
 
 const logTables = new Set(['audit', 'login_failures']);
-// Device presence (last_seen_at, and the agent state a check-in reports) is a hint written
-// behind, a moment after the check-in that saw it (server/storage/presence.ts): it may land
-// while a later, refused request is being judged, so those two columns are left out.
-const presenceColumns: Record<string, readonly string[]> = { devices: ['last_seen_at', 'state'] };
+// Columns written behind, a moment after the request that caused them, so they may land
+// while a later, refused request is being judged: device presence (last_seen_at and the
+// state a check-in reports, server/storage/presence.ts) and a release's SHA-1 and MD5,
+// computed from its stored bytes after publishing (for DDI clients). Left out.
+const writtenBehind: Record<string, readonly string[]> = { devices: ['last_seen_at', 'state'], releases: ['sha1', 'md5'] };
 /** Audit actions that record an attempt rather than a change, so a refusal may add them. */
 export const attemptActions = new Set(['ddi.download']);
 const databaseFiles = /^sluice\.db(-wal|-shm|-journal)?$/;
@@ -47,7 +48,7 @@ function tableHashes(db: Db): Record<string, string> {
   for (const name of names) {
     const hash = createHash('sha256');
     const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as { name: string }[])
-      .map((column) => column.name).filter((column) => !presenceColumns[name]?.includes(column));
+      .map((column) => column.name).filter((column) => !writtenBehind[name]?.includes(column));
     const select = `SELECT ${columns.map((column) => `"${column}"`).join(', ')} FROM "${name}" ORDER BY rowid`;
     for (const row of db.prepare(select).raw().iterate()) hash.update(JSON.stringify(row, bigints));
     tables[name] = hash.digest('hex');
