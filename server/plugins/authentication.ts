@@ -60,21 +60,27 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
     }
   });
 
+  // Token guessing is slowed down per address, on the JSON API and on the DDI routes alike.
   const failures = createFailureLimiter();
-  app.addHook('onRequest', async (request, reply) => {
+  const tokenGuard: TokenGuard = {
+    assertAllowed(request) {
+      const wait = failures.retryAfter(request.ip, app.sluice.options.now().getTime());
+      if (wait > 0) throw new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+    },
+    recordFailure(request) {
+      failures.record(request.ip, app.sluice.options.now().getTime());
+    },
+  };
+  app.decorate('tokenGuard', tokenGuard);
+  app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config?.access;
     if (!access) return;
     const token = bearerToken(request);
     if (token) {
-      const now = app.sluice.options.now().getTime();
-      const wait = failures.retryAfter(request.ip, now);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        throw new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`);
-      }
+      tokenGuard.assertAllowed(request);
       const principal = resolveToken(token);
       if (!principal) {
-        failures.record(request.ip, now);
+        tokenGuard.recordFailure(request);
         throw new SluiceError('unauthorized', 'unknown or revoked token');
       }
       request.principal = principal;
@@ -90,6 +96,7 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
 declare module 'fastify' {
   interface FastifyInstance {
     resolveToken: (token: string) => Principal | null;
+    tokenGuard: TokenGuard;
     routeTable: RouteEntry[];
   }
 }
@@ -99,4 +106,10 @@ export interface RouteEntry {
   url: string;
   access: readonly string[] | null;
   schema: FastifySchema;
+}
+
+/** Refuses (429) an address over the failure limit; counts a presented token that was unknown. */
+export interface TokenGuard {
+  assertAllowed(request: FastifyRequest): void;
+  recordFailure(request: FastifyRequest): void;
 }

@@ -76,6 +76,7 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     if (error instanceof SluiceError) {
       // RFC 9110 §15.5.17: a 416 names the current length, so the client can ask again.
       if (error.code === 'range_not_satisfiable' && typeof error.details?.size === 'number') reply.header('Content-Range', `bytes */${error.details.size}`);
+      if (error.code === 'rate_limited' && typeof error.details?.retryAfterSeconds === 'number') reply.header('Retry-After', String(error.details.retryAfterSeconds));
       return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
     }
     if ((error as FastifyError).validation) {

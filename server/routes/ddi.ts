@@ -40,19 +40,21 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const tenant = options.ddiTenant;
 
   /** The controller the request may act for, or a 401/404 with the DESIGN.md error shape. */
-  const authorize = (request: { params: { tenant: string; controllerId: string }; headers: { authorization?: string } }): DeviceRow => {
+  const authorize = (request: FastifyRequest & { params: { tenant: string; controllerId: string } }): DeviceRow => {
     if (request.params.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('not_found', `no tenant "${request.params.tenant}"`);
     const match = /^(TargetToken|GatewayToken)\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new SluiceError('unauthorized', 'send "Authorization: TargetToken <token>" or "GatewayToken <token>"');
+    app.tokenGuard.assertAllowed(request);
+    const refuse = (message: string) => { app.tokenGuard.recordFailure(request); return new SluiceError('unauthorized', message); };
     const device = getDevice(db, request.params.controllerId);
     if (match[1].toLowerCase() === 'gatewaytoken') {
       const gateway = db.prepare('SELECT tenant FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL').get(hashToken(match[2])) as { tenant: string } | undefined;
-      if (!gateway || gateway.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('unauthorized', 'unknown or revoked gateway token');
+      if (!gateway || gateway.tenant.toLowerCase() !== tenant.toLowerCase()) throw refuse('unknown or revoked gateway token');
       if (!device) throw new SluiceError('not_found', `no controller "${request.params.controllerId}"`);
       return device;
     }
     const principal = app.resolveToken(match[2]);
-    if (principal?.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw new SluiceError('unauthorized', 'the target token is not this controller\'s');
+    if (principal?.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw refuse('the target token is not this controller\'s');
     return device;
   };
   const base = (request: FastifyRequest, controllerId: string) => {

@@ -21,3 +21,18 @@ t.test('guessing tokens is slowed down, then allowed again', async (t) => {
   offset = (defaultFailureLimits.windowSeconds + 1) * 1000;
   t.equal((await server.call('GET', '/api/v1/plans', server.adminToken)).status, 200, 'allowed again once the failures left the window');
 });
+
+t.test('the hawkBit DDI routes count the same failures', async (t) => {
+  const server = await startTestServer(t);
+  const poll = (token: string) => server.app.inject({
+    method: 'GET', url: '/DEFAULT/controller/v1/emu-0001', headers: { authorization: `TargetToken ${token}` },
+  });
+  for (let guess = 0; guess < defaultFailureLimits.maximumFailures; guess++) {
+    t.equal((await poll(`guess-${guess}`)).statusCode, 401, `guess ${guess}`);
+  }
+  const blocked = await poll('one-more-guess');
+  t.equal(blocked.statusCode, 429);
+  t.equal(blocked.json().error.code, 'rate_limited');
+  t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After');
+  t.equal((await server.call('GET', '/api/v1/plans', server.adminToken)).status, 429, 'and the JSON API waits too: one count per address');
+});
