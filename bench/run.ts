@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkinRate, bareFastifyRate } from './checkin.js';
-import { makeArtifact, timeCommand, publish, downloadThroughput, startNodePipe, startNginx } from './transfer.js';
-import { root, startSluice, startProcess } from './processes.js';
+import { makeArtifact, timeCommand, publish, downloadThroughput, startNodePipe, startNginx, agentDownload } from './transfer.js';
+import { root, startSluice } from './processes.js';
 import { fleetRun } from './fleet.js';
 
 const mebibytes = Number(process.env.BENCH_MIB ?? 512);
@@ -95,10 +95,7 @@ async function transferRows() {
     await accel.stop();
 
     log('agent download + verification');
-    const agentPath = join(work, 'agent.part');
-    const child = await startProcess(process.execPath, ['--import', 'tsx', join(root, 'bench', 'agent-download-child.ts'), sluiceUrl, admin, String(size), release.sha256, agentPath], /\{.*\}/);
-    const agent = JSON.parse(child.match[0]) as { seconds: number; peakRssMiB: number };
-    rmSync(agentPath, { force: true });
+    const agent = await agentDownload(work, sluiceUrl, admin, size, release.sha256);
     const curl = timeCommand('curl', ['-s', '-H', `Authorization: Bearer ${admin}`, '-o', join(work, 'curl.bin'), sluiceUrl]) + timeCommand('sha256sum', [join(work, 'curl.bin')]);
     record({ measurement: `agent download + verification, ${mebibytes} MiB`, value: `${agent.seconds.toFixed(2)} s, agent peak RSS ${agent.peakRssMiB.toFixed(0)} MiB`, baseline: `curl then sha256sum ${curl.toFixed(2)} s`, ratio: ratio(curl, agent.seconds), target: '≥ 1.5, RSS < 80 MiB' });
     await server.stop();

@@ -2,12 +2,14 @@
 // sha256sum and openssl; downloads from sluice against a plain node:http pipe and nginx
 // with sendfile; sluice behind nginx through X-Accel-Redirect.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { request, Agent } from 'undici';
 import { root, startProcess, peakRssMiB } from './processes.js';
+// @ts-expect-error: plain JavaScript build script without type declarations
+import { bundle } from '../build/agent.mjs';
 
 export async function makeArtifact(path: string, mebibytes: number): Promise<void> {
   const stream = createWriteStream(path);
@@ -84,4 +86,17 @@ http {
   const started = await startProcess('sh', ['-c', `nginx -c ${join(directory, 'nginx.conf')} -p ${directory} & echo started; wait`], /started/);
   await new Promise((resolve) => setTimeout(resolve, 500));
   return { ...started, url: `http://127.0.0.1:${port}`, stop: async () => { spawnSync('sh', ['-c', `kill $(cat ${directory}/nginx.pid) 2>/dev/null`]); await started.stop(); } };
+}
+
+/**
+ * The agent's download + verification in its own process, built as a device runs it (the
+ * prebuilt bundle of `npm run build:agent`, plain node, no TypeScript loader).
+ */
+export async function agentDownload(work: string, url: string, token: string, size: number, sha256: string): Promise<{ seconds: number; peakRssMiB: number }> {
+  const child = join(work, 'agent-download-child.mjs');
+  await bundle(join(root, 'bench', 'agent-download-child.ts'), child);
+  const path = join(work, 'agent.part');
+  const started = await startProcess(process.execPath, [child, url, token, String(size), sha256, path], /\{.*\}/);
+  rmSync(path, { force: true });
+  return JSON.parse(started.match[0]);
 }
