@@ -76,9 +76,25 @@ function offsetsNear(around: number, zone: string): number[] {
  * instant shows it (a spring-forward gap), the first instant after the gap.
  */
 export function resolveLocal(naive: number, zone: string): Date {
+  // Pure in (naive, zone), and every check-in of a plan resolves the same few occurrence
+  // starts again: luxon's zone offsets (Intl) were half of such a check-in's CPU.
+  const key = `${zone} ${naive}`;
+  let instant = resolved.get(key);
+  if (instant === undefined) {
+    if (resolved.size >= resolvedLimit) resolved.clear();
+    instant = resolveUncached(naive, zone);
+    resolved.set(key, instant);
+  }
+  return new Date(instant);
+}
+
+const resolved = new Map<string, number>();
+const resolvedLimit = 10_000;
+
+function resolveUncached(naive: number, zone: string): number {
   const offsets = offsetsNear(naive, zone);
   const candidates = offsets.map((offset) => naive - offset).filter((instant) => naiveOf(instant, zone) === naive);
-  if (candidates.length > 0) return new Date(Math.min(...candidates));
+  if (candidates.length > 0) return Math.min(...candidates);
   // In a gap: the first instant whose wall time is at or past the requested one. Transitions
   // fall on whole minutes, so a binary search over minutes is exact.
   let low = Math.floor((naive - Math.max(...offsets)) / minute) - 1;
@@ -88,7 +104,7 @@ export function resolveLocal(naive: number, zone: string): Date {
     if (naiveOf(middle * minute, zone) >= naive) high = middle;
     else low = middle;
   }
-  return new Date(high * minute);
+  return high * minute;
 }
 
 /** Resolve a local 'YYYY-MM-DDTHH:mm' in `zone` (DESIGN.md's gap and fall-back rules). */
