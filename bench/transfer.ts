@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { request, Agent } from 'undici';
 import { root, startProcess, peakRssMiB } from './processes.js';
+import { publishRelease } from '../cli/release-publish.js';
 // @ts-expect-error: plain JavaScript build script without type declarations
 import { bundle } from '../build/agent.mjs';
 
@@ -31,6 +32,13 @@ export function timeCommand(command: string, args: string[]): number {
 export function publish(serverUrl: string, serverPid: number, artifact: string, manifest: string, token: string) {
   const seconds = timeCommand(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'publish', artifact, '--manifest', manifest, '--server', serverUrl, '--token', token]);
   return { seconds, serverPeakRssMiB: peakRssMiB(serverPid) };
+}
+
+/** The same upload timed inside this process: the server's ingest without the CLI's start-up. */
+export async function ingest(serverUrl: string, serverPid: number, artifact: string, manifest: string, token: string) {
+  const started = process.hrtime.bigint();
+  await publishRelease({ artifactPath: artifact, manifestPath: manifest, server: serverUrl, token });
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, serverPeakRssMiB: peakRssMiB(serverPid) };
 }
 
 /** `clients` concurrent full downloads; returns MiB/s over all of them. */

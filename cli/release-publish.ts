@@ -24,7 +24,19 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.manifest) throw new Error('--manifest is required (made by `sluice release sign`)');
   if (!values.server) throw new Error('--server URL is required (or SLUICE_SERVER)');
   if (!values.token) throw new Error('--token is required (or SLUICE_TOKEN): a token of a user with the release role');
-  const manifest = readFileSync(values.manifest);
+  const text = await publishRelease({ artifactPath, manifestPath: values.manifest, server: values.server, token: values.token, progress: progressReporter('upload', statSync(artifactPath).size) });
+  process.stdout.write(`${text}\n`);
+  return 0;
+}
+
+/**
+ * Streams one release to the server; resolves to the 201 body, throws a one-line reason.
+ * Exported so that the benchmark times the same upload without the CLI's start-up.
+ */
+export async function publishRelease(options: { artifactPath: string; manifestPath: string; server: string; token: string; progress?: { advance(bytes: number): void; done(): void } }): Promise<string> {
+  const { artifactPath, server, token } = options;
+  const progress = options.progress ?? { advance() {}, done() {} };
+  const manifest = readFileSync(options.manifestPath);
   const size = statSync(artifactPath).size;
 
   const boundary = `sluice-${randomBytes(16).toString('hex')}`;
@@ -34,7 +46,6 @@ export async function run(argv: string[]): Promise<number> {
     `--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="${basename(artifactPath).replace(/"/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const progress = progressReporter('upload', size);
   const counted = createReadStream(artifactPath, { highWaterMark: 1024 * 1024 }).pipe(new Transform({
     transform(chunk: Buffer, _encoding, callback) { progress.advance(chunk.length); callback(null, chunk); },
   }));
@@ -44,11 +55,11 @@ export async function run(argv: string[]): Promise<number> {
     yield tail;
   })());
 
-  const url = new URL('/api/v1/releases', values.server);
+  const url = new URL('/api/v1/releases', server);
   const response = await request(url, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${values.token}`,
+      authorization: `Bearer ${token}`,
       'content-type': `multipart/form-data; boundary=${boundary}`,
       'content-length': String(head.length + size + tail.length),
     },
@@ -57,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     bodyTimeout: 0,
   }).catch((error: Error & { code?: string }) => {
     progress.done();
-    throw new Error(`cannot reach ${values.server}: ${error.code ?? error.message}`);
+    throw new Error(`cannot reach ${server}: ${error.code ?? error.message}`);
   });
   progress.done();
   const text = await response.body.text();
@@ -69,6 +80,5 @@ export async function run(argv: string[]): Promise<number> {
     } catch { /* not JSON: print as is */ }
     throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
   }
-  process.stdout.write(`${text}\n`);
-  return 0;
+  return text;
 }
