@@ -8,15 +8,20 @@
 // and UTF-8 cannot encode them.
 const loneSurrogate = /\p{Surrogate}/u;
 
-export function canonicalize(value: unknown): string {
-  return serialize(value, new Set());
+/**
+ * `known` maps objects to their canonical text, computed before by canonicalize: a server
+ * that puts the same immutable document (a release manifest) into many answers serializes it
+ * once. Only objects that cannot change since may be listed.
+ */
+export function canonicalize(value: unknown, known?: ReadonlyMap<object, string>): string {
+  return serialize(value, new Set(), known);
 }
 
 export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalize(value), 'utf8');
 }
 
-function serialize(value: unknown, ancestors: Set<object>): string {
+function serialize(value: unknown, ancestors: Set<object>, known?: ReadonlyMap<object, string>): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -29,7 +34,7 @@ function serialize(value: unknown, ancestors: Set<object>): string {
     case 'string':
       return serializeString(value);
     case 'object':
-      return serializeObject(value as object, ancestors);
+      return known?.get(value as object) ?? serializeObject(value as object, ancestors, known);
     default:
       throw new Error(`canonical JSON cannot hold a ${typeof value}`);
   }
@@ -42,12 +47,12 @@ function serializeString(value: string): string {
   return JSON.stringify(value);
 }
 
-function serializeObject(value: object, ancestors: Set<object>): string {
+function serializeObject(value: object, ancestors: Set<object>, known?: ReadonlyMap<object, string>): string {
   if (ancestors.has(value)) throw new Error('canonical JSON cannot hold a cycle');
   // Same as JSON.stringify, so that a document signed as an object verifies after it has been
   // sent as text and parsed again (a Date becomes its ISO string).
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return serialize((value as { toJSON: () => unknown }).toJSON(), ancestors);
+    return serialize((value as { toJSON: () => unknown }).toJSON(), ancestors, known);
   }
   ancestors.add(value);
   try {
@@ -55,7 +60,7 @@ function serializeObject(value: object, ancestors: Set<object>): string {
       return `[${value.map((item: unknown) => {
         // JSON.stringify would write null here: a silent change of what was signed.
         if (item === undefined) throw new Error('canonical JSON arrays cannot hold undefined');
-        return serialize(item, ancestors);
+        return serialize(item, ancestors, known);
       }).join(',')}]`;
     }
     const prototype = Object.getPrototypeOf(value);
@@ -68,7 +73,7 @@ function serializeObject(value: object, ancestors: Set<object>): string {
     // §3.2.3: members sorted by their names as arrays of UTF-16 code units; JavaScript's
     // string comparison compares exactly those.
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([name, member]) => `${serializeString(name)}:${serialize(member, ancestors)}`).join(',')}}`;
+    return `{${entries.map(([name, member]) => `${serializeString(name)}:${serialize(member, ancestors, known)}`).join(',')}}`;
   } finally {
     ancestors.delete(value);
   }

@@ -19,10 +19,11 @@ export function signDocument<T>(signed: T, privateKeys: KeyObject[]): SignedDocu
 /**
  * The same signed document as JSON text, with `signed` written as the very canonical bytes
  * that were signed: a server answering many requests serializes each answer once instead of
- * canonicalizing it for the signature and serializing it again for the reply.
+ * canonicalizing it for the signature and serializing it again for the reply. `known`: the
+ * canonical text of immutable parts, as canonicalize takes it.
  */
-export function signDocumentJson(signed: unknown, privateKeys: KeyObject[]): string {
-  const text = canonicalize(signed);
+export function signDocumentJson(signed: unknown, privateKeys: KeyObject[], known?: ReadonlyMap<object, string>): string {
+  const text = canonicalize(signed, known);
   return `{"signed":${text},"signatures":${JSON.stringify(signaturesOver(Buffer.from(text, 'utf8'), privateKeys))}}`;
 }
 

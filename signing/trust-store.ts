@@ -103,7 +103,8 @@ function detach(document: SignedDocument<unknown>): SignedDocument<unknown> {
   return copy;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a parsed JSON value and everything in it: what many holders share, none may change. */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const member of Object.values(value)) deepFreeze(member);

@@ -7,7 +7,8 @@ import { SluiceError } from '../errors.js';
 import { signDocumentJson } from '../../signing/signed.js';
 import type { DeviceRow } from '../storage/identity.js';
 import { activeInstallsOfPlan, livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
-import { getRelease, type Release } from '../storage/releases.js';
+import { getReleaseRow, type Release } from '../storage/releases.js';
+import { createManifestMemo } from './manifest-memo.js';
 import { assignmentFor } from '../domain/assignment.js';
 import type { MaintenanceWindow } from '../domain/windows.js';
 import type { WaveSpec } from '../domain/waves.js';
@@ -37,13 +38,17 @@ export function openWave(plan: PlanRow, now: Date, waves = [] as { wave: number;
   return open;
 }
 
+// Shared by every check-in in this process (see manifest-memo.ts for why that is safe).
+const manifests = createManifestMemo();
+
 export function assignmentForDevice(context: SluiceContext, device: DeviceRow, now: Date): CheckinAssignment | null {
   const { db } = context;
   for (const plan of livePlansOfDevice(db, device.id)) {
     if (!plan.release || plan.wave === null) continue;
     if (plan.device_state && finishedStates.has(plan.device_state)) continue;
-    const release = getRelease(db, plan.release)!;
-    const downgrade = release.manifest.signed.downgrade === true;
+    const release = getReleaseRow(db, plan.release)!;
+    const manifest = manifests.manifestOf(release);
+    const downgrade = manifest.signed.downgrade === true;
     if (!downgrade && semver.valid(device.version) && !semver.gt(release.version, device.version)) continue;
     const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
     // Only a plan with a concurrency cap needs its install count.
@@ -54,7 +59,7 @@ export function assignmentForDevice(context: SluiceContext, device: DeviceRow, n
         confirmedWindowIndex: 0, expectedInstallSeconds: plan.expected_install_seconds, maxConcurrent: plan.max_concurrent ?? undefined,
         confirmedAt: plan.confirmed_at ? new Date(plan.confirmed_at) : undefined,
       },
-      release: { id: release.id, version: release.version, yanked: release.yankedAt !== null },
+      release: { id: release.id, version: release.version, yanked: release.yanked_at !== null },
       device: { id: device.id, version: downgrade ? '0.0.0' : device.version, state: plan.device_state ?? device.state ?? 'idle' },
       deviceWave: plan.wave,
       openWave: openWave(plan, now, planWaves(db, plan.id)),
@@ -66,7 +71,7 @@ export function assignmentForDevice(context: SluiceContext, device: DeviceRow, n
       id: plan.id,
       plan: plan.id,
       release: release.id,
-      manifest: release.manifest,
+      manifest,
       artifactUrl: `/api/v1/releases/${release.id}/artifact`,
       window: decision.occurrence ? { start: decision.occurrence.start.toISOString(), end: decision.occurrence.end.toISOString() } : null,
       installAllowed: decision.action === 'install',
@@ -96,7 +101,7 @@ export function answerCheckin(context: SluiceContext, device: DeviceRow, request
     assignment,
     diagnostics: context.diagnosticsRequest?.(device.id, now) ?? null,
   };
-  return signDocumentJson(signed, [context.serverKey]);
+  return signDocumentJson(signed, [context.serverKey], manifests.known);
 }
 
 /** Poll sooner when a window is about to open, so the install starts near its beginning. */

@@ -1,18 +1,21 @@
-// A plan's concurrency cap through real check-ins: the count of installing devices comes from
-// the (plan, state) index and is asked only for capped plans (server/services/checkin.ts).
-import t from 'tap';
+// Check-ins of devices in a live plan, through the real routes: the plan's concurrency cap
+// (the count of installing devices comes from the (plan, state) index and is asked only for
+// capped plans) and the release's manifest, which check-ins keep parsed and canonicalized
+// (server/services/manifest-memo.ts) while its yank is read at every check-in.
+import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { startTestServer, seedFleet, signedManifest, uploadRelease } from '../helpers/server.js';
 
 // Inside the confirmed window: 02:00-05:00 in Madrid on 2027-01-10 is 01:00-04:00 UTC.
 const insideWindow = new Date('2027-01-10T01:30:00Z');
 
-async function planInItsWindow(t: Parameters<typeof startTestServer>[0], cap: number | null) {
+async function planInItsWindow(t: Test, cap: number | null) {
   const server = await startTestServer(t, { now: () => insideWindow });
   const fleet = await seedFleet(server, { timezone: 'Europe/Madrid' });
   const tokens = { a: await fleet.addDevice('emu-a'), b: await fleet.addDevice('emu-b'), c: await fleet.addDevice('emu-c') };
   const artifact = randomBytes(1024);
-  const release = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
+  const manifest = signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]);
+  const release = await uploadRelease(server, fleet.tokens.release, manifest, artifact);
   const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
     customer: 'acme', release: release.json.id, deadline: '2027-02-01T00:00:00Z',
     windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
@@ -28,7 +31,7 @@ async function planInItsWindow(t: Parameters<typeof startTestServer>[0], cap: nu
   };
   const report = async (token: string, state: string) =>
     t.equal((await server.call('POST', '/api/v1/device/events', token, { assignment: plan.id, state })).status, 204, `reported ${state}`);
-  return { tokens, mayInstall, report };
+  return { server, fleet, manifest, release: release.json.id as string, tokens, mayInstall, report };
 }
 
 t.test('a cap of one: a second device waits while the first installs, and goes once it is done', async (t) => {
@@ -48,4 +51,15 @@ t.test('without a cap every device may install at once', async (t) => {
   await report(tokens.a, 'installing');
   await report(tokens.b, 'installing');
   t.equal(await mayInstall(tokens.c), true);
+});
+
+t.test('the answer carries the release manifest as published, and a yank stops it at the next check-in', async (t) => {
+  const { server, fleet, manifest, release, tokens } = await planInItsWindow(t, null);
+  for (const round of ['first', 'second (remembered)']) {
+    const answer = await server.call('POST', '/api/v1/device/checkin', tokens.a, { version: '1.0.0', nonce: 'ef'.repeat(16) });
+    t.same(answer.json.signed.assignment.manifest, manifest, `${round} answer: the signed manifest as published`);
+  }
+  t.equal((await server.call('POST', `/api/v1/releases/${release}/yank`, fleet.tokens.release, { reason: 'bad build' })).status, 200);
+  const answer = await server.call('POST', '/api/v1/device/checkin', tokens.a, { version: '1.0.0', nonce: 'ef'.repeat(16) });
+  t.equal(answer.json.signed.assignment, null, 'no assignment once yanked');
 });
