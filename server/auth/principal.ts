@@ -7,7 +7,13 @@ export const roles: readonly Role[] = ['admin', 'release', 'support', 'customer'
 
 export type Principal =
   | { kind: 'user'; id: string; username: string; role: Role; customer: string | null }
-  | { kind: 'device'; id: string; customer: string; product: string; hardware: string };
+  | DevicePrincipal;
+
+/**
+ * A device, with its version and last reported state as read together with its token: the
+ * check-in needs them, and one query is cheaper than two on the busiest route.
+ */
+export interface DevicePrincipal { kind: 'device'; id: string; customer: string; product: string; hardware: string; version: string; state: string | null }
 
 /**
  * Who may call a route: 'anyone', 'device', or user roles; 'staff' is shorthand for

@@ -16,6 +16,8 @@ interface TokenRow {
   device_customer: string | null;
   product: string | null;
   hardware: string | null;
+  version: string | null;
+  state: string | null;
 }
 
 export function bearerToken(request: FastifyRequest): string | null {
@@ -29,7 +31,7 @@ export function bearerToken(request: FastifyRequest): string | null {
 export default fp(async function authenticationPlugin(app: FastifyInstance) {
   const lookup = app.sluice.db.prepare(`
     SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
-           d.customer AS device_customer, d.product, d.hardware
+           d.customer AS device_customer, d.product, d.hardware, d.version, d.state
     FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
     WHERE t.hash = ? AND t.revoked_at IS NULL`);
 
@@ -40,7 +42,7 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
     if (row.user_id) {
       return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
     }
-    return { kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware! };
+    return { kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware!, version: row.version!, state: row.state };
   };
   app.decorate('resolveToken', resolveToken);
   app.decorateRequest('principal', null);

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies } from '../http/schemas.js';
 import { requireDevice } from '../auth/principal.js';
-import { getDevice } from '../storage/identity.js';
 import { createPresenceWriter } from '../storage/presence.js';
 import { answerCheckin } from '../services/checkin.js';
 import { agentStates, recordDeviceReport } from '../services/device-events.js';
@@ -32,7 +31,8 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: SignedCheckin, ...errorReplies },
     },
   }, async (request, reply) => {
-    const device = getDevice(context.db, requireDevice(request.principal).id)!;
+    // The device's row came with its token (authentication plugin): no second read.
+    const device = requireDevice(request.principal);
     const now = context.options.now();
     const answer = answerCheckin(context, device, request.body, now);
     presence.seen(device.id, now, request.body.state ?? null);

@@ -41,7 +41,7 @@ export function openWave(plan: PlanRow, now: Date, waves = [] as { wave: number;
 // Shared by every check-in in this process (see manifest-memo.ts for why that is safe).
 const manifests = createManifestMemo();
 
-export function assignmentForDevice(context: SluiceContext, device: DeviceRow, now: Date): CheckinAssignment | null {
+export function assignmentForDevice(context: SluiceContext, device: CheckinDevice, now: Date): CheckinAssignment | null {
   const { db } = context;
   for (const plan of livePlansOfDevice(db, device.id)) {
     if (!plan.release || plan.wave === null) continue;
@@ -81,6 +81,9 @@ export function assignmentForDevice(context: SluiceContext, device: DeviceRow, n
   return null;
 }
 
+/** What a check-in needs of the device's row. */
+export type CheckinDevice = Pick<DeviceRow, 'id' | 'version' | 'state'>;
+
 export interface CheckinRequest { version: string; nonce: string; state?: string }
 
 /**
@@ -88,7 +91,7 @@ export interface CheckinRequest { version: string; nonce: string; state?: string
  * the state it reports) is the caller's to record: it is written behind, in batches
  * (storage/presence.ts).
  */
-export function answerCheckin(context: SluiceContext, device: DeviceRow, request: CheckinRequest, now: Date): string {
+export function answerCheckin(context: SluiceContext, device: CheckinDevice, request: CheckinRequest, now: Date): string {
   if (!context.serverKey) throw new SluiceError('conflict', 'this server has no online signing key configured');
   const assignment = assignmentForDevice(context, device, now);
   const signed = {

@@ -44,6 +44,8 @@ t.test('a cap of one: a second device waits while the first installs, and goes o
   t.equal(await mayInstall(tokens.c), false, 'a health check still holds the slot');
   await report(tokens.a, 'committed');
   t.equal(await mayInstall(tokens.b), true, 'the slot is free again');
+  // The device's version comes with its token at each request: committed means up to date.
+  t.equal(await mayInstall(tokens.a), undefined, 'the committed device has nothing more to do');
 });
 
 t.test('without a cap every device may install at once', async (t) => {
