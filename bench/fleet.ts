@@ -8,6 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { root, startSluice, startProcess, cpuSeconds, peakRssMiB } from './processes.js';
 import { openDatabase } from '../server/storage/database.js';
 
+/** How long the simulation may run before it reports what it reached (BENCH_FLEET_SECONDS). */
+const fleetSeconds = Number(process.env.BENCH_FLEET_SECONDS ?? 900);
+
 export async function fleetRun(devices: number) {
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-fleet-'));
   try {
@@ -32,7 +35,7 @@ export async function fleetRun(devices: number) {
     await call(`/api/v1/plans/${plan.id}/confirm`, { window: 0, maintainer: { name: 'Bench', phone: '000' } }, customer);
     const cpuBefore = cpuSeconds(server.child.pid!);
     const started = Date.now();
-    const simulation = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', '900'], /final: (\{.*\})/, { timeoutMs: 960_000 });
+    const simulation = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
     const seconds = (Date.now() - started) / 1000;
     const serverCpuSeconds = cpuSeconds(server.child.pid!) - cpuBefore;
     const serverPeakRssMiB = peakRssMiB(server.child.pid!);

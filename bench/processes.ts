@@ -50,6 +50,8 @@ export function cpuSeconds(pid: number): number {
 }
 
 export async function startSluice(dataDir: string, extra: string[] = []) {
-  const started = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
+  // BENCH_SERVER_NODE_ARGS: node's own flags for the measured server (--cpu-prof, GC settings).
+  const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const started = await startProcess(process.execPath, [...nodeArguments, join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
   return { ...started, url: started.match[1] };
 }
