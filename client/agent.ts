@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
+import type { Agent as HttpAgent } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AgentConfig } from './config.js';
 import { AgentError } from './errors.js';
@@ -28,6 +29,8 @@ export interface AgentDependencies {
   randomBytes: (size: number) => Buffer;
   /** The HTTP client (undici dispatcher) of the protocol and diagnostics; the global one by default. The artifact download uses node:http (client/http-get.ts). */
   dispatcher?: Dispatcher;
+  /** Sockets for the artifact download (node:http or node:https agent); by default each download has a connection of its own. */
+  downloadAgent?: HttpAgent;
   runHook: (command: string[], environment: Record<string, string>, timeoutSeconds: number) => Promise<HookResult>;
   /** Fault injection for crash tests: the state after whose persistence the process dies. */
   crashAfterState?: string;
@@ -181,7 +184,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async downloading() {
       const assignment = state.journal.assignment!;
       try {
-        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) });
+        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { agent: dependencies.downloadAgent });
         verifiedWhileDownloading.add(assignment.sha256);
       } catch (error) {
         if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import type { IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
 import { get } from './http-get.js';
 
@@ -24,7 +24,7 @@ async function hashExisting(path: string, hash: Hash): Promise<number> {
   return length;
 }
 
-export async function download(target: DownloadTarget, options: { onProgress?: (bytes: number) => void } = {}): Promise<DownloadResult> {
+export async function download(target: DownloadTarget, options: { onProgress?: (bytes: number) => void; agent?: HttpAgent } = {}): Promise<DownloadResult> {
   mkdirSync(dirname(target.path), { recursive: true });
   if (existsSync(target.path) && statSync(target.path).size > target.size) truncateSync(target.path, 0);
   const hash = createHash('sha256');
@@ -40,6 +40,7 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
         headers: { authorization: `Bearer ${target.token}`, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 60_000,
+        agent: options.agent,
       });
     } catch (error) {
       throw new AgentError('download_failed', `cannot reach the artifact: ${(error as Error).message}`);

@@ -4,7 +4,9 @@
 // never do; a simulator has nothing to protect.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'undici';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { Agent as UndiciAgent, request, type Dispatcher } from 'undici';
 import { createAgent, type Agent } from './agent.js';
 import type { AgentConfig } from './config.js';
 import type { HookResult } from './hooks.js';
@@ -21,12 +23,21 @@ export interface SimulationOptions {
   prefix: string;
   /** Share (0..1) of devices whose health check fails, to exercise rollbacks and wave limits. */
   failureRate: number;
+  /**
+   * At most this many connections for check-ins and reports, and as many for downloads,
+   * shared by every virtual device. One process stands in for the whole fleet, so it must
+   * bound its sockets: unbounded, 10,000 devices polling at once opened a connection per
+   * request in flight and ran the simulator and the server out of file descriptors (20,000
+   * here), after which refused connections, not the server's work, set the fleet's pace.
+   * Requests beyond the bound wait in the pool; the server still sees the fleet's request rate.
+   */
+  connections: number;
   log: (line: string) => void;
 }
 
-async function api(options: SimulationOptions, method: 'GET' | 'POST', path: string, body?: unknown) {
+async function api(options: SimulationOptions, dispatcher: Dispatcher, method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await request(new URL(path, options.server), {
-    method, headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    dispatcher, method, headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.body.text();
   return { status: response.statusCode, json: text ? JSON.parse(text) : null };
@@ -34,17 +45,19 @@ async function api(options: SimulationOptions, method: 'GET' | 'POST', path: str
 
 /** Registers the virtual devices (remembering their tokens) and returns one agent per device. */
 export async function prepareSimulation(options: SimulationOptions): Promise<Agent[]> {
+  const dispatcher = new UndiciAgent({ connections: options.connections });
+  const downloadAgent = new (options.server.startsWith('https:') ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: options.connections });
   mkdirSync(options.dataDir, { recursive: true });
   const tokensPath = join(options.dataDir, 'tokens.json');
   const tokens: Record<string, string> = existsSync(tokensPath) ? JSON.parse(readFileSync(tokensPath, 'utf8')) : {};
   const rootPath = join(options.dataDir, 'root.json');
-  const root = await api(options, 'GET', '/api/v1/trust/root.json');
+  const root = await api(options, dispatcher, 'GET', '/api/v1/trust/root.json');
   writeFileSync(rootPath, JSON.stringify(root.json));
   const agents: Agent[] = [];
   for (let index = 1; index <= options.devices; index++) {
     const id = `${options.prefix}${String(index).padStart(5, '0')}`;
     if (!tokens[id]) {
-      const created = await api(options, 'POST', '/api/v1/devices', { id, customer: options.customer, product: options.product, hardware: options.hardware, version: options.version });
+      const created = await api(options, dispatcher, 'POST', '/api/v1/devices', { id, customer: options.customer, product: options.product, hardware: options.hardware, version: options.version });
       if (created.status !== 201) throw new Error(`cannot register ${id}: ${created.status} ${JSON.stringify(created.json)}`);
       tokens[id] = created.json.token;
       if (index % 500 === 0) writeFileSync(tokensPath, JSON.stringify(tokens));
@@ -67,7 +80,7 @@ export async function prepareSimulation(options: SimulationOptions): Promise<Age
       }
       return { ok: !failing, timedOut: false, code: failing ? 1 : 0, output: failing ? 'simulated health failure' : '' };
     };
-    agents.push(createAgent(config, { runHook, log: () => {} }));
+    agents.push(createAgent(config, { runHook, dispatcher, downloadAgent, log: () => {} }));
   }
   writeFileSync(tokensPath, JSON.stringify(tokens));
   return agents;

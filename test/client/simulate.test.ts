@@ -1,5 +1,5 @@
 // `sluice simulate`: virtual devices that join a confirmed plan late (its last wave) and all
-// commit inside the window, every report received.
+// commit inside the window, every report received, through the connections they are allowed.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,14 @@ t.test('twenty virtual devices commit through one window', async (t) => {
   const offset = new Date('2027-01-10T01:00:00Z').getTime() - Date.now();
   const server = await startTestServer(t, { now: () => new Date(Date.now() + offset), pollSeconds: 1 });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+  // The most connections the simulator held open at once (--connections 2: two for
+  // check-ins and reports, two for downloads); unbounded, twenty devices open about twenty.
+  let open = 0;
+  let mostOpen = 0;
+  server.app.server.on('connection', (socket) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    socket.once('close', () => open--);
+  });
   const fleet = await seedFleet(server, { customer: 'sim' });
   const artifact = randomBytes(8192);
   const release = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
@@ -20,7 +28,7 @@ t.test('twenty virtual devices commit through one window', async (t) => {
   await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-sim-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const result = await runSluice(['simulate', '--server', url, '--token', fleet.tokens.support, '--devices', '20', '--customer', 'sim', '--data-dir', dataDir, '--until-version', '2.0.0', '--duration', '50']);
+  const result = await runSluice(['simulate', '--server', url, '--token', fleet.tokens.support, '--devices', '20', '--customer', 'sim', '--data-dir', dataDir, '--until-version', '2.0.0', '--duration', '50', '--connections', '2']);
   t.equal(result.code, 0, result.stderr);
   t.match(result.stderr, /final: \{"idle@2\.0\.0":20\}/);
   const view = (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json;
@@ -28,4 +36,5 @@ t.test('twenty virtual devices commit through one window', async (t) => {
   t.equal(view.status, 'completed');
   const events = (server.app.sluice.db.prepare("SELECT COUNT(*) AS n FROM device_events WHERE device LIKE 'sim-%'").get() as { n: number }).n;
   t.equal(events, 20 * 8, 'eight reports per device, none lost');
+  t.ok(mostOpen >= 1 && mostOpen <= 4, `the virtual devices shared at most 2 + 2 connections (saw ${mostOpen})`);
 });
