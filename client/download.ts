@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
 import { get } from './http-get.js';
+import { garbageCollectorEvery } from './garbage.js';
 
 export interface DownloadTarget { url: string; token: string; size: number; sha256: string; path: string }
 export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
@@ -70,6 +71,7 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
     const fileError = new Promise<never>((_, reject) => file.once('error', reject));
     fileError.catch(() => {});
     const drained = () => Promise.race([fileError, once(file, 'drain')]);
+    const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
     try {
       for await (const chunk of response as AsyncIterable<Buffer>) {
         if (written + chunk.length > target.size) {
@@ -78,6 +80,7 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
         hashing.update(chunk);
         written += chunk.length;
         if (!file.write(chunk)) await drained();
+        collectGarbage(chunk.length);
         options.onProgress?.(written);
       }
     } catch (error) {
