@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { root, startSluice, startProcess, cpuSeconds, peakRssMiB } from './processes.js';
+import { startSluice, startProcess, cpuSeconds, peakRssMiB, sluiceScript } from './processes.js';
 import { openDatabase } from '../server/storage/database.js';
 
 /** How long the simulation may run before it reports what it reached (BENCH_FLEET_SECONDS). */
@@ -27,15 +27,15 @@ export async function fleetRun(devices: number) {
     const support = (await call('/api/v1/users', { username: 's', role: 'support' })).token;
     const customer = (await call('/api/v1/users', { username: 'c', role: 'customer', customer: 'sim' })).token;
     writeFileSync(join(work, 'image.bin'), randomBytes(64 * 1024));
-    execFileSync(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'sign', join(work, 'image.bin'), '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', join(work, 'm.json')]);
-    const published = JSON.parse(execFileSync(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'publish', join(work, 'image.bin'), '--manifest', join(work, 'm.json'), '--server', server.url, '--token', release]).toString());
+    execFileSync(process.execPath, [sluiceScript, 'release', 'sign', join(work, 'image.bin'), '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', join(work, 'm.json')]);
+    const published = JSON.parse(execFileSync(process.execPath, [sluiceScript, 'release', 'publish', join(work, 'image.bin'), '--manifest', join(work, 'm.json'), '--server', server.url, '--token', release]).toString());
     // One emergency window ("as soon as the customer consents"): the whole fleet installs at once.
     const plan = await call('/api/v1/plans', { customer: 'sim', release: published.id, windows: [{ asap: true }] }, support);
     await call(`/api/v1/plans/${plan.id}/propose`, {}, support);
     await call(`/api/v1/plans/${plan.id}/confirm`, { window: 0, maintainer: { name: 'Bench', phone: '000' } }, customer);
     const cpuBefore = cpuSeconds(server.child.pid!);
     const started = Date.now();
-    const simulation = await startProcess(process.execPath, [join(root, 'bin', 'sluice.js'), 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
+    const simulation = await startProcess(process.execPath, [sluiceScript, 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
     const seconds = (Date.now() - started) / 1000;
     const serverCpuSeconds = cpuSeconds(server.child.pid!) - cpuBefore;
     const serverPeakRssMiB = peakRssMiB(server.child.pid!);

@@ -4,8 +4,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+// @ts-expect-error: plain JavaScript build script without type declarations
+import { buildServer, serverEntry } from '../build/server.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The `sluice` CLI measured here is the built one a production server runs (`npm run build`,
+ * README "Running in production"), not the tsx-loaded sources; `buildSluice()` makes it.
+ */
+export const sluiceScript: string = serverEntry;
+export const buildSluice: () => Promise<void> = buildServer;
 const children = new Set<ChildProcess>();
 process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
 
@@ -52,6 +61,6 @@ export function cpuSeconds(pid: number): number {
 export async function startSluice(dataDir: string, extra: string[] = []) {
   // BENCH_SERVER_NODE_ARGS: node's own flags for the measured server (--cpu-prof, GC settings).
   const nodeArguments = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const started = await startProcess(process.execPath, [...nodeArguments, join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
+  const started = await startProcess(process.execPath, [...nodeArguments, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
   return { ...started, url: started.match[1] };
 }

@@ -6,7 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSluice, startProcess, root } from './processes.js';
+import { startSluice, startProcess, root, sluiceScript, buildSluice } from './processes.js';
 import { seedDevices } from './seed.js';
 import { loadCheckins } from './checkin.js';
 
@@ -17,10 +17,11 @@ const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 const profiles = mkdtempSync(join(tmpdir(), 'sluice-profiles-'));
 try {
+  await buildSluice();
   const boot = await startSluice(dataDir);
   await boot.stop();
   const tokens = seedDevices(join(dataDir, 'sluice.db'), 1000);
-  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, join(root, 'bin', 'sluice.js'), 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
+  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
   const url = `${server.match[1]}/api/v1/device/checkin`;
   await loadCheckins(url, tokens, 1);
   const result = await loadCheckins(url, tokens, seconds);

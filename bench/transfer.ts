@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { request, Agent } from 'undici';
-import { root, startProcess, peakRssMiB } from './processes.js';
+import { root, startProcess, peakRssMiB, sluiceScript } from './processes.js';
 import { publishRelease } from '../cli/release-publish.js';
 // @ts-expect-error: plain JavaScript build script without type declarations
 import { bundle } from '../build/agent.mjs';
@@ -30,7 +30,7 @@ export function timeCommand(command: string, args: string[]): number {
 
 /** Publishes through the real CLI; returns seconds and the server's peak RSS. */
 export function publish(serverUrl: string, serverPid: number, artifact: string, manifest: string, token: string) {
-  const seconds = timeCommand(process.execPath, [join(root, 'bin', 'sluice.js'), 'release', 'publish', artifact, '--manifest', manifest, '--server', serverUrl, '--token', token]);
+  const seconds = timeCommand(process.execPath, [sluiceScript, 'release', 'publish', artifact, '--manifest', manifest, '--server', serverUrl, '--token', token]);
   return { seconds, serverPeakRssMiB: peakRssMiB(serverPid) };
 }
 

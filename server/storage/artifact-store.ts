@@ -7,6 +7,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { garbageCollectorEvery } from '../../client/garbage.js';
 
 export interface IngestResult {
   temporaryPath: string;
@@ -52,11 +53,13 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
       const temporaryPath = join(temporaryDirectory, `${randomUUID()}.upload`);
       const sha256 = createHash('sha256');
       let size = 0;
+      const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
       const hasher = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           size += chunk.length;
           if (limit && size > limit.maxBytes) return callback(limit.tooLong());
           sha256.update(chunk);
+          collectGarbage(chunk.length);
           callback(null, chunk);
         },
       });

@@ -1,13 +1,26 @@
 // SQLite is the embedded default store (DESIGN.md, "One machine first"). Migrations are
 // numbered SQL files, each applied once, in order, inside its own transaction.
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type Db = Database.Database;
 
-const migrationsDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
+/**
+ * The package's migrations folder: the nearest ancestor of this module's folder that holds
+ * one. Found rather than fixed, because this module runs from server/storage/ under tsx and
+ * from a chunk in dist/server/ in the built server (`npm run build`).
+ */
+function findMigrationsDirectory(from: string): string {
+  for (let directory = from; ; directory = dirname(directory)) {
+    const candidate = join(directory, 'migrations');
+    if (existsSync(join(candidate, '001_init.sql'))) return candidate;
+    if (dirname(directory) === directory) throw new Error(`no migrations folder above ${from}`);
+  }
+}
+
+const migrationsDirectory = findMigrationsDirectory(dirname(fileURLToPath(import.meta.url)));
 
 export function openDatabase(path: string): Db {
   const db = new Database(path);

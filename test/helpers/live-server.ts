@@ -15,8 +15,8 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
 
 /** Starts the server; teardown kills it if the test did not stop it. */
-export async function startLiveServer(t: Teardown, dataDir: string, options: { extra?: string[]; nodeArguments?: string[] } = {}) {
-  const server = await startServerProcess(dataDir, options.extra, options.nodeArguments);
+export async function startLiveServer(t: Teardown, dataDir: string, options: { extra?: string[]; nodeArguments?: string[]; script?: string } = {}) {
+  const server = await startServerProcess(dataDir, options.extra, options.nodeArguments, options.script);
   const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
   const alive = () => server.process.exitCode === null && server.process.signalCode === null;
   // Even a test process that dies of an uncaught error takes its server with it.

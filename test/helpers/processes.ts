@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 export const sluiceBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sluice.js');
 const execFileAsync = promisify(execFile);
 
-export async function runSluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+/** `script`: another form of the CLI, such as the built dist/server/sluice.mjs. */
+export async function runSluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; script?: string } = {}) {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [sluiceBin, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [options.script ?? sluiceBin, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code?: number; stdout?: string; stderr?: string };
@@ -21,8 +22,8 @@ export async function runSluice(args: string[], options: { cwd?: string; env?: N
  * Starts `sluice server` on an ephemeral port and waits until it says where it listens.
  * `nodeArguments` go to node itself (e.g. `--import` of a probe), before the script.
  */
-export async function startServerProcess(dataDir: string, extra: string[] = [], nodeArguments: string[] = []): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArguments, sluiceBin, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(dataDir: string, extra: string[] = [], nodeArguments: string[] = [], script = sluiceBin): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArguments, script, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
