@@ -26,10 +26,10 @@ for (const size of sizes) {
     }
   })();
   const answer = () => answerCheckin(context, getDevice(db, 'emu-0001')!, { version: '1.0.0', nonce: 'ab'.repeat(16) }, scenario.serverNow());
-  if (!JSON.parse(answer()).signed.assignment) throw new Error('the device has no assignment: the scenario did not set up a live plan');
-  for (let index = 0; index < answers / 5; index++) answer();
+  if (!JSON.parse(await answer()).signed.assignment) throw new Error('the device has no assignment: the scenario did not set up a live plan');
+  for (let index = 0; index < answers / 5; index++) await answer();
   const started = process.hrtime.bigint();
-  for (let index = 0; index < answers; index++) answer();
+  for (let index = 0; index < answers; index++) await answer();
   const microseconds = Number(process.hrtime.bigint() - started) / answers / 1000;
   console.log(`plan of ${size} devices: ${microseconds.toFixed(0)} µs per check-in answer (${(1e6 / microseconds).toFixed(0)}/s on one core)`);
   for (const teardown of teardowns.reverse()) await teardown();

@@ -14,12 +14,17 @@ export async function run(argv: string[]): Promise<number> {
       'public-url': { type: 'string' },
       'poll-seconds': { type: 'string' },
       'x-accel-prefix': { type: 'string' },
+      'signing-threads': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const signingThreads = values['signing-threads'] === undefined ? undefined : Number(values['signing-threads']);
+  if (signingThreads !== undefined && !(Number.isInteger(signingThreads) && signingThreads >= 0 && signingThreads <= 1)) {
+    throw new Error(`--signing-threads must be 0 (sign on the event loop) or 1, not "${values['signing-threads']}"`);
+  }
   if (values.trust && !values['server-key']) {
     throw new Error('--trust needs --server-key: the online key of root.json\'s server role, which signs check-in answers');
   }
@@ -32,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     publicUrl: values['public-url'],
     pollSeconds: values['poll-seconds'] ? Number(values['poll-seconds']) : undefined,
     artifactDelivery: values['x-accel-prefix'] ? { mode: 'x-accel-redirect', internalPrefix: values['x-accel-prefix'] } : undefined,
+    signingThreads,
     logger: !values.quiet,
   } as Parameters<typeof buildApp>[0]);
   for (const message of app.bootstrapReport.messages) process.stderr.write(`sluice: ${message}\n`);

@@ -37,6 +37,7 @@ import portalPlugin from './portal/plugin.js';
 import ddiRoutes from './routes/ddi.js';
 import ddiGatewayTokenRoutes from './routes/ddi-gateway-tokens.js';
 import type { SluiceContext } from './context.js';
+import { createCheckinSigner } from './services/checkin-signer.js';
 import './context.js';
 
 export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<FastifyInstance> {
@@ -51,7 +52,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     options,
     trust,
     artifacts: createFileArtifactStore(paths.artifacts, paths.temporary),
-    serverKey: options.serverKeyPath ? loadPrivateKeyFile(options.serverKeyPath) : null,
+    checkinSigner: options.serverKeyPath ? createCheckinSigner(loadPrivateKeyFile(options.serverKeyPath), options.signingThreads) : null,
     events: new DomainEventBus(),
   };
   // Crash recovery: publishing moves the bytes into the store before the release row commits,
@@ -72,7 +73,10 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   registerFaultListeners(context, { autoFaultClass: options.autoFaultClass });
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
-  app.addHook('onClose', async () => db.close());
+  app.addHook('onClose', async () => {
+    await context.checkinSigner?.close();
+    db.close();
+  });
   app.addSchema(ErrorReply);
 
   await app.register(errorsPlugin);

@@ -1,6 +1,7 @@
 // The one configuration loader for the server. Options come from the CLI (or a test);
 // defaults follow DESIGN.md: data under ./data, listening on 127.0.0.1:8080.
 import { resolve, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 export interface ServerOptions {
   dataDir: string;
@@ -18,6 +19,11 @@ export interface ServerOptions {
   artifactDelivery: { mode: 'stream' } | { mode: 'x-accel-redirect'; internalPrefix: string };
   /** Seconds devices wait between check-ins (DESIGN.md, pollAfterSeconds). */
   pollSeconds: number;
+  /**
+   * Worker threads that sign check-in answers (services/checkin-signer.ts); 0 signs on the
+   * event loop. One by default when the machine has a core to spare.
+   */
+  signingThreads: number;
   /** Lifetime of a signed check-in answer: short, against freeze and replay. */
   checkinTtlSeconds: number;
   logger: boolean;
@@ -42,6 +48,7 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     artifactDelivery: { mode: 'stream' as const },
     pollSeconds: 300,
     checkinTtlSeconds: 120,
+    signingThreads: availableParallelism() > 1 ? 1 : 0,
     logger: false,
     autoFaultClass: 'C' as const,
     ddiTenant: 'DEFAULT',

@@ -24,7 +24,21 @@ export function signDocument<T>(signed: T, privateKeys: KeyObject[]): SignedDocu
  */
 export function signDocumentJson(signed: unknown, privateKeys: KeyObject[], known?: ReadonlyMap<object, string>): string {
   const text = canonicalize(signed, known);
-  return `{"signed":${text},"signatures":${JSON.stringify(signaturesOver(Buffer.from(text, 'utf8'), privateKeys))}}`;
+  return documentJson(text, signaturesOver(Buffer.from(text, 'utf8'), privateKeys));
+}
+
+/** One key that signs elsewhere (the server's check-in signer, on a worker thread). */
+export interface DetachedSigner { keyid: string; sign(bytes: Buffer): Promise<Buffer> }
+
+/** signDocumentJson with a signature that arrives later. */
+export async function signDocumentJsonWith(signed: unknown, signer: DetachedSigner, known?: ReadonlyMap<object, string>): Promise<string> {
+  const text = canonicalize(signed, known);
+  const signature = await signer.sign(Buffer.from(text, 'utf8'));
+  return documentJson(text, [{ keyid: signer.keyid, sig: signature.toString('base64') }]);
+}
+
+function documentJson(canonicalSigned: string, signatures: Signature[]): string {
+  return `{"signed":${canonicalSigned},"signatures":${JSON.stringify(signatures)}}`;
 }
 
 function signaturesOver(bytes: Buffer, privateKeys: KeyObject[]): Signature[] {

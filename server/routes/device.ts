@@ -34,7 +34,7 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // The device's row came with its token (authentication plugin): no second read.
     const device = requireDevice(request.principal);
     const now = context.options.now();
-    const answer = answerCheckin(context, device, request.body, now);
+    const answer = await answerCheckin(context, device, request.body, now);
     presence.seen(device.id, now, request.body.state ?? null);
     // Already JSON (the signed part is its canonical bytes): sent as it is, not serialized again.
     return reply.type('application/json; charset=utf-8').send(answer);

@@ -4,7 +4,7 @@
 import semver from 'semver';
 import type { SluiceContext } from '../context.js';
 import { SluiceError } from '../errors.js';
-import { signDocumentJson } from '../../signing/signed.js';
+import { signDocumentJsonWith } from '../../signing/signed.js';
 import type { DeviceRow } from '../storage/identity.js';
 import { activeInstallsOfPlan, livePlansOfDevice, planWaves, type PlanRow } from '../storage/plans.js';
 import { getReleaseRow, type Release } from '../storage/releases.js';
@@ -91,8 +91,8 @@ export interface CheckinRequest { version: string; nonce: string; state?: string
  * the state it reports) is the caller's to record: it is written behind, in batches
  * (storage/presence.ts).
  */
-export function answerCheckin(context: SluiceContext, device: CheckinDevice, request: CheckinRequest, now: Date): string {
-  if (!context.serverKey) throw new SluiceError('conflict', 'this server has no online signing key configured');
+export async function answerCheckin(context: SluiceContext, device: CheckinDevice, request: CheckinRequest, now: Date): Promise<string> {
+  if (!context.checkinSigner) throw new SluiceError('conflict', 'this server has no online signing key configured');
   const assignment = assignmentForDevice(context, device, now);
   const signed = {
     type: 'checkin' as const,
@@ -104,7 +104,7 @@ export function answerCheckin(context: SluiceContext, device: CheckinDevice, req
     assignment,
     diagnostics: context.diagnosticsRequest?.(device.id, now) ?? null,
   };
-  return signDocumentJson(signed, [context.serverKey], manifests.known);
+  return signDocumentJsonWith(signed, context.checkinSigner, manifests.known);
 }
 
 /** Poll sooner when a window is about to open, so the install starts near its beginning. */
