@@ -30,7 +30,8 @@ interface Waiting { bytes: Buffer; resolve: (signature: Buffer) => void }
 /** `source`: the worker's code; tests pass one that dies. */
 export function createCheckinSigner(key: KeyObject, threads: number, source = workerSource): CheckinSigner {
   const keyid = keyIdOf(key);
-  if (threads < 1) return { keyid, sign: async (bytes) => sign(null, bytes, key), close: async () => {} };
+  const signHere = (bytes: Buffer) => sign(null, bytes, key);
+  if (threads < 1) return { keyid, sign: async (bytes) => signHere(bytes), close: async () => {} };
 
   let worker: Worker | null = null;
   let closed = false;
@@ -39,7 +40,7 @@ export function createCheckinSigner(key: KeyObject, threads: number, source = wo
   const sent = new Map<number, Waiting[]>();
 
   const signSentHere = () => {
-    for (const waiting of sent.values()) for (const one of waiting) one.resolve(sign(null, one.bytes, key));
+    for (const waiting of sent.values()) for (const one of waiting) one.resolve(signHere(one.bytes));
     sent.clear();
   };
   const start = () => {
@@ -65,7 +66,7 @@ export function createCheckinSigner(key: KeyObject, threads: number, source = wo
     const batch = queued;
     queued = [];
     if (closed) {
-      for (const one of batch) one.resolve(sign(null, one.bytes, key));
+      for (const one of batch) one.resolve(signHere(one.bytes));
       return;
     }
     worker ??= start();
