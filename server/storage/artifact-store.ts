@@ -63,9 +63,15 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
           callback(null, chunk);
         },
       });
+      const file = createWriteStream(temporaryPath, { highWaterMark: 1024 * 1024 });
       try {
-        await pipeline(source, hasher, createWriteStream(temporaryPath, { highWaterMark: 1024 * 1024 }));
+        await pipeline(source, hasher, file);
       } catch (error) {
+        // A source that fails at once fails the pipeline while the file is still being
+        // opened; removing it before it has closed let the open create it again afterwards
+        // (an empty orphan, found by test/fuzz/multipart.test.ts).
+        // (Not events.once: it rejects on the 'error' the destroyed file re-emits.)
+        if (!file.closed) await new Promise<void>((resolve) => file.once('close', () => resolve()));
         await rm(temporaryPath, { force: true });
         throw error;
       }
