@@ -2,27 +2,20 @@
 // hashed; after any interruption the next attempt asks for a Range from the byte it has; it
 // stops at the manifest's size (endless data); it checks free space first. Memory stays flat.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
 import { get } from './http-get.js';
 import { garbageCollectorEvery } from './garbage.js';
+import { digestFile } from '../signing/digest.js';
 
 export interface DownloadTarget { url: string; token: string; size: number; sha256: string; path: string }
 export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
 
 async function hashExisting(path: string, hash: Hash): Promise<number> {
-  if (!existsSync(path)) return 0;
-  let length = 0;
-  await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), new Writable({
-    write(chunk: Buffer, _encoding, callback) { hash.update(chunk); length += chunk.length; callback(); },
-  }));
-  return length;
+  return existsSync(path) ? digestFile(path, [hash]) : 0;
 }
 
 export async function download(target: DownloadTarget, options: { onProgress?: (bytes: number) => void; agent?: HttpAgent } = {}): Promise<DownloadResult> {

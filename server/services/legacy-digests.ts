@@ -5,7 +5,7 @@
 // first (or after a restart lost the background work) computes them itself. Either way they
 // are computed once and kept in the release's row; an empty string means "not yet".
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { digestFile } from '../../signing/digest.js';
 import type { SluiceContext } from '../context.js';
 import type { Release } from '../storage/releases.js';
 import { setLegacyDigests } from '../storage/releases.js';
@@ -30,20 +30,6 @@ export function legacyDigestsOf(context: SluiceContext, release: Pick<Release, '
 async function hashWithLegacyDigests(path: string): Promise<LegacyDigests> {
   const sha1 = createHash('sha1');
   const md5 = createHash('md5');
-  // One buffer for the whole file: a fresh 1 MiB buffer per read (a read stream) is garbage
-  // that V8 frees only at its external-memory limit, which showed as 30 MiB more server RSS
-  // after every publish (BENCHMARKS.md).
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
-  const file = await open(path, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      sha1.update(buffer.subarray(0, bytesRead));
-      md5.update(buffer.subarray(0, bytesRead));
-    }
-  } finally {
-    await file.close();
-  }
+  await digestFile(path, [sha1, md5]);
   return { sha1: sha1.digest('hex'), md5: md5.digest('hex') };
 }
