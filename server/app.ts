@@ -8,6 +8,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mkdirSync } from 'node:fs';
 import { resolveOptions, dataPaths, type ServerOptions } from './config.js';
 import { openDatabase } from './storage/database.js';
+import { createSqliteDatabase } from './storage/sqlite/session.js';
+import { createStore } from './storage/store.js';
 import { createFileArtifactStore } from './storage/artifact-store.js';
 import { releaseDigests } from './storage/releases.js';
 import { createTrustRoots } from './trust-roots.js';
@@ -47,8 +49,10 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   const db = openDatabase(paths.database);
   const trust = createTrustRoots(db);
   const report = bootstrap(db, trust, options);
+  const store = createStore(createSqliteDatabase(db));
   const context: SluiceContext = {
     db,
+    store,
     options,
     trust,
     artifacts: createFileArtifactStore(paths.artifacts, paths.temporary),
@@ -75,7 +79,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => {
     await context.checkinSigner?.close();
-    db.close();
+    await store.close();
   });
   app.addSchema(ErrorReply);
 

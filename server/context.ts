@@ -2,6 +2,7 @@
 // once on the root instance by buildApp.
 import type { ServerOptions } from './config.js';
 import type { Db } from './storage/database.js';
+import type { Store } from './storage/store.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
 import type { Principal, Access } from './auth/principal.js';
 import type { TrustRoots } from './trust-roots.js';
@@ -9,7 +10,9 @@ import type { DomainEventBus } from './events.js';
 import type { CheckinSigner } from './services/checkin-signer.js';
 
 export interface SluiceContext {
+  /** Being retired: every caller moves to `store` (async repositories). */
   db: Db;
+  store: Store;
   options: Readonly<ServerOptions>;
   artifacts: ArtifactStore;
   trust: TrustRoots;

@@ -41,7 +41,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'device.create', subject: `device:${device.id}`, details: { customer: request.body.customer, product: request.body.product } });
       return device;
     })();
-    app.sluice.events.emit('device.created', { device: request.body.id, at: now });
+    void app.sluice.events.emit('device.created', { device: request.body.id, at: now }, app.sluice.store);
     return reply.status(201).send(created);
   });
   app.get('/api/v1/devices', {

@@ -84,7 +84,7 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     db.transaction(() => {
       markYanked(db, release.id, request.body.reason ?? '', now);
       recordAudit(db, { at: now, actor, action: 'release.yank', subject: `release:${release.id}`, details: { reason: request.body.reason ?? '' } });
-      context.events.emit('release.yanked', { release: release.id, actor, at: now });
+      void context.events.emit('release.yanked', { release: release.id, actor, at: now }, context.store);
     })();
     return toReleaseDetail(getRelease(db, release.id)!);
   });

@@ -50,7 +50,7 @@ export function recordDeviceReport(context: SluiceContext, report: DeviceReport)
       db.prepare('UPDATE devices SET version = ? WHERE id = ?').run(release.version, report.device);
     }
     if (plan) advancePlan(context, plan, report.device, report.state, now);
-    context.events.emit('device.state', { device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail: report.detail ?? null, at: now });
+    void context.events.emit('device.state', { device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail: report.detail ?? null, at: now }, context.store);
     return true;
   })();
 }

@@ -55,7 +55,7 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
           published_at: now.toISOString(), published_by: actor,
         });
         recordAudit(context.db, { at: now, actor, action: 'release.publish', subject: `release:${id}`, details: { product: manifest.product, version: manifest.version, sha256: ingested.sha256 } });
-        context.events.emit('release.published', { release: id, product: manifest.product, version: manifest.version, fixes: manifest.fixes ?? [], actor, at: now });
+        void context.events.emit('release.published', { release: id, product: manifest.product, version: manifest.version, fixes: manifest.fixes ?? [], actor, at: now }, context.store);
       })();
     } catch (error) {
       if (!stored) await context.artifacts.discard(context.artifacts.pathOf(ingested.sha256));

@@ -1,0 +1,62 @@
+// Releases. A release is recorded only after its bytes are in the artifact store.
+import { type SqlSession } from '../sql.js';
+import { toDate, toDateOrNull, type Release } from './records.js';
+
+interface ReleaseRow {
+  id: string; product: string; version: string; manifest: string; sha256: string; size: number;
+  sha1: string; md5: string; published_at: string; published_by: string; yanked_at: string | null; yank_reason: string | null;
+}
+
+const toRelease = (row: ReleaseRow): Release => ({
+  id: row.id, product: row.product, version: row.version, sha256: row.sha256, size: Number(row.size), sha1: row.sha1, md5: row.md5,
+  manifest: JSON.parse(row.manifest), publishedAt: toDate(row.published_at), publishedBy: row.published_by,
+  yankedAt: toDateOrNull(row.yanked_at), yankReason: row.yank_reason,
+});
+
+export type NewRelease = Omit<Release, 'yankedAt' | 'yankReason'>;
+
+export class ReleaseRepository {
+  constructor(private readonly sql: SqlSession) {}
+
+  async get(id: string): Promise<Release | undefined> {
+    const row = await this.sql.get<ReleaseRow>('SELECT * FROM releases WHERE id = ?', [id]);
+    return row && toRelease(row);
+  }
+
+  async versionExists(product: string, version: string): Promise<boolean> {
+    return (await this.sql.get('SELECT 1 AS found FROM releases WHERE product = ? AND version = ?', [product, version])) !== undefined;
+  }
+
+  async list(product?: string): Promise<Release[]> {
+    const rows = product
+      ? await this.sql.all<ReleaseRow>('SELECT * FROM releases WHERE product = ? ORDER BY published_at DESC, id', [product])
+      : await this.sql.all<ReleaseRow>('SELECT * FROM releases ORDER BY published_at DESC, id');
+    return rows.map(toRelease);
+  }
+
+  async insert(release: NewRelease): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO releases (id, product, version, manifest, sha256, size, sha1, md5, published_at, published_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [release.id, release.product, release.version, JSON.stringify(release.manifest), release.sha256, release.size,
+        release.sha1, release.md5, release.publishedAt.toISOString(), release.publishedBy],
+    );
+  }
+
+  /** Fills the DDI clients' SHA-1 and MD5 wherever they are still empty. */
+  async setLegacyDigests(sha256: string, digests: { sha1: string; md5: string }): Promise<void> {
+    await this.sql.run("UPDATE releases SET sha1 = ?, md5 = ? WHERE sha256 = ? AND (sha1 = '' OR md5 = '')", [digests.sha1, digests.md5, sha256]);
+  }
+
+  /** Marks the release yanked; false when it already was (so a yank is acted on once). */
+  async markYanked(id: string, reason: string, at: Date): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE releases SET yanked_at = ?, yank_reason = ? WHERE id = ? AND yanked_at IS NULL', [at.toISOString(), reason, id]);
+    return changes === 1;
+  }
+
+  /** The digests of every release's artifact: what the artifact store must keep. */
+  async digests(): Promise<Set<string>> {
+    const rows = await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM releases');
+    return new Set(rows.map((row) => row.sha256));
+  }
+}

@@ -1,0 +1,5 @@
+import type { SqlSession } from '../sql.js';
+
+export class UserRepository {
+  constructor(private readonly sql: SqlSession) {}
+}
