@@ -4,28 +4,41 @@
 // HTTP); this is how the in-plan path was found to grow with the plan and then fixed.
 // `node --import tsx bench/checkin-in-plan.ts`; PLAN_SIZES (default 100,10000).
 import { confirmedPlanScenario } from '../test/helpers/scenario.js';
-import { getDevice } from '../server/storage/identity.js';
 import { answerCheckin } from '../server/services/checkin.js';
+import { draftPlan } from '../server/services/plans.js';
+import { assignWaves } from '../server/domain/waves.js';
 
 const sizes = (process.env.PLAN_SIZES ?? '100,10000').split(',').map(Number);
 const answers = 5000;
 
 for (const size of sizes) {
   const teardowns: (() => unknown)[] = [];
-  // Inside the confirmed window, with the plan capped at 50 concurrent installs and 10 devices
-  // installing, so that every step of the decision runs.
   const scenario = await confirmedPlanScenario({ teardown: (fn: () => unknown) => teardowns.push(fn) } as never, { secondsBeforeWindow: -60 });
-  const { db } = scenario.server.app.sluice;
   const context = scenario.server.app.sluice;
-  db.prepare('UPDATE plans SET max_concurrent = 50 WHERE id = ?').run(scenario.planId);
-  const created = new Date().toISOString();
-  db.transaction(() => {
-    for (let index = 1; index < size; index++) {
-      db.prepare("INSERT INTO devices (id, customer, product, hardware, version, created_at) VALUES (?, 'acme', 'emu', 'emu-hw-1', '1.0.0', ?)").run(`other-${index}`, created);
-      db.prepare('INSERT INTO plan_devices (plan, device, wave, state, joined_at) VALUES (?, ?, 0, ?, ?)').run(scenario.planId, `other-${index}`, index <= 10 ? 'installing' : 'staged', created);
-    }
-  })();
-  const answer = () => answerCheckin(context, getDevice(db, 'emu-0001')!, { version: '1.0.0', nonce: 'ab'.repeat(16) }, scenario.serverNow());
+  const { store } = context;
+  // The scenario's plan gives way to one of `size` devices, capped at 50 concurrent installs
+  // with 10 of them installing, so that every step of the decision runs, inside its window.
+  const scenarioPlan = (await store.plans.get(scenario.planId))!;
+  await store.plans.transition(scenarioPlan.id, scenarioPlan.status, 'cancelled', {}, new Date());
+  const now = new Date();
+  const others = await store.devices.createMany(Array.from({ length: size - 1 }, (_, index) => ({
+    id: `other-${index + 1}`, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0',
+  })), now);
+  const members = ['emu-0001', ...others.map((device) => device.id)];
+  const plan = draftPlan({
+    id: 'bench-plan', kind: 'upgrade', customer: 'acme', release: scenario.releaseId, windows: scenarioPlan.windows, waves: [], seed: 'bench',
+    deadline: scenarioPlan.deadline, notes: '', details: null, maxConcurrent: 50, expectedInstallSeconds: 900, createdBy: 'bench',
+  }, now);
+  await store.transaction(async (tx) => {
+    await tx.plans.insert(plan);
+    await tx.plans.addDevices(plan.id, members, now);
+    await tx.plans.drawWaves(plan.id, assignWaves(members, [], plan.seed), now);
+    await tx.plans.transition(plan.id, 'draft', 'confirmed', { confirmedWindow: 0, confirmedBy: 'bench', confirmedAt: now, maintainer: { name: 'Bench', phone: '0' } }, now);
+    for (const device of others) await tx.plans.setDeviceState(plan.id, device.id, Number(device.id.slice(6)) <= 10 ? 'installing' : 'staged', now);
+  });
+  // The device as its token lookup brings it (authentication's query, not measured here).
+  const device = (await store.devices.get('emu-0001'))!;
+  const answer = () => answerCheckin(context, device, { version: '1.0.0', nonce: 'ab'.repeat(16) }, scenario.serverNow());
   if (!JSON.parse(await answer()).signed.assignment) throw new Error('the device has no assignment: the scenario did not set up a live plan');
   for (let index = 0; index < answers / 5; index++) await answer();
   const started = process.hrtime.bigint();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { startProcess, startSluice, cpuSeconds } from './processes.js';
 import { seedDevices } from './seed.js';
-import { openDatabase } from '../server/storage/database.js';
+import { openStore } from '../server/storage/open.js';
 
 const body = JSON.stringify({ version: '1.0.0', nonce: 'ab'.repeat(16) });
 
@@ -38,7 +38,7 @@ export async function checkinRate(devices: number, seconds: number) {
     // Create the schema and the development keys first, then the fleet.
     const bootstrap = await startSluice(dataDir);
     await bootstrap.stop();
-    const tokens = seedDevices(join(dataDir, 'sluice.db'), devices);
+    const tokens = await seedDevices(dataDir, devices);
     const server = await startSluice(dataDir);
     const sample = await request(`${server.url}/api/v1/device/checkin`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` }, body });
     const answer = await sample.body.text();
@@ -46,7 +46,9 @@ export async function checkinRate(devices: number, seconds: number) {
     const measured = await loadCheckins(`${server.url}/api/v1/device/checkin`, tokens, seconds);
     const cpu = cpuSeconds(server.child.pid!) - cpuBefore;
     await server.stop();
-    const written = (openDatabase(join(dataDir, 'sluice.db')).prepare('SELECT COUNT(*) AS n FROM devices WHERE last_seen_at IS NOT NULL').get() as { n: number }).n;
+    const store = await openStore({ dataDir });
+    const written = (await store.devices.list({ customer: 'bench' })).filter((device) => device.lastSeenAt !== null).length;
+    await store.close();
     return { ...measured, answerBytes: answer.length, answer, cpuPerRequestMs: (cpu * 1000) / (measured.perSecond * seconds), devicesWritten: written };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { startSluice, startProcess, cpuSeconds, peakRssMiB, sluiceScript } from './processes.js';
-import { openDatabase } from '../server/storage/database.js';
+import { openStore } from '../server/storage/open.js';
 
 /** How long the simulation may run before it reports what it reached (BENCH_FLEET_SECONDS). */
 const fleetSeconds = Number(process.env.BENCH_FLEET_SECONDS ?? 900);
@@ -41,10 +41,10 @@ export async function fleetRun(devices: number) {
     const serverPeakRssMiB = peakRssMiB(server.child.pid!);
     await simulation.stop();
     await server.stop();
-    const db = openDatabase(join(dataDir, 'sluice.db'));
-    const committed = (db.prepare("SELECT COUNT(*) AS n FROM devices WHERE version = '2.0.0'").get() as { n: number }).n;
-    const events = (db.prepare('SELECT COUNT(*) AS n FROM device_events').get() as { n: number }).n;
-    db.close();
+    const store = await openStore({ dataDir });
+    const committed = (await store.devices.list({ customer: 'sim' })).filter((device) => device.version === '2.0.0').length;
+    const events = await store.devices.eventCount();
+    await store.close();
     return { committed, events, expectedEvents: devices * 8, seconds, serverCpuSeconds, serverPeakRssMiB };
   } finally {
     rmSync(work, { recursive: true, force: true });

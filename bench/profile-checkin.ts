@@ -20,7 +20,7 @@ try {
   await buildSluice();
   const boot = await startSluice(dataDir);
   await boot.stop();
-  const tokens = seedDevices(join(dataDir, 'sluice.db'), 1000);
+  const tokens = await seedDevices(dataDir, 1000);
   const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
   const url = `${server.match[1]}/api/v1/device/checkin`;
   await loadCheckins(url, tokens, 1);

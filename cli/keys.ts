@@ -1,7 +1,7 @@
-// `sluice keys init --out DIR` (DESIGN.md, "CLI"): root.json and one private key per role,
+// `sluice keys init --out DIR` (docs/trust-model.md): root.json and one private key per role,
 // root.key, release.key and server.key (PKCS#8 PEM, mode 0600). The server calls initKeys to
 // create development keys on an empty data directory.
-import { parseArgs } from 'node:util';
+import { parseOptions } from './options.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
@@ -46,8 +46,12 @@ export function initKeys(directory: string, options: InitKeysOptions = {}): Init
   return { rootPath, keyPaths, keyIds };
 }
 
+export const options = {
+  out: { type: 'string', value: 'DIR', required: true, description: 'the directory for root.json and the three keys, created; keys are never overwritten' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } } });
+  const { values } = parseOptions(options, argv);
   if (!values.out) throw new Error('--out DIR is required (the directory for root.json and the three keys)');
   const { rootPath, keyPaths, keyIds } = initKeys(resolve(values.out));
   const lines = [`wrote ${rootPath} (version 1, expires in one year)`];

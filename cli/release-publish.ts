@@ -1,7 +1,7 @@
 // `sluice release publish ARTIFACT --manifest MANIFEST --server URL --token T`
 // Streams the artifact (never whole in memory) as multipart: manifest part first, then the
 // artifact, as the server requires; shows progress on stderr; turns error codes into one line.
-import { parseArgs } from 'node:util';
+import { parseOptions } from './options.js';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,16 +9,14 @@ import { Readable, Transform } from 'node:stream';
 import { request } from 'undici';
 import { progressReporter } from './progress.js';
 
+export const options = {
+  manifest: { type: 'string', value: 'MANIFEST', required: true, description: 'the signed manifest made by `sluice release sign`' },
+  server: { type: 'string', value: 'URL', required: true, environment: 'SLUICE_SERVER', description: 'the server\'s base URL' },
+  token: { type: 'string', value: 'T', required: true, environment: 'SLUICE_TOKEN', description: 'a token of a user with the release role' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      manifest: { type: 'string' },
-      server: { type: 'string', default: process.env.SLUICE_SERVER },
-      token: { type: 'string', default: process.env.SLUICE_TOKEN },
-    },
-  });
+  const { values, positionals } = parseOptions(options, argv, { positionals: true });
   const artifactPath = positionals[0];
   if (!artifactPath) throw new Error('name the ARTIFACT file to publish');
   if (!values.manifest) throw new Error('--manifest is required (made by `sluice release sign`)');

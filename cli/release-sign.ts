@@ -1,8 +1,8 @@
 // `sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b
-//  [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade] --out MANIFEST`
-// (DESIGN.md, "CLI" and "Trust model"): signed offline by one or more release keys. The
-// artifact is hashed as a stream, never read whole: an image may be a gibibyte.
-import { parseArgs } from 'node:util';
+//  [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE]
+//  --out MANIFEST` (docs/trust-model.md): signed offline by one or more release
+// keys. The artifact is hashed as a stream, never read whole: an image may be a gibibyte.
+import { parseOptions } from './options.js';
 import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { hashFile } from '../signing/digest.js';
@@ -10,27 +10,26 @@ import { keyIdOf, loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
 
-const usage = 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade] --out MANIFEST';
+const usage = 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] --out MANIFEST';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : []);
 
+export const options = {
+  key: { type: 'string', value: 'KEY', multiple: true, required: true, description: 'a release key (PKCS#8 PEM) from `sluice keys init`; repeat for a threshold above one' },
+  product: { type: 'string', value: 'P', required: true, description: 'the product id the release is for' },
+  version: { type: 'string', value: 'V', required: true, description: 'the build\'s semantic version' },
+  hardware: { type: 'string', value: 'a,b', required: true, description: 'the hardware ids the build runs on, comma-separated' },
+  fixes: { type: 'string', value: 'F1,F2', description: 'ids of the faults the release fixes, comma-separated' },
+  notes: { type: 'string', value: 'TEXT', default: '', shownDefault: 'empty', description: 'release notes for the written plan' },
+  'min-version': { type: 'string', value: 'V', description: 'the lowest running version the update may be applied over' },
+  expires: { type: 'string', value: 'ISO', description: 'when devices stop accepting the manifest' },
+  downgrade: { type: 'boolean', default: false, description: 'sign an explicit downgrade; needs --replaces' },
+  replaces: { type: 'string', value: 'RANGE', description: 'semver range of the running versions a downgrade may replace' },
+  out: { type: 'string', value: 'MANIFEST', required: true, description: 'where to write the signed manifest' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      key: { type: 'string', multiple: true },
-      product: { type: 'string' },
-      version: { type: 'string' },
-      hardware: { type: 'string' },
-      fixes: { type: 'string' },
-      notes: { type: 'string' },
-      'min-version': { type: 'string' },
-      expires: { type: 'string' },
-      downgrade: { type: 'boolean', default: false },
-      out: { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseOptions(options, argv, { positionals: true });
   if (positionals.length !== 1) throw new Error(`name exactly one ARTIFACT to sign; usage: ${usage}`);
   const artifact = positionals[0];
   if (!values.key?.length) throw new Error('--key is required: a release key from `sluice keys init` (repeat --key for a threshold above one)');
@@ -39,6 +38,8 @@ export async function run(argv: string[]): Promise<number> {
   // Required on purpose: a manifest without hardware ids would install on no device at all.
   const hardware = list(values.hardware);
   if (hardware.length === 0) throw new Error('--hardware is required: the hardware ids this build runs on, comma-separated (e.g. --hardware emu-hw-1,emu-hw-2)');
+  // Asked here rather than left to the manifest's check, to say which option is missing.
+  if (values.downgrade && !values.replaces) throw new Error('--downgrade needs --replaces RANGE: the running versions this downgrade may replace (e.g. --replaces ">=3.0.0 <3.2.0")');
   if (!values.out) throw new Error('--out MANIFEST is required (where to write the signed manifest)');
   let expires: string | undefined;
   if (values.expires !== undefined) {
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['min-version'] ? { minVersion: values['min-version'] } : {}),
     ...(expires ? { expires } : {}),
     ...(values.downgrade ? { downgrade: true } : {}),
+    ...(values.replaces !== undefined ? { replaces: values.replaces } : {}),
   });
   writeFileSync(values.out, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
   const keyIds = keys.map((key) => keyIdOf(key));

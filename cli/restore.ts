@@ -1,21 +1,22 @@
-// `sluice restore --from DIR [--data-dir DIR] [--force]`: a backup back into a data directory,
-// verified before anything is written (server/storage/restore.ts). Stop the server first.
-import { parseArgs } from 'node:util';
+// `sluice restore --from DIR [--data-dir DIR] [--database URL] [--force]`: a backup back into
+// a data directory, verified before anything is written (server/storage/restore.ts). Stop the
+// server first.
+import { parseOptions } from './options.js';
 import { restoreBackup } from '../server/storage/restore.js';
 import { describeBackup } from '../server/storage/backup-manifest.js';
+import { databaseUrlFrom } from '../server/config.js';
+
+export const options = {
+  from: { type: 'string', value: 'DIR', required: true, description: 'a directory written by `sluice backup`' },
+  'data-dir': { type: 'string', value: 'DIR', default: 'data', description: 'the data directory to restore into' },
+  database: { type: 'string', value: 'URL', shownDefault: '$SLUICE_DATABASE_URL, else DIR/sluice.db', description: 'the server\'s database: sqlite:PATH or postgres://…' },
+  force: { type: 'boolean', default: false, description: 'replace a non-empty data directory, which is moved aside, not deleted' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      from: { type: 'string' },
-      'data-dir': { type: 'string', default: 'data' },
-      force: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+  const { values } = parseOptions(options, argv);
   if (!values.from) throw new Error('--from DIR is required: a directory written by `sluice backup`');
-  const { dataDir, manifest, previous } = await restoreBackup({ from: values.from, dataDir: values['data-dir'], force: values.force });
+  const { dataDir, manifest, previous } = await restoreBackup({ from: values.from, dataDir: values['data-dir'], databaseUrl: databaseUrlFrom(values.database), force: values.force });
   const lines = [`restored ${values.from} into ${dataDir}`, describeBackup(manifest)];
   if (previous) lines.push(`the data directory it replaced is now ${previous}; delete it once the restored server works`);
   if (!manifest.includesKeys) {

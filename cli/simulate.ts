@@ -1,21 +1,28 @@
 // `sluice simulate --server URL --token T --devices N`: virtual devices for demos and load.
-import { parseArgs } from 'node:util';
+import { parseOptions } from './options.js';
 import { setMaxListeners } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareSimulation, summarize } from '../client/simulation.js';
 
+export const options = {
+  server: { type: 'string', value: 'URL', required: true, description: 'the server\'s base URL' },
+  token: { type: 'string', value: 'T', required: true, description: 'an admin or support token, to register the devices' },
+  devices: { type: 'string', value: 'N', default: '10', description: 'how many virtual devices' },
+  customer: { type: 'string', value: 'ID', default: 'sim', description: 'the customer the devices belong to' },
+  product: { type: 'string', value: 'ID', default: 'emu', description: 'the devices\' product' },
+  hardware: { type: 'string', value: 'ID', default: 'emu-hw-1', description: 'the devices\' hardware id' },
+  version: { type: 'string', value: 'V', default: '1.0.0', description: 'the version the devices start from' },
+  prefix: { type: 'string', value: 'TEXT', default: 'sim-', description: 'device ids are this prefix and a number' },
+  'data-dir': { type: 'string', value: 'DIR', shownDefault: 'sluice-simulation in the temporary directory', description: 'where the devices keep their state and slots' },
+  'failure-rate': { type: 'string', value: 'SHARE', default: '0', description: 'share of health checks that fail, 0 to 1' },
+  duration: { type: 'string', value: 'S', default: '0', description: 'stop after this many seconds; 0 runs until interrupted' },
+  'until-version': { type: 'string', value: 'V', description: 'stop once every device runs this version and has reported everything' },
+  connections: { type: 'string', value: 'N', default: '1000', description: 'connections the devices share for check-ins and reports, and as many for downloads' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      server: { type: 'string' }, token: { type: 'string' }, devices: { type: 'string', default: '10' },
-      customer: { type: 'string', default: 'sim' }, product: { type: 'string', default: 'emu' }, hardware: { type: 'string', default: 'emu-hw-1' },
-      version: { type: 'string', default: '1.0.0' }, prefix: { type: 'string', default: 'sim-' }, 'data-dir': { type: 'string' },
-      'failure-rate': { type: 'string', default: '0' }, duration: { type: 'string', default: '0' }, 'until-version': { type: 'string' },
-      connections: { type: 'string', default: '1000' },
-    },
-  });
+  const { values } = parseOptions(options, argv);
   if (!values.server || !values.token) throw new Error('--server URL and --token T (an admin or support token, to register the devices) are required');
   const devices = Number(values.devices);
   if (!Number.isInteger(devices) || devices < 1) throw new Error('--devices must be a positive whole number');

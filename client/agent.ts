@@ -4,13 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, renameSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import semver from 'semver';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { AgentConfig } from './config.js';
 import { AgentError } from './errors.js';
 import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
-import { readStateFile, writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment } from './state-file.js';
+import { writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment } from './state-file.js';
 import { Outbox, eventIdFor } from './outbox.js';
 import { download } from './download.js';
 import { runHook as spawnHook, type HookResult } from './hooks.js';
@@ -20,6 +19,8 @@ import { SigningError } from '../signing/errors.js';
 import { hashFile } from '../signing/digest.js';
 import { collectDiagnostics, uploadDiagnostics, answeredSessions } from './diagnostics.js';
 import { artifactPaths, hookEnvironment, otherSlot } from './slots.js';
+import { checkOffer } from './offer.js';
+import { startingState } from './running-version.js';
 
 export interface AgentDependencies {
   now: () => Date;
@@ -54,7 +55,8 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   const protocol: ProtocolOptions = { server: config.server, deviceId: config.deviceId, token: config.token, dispatcher: dependencies.dispatcher, now, randomBytes: dependencies.randomBytes };
   mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(config.dataDir);
-  let state: AgentStateFile = readStateFile(config.dataDir, config.version);
+  const starting = startingState(config);
+  let state: AgentStateFile = starting.state;
   const rootPath = join(config.dataDir, 'root.json');
   // The newest verified root is kept, so a rotation survives restarts; the pinned one is the anchor.
   const trust = TrustStore.fromPinnedRoot(JSON.parse(readFileSync(existsSync(rootPath) ? rootPath : config.trustRoot, 'utf8')), now());
@@ -144,19 +146,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       if (error instanceof SigningError) throw new AgentError(error.code === 'expired' ? 'manifest_expired' : 'manifest_invalid', error.message);
       throw error;
     }
-    if (!manifest.hardware.includes(config.hardware)) {
-      throw new AgentError('hardware_mismatch', `the release is for ${manifest.hardware.join(', ')}; this device is ${config.hardware}`);
-    }
-    // Rollback defence: strictly newer, unless the plan is an explicit, signed downgrade.
-    const downgrade = offered.downgrade && manifest.downgrade === true;
-    if (!downgrade && semver.eq(manifest.version, state.device.version)) throw new AgentError('up_to_date', `already running ${manifest.version}`);
-    if (!downgrade && !semver.gt(manifest.version, state.device.version)) {
-      throw new AgentError('version_not_newer', `the release ${manifest.version} is not newer than the running ${state.device.version}`);
-    }
-    // The release engineers' minimum: an update that cannot be applied over what runs here.
-    if (manifest.minVersion && semver.lt(state.device.version, manifest.minVersion)) {
-      throw new AgentError('version_below_minimum', `the release ${manifest.version} needs at least ${manifest.minVersion}; this device runs ${state.device.version}`);
-    }
+    const { downgrade } = checkOffer(manifest, offered.downgrade === true, { product: config.product, hardware: config.hardware, version: state.device.version });
     return { id: offered.id, release: offered.release, version: manifest.version, manifest: offered.manifest, artifactUrl: new URL(offered.artifactUrl, config.server).toString(), sha256: manifest.artifact.sha256, size: manifest.artifact.size, downgrade };
   }
 
@@ -184,7 +174,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async downloading() {
       const assignment = state.journal.assignment!;
       try {
-        await download({ url: assignment.artifactUrl, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { agent: dependencies.downloadAgent });
+        await download({ url: assignment.artifactUrl, server: config.server, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { agent: dependencies.downloadAgent });
         verifiedWhileDownloading.add(assignment.sha256);
       } catch (error) {
         if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;
@@ -332,6 +322,10 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     }
   }
 
+  if (starting.corrected !== null) {
+    dependencies.log(`running ${state.device.version}, as ${config.versionFile} says (the record said ${starting.corrected})`);
+    persist(state);
+  }
   recover();
   return {
     step,

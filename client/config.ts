@@ -16,10 +16,18 @@ export interface AgentConfig {
   install: HookConfig & { expectedSeconds: number };
   health: HookConfig;
   diagnostics: { logs: string[]; maxBytes: number; timeoutSeconds: number };
+  /** The product this device is, checked against the manifest's `product`. */
+  product: string;
   /** The device's hardware id, checked against the manifest's `hardware` list. */
   hardware: string;
-  /** The version the device runs before sluice has installed anything. */
+  /**
+   * The version the device runs: `version` as configured (its factory version; once sluice
+   * has installed something, the state file knows better), or what `versionFile` said at
+   * this start.
+   */
   version: string;
+  /** The file the running image names its version in, read at each start; null without one. */
+  versionFile: string | null;
   /** Fallback poll interval when the server cannot be reached. */
   pollSeconds: number;
 }
@@ -80,11 +88,13 @@ const configShape = object({
     if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new ConfigError(field, 'must be a list of file paths');
     return value;
   }), maxBytes: optional(positive), timeoutSeconds: optional(positive) })),
+  product: required(string),
   hardware: required(string),
   version: optional((value, field) => {
     if (typeof value !== 'string' || !semver.valid(value)) throw new ConfigError(field, 'must be a semantic version');
     return value;
   }),
+  versionFile: optional(string),
   pollSeconds: optional(positive),
 });
 
@@ -101,6 +111,10 @@ export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
     }
   }
   if (!token) throw new ConfigError('token', 'is required (or tokenFile)');
+  // Without a known running version every release would look like an upgrade (rollback).
+  if (value.version && value.versionFile) throw new ConfigError('versionFile', 'give either version or versionFile, not both');
+  if (!value.version && !value.versionFile) throw new ConfigError('version', 'is required (or versionFile)');
+  const versionFile = value.versionFile ? path(value.versionFile) : null;
   return {
     server: value.server,
     deviceId: value.deviceId,
@@ -111,10 +125,23 @@ export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
     install: { command: resolveCommand(value.install.command, baseDirectory), timeoutSeconds: value.install.timeoutSeconds ?? 600, expectedSeconds: value.install.expectedSeconds ?? 300 },
     health: { command: resolveCommand(value.health.command, baseDirectory), timeoutSeconds: value.health.timeoutSeconds ?? 120 },
     diagnostics: { logs: (value.diagnostics?.logs ?? []).map(path), maxBytes: value.diagnostics?.maxBytes ?? 10 * 1024 * 1024, timeoutSeconds: value.diagnostics?.timeoutSeconds ?? 30 },
+    product: value.product,
     hardware: value.hardware,
-    version: value.version ?? '0.0.0',
+    version: versionFile ? readVersionFile(versionFile) : value.version,
+    versionFile,
     pollSeconds: value.pollSeconds ?? 60,
   };
+}
+
+function readVersionFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new ConfigError('versionFile', `cannot read ${file}`);
+  }
+  if (!semver.valid(text)) throw new ConfigError('versionFile', `${file} must hold a semantic version, not ${JSON.stringify(text.slice(0, 40))}`);
+  return text;
 }
 
 /** A hook given as "./install.sh" is relative to the configuration file, like every path. */

@@ -7,11 +7,12 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
-import { get } from './http-get.js';
+import { getArtifact } from './artifact-get.js';
 import { garbageCollectorEvery } from './garbage.js';
 import { digestFile } from '../signing/digest.js';
 
-export interface DownloadTarget { url: string; token: string; size: number; sha256: string; path: string }
+/** `token` goes to the origin of `server` only (artifact-get.ts); without `server`, to the origin of `url`. */
+export interface DownloadTarget { url: string; server?: string; token: string; size: number; sha256: string; path: string }
 export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
 
 async function hashExisting(path: string, hash: Hash): Promise<number> {
@@ -30,8 +31,11 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
   if (have < target.size) {
     let response: IncomingMessage;
     try {
-      response = await get(target.url, {
-        headers: { authorization: `Bearer ${target.token}`, ...(have > 0 ? { range: `bytes=${have}-` } : {}) },
+      response = await getArtifact({
+        url: target.url,
+        server: target.server ?? target.url,
+        token: target.token,
+        headers: have > 0 ? { range: `bytes=${have}-` } : {},
         headersTimeoutMs: 30_000,
         bodyTimeoutMs: 60_000,
         agent: options.agent,

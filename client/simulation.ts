@@ -69,7 +69,7 @@ export async function prepareSimulation(options: SimulationOptions): Promise<Age
       install: { command: ['simulated-install'], timeoutSeconds: 60, expectedSeconds: 60 },
       health: { command: ['simulated-health'], timeoutSeconds: 60 },
       diagnostics: { logs: [], maxBytes: 1024 * 1024, timeoutSeconds: 5 },
-      hardware: options.hardware, version: options.version, pollSeconds: 30,
+      product: options.product, hardware: options.hardware, version: options.version, versionFile: null, pollSeconds: 30,
     };
     const failing = index <= Math.round(options.devices * options.failureRate);
     const runHook = async (command: string[], environment: Record<string, string>): Promise<HookResult> => {

@@ -70,5 +70,12 @@ export function giveUpState(state: AgentState): AgentState {
   return state === 'health_check' || state === 'rolling_back' ? 'rolling_back' : 'failed';
 }
 
-/** States whose work touches the inactive slot or the switch: a device there is mid-update. */
-export const finishedStates: ReadonlySet<AgentState> = new Set(['committed', 'rolled_back', 'failed']);
+// The one list of what each state means to the server too (a plan's progress, its waves, its
+// concurrency cap): the server reads these sets rather than keeping its own.
+
+/** States that end a device's part in an update: committed, or back on the old version. */
+export const finishedStates: ReadonlySet<string> = new Set<AgentState>(['committed', 'rolled_back', 'failed']);
+/** Finished states in which the update did not take. */
+export const failedStates: ReadonlySet<string> = new Set<AgentState>(['failed', 'rolled_back']);
+/** States in which a device holds one of its plan's install slots (the plan's concurrency cap). */
+export const installingStates: ReadonlySet<string> = new Set<AgentState>(['installing', 'health_check']);

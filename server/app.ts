@@ -11,8 +11,7 @@ import { openDatabase } from './storage/database.js';
 import { createSqliteDatabase } from './storage/sqlite/session.js';
 import { createStore } from './storage/store.js';
 import { createFileArtifactStore } from './storage/artifact-store.js';
-import { releaseDigests } from './storage/releases.js';
-import { createTrustRoots } from './trust-roots.js';
+import { createTrustRoots } from './services/trust-roots.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
 import { bootstrap, type BootstrapReport } from './bootstrap.js';
@@ -47,9 +46,9 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   const paths = dataPaths(options.dataDir);
   mkdirSync(options.dataDir, { recursive: true });
   const db = openDatabase(paths.database);
-  const trust = createTrustRoots(db);
-  const report = bootstrap(db, trust, options);
   const store = createStore(createSqliteDatabase(db));
+  const trust = createTrustRoots(store);
+  const report = await bootstrap(store, trust, options);
   const context: SluiceContext = {
     db,
     store,
@@ -61,7 +60,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   };
   // Crash recovery: publishing moves the bytes into the store before the release row commits,
   // so a crash in between leaves bytes no release refers to; they go before any request runs.
-  const digests = releaseDigests(db);
+  const digests = await store.releases.digests();
   context.artifacts.removeUnreferenced((sha256) => digests.has(sha256));
 
   const app = Fastify({

@@ -2,9 +2,15 @@
 // defaults follow DESIGN.md: data under ./data, listening on 127.0.0.1:8080.
 import { resolve, join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseDatabaseUrl } from './storage/database-url.js';
 
 export interface ServerOptions {
   dataDir: string;
+  /**
+   * `sqlite:PATH` or `postgres://user:pass@host:port/db?sslmode=…` (DESIGN.md, "One machine
+   * first, many later"); absent: SQLite in DIR/sluice.db.
+   */
+  databaseUrl?: string;
   /** Path to a root.json to trust; absent: the current root stored in the database. */
   trustRootPath?: string;
   /** PKCS#8 PEM of the online key that signs check-in answers (root.json's server role). */
@@ -39,6 +45,7 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
   // An option passed as undefined (e.g. an absent CLI flag) keeps its default.
   const partial = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<ServerOptions>;
   const dataDir = resolve(partial.dataDir ?? 'data');
+  if (partial.databaseUrl !== undefined) parseDatabaseUrl(partial.databaseUrl, 'databaseUrl');
   const serverKeyPath =
     partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));
   return Object.freeze({
@@ -70,4 +77,18 @@ export function dataPaths(dataDir: string) {
     /** Diagnostics bundles uploaded in remote support sessions, one `<session>.gz` each. */
     bundles: join(dataDir, 'bundles'),
   };
+}
+
+/** The environment variable that names the database when `--database` is not given. */
+export const databaseUrlVariable = 'SLUICE_DATABASE_URL';
+
+/**
+ * The database URL of a command: its `--database` flag, else SLUICE_DATABASE_URL, else none
+ * (SQLite in the data directory). A bad URL is refused naming the setting it came from.
+ */
+export function databaseUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const fromEnvironment = env[databaseUrlVariable];
+  const [url, option] = flag !== undefined ? [flag, '--database'] : [fromEnvironment || undefined, databaseUrlVariable];
+  if (url !== undefined) parseDatabaseUrl(url, option);
+  return url;
 }

@@ -5,7 +5,7 @@ import type { Db } from './storage/database.js';
 import type { Store } from './storage/store.js';
 import type { ArtifactStore } from './storage/artifact-store.js';
 import type { Principal, Access } from './auth/principal.js';
-import type { TrustRoots } from './trust-roots.js';
+import type { TrustRoots } from './services/trust-roots.js';
 import type { DomainEventBus } from './events.js';
 import type { CheckinSigner } from './services/checkin-signer.js';
 
@@ -20,7 +20,7 @@ export interface SluiceContext {
   checkinSigner: CheckinSigner | null;
   events: DomainEventBus;
   /** Set by the remote-support feature: what diagnostics a device is asked for, if any. */
-  diagnosticsRequest?: (device: string, now: Date) => { session: string; collect: string[] } | null;
+  diagnosticsRequest?: (device: string, now: Date) => Promise<{ session: string; collect: string[] } | null>;
 }
 
 declare module 'fastify' {

@@ -1,57 +1,75 @@
-// The one catalogue of coded errors (STYLE.md: fastify's lib/errors.js, hawkBit's REST
-// mapping). Domain code throws SluiceError with a code; it never chooses an HTTP status.
-// The status lives in this table only, and the error handler plugin is the only place
-// that turns an error into a response body: { error: { code, message } } (DESIGN.md, HTTP API).
+// The one catalogue of every code the server answers with (fastify's lib/errors.js, hawkBit's
+// REST mapping). Domain code throws SluiceError with a code and never chooses an HTTP status:
+// the status and the meaning of each code live in this table only, and the error handler
+// plugin is the only place that turns an error into { error: { code, message } }.
+// docs/errors.md explains each code to integrators; test/contract/error-catalogue.test.ts
+// fails when this table, that page and the codes the server throws disagree.
 
-export const errorStatus = {
+interface CatalogueEntry<Status extends number = number> {
+  status: Status;
+  /** One line; docs/errors.md says when each code arises and what a client should do. */
+  meaning: string;
+}
+
+// Keeps each status a literal type, so that `errorStatus.not_found` is typed 404.
+const entry = <Status extends number>(status: Status, meaning: string): CatalogueEntry<Status> => ({ status, meaning });
+
+export const errorCatalogue = {
   // 400: the request is malformed
-  bad_request: 400,
-  invalid_window: 400,
-  invalid_timezone: 400,
-  invalid_cron: 400,
-  invalid_range_header: 400,
+  bad_request: entry(400, 'the request does not match the route\'s schema, or its framing is broken'),
+  invalid_window: entry(400, 'a maintenance window is not well formed'),
+  invalid_timezone: entry(400, 'a window\'s timezone is not an IANA time zone'),
+  invalid_cron: entry(400, 'a recurring window\'s cron expression is not five valid fields'),
   // 401/403: who you are, what you may do
-  unauthorized: 401,
-  forbidden: 403,
-  consent_required: 403,
-  not_assigned: 403,
-  csrf_invalid: 403,
+  unauthorized: entry(401, 'no token, an unknown or revoked one, or a malformed Authorization header'),
+  forbidden: entry(403, 'the caller\'s role or kind of token may not do this'),
+  consent_required: entry(403, 'a diagnostics upload without the customer\'s live consent'),
+  not_assigned: entry(403, 'a device asked for an artifact no live plan assigns to it'),
   // 404
-  not_found: 404,
+  not_found: entry(404, 'no such route or resource, or one of another customer'),
+  // 408
+  request_timeout: entry(408, 'the request did not arrive completely in time'),
   // 409: the resource is in a state that forbids this
-  conflict: 409,
-  version_exists: 409,
-  already_exists: 409,
-  illegal_transition: 409,
-  action_closed: 410,
-  // 408/413/414/415/416/417/431
-  request_timeout: 408,
-  payload_too_large: 413,
-  uri_too_long: 414,
-  unsupported_media_type: 415,
-  range_not_satisfiable: 416,
-  expectation_failed: 417,
-  header_too_large: 431,
-  // 422: well-formed but refused on its content
-  signature_invalid: 422,
-  digest_mismatch: 422,
-  size_mismatch: 422,
-  manifest_invalid: 422,
-  unknown_product: 422,
-  unknown_customer: 422,
-  unknown_device: 422,
-  unknown_release: 422,
-  release_yanked: 422,
-  product_mismatch: 422,
-  customer_mismatch: 422,
-  no_window_before_deadline: 422,
-  invalid_window_index: 422,
-  validation_failed: 422,
+  conflict: entry(409, 'the resource\'s current state forbids the request'),
+  version_exists: entry(409, 'this product and version are already published'),
+  already_exists: entry(409, 'a product, customer, device or user with this id already exists'),
+  illegal_transition: entry(409, 'the lifecycle has no such step from the current status'),
+  // 410
+  action_closed: entry(410, 'feedback for a hawkBit DDI action that is already closed'),
+  // 413-431: limits of the transport
+  payload_too_large: entry(413, 'the body, a part or a file is over the server\'s limit'),
+  uri_too_long: entry(414, 'a path parameter is longer than the router accepts'),
+  unsupported_media_type: entry(415, 'the body\'s Content-Type is not one the route reads'),
+  range_not_satisfiable: entry(416, 'the Range starts past the artifact\'s end'),
+  expectation_failed: entry(417, 'an Expect header other than 100-continue'),
+  header_too_large: entry(431, 'the request headers are over the server\'s limit'),
+  // 422: well formed, but refused on its content
+  signature_invalid: entry(422, 'a manifest or root is not signed by a threshold of its role\'s keys'),
+  digest_mismatch: entry(422, 'the uploaded artifact\'s SHA-256 differs from its manifest\'s'),
+  size_mismatch: entry(422, 'the uploaded artifact\'s length differs from its manifest\'s'),
+  manifest_invalid: entry(422, 'the manifest is not a signed document, or a field of it is malformed'),
+  unknown_product: entry(422, 'the body names a product that does not exist'),
+  unknown_customer: entry(422, 'the body names a customer that does not exist'),
+  unknown_device: entry(422, 'the body names a device that does not exist'),
+  unknown_release: entry(422, 'the body names a release that does not exist'),
+  release_yanked: entry(422, 'a plan was asked for on a yanked release'),
+  product_mismatch: entry(422, 'a device of another product than the release\'s'),
+  customer_mismatch: entry(422, 'a device of another customer'),
+  no_window_before_deadline: entry(422, 'a window has no occurrence before the plan\'s deadline'),
+  invalid_window_index: entry(422, 'the confirmed window is not one that was proposed'),
+  validation_failed: entry(422, 'a value that passed the schema breaks a rule of the domain'),
   // 429
-  rate_limited: 429,
-} as const;
+  rate_limited: entry(429, 'too many unknown tokens from this address'),
+  // 500: always a bug, logged with its stack
+  internal_error: entry(500, 'the server failed in a way it did not expect'),
+} as const satisfies Record<string, CatalogueEntry>;
 
-export type ErrorCode = keyof typeof errorStatus;
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** Each code's HTTP status, for the callers that need only that. */
+export const errorStatus = Object.freeze(Object.fromEntries(
+  Object.entries(errorCatalogue).map(([code, entry]) => [code, entry.status]),
+)) as { readonly [Code in ErrorCode]: (typeof errorCatalogue)[Code]['status'] };
 
 export class SluiceError extends Error {
   override readonly name = 'SluiceError';
@@ -69,5 +87,5 @@ export class SluiceError extends Error {
 }
 
 export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(errorStatus, value);
+  return Object.hasOwn(errorCatalogue, value);
 }

@@ -25,6 +25,12 @@ export interface ReleaseManifest {
   expires?: string;
   /** An explicit, signed downgrade: the only way a device accepts a lower version. */
   downgrade?: boolean;
+  /**
+   * The running versions this release may replace, a semver range such as ">=3.0.0 <3.2.0".
+   * Required with `downgrade`: the release keys, not the online server key, decide which
+   * devices may go back, so a stolen server key cannot walk a fleet down from any version.
+   */
+  replaces?: string;
 }
 
 export type ManifestFields = Omit<ReleaseManifest, 'type' | 'createdAt' | 'fixes' | 'notes'> & Partial<Pick<ReleaseManifest, 'createdAt' | 'fixes' | 'notes'>>;
@@ -66,6 +72,10 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
   if (!isTimestamp(manifest.createdAt)) fail('createdAt', 'must be an ISO 8601 date-time');
   if (manifest.expires !== undefined && !isTimestamp(manifest.expires)) fail('expires', 'must be an ISO 8601 date-time');
   if (manifest.downgrade !== undefined && typeof manifest.downgrade !== 'boolean') fail('downgrade', 'must be true or false');
+  if (manifest.replaces !== undefined && (typeof manifest.replaces !== 'string' || manifest.replaces.trim() === '' || semver.validRange(manifest.replaces) === null)) {
+    fail('replaces', 'must be a semver range, e.g. ">=3.0.0 <3.2.0"');
+  }
+  if (manifest.downgrade === true && manifest.replaces === undefined) fail('replaces', 'is required with "downgrade": true (the running versions this downgrade may replace)');
   return manifest;
 }
 

@@ -5,6 +5,7 @@ import semver from 'semver';
 import { anchorAsap, earliestInstallSlot, installAllowed, occurrenceCovering, currentOrNextOccurrence, type MaintenanceWindow, type Occurrence } from './windows.js';
 import { mayStartInstall } from './waves.js';
 import { liveStatuses, type PlanStatus } from './plans.js';
+import { installingStates } from '../../client/states.js';
 
 export type AssignmentInput = {
   plan: {
@@ -39,8 +40,6 @@ export type Assignment =
   | { action: 'download'; occurrence: Occurrence | null }
   | { action: 'install'; occurrence: Occurrence };
 
-/** Agent states (DESIGN.md, "Device agent") in which the device holds an install slot. */
-export const installingStates: ReadonlySet<string> = new Set(['installing', 'health_check']);
 
 function confirmedWindow(plan: AssignmentInput['plan']): MaintenanceWindow | undefined {
   const window = plan.windows[plan.confirmedWindowIndex ?? 0] ?? (plan.windows.length === 1 ? plan.windows[0] : undefined);

@@ -2,6 +2,7 @@
 // sends (execution + finished) maps onto sluice's agent states through ONE table, so DDI
 // devices move through the same states, waves and failure limits as sluice's own agent.
 import { SluiceError } from '../errors.js';
+import { takeTransition, type TransitionRow } from './transition-table.js';
 
 export const executions = ['proceeding', 'scheduled', 'resumed', 'downloading', 'downloaded', 'canceled', 'rejected', 'closed'] as const;
 export type Execution = (typeof executions)[number];
@@ -46,4 +47,45 @@ export function deploymentHandling(installAllowed: boolean): { download: 'forced
   return installAllowed
     ? { download: 'forced', update: 'forced', maintenanceWindow: 'available' }
     : { download: 'skip', update: 'skip', maintenanceWindow: 'unavailable' };
+}
+
+/**
+ * A DDI action's lifecycle. An action is opened for a device's live assignment; when its plan
+ * is cancelled (or its release yanked) it becomes a cancel action the device confirms or
+ * rejects; feedback that ends the update closes it. `report` is feedback that changes nothing
+ * but is only accepted while the action is live.
+ */
+export const actionStatuses = ['open', 'canceling', 'closed', 'canceled'] as const;
+export type ActionStatus = (typeof actionStatuses)[number];
+export const actionEvents = ['report', 'close', 'request_cancel', 'confirm_cancel', 'reject_cancel'] as const;
+export type ActionEvent = (typeof actionEvents)[number];
+
+export const actionTransitions: readonly TransitionRow<ActionStatus, ActionEvent>[] = [
+  { from: 'open', event: 'report', to: 'open' },
+  { from: 'open', event: 'close', to: 'closed' },
+  { from: 'open', event: 'request_cancel', to: 'canceling' },
+  { from: 'canceling', event: 'report', to: 'canceling' },
+  // The device finished the update before it saw the cancel: the update stands.
+  { from: 'canceling', event: 'close', to: 'closed' },
+  { from: 'canceling', event: 'confirm_cancel', to: 'canceled' },
+  // The device refuses to cancel (hawkBit: rejected) and carries on with the update.
+  { from: 'canceling', event: 'reject_cancel', to: 'open' },
+];
+
+export const closedActionStatuses: ReadonlySet<ActionStatus> = new Set(['closed', 'canceled']);
+
+/**
+ * One step by the table. An action that is already closed or canceled answers
+ * `action_closed` (hawkBit: 410 Gone), any other pair not in the table `illegal_transition`.
+ */
+export function transitionAction(status: ActionStatus, event: ActionEvent): ActionStatus {
+  if (closedActionStatuses.has(status)) throw new SluiceError('action_closed', `the action is already ${status}`, { status });
+  return takeTransition(actionTransitions, 'DDI action', status, event).to;
+}
+
+/** What feedback on a cancel action asks for: hawkBit's closed/canceled confirm it, rejected refuses it. */
+export function cancelFeedbackEvent(execution: Execution): ActionEvent {
+  if (execution === 'closed' || execution === 'canceled') return 'confirm_cancel';
+  if (execution === 'rejected') return 'reject_cancel';
+  return 'report';
 }

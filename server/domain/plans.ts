@@ -39,6 +39,12 @@ export const terminalStatuses: ReadonlySet<PlanStatus> = new Set(['completed', '
 export const liveStatuses: ReadonlySet<PlanStatus> = new Set(['confirmed', 'in_progress']);
 
 /**
+ * Plans whose waves are drawn and whose rollout is not over: a device the customer adds now
+ * joins them (in their last wave, waves.ts lateDeviceWave) rather than being forgotten.
+ */
+export const lateJoiningStatuses: ReadonlySet<PlanStatus> = new Set(['confirmed', 'in_progress', 'paused']);
+
+/**
  * One lifecycle step by the table, or SluiceError('illegal_transition') naming the current
  * status. `paused` remembers where to resume: the caller stores the status the plan had when
  * it was paused and passes it back as `pausedFrom`; `resume` takes the row whose `pausedFrom`

@@ -4,6 +4,7 @@
 // wave opens when the previous one succeeded and its soak time has passed. Pure: no clock,
 // no system randomness, no I/O.
 import { SluiceError } from '../errors.js';
+import { failedStates, finishedStates } from '../../client/states.js';
 
 export type FailureLimit = { percent?: number; count?: number };
 
@@ -163,16 +164,48 @@ export function waveStates(specs: readonly WaveSpec[], countsPerWave: readonly W
   for (let index = 0; index < waves.length; index++) {
     if (verdicts[index] === 'failed') return { ...state, mustPause: true, failedWave: index };
     if (verdicts[index] !== 'succeeded' || index === waves.length - 1) return state;
-    const soak = (waves[index].soakSeconds ?? 0) * 1000;
-    const finishedAt = waveFinishedAt[index];
-    if (soak > 0) {
-      if (!finishedAt) return state;
-      const opensAt = new Date(finishedAt.getTime() + soak);
-      if (opensAt > now) return { ...state, nextOpensAt: opensAt };
-    }
+    const opensAt = nextWaveOpensAt(waves[index], waveFinishedAt[index]);
+    if (opensAt === undefined) return state;
+    if (opensAt && opensAt > now) return { ...state, nextOpensAt: opensAt };
     state.openWave = index + 1;
   }
   return state;
+}
+
+/**
+ * The soak rule, for a wave that succeeded: the next wave opens `soakSeconds` after it
+ * finished. null: at once (no soak time); undefined: not until its finish is recorded.
+ */
+export function nextWaveOpensAt(spec: WaveSpec, finishedAt: Date | null | undefined): Date | null | undefined {
+  const soak = (spec.soakSeconds ?? 0) * 1000;
+  if (soak === 0) return null;
+  return finishedAt ? new Date(finishedAt.getTime() + soak) : undefined;
+}
+
+/** The spec wave `index` runs by: its own, the last one for an index beyond them, the default without waves. */
+export function waveSpecOf(specs: readonly WaveSpec[], index: number): WaveSpec {
+  const waves = effectiveWaves(specs);
+  return waves[index] ?? waves[waves.length - 1];
+}
+
+/** A wave as recorded once judged: its stored verdict and when it was reached. */
+export type RecordedWave = { wave: number; status: string; finishedAt: Date | null };
+
+/**
+ * The open wave from the verdicts already recorded (the check-in's question: may a device of
+ * wave N act?): waves open in order, each once every earlier one succeeded and soaked. Given
+ * only the waves before a device's own, the answer is exact up to that wave, which is all the
+ * comparison `deviceWave <= openWave` needs.
+ */
+export function openWave(specs: readonly WaveSpec[], recorded: readonly RecordedWave[], now: Date): number {
+  let open = 0;
+  for (const wave of [...recorded].sort((a, b) => a.wave - b.wave)) {
+    if (wave.wave !== open || wave.status !== 'succeeded') break;
+    const opensAt = nextWaveOpensAt(waveSpecOf(specs, wave.wave), wave.finishedAt);
+    if (opensAt === undefined || (opensAt && opensAt > now)) break;
+    open = wave.wave + 1;
+  }
+  return open;
 }
 
 /**
@@ -189,7 +222,43 @@ export function waveForLateDevice(waveCount: number): number {
   return Math.max(0, waveCount - 1);
 }
 
+/** The wave a device created after its plan's waves were drawn joins: the plan's last. */
+export function lateDeviceWave(specs: readonly WaveSpec[]): number {
+  return waveForLateDevice(effectiveWaves(specs).length);
+}
+
 /** A plan may cap how many of its devices install at once; no cap when absent. */
 export function mayStartInstall(activeInstalls: number, maxConcurrent?: number | null): boolean {
   return maxConcurrent === undefined || maxConcurrent === null || activeInstalls < maxConcurrent;
+}
+
+/** How many of a plan's devices are in a wave (null: not drawn yet) and agent state (null: none reported). */
+export type StateCount = { wave: number | null; state: string | null; devices: number };
+
+export type PlanTally = {
+  total: number;
+  /** Devices per reported agent state; `pending` for those that reported none. */
+  byState: Record<string, number>;
+  waves: Map<number, WaveCounts>;
+  /** Every device has finished its part (committed, failed or rolled back). */
+  everyoneFinished: boolean;
+};
+
+/** A plan's progress from its devices' states: committed succeeded, failed and rolled back failed, any other report in flight. */
+export function tallyPlan(counts: readonly StateCount[]): PlanTally {
+  const tally: PlanTally = { total: 0, byState: {}, waves: new Map(), everyoneFinished: true };
+  for (const { wave, state, devices } of counts) {
+    const name = state ?? 'pending';
+    tally.total += devices;
+    tally.byState[name] = (tally.byState[name] ?? 0) + devices;
+    if (state === null || !finishedStates.has(state)) tally.everyoneFinished = false;
+    if (wave === null) continue;
+    const counted = tally.waves.get(wave) ?? { total: 0, succeeded: 0, failed: 0, inProgress: 0 };
+    counted.total += devices;
+    if (name === 'committed') counted.succeeded += devices;
+    else if (failedStates.has(name)) counted.failed += devices;
+    else if (name !== 'pending' && name !== 'idle') counted.inProgress += devices;
+    tally.waves.set(wave, counted);
+  }
+  return tally;
 }

@@ -3,22 +3,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { SluiceError } from '../errors.js';
-import { hashToken } from '../auth/tokens.js';
-import { expandAccess, principalKey, type Principal, type Role } from '../auth/principal.js';
+import { expandAccess, principalKey, type Principal } from '../auth/principal.js';
 import { createFailureLimiter } from '../auth/failure-limiter.js';
-
-interface TokenRow {
-  user_id: string | null;
-  device_id: string | null;
-  username: string | null;
-  role: Role | null;
-  user_customer: string | null;
-  device_customer: string | null;
-  product: string | null;
-  hardware: string | null;
-  version: string | null;
-  state: string | null;
-}
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -29,21 +15,8 @@ export function bearerToken(request: FastifyRequest): string | null {
 }
 
 export default fp(async function authenticationPlugin(app: FastifyInstance) {
-  const lookup = app.sluice.db.prepare(`
-    SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
-           d.customer AS device_customer, d.product, d.hardware, d.version, d.state
-    FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
-    WHERE t.hash = ? AND t.revoked_at IS NULL`);
-
-  /** Resolves a token to a principal; other plugins (the portal's sessions, DDI) reuse it. */
-  const resolveToken = (token: string): Principal | null => {
-    const row = lookup.get(hashToken(token)) as TokenRow | undefined;
-    if (!row) return null;
-    if (row.user_id) {
-      return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
-    }
-    return { kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware!, version: row.version!, state: row.state };
-  };
+  /** Resolves a token to a principal (one query); other plugins (the portal's sessions, DDI) reuse it. */
+  const resolveToken = (token: string): Promise<Principal | null> => app.sluice.store.users.principalByToken(token);
   app.decorate('resolveToken', resolveToken);
   app.decorateRequest('principal', null);
 
@@ -80,7 +53,7 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
     const token = bearerToken(request);
     if (token) {
       tokenGuard.assertAllowed(request);
-      const principal = resolveToken(token);
+      const principal = await resolveToken(token);
       if (!principal) {
         tokenGuard.recordFailure(request);
         throw new SluiceError('unauthorized', 'unknown or revoked token');
@@ -97,7 +70,7 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    resolveToken: (token: string) => Principal | null;
+    resolveToken: (token: string) => Promise<Principal | null>;
     tokenGuard: TokenGuard;
     routeTable: RouteEntry[];
   }

@@ -1,41 +1,44 @@
 // The one place that turns an error into an HTTP response (STYLE.md: one error handler).
-// Body shape per DESIGN.md: { error: { code, message } }. A 5xx is a bug: logged loudly.
+// Body shape (docs/errors.md): { error: { code, message } }. A 5xx is a bug: logged loudly.
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { SluiceError, errorStatus, type ErrorCode } from '../errors.js';
 
-/** fastify's and its plugins' own codes, mapped onto the catalogue. */
-const frameworkCodes: Record<string, { code: string; status: number }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', status: 413 },
-  FST_REQ_FILE_TOO_LARGE: { code: 'payload_too_large', status: 413 },
-  FST_FILES_LIMIT: { code: 'bad_request', status: 400 },
-  FST_PARTS_LIMIT: { code: 'bad_request', status: 400 },
-  FST_FIELDS_LIMIT: { code: 'bad_request', status: 400 },
-  FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'bad_request', status: 400 },
-  FST_INVALID_JSON_FIELD_ERROR: { code: 'bad_request', status: 400 },
-  FST_MP_PREMATURE_CLOSE: { code: 'bad_request', status: 400 },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', status: 415 },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'bad_request', status: 400 },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'bad_request', status: 400 },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'bad_request', status: 400 },
-  FST_PROTO_VIOLATION: { code: 'bad_request', status: 400 },
-  FST_ERR_BAD_URL: { code: 'bad_request', status: 400 },
+// The tables below are exported for test/contract/error-catalogue.test.ts: every code they
+// answer with must be in the catalogue, and they keep codes in use that nothing else throws.
+
+/** fastify's and its plugins' own codes, mapped onto the catalogue (which gives the status). */
+export const frameworkCodes: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_REQ_FILE_TOO_LARGE: 'payload_too_large',
+  FST_FILES_LIMIT: 'bad_request',
+  FST_PARTS_LIMIT: 'bad_request',
+  FST_FIELDS_LIMIT: 'bad_request',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'bad_request',
+  FST_INVALID_JSON_FIELD_ERROR: 'bad_request',
+  FST_MP_PREMATURE_CLOSE: 'bad_request',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad_request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad_request',
+  FST_PROTO_VIOLATION: 'bad_request',
+  FST_ERR_BAD_URL: 'bad_request',
 };
 
 /** The catalogue's general code for a client-error status that no mapping above names. */
-const genericCodes: Record<number, ErrorCode> = {
+export const genericCodes: Readonly<Record<number, ErrorCode>> = {
   400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict',
   413: 'payload_too_large', 415: 'unsupported_media_type', 416: 'range_not_satisfiable', 429: 'rate_limited',
 };
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...(details ?? {}) } };
 }
 
 /** Why Node's HTTP parser refused a request, by its error code. */
-const parserRefusals: Record<string, { code: ErrorCode; message: string }> = {
+export const parserRefusals: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
   HPE_HEADER_OVERFLOW: { code: 'header_too_large', message: 'the request headers exceed the server\'s limit' },
   ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', message: 'the request did not arrive in time' },
 };
@@ -43,7 +46,7 @@ const parserRefusals: Record<string, { code: ErrorCode; message: string }> = {
 /**
  * fastify's `clientErrorHandler` (wired in buildApp): requests that Node's HTTP parser refuses
  * before any route sees them (headers over the limit, broken framing, a request that never
- * finished) are answered in the DESIGN.md shape too, instead of fastify's own.
+ * finished) are answered in the API's error shape too, instead of fastify's own.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   // A reset connection has nobody left to answer.
@@ -58,9 +61,9 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 }
 
 /** URLs fastify's router refuses before any route: bad percent-encoding, a parameter too long. */
-const routerRefusals: Record<string, ErrorCode> = { FST_ERR_BAD_URL: 'bad_request', FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long' };
+export const routerRefusals: Readonly<Record<string, ErrorCode>> = { FST_ERR_BAD_URL: 'bad_request', FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long' };
 
-/** fastify's `frameworkErrors` (wired in buildApp): the router's refusals in the DESIGN.md shape. */
+/** fastify's `frameworkErrors` (wired in buildApp): the router's refusals in the API's error shape. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const code = routerRefusals[error.code];
   if (code) {
@@ -83,7 +86,7 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       return reply.status(400).send(errorBody('bad_request', error.message));
     }
     const mapped = error.code ? frameworkCodes[error.code] : undefined;
-    if (mapped) return reply.status(mapped.status).send(errorBody(mapped.code, error.message));
+    if (mapped) return reply.status(errorStatus[mapped]).send(errorBody(mapped, error.message));
     const status = (error as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) {
       // Any other client error gets the catalogue's code for its status, and that code's status.
@@ -94,7 +97,7 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
     return reply.status(500).send(errorBody('internal_error', 'internal error'));
   });
   // Node answers an Expect other than 100-continue with a bare 417 of its own, before any
-  // route runs (RFC 9110 §10.1.1); answer it in the DESIGN.md shape instead.
+  // route runs (RFC 9110 §10.1.1); answer it in the API's error shape instead.
   app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     const body = JSON.stringify(errorBody('expectation_failed', 'the only expectation this server meets is 100-continue'));
     response.writeHead(errorStatus.expectation_failed, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);

@@ -8,16 +8,15 @@ import { refusal } from './plugin.js';
 import { principalOf, type PortalUser } from './sessions.js';
 import { actorOf } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { listPlanRows, getDocument, type PlanRow } from '../storage/plans.js';
-import { getCustomer, listDevices } from '../storage/identity.js';
-import { getRelease } from '../storage/releases.js';
+import type { Store } from '../storage/store.js';
+import type { Customer } from '../storage/repositories/records.js';
 import { confirmPlan, counterPlan, loadPlan } from '../services/plans.js';
 import { planView, progressTotals, type PlanView } from '../services/plan-view.js';
 import { renderCalendar } from '../services/plan-document.js';
 import { describeWindow, currentOrNextOccurrence, type MaintenanceWindow } from '../domain/windows.js';
-import { faultView, openFault, type FaultRow } from '../services/faults.js';
+import { faultView, openFault } from '../services/faults.js';
 import { parseFaultClass, faultClasses } from '../domain/faults.js';
-import { sessionView, decideSession, type SessionRow } from '../services/support-sessions.js';
+import { sessionView, decideSession, listSessions } from '../services/support-sessions.js';
 import { defaultConsentHours } from '../domain/support-sessions.js';
 
 const flashes: Record<string, string> = {
@@ -36,12 +35,23 @@ export function requireRole(request: FastifyRequest, reply: FastifyReply, custom
   return request.portal.user;
 }
 
-export const localTime = (iso: string | null, zone: string) => (iso ? DateTime.fromISO(iso, { zone }).toFormat("ccc d LLL yyyy, HH:mm") : '');
+export const localTime = (time: Date | string | null, zone: string) => {
+  if (!time) return '';
+  const instant = time instanceof Date ? DateTime.fromJSDate(time, { zone }) : DateTime.fromISO(time, { zone });
+  return instant.toFormat('ccc d LLL yyyy, HH:mm');
+};
 
-export function planTitle(row: PlanRow | PlanView, db: Parameters<typeof getRelease>[0]): string {
-  if (!row.release) return 'Commissioning plan';
-  const release = getRelease(db, row.release);
+export async function planTitle(store: Store, plan: { release: string | null }): Promise<string> {
+  if (!plan.release) return 'Commissioning plan';
+  const release = await store.releases.get(plan.release);
   return release ? `Upgrade to ${release.product} ${release.version}` : 'Upgrade plan';
+}
+
+/** The signed-in customer's own record: its name and time zone. */
+export async function customerOf(store: Store, id: string): Promise<Customer> {
+  const customer = await store.customers.get(id);
+  if (!customer) throw new SluiceError('not_found', 'Your organisation is not known here.');
+  return customer;
 }
 
 export function waveBars(view: PlanView): Html {
@@ -52,33 +62,34 @@ export function waveBars(view: PlanView): Html {
 
 export default async function customerPages(app: FastifyInstance) {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
   const send = (reply: FastifyReply, request: FastifyRequest, title: string, body: Html) =>
     reply.type('text/html; charset=utf-8').send(page({ title, user: request.portal!.user, csrf: request.portal!.csrf, flash: flashFor(request), body }));
   const flashFor = (request: FastifyRequest) => {
     const key = (request.query as Record<string, string>)?.done;
     return key && flashes[key] ? { kind: 'ok' as const, text: flashes[key] } : null;
   };
-  const ownPlan = (user: PortalUser, id: string) => {
-    const row = loadPlan(context, id);
+  const ownPlan = async (user: PortalUser, id: string) => {
+    const plan = await loadPlan(context, id);
     // Another customer's plan is "not found", exactly like one that does not exist.
-    if (row.customer !== user.customer) throw new SluiceError('not_found', 'There is no such plan for your organisation.');
-    return row;
+    if (plan.customer !== user.customer) throw new SluiceError('not_found', 'There is no such plan for your organisation.');
+    return plan;
   };
   const csrfField = (request: FastifyRequest) => html`<input type="hidden" name="_csrf" value="${request.portal!.csrf}">`;
 
   app.get('/portal', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
     const now = options.now();
-    const rows = listPlanRows(db, { customer: user.customer! });
     const order = (status: string) => (status === 'proposed' ? 0 : ['confirmed', 'in_progress', 'paused'].includes(status) ? 1 : 2);
-    const plans = rows.filter((row) => row.status !== 'draft').sort((a, b) => order(a.status) - order(b.status)).map((row) => planView(context, row, now));
-    const zone = getCustomer(db, user.customer!)!.timezone;
-    const awaiting = plans.filter((plan) => plan.status === 'proposed').length;
+    const shown = (await store.plans.list({ customer: user.customer! })).filter((plan) => plan.status !== 'draft').sort((a, b) => order(a.status) - order(b.status));
+    const plans: { view: PlanView; title: string }[] = [];
+    for (const plan of shown) plans.push({ view: await planView(context, plan, now), title: await planTitle(store, plan) });
+    const zone = (await customerOf(store, user.customer!)).timezone;
+    const awaiting = plans.filter(({ view }) => view.status === 'proposed').length;
     return send(reply, request, 'Plans', html`<h1>Upgrade and commissioning plans</h1>
 ${awaiting ? html`<div class="flash ok">${awaiting} plan${awaiting > 1 ? 's await' : ' awaits'} your answer.</div>` : ''}
 <table><thead><tr><th>Plan</th><th>Status</th><th>Deadline (${zone})</th><th>Progress</th></tr></thead><tbody>
-${plans.length ? plans.map((plan) => html`<tr><td><a href="/portal/plans/${plan.id}">${planTitle(plan, db)}</a>${plan.status === 'proposed' ? html` <span class="badge proposed">answer needed</span>` : ''}</td>
+${plans.length ? plans.map(({ view: plan, title }) => html`<tr><td><a href="/portal/plans/${plan.id}">${title}</a>${plan.status === 'proposed' ? html` <span class="badge proposed">answer needed</span>` : ''}</td>
 <td>${statusBadge(plan.status)}</td><td class="${plan.overdue ? 'overdue' : ''}">${localTime(plan.deadline, zone)}</td>
 <td>${progressBar(progressTotals(plan.progress))}</td></tr>`)
   : html`<tr><td colspan="4" class="muted">No plans yet.</td></tr>`}</tbody></table>`);
@@ -86,10 +97,11 @@ ${plans.length ? plans.map((plan) => html`<tr><td><a href="/portal/plans/${plan.
 
   app.get('/portal/plans/:id', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const row = ownPlan(user, (request.params as { id: string }).id);
+    const plan = await ownPlan(user, (request.params as { id: string }).id);
     const now = options.now();
-    const view = planView(context, row, now);
-    const zone = getCustomer(db, row.customer)!.timezone;
+    const view = await planView(context, plan, now);
+    const zone = (await customerOf(store, plan.customer)).timezone;
+    const title = await planTitle(store, plan);
     const windows = view.windows as MaintenanceWindow[];
     const windowText = (window: MaintenanceWindow) => {
       const next = currentOrNextOccurrence(window, now);
@@ -111,7 +123,7 @@ ${windows.map((window, index) => html`<label class="choice"><input type="radio" 
     const confirmation = view.confirmation ? html`<div class="card"><h2>Confirmed</h2>
 <p>Window: ${windowText(windows[view.confirmation.window])}</p><p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${localTime(view.confirmation.at, zone)}. Maintenance staff: <strong>${view.confirmation.maintainer?.name}</strong> (${view.confirmation.maintainer?.phone}).</p>
 <p><a href="/portal/plans/${view.id}/calendar.ics">Add to calendar (.ics)</a></p></div>` : '';
-    return send(reply, request, planTitle(row, db), html`<h1>${planTitle(row, db)} ${statusBadge(view.status)}</h1>
+    return send(reply, request, title, html`<h1>${title} ${statusBadge(view.status)}</h1>
 <p class="muted">Deadline: <span class="${view.overdue ? 'overdue' : ''}">${localTime(view.deadline, zone)} (${zone})</span>${view.overdue ? ' — overdue' : ''}</p>
 ${answer}${confirmation}<h2>Progress by wave</h2>${waveBars(view)}
 <h2>The written plan (version ${view.documentVersion})</h2><iframe class="document" title="Written plan" src="/portal/plans/${view.id}/document"></iframe>
@@ -120,57 +132,57 @@ ${answer}${confirmation}<h2>Progress by wave</h2>${waveBars(view)}
 
   app.get('/portal/plans/:id/document', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const row = ownPlan(user, (request.params as { id: string }).id);
-    const document = getDocument(db, row.id, row.document_version);
+    const plan = await ownPlan(user, (request.params as { id: string }).id);
+    const document = await store.plans.document(plan.id, plan.documentVersion);
     if (!document) throw new SluiceError('not_found', 'This plan has no written version yet.');
     return reply.type('text/html; charset=utf-8').send(document.html);
   });
 
   app.get('/portal/plans/:id/calendar.ics', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const row = ownPlan(user, (request.params as { id: string }).id);
-    if (row.confirmed_window === null) throw new SluiceError('conflict', 'A calendar entry exists once a window is confirmed.');
-    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${row.id}.ics"`)
-      .send(renderCalendar(row, getCustomer(db, row.customer)!.name, options.now()));
+    const plan = await ownPlan(user, (request.params as { id: string }).id);
+    if (plan.confirmedWindow === null) throw new SluiceError('conflict', 'A calendar entry exists once a window is confirmed.');
+    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${plan.id}.ics"`)
+      .send(renderCalendar(plan, (await customerOf(store, plan.customer)).name, options.now()));
   });
 
   app.post('/portal/plans/:id/confirm', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
     const id = (request.params as { id: string }).id;
-    ownPlan(user, id);
+    await ownPlan(user, id);
     const body = request.body as Record<string, string>;
     const name = String(body.maintainerName ?? '').trim();
     const phone = String(body.maintainerPhone ?? '').trim();
     if (!name || phone.length < 3) throw new SluiceError('validation_failed', 'Name the maintenance staff who will attend, with a phone number.');
-    confirmPlan(context, id, user.customer!, { window: Number(body.window), maintainer: { name: name.slice(0, 200), phone: phone.slice(0, 50) } }, actorOf(principalOf(user)));
+    await confirmPlan(context, id, user.customer!, { window: Number(body.window), maintainer: { name: name.slice(0, 200), phone: phone.slice(0, 50) } }, actorOf(principalOf(user)));
     return reply.redirect(`/portal/plans/${id}?done=confirmed`, 303);
   });
 
   app.post('/portal/plans/:id/counter', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
     const id = (request.params as { id: string }).id;
-    ownPlan(user, id);
+    await ownPlan(user, id);
     const body = request.body as Record<string, string>;
-    const timezone = getCustomer(db, user.customer!)!.timezone;
+    const timezone = (await customerOf(store, user.customer!)).timezone;
     const trim = (value: string | undefined) => String(value ?? '').slice(0, 16);
-    counterPlan(context, id, user.customer!, { windows: [{ start: trim(body.start), end: trim(body.end), timezone }], comment: String(body.comment ?? '').slice(0, 5000) }, actorOf(principalOf(user)));
+    await counterPlan(context, id, user.customer!, { windows: [{ start: trim(body.start), end: trim(body.end), timezone }], comment: String(body.comment ?? '').slice(0, 5000) }, actorOf(principalOf(user)));
     return reply.redirect(`/portal/plans/${id}?done=countered`, 303);
   });
 
   app.get('/portal/devices', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const zone = getCustomer(db, user.customer!)!.timezone;
-    const devices = listDevices(db, { customer: user.customer! });
+    const zone = (await customerOf(store, user.customer!)).timezone;
+    const devices = await store.devices.list({ customer: user.customer! });
     return send(reply, request, 'Devices', html`<h1>Your devices</h1><table><thead><tr><th>Device</th><th>Product</th><th>Version</th><th>State</th><th>Last contact (${zone})</th></tr></thead><tbody>
-${devices.map((device) => html`<tr><td>${device.id}</td><td>${device.product}</td><td>${device.version}</td><td>${device.state ? statusBadge(device.state) : html`<span class="muted">never seen</span>`}</td><td>${localTime(device.last_seen_at, zone) || '—'}</td></tr>`)}</tbody></table>`);
+${devices.map((device) => html`<tr><td>${device.id}</td><td>${device.product}</td><td>${device.version}</td><td>${device.state ? statusBadge(device.state) : html`<span class="muted">never seen</span>`}</td><td>${localTime(device.lastSeenAt, zone) || '—'}</td></tr>`)}</tbody></table>`);
   });
 
   app.get('/portal/faults', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const zone = getCustomer(db, user.customer!)!.timezone;
+    const zone = (await customerOf(store, user.customer!)).timezone;
     const now = options.now();
-    const faults = (db.prepare('SELECT * FROM faults WHERE customer = ? ORDER BY seq DESC').all(user.customer) as FaultRow[]).map((row) => faultView(row, now));
-    const devices = listDevices(db, { customer: user.customer! });
+    const faults = (await store.faults.list({ customer: user.customer!, limit: 1000 })).map((fault) => faultView(fault, now));
+    const devices = await store.devices.list({ customer: user.customer! });
     return send(reply, request, 'Faults', html`<h1>Faults</h1>
 <div class="card"><h2>Report a fault</h2><form method="post" action="/portal/faults">${csrfField(request)}
 <label for="fault-class">Class</label><select id="fault-class" name="class">${faultClasses.map((name) => html`<option value="${name}">${name}${{ A: ' — critical, 15 min', B: ' — major, 30 min', C: ' — minor, 45 min', D: ' — question, 2 h' }[name]}</option>`)}</select>
@@ -188,7 +200,7 @@ ${faults.map((fault) => html`<tr class="${fault.breached ? 'breached' : ''}"><td
     const body = request.body as Record<string, string>;
     const title = String(body.title ?? '').trim();
     if (!title) throw new SluiceError('validation_failed', 'Give the fault a title.');
-    openFault(context, {
+    await openFault(context, {
       customer: user.customer!, device: body.device || null, class: parseFaultClass(body.class), severity: body.severity === 'major' ? 'major' : 'general',
       title: title.slice(0, 300), description: String(body.description ?? '').slice(0, 20000), source: 'customer',
     }, actorOf(principalOf(user)));
@@ -197,9 +209,9 @@ ${faults.map((fault) => html`<tr class="${fault.breached ? 'breached' : ''}"><td
 
   app.get('/portal/support', async (request, reply) => {
     const user = requireRole(request, reply, true); if (!user) return;
-    const zone = getCustomer(db, user.customer!)!.timezone;
+    const zone = (await customerOf(store, user.customer!)).timezone;
     const now = options.now();
-    const sessions = (db.prepare('SELECT * FROM support_sessions WHERE customer = ? ORDER BY requested_at DESC').all(user.customer) as SessionRow[]).map((row) => sessionView(row, now));
+    const sessions = (await listSessions(context, user.customer!, now)).map((session) => sessionView(session, now));
     return send(reply, request, 'Remote support', html`<h1>Remote support requests</h1><p class="muted">The vendor can collect diagnostics from a device only with your consent, for a limited time (${defaultConsentHours} hours).</p>
 <table><thead><tr><th>Device</th><th>Reason</th><th>Collects</th><th>Status</th><th></th></tr></thead><tbody>
 ${sessions.map((session) => html`<tr><td>${session.device}</td><td>${session.reason}</td><td>${session.collect.join(', ')}</td><td>${statusBadge(session.status)}${session.expiresAt && session.status === 'consented' ? html`<div class="legend">until ${localTime(session.expiresAt, zone)}</div>` : ''}</td><td>
@@ -212,7 +224,7 @@ ${session.status === 'consented' ? html`<form method="post" action="/portal/supp
     const { id, decision } = request.params as { id: string; decision: string };
     if (!['consent', 'refuse', 'withdraw'].includes(decision)) throw new SluiceError('not_found', 'Unknown action.');
     const event = decision as 'consent' | 'refuse' | 'withdraw';
-    decideSession(context, id, user.customer!, event, actorOf(principalOf(user)));
+    await decideSession(context, id, user.customer!, event, actorOf(principalOf(user)));
     return reply.redirect(`/portal/support?done=${event}`, 303);
   });
 }

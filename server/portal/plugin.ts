@@ -5,9 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomBytes } from 'node:crypto';
-import { getUserByName } from '../storage/identity.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { recordAudit } from '../audit.js';
 import { SluiceError } from '../errors.js';
 import { html } from './html.js';
 import { page } from './layout.js';
@@ -42,14 +40,14 @@ export function refusal(reply: FastifyReply, request: FastifyRequest, status: nu
 }
 
 export default async function portalPlugin(app: FastifyInstance) {
-  const { db, options } = app.sluice;
+  const { store, options } = app.sluice;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   app.decorateRequest('portal', null);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(securityHeaders);
-    request.portal = loadSession(db, request.cookies[sessionCookie], options.now());
+    request.portal = await loadSession(store, request.cookies[sessionCookie], options.now());
   });
   // Every form posts its CSRF token; a POST without the session's token is refused.
   app.addHook('preHandler', async (request, reply) => {
@@ -92,24 +90,27 @@ export default async function portalPlugin(app: FastifyInstance) {
     if (!cookieToken || !tokensMatch(cookieToken, body._csrf)) return loginPage(request, reply, 403, 'The sign-in form expired. Please try again.');
     const username = String(body.username ?? '').slice(0, 100);
     const now = options.now();
-    if (recentFailures(db, username, request.ip, now) >= maximumFailures) {
+    if (await recentFailures(store, username, request.ip, now) >= maximumFailures) {
       return loginPage(request, reply, 429, 'Too many failed sign-ins. Wait 15 minutes and try again.');
     }
-    const user = getUserByName(db, username);
-    const valid = user?.password_hash ? await verifyPassword(String(body.password ?? ''), user.password_hash) : false;
+    const user = await store.users.getByName(username);
+    const valid = user?.passwordHash ? await verifyPassword(String(body.password ?? ''), user.passwordHash) : false;
     if (!user || !valid) {
-      recordFailure(db, username, request.ip, now);
+      await recordFailure(store, username, request.ip, now);
       return loginPage(request, reply, 401, 'The user name or password is wrong.');
     }
-    const session = createSession(db, user.id, now);
-    recordAudit(db, { at: now, actor: `user:${user.username}`, action: 'portal.login', subject: `user:${user.username}` });
+    const session = await store.transaction(async (tx) => {
+      const created = await createSession(tx, user.id, now);
+      await tx.audit.record({ at: now, actor: `user:${user.username}`, action: 'portal.login', subject: `user:${user.username}` });
+      return created;
+    });
     reply.clearCookie(loginCookie, { path: '/' });
     reply.setCookie(sessionCookie, session.cookie, cookieOptions(request));
     return reply.redirect('/', 303);
   });
 
   app.post('/logout', async (request, reply) => {
-    destroySession(db, request.cookies[sessionCookie]);
+    await destroySession(store, request.cookies[sessionCookie]);
     reply.clearCookie(sessionCookie, { path: '/' });
     return reply.redirect('/login', 303);
   });

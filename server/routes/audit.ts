@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies, Nullable } from '../http/schemas.js';
-import { listAudit } from '../audit.js';
+import type { AuditRecord } from '../storage/repositories/records.js';
 
 const AuditEntry = Type.Object({
   id: Type.Integer(), at: Type.String(), actor: Type.String(), action: Type.String(), subject: Type.String(),
   details: Nullable(Type.Object({}, { additionalProperties: true })),
 });
+
+const toAuditEntry = (record: AuditRecord) => ({ ...record, at: record.at.toISOString() });
 
 const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/v1/audit', {
@@ -21,6 +23,6 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }, { additionalProperties: false }),
       response: { 200: Type.Array(AuditEntry), ...errorReplies },
     },
-  }, async (request) => listAudit(app.sluice.db, request.query));
+  }, async (request) => (await app.sluice.store.audit.list(request.query)).map(toAuditEntry));
 };
 export default auditRoutes;

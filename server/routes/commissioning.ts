@@ -7,17 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { errorReplies, Identifier } from '../http/schemas.js';
 import { actorOf } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { recordAudit } from '../audit.js';
-import { getCustomer } from '../storage/identity.js';
-import { getPlanRow, insertPlan } from '../storage/plans.js';
 import { validateWindow } from '../domain/windows.js';
 import { validatePlanWindows } from '../domain/plans.js';
 import { validateCommissioning } from '../domain/commissioning.js';
 import { planView } from '../services/plan-view.js';
+import { draftPlan } from '../services/plans.js';
 
 const commissioningRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
   app.post('/api/v1/commissioning', {
     config: { access: ['support', 'admin'] },
     schema: {
@@ -37,22 +35,22 @@ const commissioningRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const now = options.now();
     const { customer, windows, notes, ...details } = request.body;
-    if (!getCustomer(db, customer)) throw new SluiceError('unknown_customer', `no customer "${customer}"`);
+    if (!(await store.customers.get(customer))) throw new SluiceError('unknown_customer', `no customer "${customer}"`);
     validateCommissioning(details, now);
     const validWindows = windows.map((window) => validateWindow(window));
     const deadline = new Date(new Date(details.date).getTime() + 7 * 86400_000);
     validatePlanWindows(validWindows, deadline, now);
     const id = randomUUID();
-    db.transaction(() => {
-      insertPlan(db, {
-        id, kind: 'commissioning', customer, release: null, status: 'draft', paused_from: null, windows: JSON.stringify(validWindows), waves: '[]', seed: id,
-        deadline: deadline.toISOString(), notes: notes ?? '', details: JSON.stringify(details), max_concurrent: null, expected_install_seconds: 3600,
-        confirmed_window: null, confirmed_by: null, confirmed_at: null, maintainer: null, counter_comment: null, document_version: 0, overdue_reason: null,
-        created_by: actorOf(request.principal), created_at: now.toISOString(), updated_at: now.toISOString(),
-      });
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'plan.create', subject: `plan:${id}`, details: { kind: 'commissioning', customer } });
-    })();
-    return reply.status(201).send(planView(context, getPlanRow(db, id)!, now));
+    const actor = actorOf(request.principal);
+    const plan = draftPlan({
+      id, kind: 'commissioning', customer, release: null, windows: validWindows, waves: [], seed: id, deadline, notes: notes ?? '',
+      details: { ...details }, maxConcurrent: null, expectedInstallSeconds: 3600, createdBy: actor,
+    }, now);
+    await store.transaction(async (tx) => {
+      await tx.plans.insert(plan);
+      await tx.audit.record({ at: now, actor, action: 'plan.create', subject: `plan:${id}`, details: { kind: 'commissioning', customer } });
+    });
+    return reply.status(201).send(await planView(context, plan, now));
   });
 };
 export default commissioningRoutes;

@@ -2,16 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { IANAZone } from 'luxon';
 import { errorReplies, Identifier } from '../http/schemas.js';
-import { createCustomer, listCustomers, type CustomerRow } from '../storage/identity.js';
-import { recordAudit } from '../audit.js';
+import type { Customer as CustomerRecord } from '../storage/repositories/records.js';
 import { actorOf, customerScope } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 
 const Customer = Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String(), createdAt: Type.String() });
-const toCustomer = (row: CustomerRow) => ({ id: row.id, name: row.name, timezone: row.timezone, createdAt: row.created_at });
+const toCustomer = (customer: CustomerRecord) => ({ id: customer.id, name: customer.name, timezone: customer.timezone, createdAt: customer.createdAt.toISOString() });
 
 const customersRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, options } = app.sluice;
+  const { store, options } = app.sluice;
   app.post('/api/v1/customers', {
     config: { access: ['admin', 'support'] },
     schema: {
@@ -29,16 +28,16 @@ const customersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new SluiceError('invalid_timezone', `"${request.body.timezone}" is not an IANA time zone`);
     }
     const now = options.now();
-    const row = db.transaction(() => {
-      const created = createCustomer(db, request.body, now);
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'customer.create', subject: `customer:${created.id}` });
-      return created;
-    })();
-    return reply.status(201).send(toCustomer(row));
+    const created = await store.transaction(async (tx) => {
+      const customer = await tx.customers.create(request.body, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'customer.create', subject: `customer:${customer.id}` });
+      return customer;
+    });
+    return reply.status(201).send(toCustomer(created));
   });
   app.get('/api/v1/customers', {
     config: { access: ['admin', 'support', 'customer'] },
     schema: { tags: ['fleet'], response: { 200: Type.Array(Customer), ...errorReplies } },
-  }, async (request) => listCustomers(db, customerScope(request.principal)).map(toCustomer));
+  }, async (request) => (await store.customers.list(customerScope(request.principal))).map(toCustomer));
 };
 export default customersRoutes;

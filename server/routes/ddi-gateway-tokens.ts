@@ -6,11 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { errorReplies, IdParams } from '../http/schemas.js';
 import { generateToken, hashToken } from '../auth/tokens.js';
 import { actorOf } from '../auth/principal.js';
-import { recordAudit } from '../audit.js';
 import { SluiceError } from '../errors.js';
 
 const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, options } = app.sluice;
+  const { store, options } = app.sluice;
   app.post('/api/v1/ddi/gateway-tokens', {
     config: { access: ['support', 'admin'] },
     schema: { tags: ['hawkBit DDI'], response: { 201: Type.Object({ id: Type.String(), tenant: Type.String(), token: Type.String() }), ...errorReplies } },
@@ -18,21 +17,24 @@ const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const id = randomUUID();
     const token = generateToken('g');
     const now = options.now();
-    db.transaction(() => {
-      db.prepare('INSERT INTO ddi_gateway_tokens (id, hash, tenant, created_by, created_at) VALUES (?, ?, ?, ?, ?)').run(id, hashToken(token), options.ddiTenant, actorOf(request.principal), now.toISOString());
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'ddi.gateway_token.create', subject: `gateway-token:${id}` });
-    })();
+    const actor = actorOf(request.principal);
+    await store.transaction(async (tx) => {
+      await tx.ddi.insertGatewayToken({ id, hash: hashToken(token), tenant: options.ddiTenant, createdBy: actor, createdAt: now });
+      await tx.audit.record({ at: now, actor, action: 'ddi.gateway_token.create', subject: `gateway-token:${id}` });
+    });
     return reply.status(201).send({ id, tenant: options.ddiTenant, token });
   });
   app.post('/api/v1/ddi/gateway-tokens/:id/revoke', {
     config: { access: ['support', 'admin'] },
     schema: { tags: ['hawkBit DDI'], params: IdParams, response: { 200: Type.Object({ id: Type.String(), revokedAt: Type.String() }), ...errorReplies } },
   }, async (request) => {
-    const now = options.now().toISOString();
-    const result = db.prepare('UPDATE ddi_gateway_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now, request.params.id);
-    if (result.changes === 0) throw new SluiceError('not_found', `no live gateway token "${request.params.id}"`);
-    recordAudit(db, { at: new Date(now), actor: actorOf(request.principal), action: 'ddi.gateway_token.revoke', subject: `gateway-token:${request.params.id}` });
-    return { id: request.params.id, revokedAt: now };
+    const now = options.now();
+    await store.transaction(async (tx) => {
+      // Revoked once: only the request that revoked it audits it.
+      if (!(await tx.ddi.revokeGatewayToken(request.params.id, now))) throw new SluiceError('not_found', `no live gateway token "${request.params.id}"`);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'ddi.gateway_token.revoke', subject: `gateway-token:${request.params.id}` });
+    });
+    return { id: request.params.id, revokedAt: now.toISOString() };
   });
 };
 export default ddiGatewayTokenRoutes;

@@ -8,14 +8,12 @@ import { createHash } from 'node:crypto';
 import { errorReplies } from '../http/schemas.js';
 import { SluiceError } from '../errors.js';
 import { hashToken } from '../auth/tokens.js';
-import { getDevice, type DeviceRow } from '../storage/identity.js';
-import { getRelease } from '../storage/releases.js';
+import type { Device } from '../storage/repositories/records.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
 import { legacyDigestsOf } from '../services/legacy-digests.js';
-import { deviceMayDownload } from '../storage/download-permission.js';
-import { controllerState, getAction, recordFeedback, rememberHandling } from '../services/ddi.js';
+import { controllerState, recordFeedback, updateConfigData } from '../services/ddi.js';
 import { deploymentHandling, pollingSleep, executions, finishedValues } from '../domain/ddi.js';
-import { recordAudit } from '../audit.js';
+import { pollAfterSeconds } from '../domain/polling.js';
 
 const Params = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }) });
 const ActionParams = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }), actionId: Type.Integer({ minimum: 1 }) });
@@ -36,24 +34,24 @@ const Json = Type.Object({}, { additionalProperties: true });
 
 const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
   const tenant = options.ddiTenant;
 
   /** The controller the request may act for, or a 401/404 with the DESIGN.md error shape. */
-  const authorize = (request: FastifyRequest & { params: { tenant: string; controllerId: string } }): DeviceRow => {
+  const authorize = async (request: FastifyRequest & { params: { tenant: string; controllerId: string } }): Promise<Device> => {
     if (request.params.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('not_found', `no tenant "${request.params.tenant}"`);
     const match = /^(TargetToken|GatewayToken)\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new SluiceError('unauthorized', 'send "Authorization: TargetToken <token>" or "GatewayToken <token>"');
     app.tokenGuard.assertAllowed(request);
     const refuse = (message: string) => { app.tokenGuard.recordFailure(request); return new SluiceError('unauthorized', message); };
-    const device = getDevice(db, request.params.controllerId);
+    const device = await store.devices.get(request.params.controllerId);
     if (match[1].toLowerCase() === 'gatewaytoken') {
-      const gateway = db.prepare('SELECT tenant FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL').get(hashToken(match[2])) as { tenant: string } | undefined;
-      if (!gateway || gateway.tenant.toLowerCase() !== tenant.toLowerCase()) throw refuse('unknown or revoked gateway token');
+      const gatewayTenant = await store.ddi.gatewayTenant(hashToken(match[2]));
+      if (!gatewayTenant || gatewayTenant.toLowerCase() !== tenant.toLowerCase()) throw refuse('unknown or revoked gateway token');
       if (!device) throw new SluiceError('not_found', `no controller "${request.params.controllerId}"`);
       return device;
     }
-    const principal = app.resolveToken(match[2]);
+    const principal = await app.resolveToken(match[2]);
     if (principal?.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw refuse('the target token is not this controller\'s');
     return device;
   };
@@ -61,15 +59,16 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const origin = options.publicUrl ?? `${request.protocol}://${request.headers.host}`;
     return `${origin}/${tenant}/controller/v1/${encodeURIComponent(controllerId)}`;
   };
-  const touch = (device: DeviceRow) => db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(options.now().toISOString(), device.id);
+  // Presence only: never moves last_seen_at backwards, keeps the reported state.
+  const touch = (device: Device) => store.devices.recordPresence([{ device: device.id, at: options.now(), state: null }]);
 
   app.get('/:tenant/controller/v1/:controllerId', {
     schema: { tags: ['hawkBit DDI'], params: Params, response: { 200: Json, ...errorReplies } },
   }, async (request) => {
-    const device = authorize(request);
-    touch(device);
+    const device = await authorize(request);
+    await touch(device);
     const now = options.now();
-    const state = controllerState(context, device, now);
+    const state = await controllerState(context, device, now);
     const links: Record<string, { href: string }> = {};
     const url = base(request, device.id);
     if (state.cancel) links.cancelAction = { href: `${url}/cancelAction/${state.cancel}` };
@@ -81,29 +80,23 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       links.deploymentBase = { href: `${url}/deploymentBase/${state.deployment}?c=${digest}` };
     }
     links.configData = { href: `${url}/configData` };
-    // Poll sooner when a window is about to open.
-    let sleep = options.pollSeconds;
-    const window = state.assignment?.window;
-    if (window && !state.assignment!.installAllowed) {
-      const untilStart = (Date.parse(window.start) - now.getTime()) / 1000;
-      if (untilStart > 0) sleep = Math.min(sleep, Math.max(1, untilStart));
-    }
+    const sleep = pollAfterSeconds({ baseSeconds: options.pollSeconds, window: state.assignment?.window, installAllowed: state.assignment?.installAllowed, now });
     return { config: { polling: { sleep: pollingSleep(sleep) } }, _links: links };
   });
 
   app.get('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId', {
     schema: { tags: ['hawkBit DDI'], params: ActionParams, querystring: Type.Object({ c: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Json, ...errorReplies } },
   }, async (request) => {
-    const device = authorize(request);
-    const action = getAction(context, request.params.actionId);
+    const device = await authorize(request);
+    const action = await store.ddi.action(request.params.actionId);
     if (!action || action.device !== device.id) throw new SluiceError('not_found', `no action ${request.params.actionId} for this controller`);
     if (action.status !== 'open') throw new SluiceError('action_closed', `action ${action.id} is ${action.status}`);
-    const state = controllerState(context, device, options.now());
+    const state = await controllerState(context, device, options.now());
     if (state.deployment !== action.id || !state.assignment) throw new SluiceError('not_found', `action ${action.id} is not offered now`);
-    const release = getRelease(db, state.assignment.release)!;
+    const release = (await store.releases.get(state.assignment.release))!;
     const url = base(request, device.id);
     const handling = deploymentHandling(state.assignment.installAllowed);
-    rememberHandling(context, action.id, handling.update);
+    await store.ddi.rememberHandling(action.id, handling.update);
     const filename = release.manifest.signed.artifact.name;
     const artifactUrl = `${url}/softwaremodules/${release.id}/artifacts/${encodeURIComponent(filename)}`;
     const { sha1, md5 } = await legacyDigestsOf(context, release);
@@ -129,16 +122,16 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId/feedback', {
     schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
   }, async (request, reply) => {
-    const device = authorize(request);
-    recordFeedback(context, device.id, request.params.actionId, 'deployment', request.body.status);
+    const device = await authorize(request);
+    await recordFeedback(context, device.id, request.params.actionId, 'deployment', request.body.status);
     return reply.status(200).send(null);
   });
 
   app.get('/:tenant/controller/v1/:controllerId/cancelAction/:actionId', {
     schema: { tags: ['hawkBit DDI'], params: ActionParams, response: { 200: Json, ...errorReplies } },
   }, async (request) => {
-    const device = authorize(request);
-    const action = getAction(context, request.params.actionId);
+    const device = await authorize(request);
+    const action = await store.ddi.action(request.params.actionId);
     if (!action || action.device !== device.id || action.status !== 'canceling') throw new SluiceError('not_found', `no cancel action ${request.params.actionId} for this controller`);
     return { id: String(action.id), cancelAction: { stopId: String(action.id) } };
   });
@@ -146,8 +139,8 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/:tenant/controller/v1/:controllerId/cancelAction/:actionId/feedback', {
     schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
   }, async (request, reply) => {
-    const device = authorize(request);
-    recordFeedback(context, device.id, request.params.actionId, 'cancel', request.body.status);
+    const device = await authorize(request);
+    await recordFeedback(context, device.id, request.params.actionId, 'cancel', request.body.status);
     return reply.status(200).send(null);
   });
 
@@ -158,13 +151,8 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Null(), ...errorReplies },
     },
   }, async (request, reply) => {
-    const device = authorize(request);
-    const now = options.now().toISOString();
-    const previous = db.prepare('SELECT data FROM ddi_config_data WHERE device = ?').get(device.id) as { data: string } | undefined;
-    const current = previous ? JSON.parse(previous.data) as Record<string, string> : {};
-    const mode = request.body.mode ?? 'merge';
-    const next = mode === 'replace' ? request.body.data : mode === 'remove' ? Object.fromEntries(Object.entries(current).filter(([key]) => !(key in request.body.data))) : { ...current, ...request.body.data };
-    db.prepare('INSERT INTO ddi_config_data (device, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at').run(device.id, JSON.stringify(next), now);
+    const device = await authorize(request);
+    await updateConfigData(context, device.id, request.body.mode ?? 'merge', request.body.data);
     return reply.status(200).send(null);
   });
 
@@ -173,13 +161,13 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     url: '/:tenant/controller/v1/:controllerId/softwaremodules/:moduleId/artifacts/:filename',
     schema: { tags: ['hawkBit DDI'], params: Type.Object({ tenant: Type.String(), controllerId: Type.String(), moduleId: Type.String({ maxLength: 100 }), filename: Type.String({ maxLength: 300 }) }), response: { 200: Type.Any(), 206: Type.Any(), ...errorReplies } },
     handler: async (request, reply) => {
-      const device = authorize(request);
-      const release = getRelease(db, request.params.moduleId);
-      if (!release || !deviceMayDownload(db, device.id, release.id)) throw new SluiceError('not_found', 'no such artifact for this controller');
+      const device = await authorize(request);
+      const release = await store.releases.get(request.params.moduleId);
+      if (!release || !(await store.releases.deviceMayDownload(device.id, release.id))) throw new SluiceError('not_found', 'no such artifact for this controller');
       const name = release.manifest.signed.artifact.name;
       if (request.params.filename === `${name}.MD5SUM`) return reply.type('text/plain').send(`${(await legacyDigestsOf(context, release)).md5}  ${name}\n`);
       if (request.params.filename !== name) throw new SluiceError('not_found', `no artifact "${request.params.filename}"`);
-      recordAudit(db, { at: options.now(), actor: `device:${device.id}`, action: 'ddi.download', subject: `release:${release.id}`, details: { range: request.headers.range ?? null } });
+      await store.audit.record({ at: options.now(), actor: `device:${device.id}`, action: 'ddi.download', subject: `release:${release.id}`, details: { range: request.headers.range ?? null } });
       return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name });
     },
   });

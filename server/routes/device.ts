@@ -6,16 +6,17 @@ import { errorReplies } from '../http/schemas.js';
 import { requireDevice } from '../auth/principal.js';
 import { createPresenceWriter } from '../storage/presence.js';
 import { answerCheckin } from '../services/checkin.js';
-import { agentStates, recordDeviceReport } from '../services/device-events.js';
+import { recordDeviceReport } from '../services/device-events.js';
+import { agentStates } from '../../client/states.js';
 
 const Signature = Type.Object({ keyid: Type.String(), sig: Type.String() });
 const SignedCheckin = Type.Object({ signed: Type.Object({}, { additionalProperties: true }), signatures: Type.Array(Signature) });
 
 const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  // Child plugins close before the root instance closes the database, so this last flush
+  // Child plugins close before the root instance closes the store, so this last flush
   // still has it.
-  const presence = createPresenceWriter(context.db);
+  const presence = createPresenceWriter(context.store);
   app.addHook('onClose', async () => presence.close());
 
   app.post('/api/v1/device/checkin', {
@@ -57,7 +58,7 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const device = requireDevice(request.principal);
-    recordDeviceReport(context, {
+    await recordDeviceReport(context, {
       device: device.id,
       eventId: request.body.eventId ?? `${device.id}:${request.id}:${Date.now()}`,
       assignment: request.body.assignment,

@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import semver from 'semver';
 import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
-import { createDevice, deviceHistory, getDevice, listDevices, type DeviceRow } from '../storage/identity.js';
-import { recordAudit } from '../audit.js';
+import type { Device as DeviceRecord, DeviceEvent as DeviceEventRecord } from '../storage/repositories/records.js';
 import { actorOf, assertCustomerScope, customerScope } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 
@@ -15,13 +14,17 @@ const DeviceEvent = Type.Object({
   eventId: Type.String(), assignment: Nullable(Type.String()), plan: Nullable(Type.String()), release: Nullable(Type.String()),
   state: Type.String(), detail: Nullable(Type.String()), progress: Nullable(Type.Number()), at: Type.String(), receivedAt: Type.String(),
 });
-export const toDevice = (row: DeviceRow) => ({
-  id: row.id, customer: row.customer, product: row.product, hardware: row.hardware, version: row.version,
-  state: row.state, lastSeenAt: row.last_seen_at, createdAt: row.created_at,
+export const toDevice = (device: DeviceRecord) => ({
+  id: device.id, customer: device.customer, product: device.product, hardware: device.hardware, version: device.version,
+  state: device.state, lastSeenAt: device.lastSeenAt?.toISOString() ?? null, createdAt: device.createdAt.toISOString(),
+});
+const toDeviceEvent = (event: DeviceEventRecord) => ({
+  eventId: event.eventId, assignment: event.assignment, plan: event.plan, release: event.release, state: event.state,
+  detail: event.detail, progress: event.progress, at: event.at.toISOString(), receivedAt: event.receivedAt.toISOString(),
 });
 
 const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, options } = app.sluice;
+  const { store, events, options } = app.sluice;
   app.post('/api/v1/devices', {
     config: { access: ['admin', 'support'] },
     schema: {
@@ -34,14 +37,18 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errorReplies },
     },
   }, async (request, reply) => {
-    if (!semver.valid(request.body.version)) throw new SluiceError('validation_failed', `version "${request.body.version}" is not semver`);
+    const input = request.body;
+    if (!semver.valid(input.version)) throw new SluiceError('validation_failed', `version "${input.version}" is not semver`);
     const now = options.now();
-    const created = db.transaction(() => {
-      const device = createDevice(db, request.body, now);
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'device.create', subject: `device:${device.id}`, details: { customer: request.body.customer, product: request.body.product } });
+    const created = await store.transaction(async (tx) => {
+      if (!(await tx.customers.get(input.customer))) throw new SluiceError('unknown_customer', `no customer "${input.customer}"`);
+      if (!(await tx.products.get(input.product))) throw new SluiceError('unknown_product', `no product "${input.product}"`);
+      const device = await tx.devices.create(input, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'device.create', subject: `device:${device.id}`, details: { customer: input.customer, product: input.product } });
+      // A plan under way for its customer and product takes it in (its last wave), in the same transaction.
+      await events.emit('device.created', { device: device.id, at: now }, tx);
       return device;
-    })();
-    void app.sluice.events.emit('device.created', { device: request.body.id, at: now }, app.sluice.store);
+    });
     return reply.status(201).send(created);
   });
   app.get('/api/v1/devices', {
@@ -54,7 +61,7 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const scope = customerScope(request.principal);
     if (scope && request.query.customer && request.query.customer !== scope) return [];
-    return listDevices(db, { customer: scope ?? request.query.customer, product: request.query.product }).map(toDevice);
+    return (await store.devices.list({ customer: scope ?? request.query.customer, product: request.query.product })).map(toDevice);
   });
   app.get('/api/v1/devices/:id', {
     config: { access: ['staff', 'customer'] },
@@ -64,14 +71,10 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Object({ device: Device, history: Type.Array(DeviceEvent) }), ...errorReplies },
     },
   }, async (request) => {
-    const row = getDevice(db, request.params.id);
-    if (!row) throw new SluiceError('not_found', `no device "${request.params.id}"`);
-    assertCustomerScope(request.principal, row.customer);
-    const history = deviceHistory(db, row.id).map((event) => ({
-      eventId: event.event_id, assignment: event.assignment, plan: event.plan, release: event.release, state: event.state,
-      detail: event.detail, progress: event.progress, at: event.at, receivedAt: event.received_at,
-    }));
-    return { device: toDevice(row), history };
+    const device = await store.devices.get(request.params.id);
+    if (!device) throw new SluiceError('not_found', `no device "${request.params.id}"`);
+    assertCustomerScope(request.principal, device.customer);
+    return { device: toDevice(device), history: (await store.devices.history(device.id)).map(toDeviceEvent) };
   });
 };
 export default devicesRoutes;

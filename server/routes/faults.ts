@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
 import { actorOf, assertCustomerScope, customerScope, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { faultView, getFault, openFault, transitionFaultRow, type FaultRow } from '../services/faults.js';
+import { faultView, openFault, slaRecord, takeFaultStep } from '../services/faults.js';
 import { parseFaultClass, faultClasses } from '../domain/faults.js';
 import { slaReport } from '../domain/sla.js';
 
@@ -12,13 +12,13 @@ const FaultReply = Type.Object({ id: Type.String(), status: Type.String(), class
 
 const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
 
-  const visibleFault = (principal: Parameters<typeof assertCustomerScope>[0], id: string) => {
-    const row = getFault(context, id);
-    if (!row) throw new SluiceError('not_found', `no fault "${id}"`);
-    assertCustomerScope(principal, row.customer);
-    return row;
+  const visibleFault = async (principal: Parameters<typeof assertCustomerScope>[0], id: string) => {
+    const fault = await store.faults.get(id);
+    if (!fault) throw new SluiceError('not_found', `no fault "${id}"`);
+    assertCustomerScope(principal, fault.customer);
+    return fault;
   };
 
   app.post('/api/v1/faults', {
@@ -40,8 +40,9 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const customer = user.role === 'customer' ? user.customer! : request.body.customer;
     if (!customer) throw new SluiceError('validation_failed', 'name the "customer" the fault belongs to');
     if (user.role === 'customer' && request.body.customer && request.body.customer !== customer) throw new SluiceError('forbidden', 'customers report faults for their own customer only');
-    const row = openFault(context, { ...request.body, class: parseFaultClass(request.body.class), customer, source: user.role === 'customer' ? 'customer' : 'staff' }, actorOf(user));
-    return reply.status(201).send(faultView(row, options.now()));
+    const fault = await openFault(context, { ...request.body, class: parseFaultClass(request.body.class), customer, source: user.role === 'customer' ? 'customer' : 'staff' }, actorOf(user));
+    // Null only for an agent's second fault on one failed update, never for a person's report.
+    return reply.status(201).send(faultView(fault!, options.now()));
   });
 
   app.get('/api/v1/faults', {
@@ -54,17 +55,15 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const scope = customerScope(request.principal);
     if (scope && request.query.customer && request.query.customer !== scope) return [];
-    const filter = { customer: scope ?? request.query.customer, status: request.query.status, class: request.query.class };
-    const clauses = Object.entries(filter).filter(([, value]) => value).map(([key]) => `${key} = @${key}`);
-    const rows = db.prepare(`SELECT * FROM faults ${clauses.length ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT 1000`).all(filter) as FaultRow[];
+    const faults = await store.faults.list({ customer: scope ?? request.query.customer, status: request.query.status, class: request.query.class, limit: 1000 });
     const now = options.now();
-    return rows.map((row) => faultView(row, now));
+    return faults.map((fault) => faultView(fault, now));
   });
 
   app.get('/api/v1/faults/:id', {
     config: { access: ['staff', 'customer'] },
     schema: { tags: ['service desk'], params: IdParams, response: { 200: FaultReply, ...errorReplies } },
-  }, async (request) => faultView(visibleFault(request.principal, request.params.id), options.now()));
+  }, async (request) => faultView(await visibleFault(request.principal, request.params.id), options.now()));
 
   // Acknowledging (processing started) and resolving are the vendor's acts; closing is the customer's too.
   for (const [event, access] of [['acknowledge', ['support', 'admin']], ['resolve', ['support', 'admin']], ['close', ['support', 'admin', 'customer']]] as const) {
@@ -76,8 +75,10 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: FaultReply, ...errorReplies },
       },
     }, async (request) => {
-      const row = db.transaction(() => transitionFaultRow(context, visibleFault(request.principal, request.params.id), event, actorOf(request.principal), request.body.resolution ? { resolution: request.body.resolution } : {}))();
-      return faultView(row, options.now());
+      const fault = await takeFaultStep(context, request.params.id, event, actorOf(request.principal), {
+        resolution: request.body.resolution, visibleTo: (found) => assertCustomerScope(request.principal, found.customer),
+      });
+      return faultView(fault, options.now());
     });
   }
 
@@ -95,11 +96,7 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 30 * 86400_000);
     if (from >= to) throw new SluiceError('validation_failed', '"from" must be before "to"');
     const scope = customerScope(request.principal);
-    const rows = (scope ? db.prepare('SELECT * FROM faults WHERE customer = ?').all(scope) : db.prepare('SELECT * FROM faults').all()) as FaultRow[];
-    return slaReport(rows.map((row) => ({
-      id: row.id, class: row.class, severity: row.severity, reportedAt: new Date(row.reported_at),
-      acknowledgedAt: row.acknowledged_at ? new Date(row.acknowledged_at) : null, resolvedAt: row.resolved_at ? new Date(row.resolved_at) : null,
-    })), from, to, now);
+    return slaReport((await store.faults.list({ customer: scope, reportedFrom: from, reportedBefore: to })).map(slaRecord), from, to, now);
   });
 };
 export default faultsRoutes;

@@ -8,9 +8,6 @@ import { SluiceError } from '../errors.js';
 import { createPlan, proposePlan, counterPlan, confirmPlan, simpleTransition, loadPlan } from '../services/plans.js';
 import { planView } from '../services/plan-view.js';
 import { renderCalendar } from '../services/plan-document.js';
-import { listPlanRows, getDocument } from '../storage/plans.js';
-import { getCustomer } from '../storage/identity.js';
-import { recordAudit } from '../audit.js';
 
 const Window = Type.Union([
   Type.Object({ start: Type.String({ maxLength: 40 }), end: Type.String({ maxLength: 40 }), timezone: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
@@ -47,18 +44,18 @@ const DocumentQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Liter
 
 const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
 
-  const visiblePlan = (request: { principal: Parameters<typeof assertCustomerScope>[0] }, id: string) => {
-    const row = loadPlan(context, id);
-    assertCustomerScope(request.principal, row.customer);
-    return row;
+  const visiblePlan = async (request: { principal: Parameters<typeof assertCustomerScope>[0] }, id: string) => {
+    const plan = await loadPlan(context, id);
+    assertCustomerScope(request.principal, plan.customer);
+    return plan;
   };
 
   app.post('/api/v1/plans', {
     config: { access: ['support', 'admin'] },
     schema: { tags: ['plans'], body: CreatePlan, response: { 201: PlanReply, ...errorReplies } },
-  }, async (request, reply) => reply.status(201).send(createPlan(context, request.body as Parameters<typeof createPlan>[1], actorOf(request.principal))));
+  }, async (request, reply) => reply.status(201).send(await createPlan(context, request.body as Parameters<typeof createPlan>[1], actorOf(request.principal))));
 
   app.get('/api/v1/plans', {
     config: { access: ['staff', 'customer'] },
@@ -71,13 +68,16 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const scope = customerScope(request.principal);
     if (scope && request.query.customer && request.query.customer !== scope) return [];
     const now = options.now();
-    return listPlanRows(db, { customer: scope ?? request.query.customer, status: request.query.status, kind: request.query.kind }).map((row) => planView(context, row, now));
+    const plans = await store.plans.list({ customer: scope ?? request.query.customer, status: request.query.status, kind: request.query.kind });
+    const views = [];
+    for (const plan of plans) views.push(await planView(context, plan, now));
+    return views;
   });
 
   app.get('/api/v1/plans/:id', {
     config: { access: ['staff', 'customer'] },
     schema: { tags: ['plans'], params: IdParams, response: { 200: PlanReply, ...errorReplies } },
-  }, async (request) => planView(context, visiblePlan(request, request.params.id), options.now()));
+  }, async (request) => planView(context, await visiblePlan(request, request.params.id), options.now()));
 
   app.post('/api/v1/plans/:id/propose', {
     config: { access: ['support', 'admin'] },
@@ -131,10 +131,10 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: { tags: ['plans'], params: IdParams, querystring: DocumentQuery, response: { 200: Type.String(), ...errorReplies } },
   }, async (request, reply) => {
-    const row = visiblePlan(request, request.params.id);
-    if (row.document_version === 0) throw new SluiceError('not_found', 'the plan has not been proposed yet: there is no written plan');
-    const version = request.query.version ?? row.document_version;
-    const document = getDocument(db, row.id, version);
+    const plan = await visiblePlan(request, request.params.id);
+    if (plan.documentVersion === 0) throw new SluiceError('not_found', 'the plan has not been proposed yet: there is no written plan');
+    const version = request.query.version ?? plan.documentVersion;
+    const document = await store.plans.document(plan.id, version);
     if (!document) throw new SluiceError('not_found', `no document version ${version}`);
     if (request.query.format === 'md') return reply.type('text/markdown; charset=utf-8').send(document.markdown);
     return reply.type('text/html; charset=utf-8').send(document.html);
@@ -144,11 +144,12 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: { tags: ['plans'], params: IdParams, response: { 200: Type.String(), ...errorReplies } },
   }, async (request, reply) => {
-    const row = visiblePlan(request, request.params.id);
-    if (row.confirmed_window === null) throw new SluiceError('conflict', `the plan is ${row.status}: a calendar exists once a window is confirmed`, { status: row.status });
+    const plan = await visiblePlan(request, request.params.id);
+    if (plan.confirmedWindow === null) throw new SluiceError('conflict', `the plan is ${plan.status}: a calendar exists once a window is confirmed`, { status: plan.status });
     const now = options.now();
-    recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'plan.calendar', subject: `plan:${row.id}` });
-    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${row.id}.ics"`).send(renderCalendar(row, getCustomer(db, row.customer)!.name, now));
+    await store.audit.record({ at: now, actor: actorOf(request.principal), action: 'plan.calendar', subject: `plan:${plan.id}` });
+    const customer = (await store.customers.get(plan.customer))!;
+    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${plan.id}.ics"`).send(renderCalendar(plan, customer.name, now));
   });
 };
 export default plansRoutes;

@@ -1,15 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies, Identifier } from '../http/schemas.js';
-import { createProduct, listProducts } from '../storage/identity.js';
-import { recordAudit } from '../audit.js';
+import type { Product as ProductRecord } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
 
 const Product = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
-const toProduct = (row: { id: string; name: string; created_at: string }) => ({ id: row.id, name: row.name, createdAt: row.created_at });
+const toProduct = (product: ProductRecord) => ({ id: product.id, name: product.name, createdAt: product.createdAt.toISOString() });
 
 const productsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, options } = app.sluice;
+  const { store, options } = app.sluice;
   app.post('/api/v1/products', {
     config: { access: ['admin'] },
     schema: {
@@ -19,16 +18,16 @@ const productsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const now = options.now();
-    const row = db.transaction(() => {
-      const created = createProduct(db, request.body, now);
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'product.create', subject: `product:${created.id}` });
-      return created;
-    })();
-    return reply.status(201).send(toProduct(row));
+    const created = await store.transaction(async (tx) => {
+      const product = await tx.products.create(request.body, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'product.create', subject: `product:${product.id}` });
+      return product;
+    });
+    return reply.status(201).send(toProduct(created));
   });
   app.get('/api/v1/products', {
     config: { access: ['staff', 'customer'] },
     schema: { tags: ['fleet'], response: { 200: Type.Array(Product), ...errorReplies } },
-  }, async () => listProducts(db).map(toProduct));
+  }, async () => (await store.products.list()).map(toProduct));
 };
 export default productsRoutes;

@@ -4,13 +4,11 @@ import { Type } from 'typebox';
 import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
 import { publishRelease } from '../services/publish-release.js';
 import { legacyDigestsOf } from '../services/legacy-digests.js';
-import { getRelease, listReleases, markYanked, type Release } from '../storage/releases.js';
+import type { Release } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
-import { recordAudit } from '../audit.js';
 import { SluiceError } from '../errors.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
 import { multipartError, requireMultipart } from '../http/multipart.js';
-import { deviceMayDownload } from '../storage/download-permission.js';
 
 const ReleaseSummary = Type.Object({ id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer() });
 const ReleaseDetail = Type.Object({
@@ -25,14 +23,15 @@ export function toReleaseDetail(release: Release) {
   return {
     id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size,
     hardware: signed.hardware, fixes: signed.fixes ?? [], notes: signed.notes ?? '',
-    publishedAt: release.publishedAt, publishedBy: release.publishedBy, yankedAt: release.yankedAt, yankReason: release.yankReason,
+    publishedAt: release.publishedAt.toISOString(), publishedBy: release.publishedBy,
+    yankedAt: release.yankedAt?.toISOString() ?? null, yankReason: release.yankReason,
     manifest: release.manifest as unknown as { signed: Record<string, unknown>; signatures: { keyid: string; sig: string }[] },
   };
 }
 
 const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
-  const { db, options } = context;
+  const { store, options } = context;
 
   app.post('/api/v1/releases', {
     config: { access: ['release'] },
@@ -57,13 +56,13 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({ product: Type.Optional(Identifier) }, { additionalProperties: false }),
       response: { 200: Type.Array(ReleaseDetail), ...errorReplies },
     },
-  }, async (request) => listReleases(db, request.query.product).map(toReleaseDetail));
+  }, async (request) => (await store.releases.list(request.query.product)).map(toReleaseDetail));
 
   app.get('/api/v1/releases/:id', {
     config: { access: ['staff'] },
     schema: { tags: ['releases'], params: IdParams, response: { 200: ReleaseDetail, ...errorReplies } },
   }, async (request) => {
-    const release = getRelease(db, request.params.id);
+    const release = await store.releases.get(request.params.id);
     if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
     return toReleaseDetail(release);
   });
@@ -76,17 +75,22 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ReleaseDetail, ...errorReplies },
     },
   }, async (request) => {
-    const release = getRelease(db, request.params.id);
-    if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
-    if (release.yankedAt) throw new SluiceError('conflict', `release ${release.id} was already yanked at ${release.yankedAt}`);
+    const id = request.params.id;
+    const reason = request.body.reason ?? '';
     const now = options.now();
     const actor = actorOf(request.principal);
-    db.transaction(() => {
-      markYanked(db, release.id, request.body.reason ?? '', now);
-      recordAudit(db, { at: now, actor, action: 'release.yank', subject: `release:${release.id}`, details: { reason: request.body.reason ?? '' } });
-      void context.events.emit('release.yanked', { release: release.id, actor, at: now }, context.store);
-    })();
-    return toReleaseDetail(getRelease(db, release.id)!);
+    const yanked = await store.transaction(async (tx) => {
+      const release = await tx.releases.get(id);
+      if (!release) throw new SluiceError('not_found', `no release "${id}"`);
+      // Decided once: of two yanks at the same moment, one marks it and the other is refused.
+      if (!(await tx.releases.markYanked(id, reason, now))) {
+        throw new SluiceError('conflict', `release ${id} was already yanked at ${release.yankedAt?.toISOString() ?? 'an earlier moment'}`);
+      }
+      await tx.audit.record({ at: now, actor, action: 'release.yank', subject: `release:${id}`, details: { reason } });
+      await context.events.emit('release.yanked', { release: id, actor, at: now }, tx);
+      return (await tx.releases.get(id))!;
+    });
+    return toReleaseDetail(yanked);
   });
 
   // GET and HEAD: staff, and devices a confirmed plan assigns this release to.
@@ -100,10 +104,10 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Any(), 206: Type.Any(), 304: Type.Null(), ...errorReplies, 416: Type.Ref('ErrorReply') },
     },
     handler: async (request, reply) => {
-      const release = getRelease(db, request.params.id);
+      const release = await store.releases.get(request.params.id);
       if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
       const principal = request.principal;
-      if (principal?.kind === 'device' && !deviceMayDownload(db, principal.id, release.id)) {
+      if (principal?.kind === 'device' && !(await store.releases.deviceMayDownload(principal.id, release.id))) {
         throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
       }
       return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name: release.manifest.signed.artifact.name });

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies } from '../http/schemas.js';
 import { SluiceError } from '../errors.js';
-import { recordAudit } from '../audit.js';
 import { actorOf } from '../auth/principal.js';
 import type { SignedDocument } from '../../signing/signed.js';
 import type { Root } from '../../signing/root.js';
@@ -14,11 +13,11 @@ const SignedRoot = Type.Object({
 }, { additionalProperties: false });
 
 const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { trust, db, options } = app.sluice;
+  const { trust, store, options } = app.sluice;
   app.get('/api/v1/trust/root.json', {
     config: { access: ['anyone'] },
     schema: { tags: ['trust'], response: { 200: SignedRoot } },
-  }, async () => trust.current().document);
+  }, async () => (await trust.current()).document);
 
   app.get('/api/v1/trust/root/:file', {
     config: { access: ['anyone'] },
@@ -30,7 +29,7 @@ const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const version = Number(request.params.file.slice(0, -'.json'.length));
-    const document = trust.byVersion(version);
+    const document = await trust.byVersion(version);
     if (!document) throw new SluiceError('not_found', `no root version ${version}`);
     return document;
   });
@@ -45,11 +44,11 @@ const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     const now = options.now();
-    const root = db.transaction(() => {
-      const accepted = trust.rotate(request.body as unknown as SignedDocument<Root>, now);
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'trust.rotate', subject: `root:${accepted.version}` });
+    const root = await store.transaction(async (tx) => {
+      const accepted = await trust.rotate(request.body as unknown as SignedDocument<Root>, now, tx);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'trust.rotate', subject: `root:${accepted.version}` });
       return accepted;
-    })();
+    });
     return reply.status(201).send({ version: root.version });
   });
 };

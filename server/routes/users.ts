@@ -2,10 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { errorReplies, Identifier } from '../http/schemas.js';
-import { createUser } from '../storage/identity.js';
 import { hashPassword } from '../auth/passwords.js';
-import { recordAudit } from '../audit.js';
 import { actorOf, roles } from '../auth/principal.js';
+import { SluiceError } from '../errors.js';
 
 const CreateUser = Type.Object({
   username: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$' }),
@@ -15,7 +14,7 @@ const CreateUser = Type.Object({
 }, { additionalProperties: false });
 
 const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { db, options } = app.sluice;
+  const { store, options } = app.sluice;
   app.post('/api/v1/users', {
     config: { access: ['admin'] },
     schema: {
@@ -24,13 +23,17 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errorReplies },
     },
   }, async (request, reply) => {
+    const { username, role, customer } = request.body;
+    if (role === 'customer' && !customer) throw new SluiceError('validation_failed', 'a customer user needs "customer"');
+    if (role !== 'customer' && customer) throw new SluiceError('validation_failed', 'only customer users belong to a customer');
     const passwordHash = request.body.password ? await hashPassword(request.body.password) : null;
     const now = options.now();
-    const created = db.transaction(() => {
-      const user = createUser(db, { ...request.body, passwordHash }, now);
-      recordAudit(db, { at: now, actor: actorOf(request.principal), action: 'user.create', subject: `user:${request.body.username}`, details: { role: request.body.role, customer: request.body.customer ?? null } });
+    const created = await store.transaction(async (tx) => {
+      if (customer && !(await tx.customers.get(customer))) throw new SluiceError('unknown_customer', `no customer "${customer}"`);
+      const user = await tx.users.create({ username, role, customer, passwordHash }, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'user.create', subject: `user:${username}`, details: { role, customer: customer ?? null } });
       return user;
-    })();
+    });
     return reply.status(201).send(created);
   });
 };

@@ -1,22 +1,17 @@
 // What a device reports (DESIGN.md: every transition is reported) moves the plan: the first
 // report starts it, each wave is judged against its failure limit (a failed wave pauses the
 // plan), and the plan completes when every device has finished. The device's version
-// changes only on `committed`.
+// changes only on `committed`. A report is acknowledged only once its transaction committed,
+// so an acknowledged event is never lost; each verdict, pause and completion is a conditional
+// update, so it happens (and is audited) once even when processes race on the same plan.
 import type { SluiceContext } from '../context.js';
+import type { Store } from '../storage/store.js';
+import type { Plan } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
-import { recordAudit } from '../audit.js';
-import { getPlanRow, planWaves, setPlanDeviceState, upsertPlanWave, type PlanRow } from '../storage/plans.js';
-import { getRelease } from '../storage/releases.js';
-import { judgeWave, type WaveSpec } from '../domain/waves.js';
-import type { PlanStatus } from '../domain/plans.js';
+import { judgeWave, waveSpecOf } from '../domain/waves.js';
+import { finishedStates, type AgentState } from '../../client/states.js';
 import { applyTransition } from './plans.js';
-import { planProgress, finishedStates } from './plan-view.js';
-
-export const agentStates = [
-  'idle', 'downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing',
-  'health_check', 'committed', 'rolling_back', 'rolled_back', 'failed',
-] as const;
-export type AgentState = (typeof agentStates)[number];
+import { planProgress } from './plan-view.js';
 
 export interface DeviceReport {
   device: string;
@@ -28,63 +23,54 @@ export interface DeviceReport {
   at?: Date;
 }
 
-/** Records one report; returns false when it is a resend of one already recorded. */
-export function recordDeviceReport(context: SluiceContext, report: DeviceReport): boolean {
-  const { db } = context;
+/**
+ * Records one report; false when it is a resend of one already recorded. Inside a caller's
+ * transaction (`store` a transaction's), it nests and commits with it.
+ */
+export async function recordDeviceReport(context: SluiceContext, report: DeviceReport, store: Store = context.store): Promise<boolean> {
   const now = context.options.now();
-  return db.transaction(() => {
-    const existing = db.prepare('SELECT 1 FROM device_events WHERE event_id = ?').get(report.eventId);
-    if (existing) return false;
-    const plan = report.assignment ? getPlanRow(db, report.assignment) : undefined;
-    if (report.assignment && (!plan || !db.prepare('SELECT 1 FROM plan_devices WHERE plan = ? AND device = ?').get(report.assignment, report.device))) {
-      throw new SluiceError('not_found', `assignment "${report.assignment}" is not this device's`);
-    }
-    const at = report.at ?? now;
-    db.prepare(`INSERT INTO device_events (device, event_id, assignment, plan, release, state, detail, progress, at, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      report.device, report.eventId, report.assignment, plan?.id ?? null, plan?.release ?? null, report.state,
-      report.detail ?? null, report.progress ?? null, at.toISOString(), now.toISOString());
-    db.prepare('UPDATE devices SET state = ?, last_seen_at = ? WHERE id = ?').run(report.state, now.toISOString(), report.device);
-    if (report.state === 'committed' && plan?.release) {
-      const release = getRelease(db, plan.release)!;
-      db.prepare('UPDATE devices SET version = ? WHERE id = ?').run(release.version, report.device);
-    }
-    if (plan) advancePlan(context, plan, report.device, report.state, now);
-    void context.events.emit('device.state', { device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail: report.detail ?? null, at: now }, context.store);
+  const finishing = finishedStates.has(report.state);
+  return store.transaction(async (tx) => {
+    // A report that may decide a verdict or the completion locks the plan first, so that
+    // two last reports of a wave are judged one after the other, each seeing the other.
+    const member = report.assignment ? await tx.plans.membership(report.assignment, report.device, { lock: finishing }) : undefined;
+    if (report.assignment && !member) throw new SluiceError('not_found', `assignment "${report.assignment}" is not this device's`);
+    const plan = member?.plan;
+    const recorded = await tx.devices.recordEvent({
+      eventId: report.eventId, device: report.device, assignment: report.assignment, plan: plan?.id ?? null, release: plan?.release ?? null,
+      state: report.state, detail: report.detail ?? null, progress: report.progress ?? null, at: report.at ?? now, receivedAt: now,
+    });
+    if (!recorded) return false;
+    const committedVersion = report.state === 'committed' ? member?.releaseVersion ?? null : null;
+    await tx.devices.applyReport(report.device, { state: report.state, at: now, version: committedVersion });
+    if (plan) await advancePlan(tx, plan, report.device, report.state, now);
+    await context.events.emit('device.state', {
+      device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail: report.detail ?? null, at: now,
+    }, tx);
     return true;
-  })();
+  });
 }
 
-function advancePlan(context: SluiceContext, plan: PlanRow, device: string, state: AgentState, now: Date): void {
-  const { db } = context;
-  setPlanDeviceState(db, plan.id, device, state, now);
+async function advancePlan(tx: Store, plan: Plan, device: string, state: AgentState, now: Date): Promise<void> {
+  await tx.plans.setDeviceState(plan.id, device, state, now);
+  let status = plan.status;
   const actor = `device:${device}`;
-  if (plan.status === 'confirmed' && state !== 'idle') {
-    applyTransition(context, plan, 'start', actor);
-    plan = getPlanRow(db, plan.id)!;
-  }
+  if (status === 'confirmed' && state !== 'idle') status = (await applyTransition(tx, plan, 'start', actor, now)) ?? status;
   if (!finishedStates.has(state)) return;
-  const progress = planProgress(context, plan.id);
-  const specs = JSON.parse(plan.waves) as WaveSpec[];
-  for (const wave of planWaves(db, plan.id)) {
+  const progress = await planProgress(tx, plan.id);
+  for (const wave of await tx.plans.waves(plan.id)) {
     if (wave.status === 'succeeded' || wave.status === 'failed') continue;
     const counts = progress.waves.get(wave.wave) ?? { total: 0, succeeded: 0, failed: 0, inProgress: 0 };
-    const verdict = judgeWave(specs[wave.wave] ?? specs[specs.length - 1] ?? defaultWave, counts);
+    // A plan without waves runs the domain's default wave and its failure limit.
+    const verdict = judgeWave(waveSpecOf(plan.waves, wave.wave), counts);
     if (verdict === 'running') continue;
-    upsertPlanWave(db, { ...wave, status: verdict, finished_at: now.toISOString() });
-    recordAudit(db, { at: now, actor: 'system', action: `plan.wave_${verdict}`, subject: `plan:${plan.id}`, details: { wave: wave.wave, ...counts } });
-    if (verdict === 'failed' && (plan.status === 'in_progress' || plan.status === 'confirmed')) {
+    if (!(await tx.plans.finishWave(plan.id, wave.wave, verdict, now))) continue;
+    await tx.audit.record({ at: now, actor: 'system', action: `plan.wave_${verdict}`, subject: `plan:${plan.id}`, details: { wave: wave.wave, ...counts } });
+    if (verdict === 'failed' && (status === 'in_progress' || status === 'confirmed')) {
       // A wave whose failures exceed its limit pauses the plan (issue: plans, "Waves").
-      applyTransition(context, plan, 'pause', 'system', { paused_from: plan.status }, { reason: `wave ${wave.wave} exceeded its failure limit` });
-      plan = getPlanRow(db, plan.id)!;
+      const paused = await applyTransition(tx, { ...plan, status }, 'pause', 'system', now, { pausedFrom: status }, { reason: `wave ${wave.wave} exceeded its failure limit` });
+      if (paused) status = paused;
     }
   }
-  const everyoneFinished = progress.devices.every((row) => row.state !== null && finishedStates.has(row.state));
-  if (everyoneFinished && plan.status === 'in_progress') applyTransition(context, plan, 'complete', 'system');
-}
-
-const defaultWave: WaveSpec = { failureLimit: { percent: 100 } } as WaveSpec;
-
-export function isPlanLive(status: string): status is PlanStatus {
-  return status === 'confirmed' || status === 'in_progress';
+  if (progress.everyoneFinished && status === 'in_progress') await applyTransition(tx, { ...plan, status }, 'complete', 'system', now);
 }

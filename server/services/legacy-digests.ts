@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { digestFile } from '../../signing/digest.js';
 import type { SluiceContext } from '../context.js';
-import type { Release } from '../storage/releases.js';
-import { setLegacyDigests } from '../storage/releases.js';
+import type { Release } from '../storage/repositories/records.js';
 
 export interface LegacyDigests { sha1: string; md5: string }
 
@@ -20,7 +19,7 @@ export function legacyDigestsOf(context: SluiceContext, release: Pick<Release, '
   let computing = running.get(release.sha256);
   if (!computing) {
     computing = hashWithLegacyDigests(context.artifacts.pathOf(release.sha256))
-      .then((digests) => { setLegacyDigests(context.db, release.sha256, digests); return digests; })
+      .then(async (digests) => { await context.store.releases.setLegacyDigests(release.sha256, digests); return digests; })
       .finally(() => running.delete(release.sha256));
     running.set(release.sha256, computing);
   }

@@ -2,29 +2,29 @@
 // well, and Markdown). Every value is escaped: customer text ends up in a browser.
 import { DateTime } from 'luxon';
 import icalGenerator from 'ical-generator';
-import type { SluiceContext } from '../context.js';
-import type { PlanRow } from '../storage/plans.js';
-import { planDevices } from '../storage/plans.js';
-import { getCustomer, getDevice } from '../storage/identity.js';
-import { getRelease } from '../storage/releases.js';
-import { describeWindow, currentOrNextOccurrence, type MaintenanceWindow } from '../domain/windows.js';
+import type { Store } from '../storage/store.js';
+import type { Plan } from '../storage/repositories/records.js';
+import { describeWindow, currentOrNextOccurrence } from '../domain/windows.js';
 import { escapeHtml } from '../http/escape.js';
 
 interface Section { title: string; paragraphs?: string[]; items?: string[]; table?: { head: string[]; rows: string[][] } }
 
-export function renderPlanDocument(context: SluiceContext, plan: PlanRow, version: number, now: Date) {
-  const sections = planSections(context, plan, version, now);
+/** The written plan as it stands at `now`, numbered `version`; reads through `store` (a transaction's, when freezing it). */
+export async function renderPlanDocument(store: Store, plan: Plan, version: number, now: Date) {
+  const sections = await planSections(store, plan, version, now);
   return { markdown: toMarkdown(sections), html: toHtml(sections) };
 }
 
-function planSections(context: SluiceContext, plan: PlanRow, version: number, now: Date): Section[] {
-  const { db } = context;
-  const customer = getCustomer(db, plan.customer)!;
+async function planSections(store: Store, plan: Plan, version: number, now: Date): Promise<Section[]> {
+  const customer = (await store.customers.get(plan.customer))!;
   const zone = customer.timezone;
-  const local = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat("cccc d LLLL yyyy, HH:mm '('z')'");
-  const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
-  const devices = planDevices(db, plan.id).map((row) => getDevice(db, row.device)!);
-  const minutes = Math.ceil(plan.expected_install_seconds / 60);
+  const local = (at: Date) => DateTime.fromJSDate(at, { zone }).toFormat("cccc d LLLL yyyy, HH:mm '('z')'");
+  const windows = plan.windows;
+  // Two reads whatever the plan's size: its members, and the customer's devices they are among.
+  const members = await store.plans.devices(plan.id);
+  const fleet = new Map((members.length ? await store.devices.list({ customer: plan.customer }) : []).map((device) => [device.id, device]));
+  const devices = members.flatMap((member) => fleet.get(member.device) ?? []);
+  const minutes = Math.ceil(plan.expectedInstallSeconds / 60);
   const header: Section = {
     title: plan.kind === 'commissioning' ? 'Commissioning plan' : 'Upgrade plan',
     table: {
@@ -32,14 +32,14 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
       rows: [
         ['Customer', `${customer.name} (${customer.id})`],
         ['Plan', plan.id],
-        ['Document version', `${version}, issued ${local(now.toISOString())}`],
+        ['Document version', `${version}, issued ${local(now)}`],
         ['Deadline', local(plan.deadline)],
       ],
     },
   };
   const sections: Section[] = [header];
   if (plan.release) {
-    const release = getRelease(db, plan.release)!;
+    const release = (await store.releases.get(plan.release))!;
     const fixes = release.manifest.signed.fixes ?? [];
     sections.push({
       title: 'Release',
@@ -48,8 +48,7 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
     sections.push({ title: 'Faults fixed', items: fixes.length ? fixes : ['None: this release adds features or improvements.'] });
   }
   if (plan.details) {
-    const details = JSON.parse(plan.details) as Record<string, unknown>;
-    sections.push({ title: 'Commissioning details', items: Object.entries(details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`) });
+    sections.push({ title: 'Commissioning details', items: Object.entries(plan.details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`) });
   }
   if (plan.notes) sections.push({ title: 'Notes', paragraphs: [plan.notes] });
   sections.push({
@@ -60,7 +59,7 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
     title: `Proposed maintenance windows (times in ${zone})`,
     items: windows.map((window, index) => {
       const next = currentOrNextOccurrence(window, now);
-      const upcoming = next ? `; next: ${local(next.start.toISOString())} to ${local(next.end.toISOString())}` : '';
+      const upcoming = next ? `; next: ${local(next.start)} to ${local(next.end)}` : '';
       return `Window ${index}: ${describeWindow(window)}${upcoming}`;
     }),
   });
@@ -69,7 +68,7 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
     paragraphs: [
       `Each device installs in about ${minutes} minutes inside the confirmed window, then restarts into the new version and checks its own health. ` +
       'The device\'s services are interrupted during the install and restart; the rest of the site keeps running.',
-      plan.max_concurrent ? `At most ${plan.max_concurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
+      plan.maxConcurrent ? `At most ${plan.maxConcurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
     ],
   });
   sections.push({
@@ -87,9 +86,9 @@ function planSections(context: SluiceContext, plan: PlanRow, version: number, no
       'Keep the devices powered and connected during the window.',
     ],
   });
-  if (plan.confirmed_at) {
-    const maintainer = JSON.parse(plan.maintainer ?? '{}') as { name?: string; phone?: string };
-    sections.push({ title: 'Confirmation', paragraphs: [`Window ${plan.confirmed_window} confirmed by ${plan.confirmed_by} on ${local(plan.confirmed_at)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
+  if (plan.confirmedAt) {
+    const maintainer = plan.maintainer ?? { name: '', phone: '' };
+    sections.push({ title: 'Confirmation', paragraphs: [`Window ${plan.confirmedWindow} confirmed by ${plan.confirmedBy} on ${local(plan.confirmedAt)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
   }
   return sections;
 }
@@ -130,13 +129,12 @@ th{background:#f1f3f6}@media print{body{margin:0;max-width:none}section{break-in
 }
 
 /** An iCalendar file for the confirmed window's next occurrence (UTC, understood everywhere). */
-export function renderCalendar(plan: PlanRow, customerName: string, now: Date): string {
-  const windows = JSON.parse(plan.windows) as MaintenanceWindow[];
-  const window = windows[plan.confirmed_window ?? 0];
+export function renderCalendar(plan: Plan, customerName: string, now: Date): string {
+  const window = plan.windows[plan.confirmedWindow ?? 0];
   const occurrence = currentOrNextOccurrence(window, now);
   const calendar = icalGenerator({ name: `sluice plan ${plan.id}`, prodId: { company: 'sluice', product: 'plans' } });
   if (occurrence) {
-    const maintainer = JSON.parse(plan.maintainer ?? '{}') as { name?: string; phone?: string };
+    const maintainer: { name?: string; phone?: string } = plan.maintainer ?? {};
     calendar.createEvent({
       id: `${plan.id}@sluice`,
       start: occurrence.start,

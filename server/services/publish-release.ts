@@ -8,9 +8,7 @@ import { SluiceError } from '../errors.js';
 import { verifyManifest, type ReleaseManifest } from '../../signing/manifest.js';
 import { SigningError } from '../../signing/errors.js';
 import type { SignedDocument } from '../../signing/signed.js';
-import { getProduct } from '../storage/identity.js';
-import { getRelease, insertRelease, releaseVersionExists, type Release } from '../storage/releases.js';
-import { recordAudit } from '../audit.js';
+import type { Release } from '../storage/repositories/records.js';
 
 const maxManifestBytes = 1024 * 1024;
 
@@ -19,7 +17,7 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
   const first = await parts.next();
   if (first.done) throw new SluiceError('bad_request', 'the upload is empty: send the "manifest" part, then the "artifact" part');
   const manifestDocument = await readManifestPart(first.value);
-  const manifest = verifyUploadedManifest(context, manifestDocument, now);
+  const manifest = await verifyUploadedManifest(context, manifestDocument, now);
 
   const second = await parts.next();
   if (second.done || second.value.type !== 'file' || second.value.fieldname !== 'artifact') {
@@ -41,27 +39,26 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
     if (ingested.sha256 !== manifest.artifact.sha256) {
       throw new SluiceError('digest_mismatch', `the artifact's sha256 is ${ingested.sha256}; the manifest says ${manifest.artifact.sha256}`);
     }
-    const id = randomUUID();
+    const release: Release = {
+      id: randomUUID(), product: manifest.product, version: manifest.version, manifest: manifestDocument as SignedDocument<ReleaseManifest>,
+      // The DDI clients' SHA-1 and MD5 follow, off the upload's path (legacy-digests.ts).
+      sha256: ingested.sha256, size: ingested.size, sha1: '', md5: '',
+      publishedAt: now, publishedBy: actor, yankedAt: null, yankReason: null,
+    };
     const stored = context.artifacts.has(ingested.sha256);
     await context.artifacts.commit(ingested.temporaryPath, ingested.sha256);
     try {
-      context.db.transaction(() => {
-        // Checked again inside the transaction: a concurrent upload of the same version may have won.
-        if (releaseVersionExists(context.db, manifest.product, manifest.version)) throw versionExists(manifest);
-        insertRelease(context.db, {
-          id, product: manifest.product, version: manifest.version, manifest: JSON.stringify(manifestDocument),
-          // The DDI clients' SHA-1 and MD5 follow, off the upload's path (legacy-digests.ts).
-          sha256: ingested.sha256, size: ingested.size, sha1: '', md5: '',
-          published_at: now.toISOString(), published_by: actor,
-        });
-        recordAudit(context.db, { at: now, actor, action: 'release.publish', subject: `release:${id}`, details: { product: manifest.product, version: manifest.version, sha256: ingested.sha256 } });
-        void context.events.emit('release.published', { release: id, product: manifest.product, version: manifest.version, fixes: manifest.fixes ?? [], actor, at: now }, context.store);
-      })();
+      await context.store.transaction(async (tx) => {
+        // The unique (product, version) refuses a concurrent upload of the same version that committed first.
+        await tx.releases.insert(release);
+        await tx.audit.record({ at: now, actor, action: 'release.publish', subject: `release:${release.id}`, details: { product: release.product, version: release.version, sha256: release.sha256 } });
+        await context.events.emit('release.published', { release: release.id, product: release.product, version: release.version, fixes: manifest.fixes ?? [], actor, at: now }, tx);
+      });
     } catch (error) {
       if (!stored) await context.artifacts.discard(context.artifacts.pathOf(ingested.sha256));
       throw error;
     }
-    return getRelease(context.db, id)!;
+    return release;
   } catch (error) {
     await context.artifacts.discard(ingested.temporaryPath);
     throw error;
@@ -96,10 +93,10 @@ async function readManifestPart(part: Multipart): Promise<SignedDocument<unknown
   }
 }
 
-function verifyUploadedManifest(context: SluiceContext, document: SignedDocument<unknown>, now: Date): ReleaseManifest {
+async function verifyUploadedManifest(context: SluiceContext, document: SignedDocument<unknown>, now: Date): Promise<ReleaseManifest> {
   let manifest: ReleaseManifest;
   try {
-    manifest = verifyManifest(context.trust.current().root, document, now);
+    manifest = verifyManifest((await context.trust.current()).root, document, now);
   } catch (error) {
     if (error instanceof SigningError) {
       const code = error.code === 'manifest_invalid' ? 'manifest_invalid' : 'signature_invalid';
@@ -108,13 +105,12 @@ function verifyUploadedManifest(context: SluiceContext, document: SignedDocument
     throw error;
   }
   if (!semver.valid(manifest.version)) throw new SluiceError('manifest_invalid', `version "${manifest.version}" is not semver`);
-  if (!getProduct(context.db, manifest.product)) throw new SluiceError('unknown_product', `no product "${manifest.product}"`);
-  if (releaseVersionExists(context.db, manifest.product, manifest.version)) throw versionExists(manifest);
+  if (!(await context.store.products.get(manifest.product))) throw new SluiceError('unknown_product', `no product "${manifest.product}"`);
+  // Refused before any byte is read; the insert refuses again a concurrent upload that won.
+  if (await context.store.releases.versionExists(manifest.product, manifest.version)) {
+    throw new SluiceError('version_exists', `${manifest.product} ${manifest.version} is already published`);
+  }
   return manifest;
-}
-
-function versionExists(manifest: ReleaseManifest): SluiceError {
-  return new SluiceError('version_exists', `${manifest.product} ${manifest.version} is already published`);
 }
 
 function translateStreamError(error: unknown): unknown {

@@ -9,6 +9,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { hashFile } from '../../signing/digest.js';
 import { writeFileAtomically } from '../../client/state-file.js';
+import { redactDatabaseUrl } from './database-url.js';
 
 export const manifestName = 'backup.json';
 export const databaseName = 'sluice.db';
@@ -17,7 +18,7 @@ export const databaseName = 'sluice.db';
 export class BackupError extends Error {
   override readonly name = 'BackupError';
   constructor(
-    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty',
+    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty' | 'database_not_sqlite',
     message: string,
   ) {
     super(message);
@@ -74,6 +75,18 @@ export function readBackupManifest(directory: string): BackupManifest {
   if (!paths.includes(databaseName)) throw new BackupError('backup_invalid', `${path} lists no ${databaseName}`);
   if (new Set(paths).size !== paths.length) throw new BackupError('backup_invalid', `${path} lists a file twice`);
   return document;
+}
+
+/**
+ * `sluice backup` and `restore` copy a SQLite data directory. A PostgreSQL database is backed
+ * up with PostgreSQL's own tools, which copy it consistently while it serves; the artifact
+ * store beside it holds bytes the database only names.
+ */
+export function refusePostgres(command: 'backup' | 'restore', url: string): never {
+  const advice = command === 'backup'
+    ? 'back it up with pg_dump (pg_dump --format=custom --file=sluice.dump "$DATABASE_URL") and copy the artifact store (DIR/artifacts and DIR/bundles, or the bucket) and DIR/keys after it'
+    : 'restore its pg_dump with pg_restore (pg_restore --clean --if-exists --dbname="$DATABASE_URL" sluice.dump) and copy the artifact store back';
+  throw new BackupError('database_not_sqlite', `sluice ${command} copies a SQLite data directory, and this server's database is PostgreSQL (${redactDatabaseUrl(url)}): ${advice} (README, "Running on PostgreSQL")`);
 }
 
 /** A backup taken by newer code has migrations this code cannot undo or understand. */

@@ -10,10 +10,13 @@ import { chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dataPaths } from '../config.js';
 import { hashFile } from '../../signing/digest.js';
-import { BackupError, copyVerified, databaseName, flush, flushDirectories, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
+import { BackupError, copyVerified, databaseName, flush, flushDirectories, refusePostgres, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
+import { databaseLocation } from './open.js';
 
 export interface BackupOptions {
   dataDir: string;
+  /** The server's `--database`; absent: DIR/sluice.db. PostgreSQL is refused with advice. */
+  databaseUrl?: string;
   out: string;
   /**
    * Also copy DIR/keys (the server's signing key; in a development instance every role's
@@ -34,7 +37,9 @@ export interface BackupSummary {
 const allPages = 0x7fffffff;
 
 export async function createBackup(options: BackupOptions): Promise<BackupSummary> {
-  const paths = dataPaths(resolve(options.dataDir));
+  const location = databaseLocation({ url: options.databaseUrl, dataDir: options.dataDir });
+  if (location.kind === 'postgres') refusePostgres('backup', location.url);
+  const paths = { ...dataPaths(resolve(options.dataDir)), database: location.path };
   const out = resolve(options.out);
   if (!existsSync(paths.database)) throw new BackupError('no_database', `no database at ${paths.database}: is --data-dir right?`);
   const created = claimEmptyDirectory(out);

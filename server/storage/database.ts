@@ -1,26 +1,10 @@
-// SQLite is the embedded default store (DESIGN.md, "One machine first"). Migrations are
-// numbered SQL files, each applied once, in order, inside its own transaction.
+// SQLite is the embedded default store (DESIGN.md, "One machine first"). openDatabase opens
+// and migrates a SQLite file (sqlite/migrate.ts) for the callers that still use the
+// synchronous connection; the store itself opens through open.ts.
 import Database from 'better-sqlite3';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { migrateSqlite } from './sqlite/migrate.js';
 
 export type Db = Database.Database;
-
-/**
- * The package's migrations folder: the nearest ancestor of this module's folder that holds
- * one. Found rather than fixed, because this module runs from server/storage/ under tsx and
- * from a chunk in dist/server/ in the built server (`npm run build`).
- */
-function findMigrationsDirectory(from: string): string {
-  for (let directory = from; ; directory = dirname(directory)) {
-    const candidate = join(directory, 'migrations');
-    if (existsSync(join(candidate, '001_init.sql'))) return candidate;
-    if (dirname(directory) === directory) throw new Error(`no migrations folder above ${from}`);
-  }
-}
-
-const migrationsDirectory = findMigrationsDirectory(dirname(fileURLToPath(import.meta.url)));
 
 export function openDatabase(path: string): Db {
   const db = new Database(path);
@@ -30,7 +14,7 @@ export function openDatabase(path: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrateSqlite(db);
   cachePreparedStatements(db);
   return db;
 }
@@ -53,28 +37,9 @@ function cachePreparedStatements(db: Db): void {
   }) as typeof db.prepare;
 }
 
-/** The migrations this code knows, in the order they apply (a backup newer than these is refused). */
-export function knownMigrations(directory = migrationsDirectory): string[] {
-  return readdirSync(directory).filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name)).sort();
-}
+export { knownMigrations } from './migrations.js';
 
-export function migrate(db: Db, directory = migrationsDirectory): string[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    (db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((row) => row.name),
-  );
-  const files = knownMigrations(directory);
-  const ran: string[] = [];
-  for (const name of files) {
-    if (applied.has(name)) continue;
-    const sql = readFileSync(join(directory, name), 'utf8');
-    // Foreign keys are checked at commit so that a migration may create tables in any order.
-    db.pragma('defer_foreign_keys = ON');
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)').run(name, new Date().toISOString());
-    })();
-    ran.push(name);
-  }
-  return ran;
+/** Applies the SQLite migrations not yet applied; returns their names. */
+export function migrate(db: Db, directory?: string): string[] {
+  return migrateSqlite(db, directory);
 }

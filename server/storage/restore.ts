@@ -6,12 +6,15 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { knownMigrations } from './database.js';
-import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
+import { knownMigrations } from './migrations.js';
+import { parseDatabaseUrl } from './database-url.js';
+import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, refusePostgres, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
 
 export interface RestoreOptions {
   from: string;
   dataDir: string;
+  /** The server's `--database`: a PostgreSQL database is restored with pg_restore instead. */
+  databaseUrl?: string;
   /** Replace a data directory that is not empty; the old one is kept aside, not deleted. */
   force: boolean;
   now?: () => Date;
@@ -25,6 +28,7 @@ export interface RestoreSummary {
 }
 
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreSummary> {
+  if (options.databaseUrl && parseDatabaseUrl(options.databaseUrl).kind === 'postgres') refusePostgres('restore', options.databaseUrl);
   const from = resolve(options.from);
   const target = resolve(options.dataDir);
   const manifest = readBackupManifest(from);

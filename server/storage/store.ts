@@ -14,6 +14,7 @@ import { FaultRepository } from './repositories/faults.js';
 import { SupportSessionRepository } from './repositories/support-sessions.js';
 import { DdiRepository } from './repositories/ddi.js';
 import { LeaseRepository } from './repositories/leases.js';
+import { StoreInspection } from './inspection.js';
 
 export interface Store {
   readonly dialect: Dialect;
@@ -30,6 +31,8 @@ export interface Store {
   readonly ddi: DdiRepository;
   readonly leases: LeaseRepository;
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+  // used by storage (H4): what is stored, per table, for tests and tools
+  readonly inspection: StoreInspection;
 }
 
 export interface OpenStore extends Store {
@@ -52,6 +55,8 @@ function bind(session: SqlSession): Store {
     ddi: new DdiRepository(session),
     leases: new LeaseRepository(session),
     transaction: (work) => session.transaction((inner) => work(bind(inner))),
+    // used by storage (H4)
+    inspection: new StoreInspection(session),
   };
 }
 

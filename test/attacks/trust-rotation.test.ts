@@ -61,7 +61,7 @@ async function serverWithRoot(t: Test, rootExpires?: Date) {
     return { device, agent, trustedVersion: () => JSON.parse(readFileSync(join(device.dataDir, 'root.json'), 'utf8')).signed.version as number };
   }
 
-  const events = (device: string) => server.app.sluice.db.prepare('SELECT state, detail FROM device_events WHERE device = ? ORDER BY id').all(device) as { state: string; detail: string | null }[];
+  const events = async (device: string) => (await server.app.sluice.store.devices.history(device, 10_000)).reverse();
   const addDevice = (id: string, customer: string) => fleet.addDevice(id, { customer });
   return { server, fleet, keysDir: join(dataDir, 'keys'), addCustomer, addDevice, publish, confirmPlan, startDevice, events };
 }
@@ -98,10 +98,10 @@ t.test('a compromised release key, removed by a root rotation signed by the old 
   t.equal(rotated.status, 201, `rotation: ${rotated.body}`);
   t.equal(JSON.parse(readFileSync(join(keysDir, 'root.json'), 'utf8')).signed.version, 1, 'the devices below pin version 1');
 
-  const before = storedState(server);
+  const before = await storedState(server);
   const late = await publish('2.0.1', [compromised]);
   t.equal(late.status, 422, 'the server refuses the removed key from now on');
-  t.same(storedState(server), before, 'and stores nothing of it');
+  t.same(await storedState(server), before, 'and stores nothing of it');
 
   // The control: a release signed with the new key, for another customer's device that pins
   // the same old root; it can only verify it by walking to version 2.
@@ -113,10 +113,10 @@ t.test('a compromised release key, removed by a root rotation signed by the old 
 
   const attacked = startDevice('emu-0001', acmeToken);
   const control = startDevice('emu-0002', betaToken);
-  const refused = await waitFor(() => events('emu-0001').find((event) => /manifest_invalid/.test(event.detail ?? '')), 'emu-0001 to refuse the manifest', 30_000)
+  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /manifest_invalid/.test(event.detail ?? '')), 'emu-0001 to refuse the manifest', 30_000)
     .catch((error) => { t.fail(`${error.message}\n${attacked.agent.output()}`); return null; });
   t.ok(refused, 'the device that pinned the old root refuses a manifest signed by the removed key');
-  const verified = await waitFor(() => events('emu-0002').find((event) => event.state === 'verified'), 'emu-0002 to verify', 30_000)
+  const verified = await waitFor(async () => (await events('emu-0002')).find((event) => event.state === 'verified'), 'emu-0002 to verify', 30_000)
     .catch((error) => { t.fail(`${error.message}\n${control.agent.output()}`); return null; });
   t.ok(verified, 'the control device verifies the new key\'s release');
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -124,7 +124,7 @@ t.test('a compromised release key, removed by a root rotation signed by the old 
   await control.agent.stop();
   t.equal(attacked.trustedVersion(), 2, 'the attacked device walked to root version 2 and kept it');
   t.equal(control.trustedVersion(), 2, 'so did the control');
-  neverInstalled(t, events('emu-0001'), attacked.device);
+  neverInstalled(t, await events('emu-0001'), attacked.device);
 });
 
 t.test('an expired root: nothing is trusted until a newer root is offered', async (t) => {
@@ -137,17 +137,17 @@ t.test('an expired root: nothing is trusted until a newer root is offered', asyn
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires.getTime() - Date.now() + 500)));
 
   const { device, agent, trustedVersion } = startDevice('emu-0001', token);
-  const refused = await waitFor(() => events('emu-0001').find((event) => /root_invalid: .*expired/.test(event.detail ?? '')), 'a root_invalid report', 30_000)
+  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /root_invalid: .*expired/.test(event.detail ?? '')), 'a root_invalid report', 30_000)
     .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
   t.ok(refused, 'the device refuses to act on an expired root, and says so');
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  neverInstalled(t, events('emu-0001'), device);
+  neverInstalled(t, await events('emu-0001'), device);
 
   // Recovery is a rotation signed by the (offline) root key: the device walks to it and goes on.
   const keys = server.keys;
   const rotated = await rotate(server, [keys.root], { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } });
   t.equal(rotated.status, 201, `rotation: ${rotated.body}`);
-  const verified = await waitFor(() => events('emu-0001').find((event) => event.state === 'verified'), 'the device to verify after the rotation', 30_000)
+  const verified = await waitFor(async () => (await events('emu-0001')).find((event) => event.state === 'verified'), 'the device to verify after the rotation', 30_000)
     .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
   t.ok(verified, 'with a fresh root the same release verifies');
   await agent.stop();
@@ -166,10 +166,10 @@ t.test('an expired manifest: published while valid, refused by the device once i
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires.getTime() - Date.now() + 500)));
 
   const { device, agent } = startDevice('emu-0001', token);
-  const refused = await waitFor(() => events('emu-0001').find((event) => /manifest_expired/.test(event.detail ?? '')), 'a manifest_expired report', 30_000)
+  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /manifest_expired/.test(event.detail ?? '')), 'a manifest_expired report', 30_000)
     .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
   t.ok(refused, 'refused and reported');
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await agent.stop();
-  neverInstalled(t, events('emu-0001'), device);
+  neverInstalled(t, await events('emu-0001'), device);
 });

@@ -203,8 +203,24 @@ t.test('a damaged, unfinished or too new backup is refused with a clear message 
 
 t.test('sluice --help lists both verbs', async (t) => {
   const help = await runSluice(['--help']);
-  t.match(help.stdout, /sluice backup --out DIR \[--data-dir DIR\] \[--include-keys\]/);
-  t.match(help.stdout, /sluice restore --from DIR \[--data-dir DIR\] \[--force\]/);
+  t.match(help.stdout, /sluice backup --out DIR \[--data-dir DIR\] \[--database URL\] \[--include-keys\]/);
+  t.match(help.stdout, /sluice restore --from DIR \[--data-dir DIR\] \[--database URL\] \[--force\]/);
+});
+
+t.test('on PostgreSQL, backup and restore refuse and say what to use instead', async (t) => {
+  const out = join(work, 'postgres-backup');
+  const url = 'postgres://sluice:secret@db.example.com/sluice';
+  const backup = await runSluice(['backup', '--out', out, '--data-dir', join(work, 'unused'), '--database', url]);
+  t.equal(backup.code, 1, 'backup refused');
+  t.match(backup.stderr, /this server's database is PostgreSQL .*pg_dump --format=custom.*copy the artifact store/, 'with the advice');
+  t.notMatch(backup.stderr, /secret/, 'the password is not printed');
+  t.notOk(existsSync(out), 'nothing written');
+  const restore = await runSluice(['restore', '--from', out, '--data-dir', join(work, 'unused')], { env: { SLUICE_DATABASE_URL: url } });
+  t.equal(restore.code, 1, 'restore refused, the database named by SLUICE_DATABASE_URL');
+  t.match(restore.stderr, /pg_restore/);
+  const bad = await runSluice(['backup', '--out', out, '--database', 'mysql://h/x']);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /--database must be sqlite:PATH or postgres:\/\//, 'a bad URL is refused by the option\'s name');
 });
 
 function editManifest(directory: string, edit: (manifest: any) => void) {

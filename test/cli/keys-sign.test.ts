@@ -85,9 +85,9 @@ t.test('release sign: a manifest the trust store accepts, bound to the artifact'
   t.equal(manifest.downgrade, undefined);
   t.ok(Math.abs(Date.parse(manifest.createdAt) - Date.now()) < 120_000, 'createdAt is now');
 
-  const withExpiry = await sluice(['release', 'sign', artifact, '--key', join(keys, 'release.key'), '--product', 'emu', '--version', '1.9.0', '--hardware', 'emu-hw-1', '--expires', '2020-01-01T00:00:00Z', '--downgrade', '--out', join(work, 'old.json')]);
+  const withExpiry = await sluice(['release', 'sign', artifact, '--key', join(keys, 'release.key'), '--product', 'emu', '--version', '1.9.0', '--hardware', 'emu-hw-1', '--expires', '2020-01-01T00:00:00Z', '--downgrade', '--replaces', '>=2.0.0 <2.2.0', '--out', join(work, 'old.json')]);
   t.equal(withExpiry.code, 0, withExpiry.stderr);
-  t.match(readJson(join(work, 'old.json')).signed, { expires: '2020-01-01T00:00:00.000Z', downgrade: true });
+  t.match(readJson(join(work, 'old.json')).signed, { expires: '2020-01-01T00:00:00.000Z', downgrade: true, replaces: '>=2.0.0 <2.2.0' });
   t.throws(() => store.verifyManifest(readJson(join(work, 'old.json')), now()), { code: 'expired' }, '--expires is signed and enforced');
 
   const byRootKey = await sluice(['release', 'sign', artifact, '--key', join(keys, 'root.key'), '--product', 'emu', '--version', '2.1.0', '--hardware', 'emu-hw-1', '--out', join(work, 'wrong.json')]);
@@ -126,6 +126,8 @@ t.test('release sign: user mistakes are one clear line each', async (t) => {
     ['a key file that is no key', ['release', 'sign', artifact, '--key', artifact, ...base], /is not a private key in PKCS#8 PEM/],
     ['a missing key file', ['release', 'sign', artifact, '--key', join(work, 'none.key'), ...base], /cannot read the key file .*none\.key: ENOENT/],
     ['a bad --expires', ['release', 'sign', artifact, '--key', key, ...base, '--expires', 'soon'], /--expires "soon" is not a date/],
+    ['a downgrade that does not say what it replaces', ['release', 'sign', artifact, '--key', key, ...base, '--downgrade'], /--downgrade needs --replaces RANGE/],
+    ['a --replaces that is no range', ['release', 'sign', artifact, '--key', key, ...base, '--downgrade', '--replaces', 'the old ones'], /manifest field "replaces" must be a semver range/],
     ['an unknown option', ['release', 'sign', artifact, '--key', key, ...base, '--colour', 'blue'], /Unknown option '--colour'/],
   ];
   for (const [name, args, message] of cases) {

@@ -137,9 +137,13 @@ t.test('a plan cancelled while waiting drops the staged update', async (t) => {
 t.test('an explicit, signed downgrade is installed; the same version is "up to date", silently', async (t) => {
   const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
   const { server, agent, trust } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
-  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true }), [trust.keys.release]);
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=1.0.0 <1.1.0' }), [trust.keys.release]);
   await stepUntil(agent, (a) => a.state.device.version === '0.9.0' && journalState(a) === 'idle');
   t.ok(server.states().includes('committed'), 'the plan and the release engineers both said downgrade');
+  const events = server.seen.events.length;
+  for (let poll = 0; poll < 3; poll++) await agent.step();
+  t.equal(journalState(agent), 'idle', 'offered again once it runs 0.9.0: nothing to do');
+  t.equal(server.seen.events.length, events, 'not installed again');
 
   const same = await setup(t, { offer: { installAllowed: true, window } });
   same.server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '1.0.0' }), [same.trust.keys.release]);
@@ -147,6 +151,26 @@ t.test('an explicit, signed downgrade is installed; the same version is "up to d
   t.equal(journalState(same.agent), 'idle', 'already running it: nothing to do');
   t.same(same.server.seen.events, [], 'and nothing to report (the server may not have seen our commit yet)');
   t.same(same.server.seen.artifactRequests, []);
+});
+
+t.test('a signed downgrade is refused from a version outside the range it replaces', async (t) => {
+  const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
+  const { server, agent, trust, device } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=3.0.0 <3.2.0' }), [trust.keys.release]);
+  await stepUntil(agent, (a) => journalState(a) === 'idle' && server.seen.recorded.length > 0, 5);
+  t.match(server.seen.recorded, [{ state: 'failed', detail: /^replaces_mismatch: the release 0\.9\.0 replaces only >=3\.0\.0 <3\.2\.0; this device runs 1\.0\.0/ }]);
+  t.same(server.seen.artifactRequests, [], 'nothing downloaded');
+  t.equal(slotFiles(device, 'b'), null);
+});
+
+t.test('a downgrade of the very version running is not installed, however often it is offered', async (t) => {
+  const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
+  const { server, agent, trust } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '1.0.0', downgrade: true, replaces: '>=1.0.0' }), [trust.keys.release]);
+  for (let poll = 0; poll < 4; poll++) await agent.step();
+  t.equal(server.seen.checkins.length, 4, 'offered at every check-in');
+  t.same(server.seen.events, [], 'never started');
+  t.same(server.seen.artifactRequests, []);
 });
 
 t.test('minVersion: a release that cannot be installed over the running version is refused', async (t) => {

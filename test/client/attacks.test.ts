@@ -28,6 +28,8 @@ const attacks: Attack[] = [
   { name: 'endless data: more bytes than the manifest says', code: 'download_too_large', arrange: (server) => { server.script.endlessExtraBytes = 10 * 1024 * 1024; } },
   { name: 'rollback: an older version', code: 'version_not_newer', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { version: '0.9.0' }); } },
   { name: 'rollback: the plan says downgrade, the release engineers did not sign one', code: 'version_not_newer', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { version: '0.9.0' }); server.script.offer!.downgrade = true; } },
+  { name: 'rollback: a signed downgrade, but not of the version running', code: 'replaces_mismatch', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { version: '0.9.0', downgrade: true, replaces: '>=2.0.0' }); server.script.offer!.downgrade = true; } },
+  { name: 'wrong product', code: 'product_mismatch', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { product: 'gateway' }); } },
   { name: 'wrong hardware', code: 'hardware_mismatch', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { hardware: ['emu-hw-2'] }); } },
   { name: 'an expired manifest', code: 'manifest_expired', arrange: (server, keys) => { server.script.offer!.manifest = signed(keys, { expires: '2020-01-01T00:00:00Z' }); } },
   { name: 'freeze: an expired check-in answer', code: 'checkin_expired', arrange: (server) => { server.script.rewrite = (answer) => ({ ...answer, expires: '2020-01-01T00:00:00Z' }); } },

@@ -34,7 +34,9 @@ t.test('twenty virtual devices commit through one window', async (t) => {
   const view = (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json;
   t.equal(view.progress.byState.committed, 20, 'the plan saw every device commit');
   t.equal(view.status, 'completed');
-  const events = (server.app.sluice.db.prepare("SELECT COUNT(*) AS n FROM device_events WHERE device LIKE 'sim-%'").get() as { n: number }).n;
+  const { store } = server.app.sluice;
+  let events = 0;
+  for (const device of await store.devices.list({ customer: 'sim' })) events += await store.devices.eventCount({ device: device.id });
   t.equal(events, 20 * 8, 'eight reports per device, none lost');
   t.ok(mostOpen >= 1 && mostOpen <= 4, `the virtual devices shared at most 2 + 2 connections (saw ${mostOpen})`);
 });

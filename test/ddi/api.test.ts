@@ -120,3 +120,52 @@ t.test('the mapping table and the polling format', async (t) => {
   t.equal(pollingSleep(3661), '01:01:01');
   t.equal(pollingSleep(0.2), '00:00:01');
 });
+
+t.test('races on one controller move its action once; a yanked release turns the deployment into a cancel action', async (t) => {
+  const { server, fleet, release, gateway, ddi } = await setup(t, 10).then(async (world) => ({
+    ...world, gateway: (await world.server.call('POST', '/api/v1/ddi/gateway-tokens', world.fleet.tokens.support)).json.token as string,
+  }));
+  const { store } = server.app.sluice;
+  const polls = await Promise.all(Array.from({ length: 5 }, () => ddi('GET', '/DEFAULT/controller/v1/emu-1')));
+  const hrefs = new Set(polls.map((poll) => poll.json._links.deploymentBase.href));
+  t.equal(hrefs.size, 1, 'concurrent polls share one action');
+  const actionId = Number(/deploymentBase\/(\d+)/.exec([...hrefs][0])![1]);
+  t.equal((await ddi('GET', new URL([...hrefs][0]).pathname)).status, 200);
+
+  const closing = await Promise.all(Array.from({ length: 3 }, () => ddi('POST', `/DEFAULT/controller/v1/emu-1/deploymentBase/${actionId}/feedback`, undefined, { status: { execution: 'closed', result: { finished: 'success' } } })));
+  t.same(closing.map((reply) => reply.status).sort(), [200, 410, 410], 'closed once; the others are told it is gone');
+  t.equal((await store.devices.history('emu-1')).filter((event) => event.state === 'committed').length, 1, 'one commit recorded');
+  t.equal((await store.ddi.action(actionId))!.status, 'closed');
+
+  // emu-2 has its deployment; then the release is yanked before it installs.
+  const asGateway = `GatewayToken ${gateway}`;
+  const offered = (await ddi('GET', '/DEFAULT/controller/v1/emu-2', asGateway)).json._links.deploymentBase.href;
+  const secondId = Number(/deploymentBase\/(\d+)/.exec(offered)![1]);
+  t.equal((await server.call('POST', `/api/v1/releases/${release.id}/yank`, fleet.tokens.release, { reason: 'bricks meters' })).status, 200);
+  const base = (await ddi('GET', '/DEFAULT/controller/v1/emu-2', asGateway)).json;
+  t.notOk(base._links.deploymentBase, 'no deployment of a yanked release');
+  t.match(base._links.cancelAction.href, new RegExp(`/cancelAction/${secondId}$`), 'its action becomes a cancel action');
+  t.equal((await ddi('GET', `/DEFAULT/controller/v1/emu-2/deploymentBase/${secondId}`, asGateway)).status, 410, 'the deployment is gone');
+  t.equal((await ddi('POST', `/DEFAULT/controller/v1/emu-2/cancelAction/${actionId}/feedback`, asGateway, { status: { execution: 'closed', result: { finished: 'success' } } })).status, 404, 'another controller\'s action');
+  const confirm = () => ddi('POST', `/DEFAULT/controller/v1/emu-2/cancelAction/${secondId}/feedback`, asGateway, { status: { execution: 'closed', result: { finished: 'success' } } });
+  t.same((await Promise.all([confirm(), confirm()])).map((reply) => reply.status).sort(), [200, 410], 'the cancel is confirmed once');
+  t.equal((await store.ddi.action(secondId))!.status, 'canceled');
+  t.notOk((await ddi('GET', '/DEFAULT/controller/v1/emu-2', asGateway)).json._links.cancelAction, 'nothing left to do');
+});
+
+t.test('configData merges, replaces and removes', async (t) => {
+  const { server, ddi } = await setup(t, 10);
+  const stored = () => server.app.sluice.store.ddi.configData('emu-1');
+  const put = (body: object) => ddi('PUT', '/DEFAULT/controller/v1/emu-1/configData', undefined, body);
+  t.equal(await stored(), undefined, 'none before the controller sends it');
+  t.equal((await put({ data: { hwRevision: '2', site: 'north' } })).status, 200);
+  t.same(await stored(), { hwRevision: '2', site: 'north' }, 'merge is the default');
+  await put({ mode: 'merge', data: { site: 'south', rack: '4' } });
+  t.same(await stored(), { hwRevision: '2', site: 'south', rack: '4' }, 'merge keeps the other keys');
+  await put({ mode: 'remove', data: { rack: '' } });
+  t.same(await stored(), { hwRevision: '2', site: 'south' }, 'remove drops the keys named');
+  await put({ mode: 'replace', data: { only: 'this' } });
+  t.same(await stored(), { only: 'this' }, 'replace');
+  t.equal((await put({ mode: 'append', data: {} })).status, 400, 'an unknown mode');
+  t.same(await stored(), { only: 'this' }, 'which changes nothing');
+});

@@ -42,10 +42,10 @@ t.test('outside the window SWUpdate downloads nothing and installs nothing', { s
   const scenario = await confirmedPlanScenario(t, { secondsBeforeWindow: 3600, artifact: image.swu, manifest: { name: 'update.swu' } });
   const swupdate = startSuricatta({ directory, certificate: image.certificate, server: scenario.url, deviceId: 'emu-0001', token: scenario.tokens['emu-0001'], pollSeconds: 1 });
   t.teardown(swupdate.stop);
-  await waitFor(() => (scenario.server.app.sluice.db.prepare("SELECT last_seen_at FROM devices WHERE id = 'emu-0001'").get() as { last_seen_at: string | null }).last_seen_at, 'SWUpdate to poll', 30_000);
+  const { store } = scenario.server.app.sluice;
+  await waitFor(async () => (await store.devices.get('emu-0001'))?.lastSeenAt, 'SWUpdate to poll', 30_000);
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const downloads = scenario.server.app.sluice.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE action = 'ddi.download'").get() as { n: number };
-  t.equal(downloads.n, 0, 'no download');
+  t.equal(await store.audit.count({ action: 'ddi.download' }), 0, 'no download');
   t.equal(readIfExists(image.installedPath), null, 'nothing installed');
   t.notOk(scenario.events('emu-0001').some((event) => ['installing', 'committed'].includes(event.state)), `no install reported: ${JSON.stringify(scenario.events('emu-0001'))}`);
 });

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { dueTimes, breaches, faultTransitions, faultStatuses, transitionFault, parseFaultClass, type FaultEvent } from '../../server/domain/faults.js';
 import { percentile, slaReport } from '../../server/domain/sla.js';
-import { sessionTransitions, sessionStatuses, transitionSession, isConsentLive, type SessionEvent } from '../../server/domain/support-sessions.js';
+import { sessionTransitions, sessionStatuses, sessionEvents, transitionSession, isConsentLive, effectiveStatus, consentLapsed } from '../../server/domain/support-sessions.js';
 import { errorCode } from '../helpers/errors.js';
 
 const at = (time: string) => new Date(`2026-12-01T${time}:00Z`);
@@ -55,13 +55,26 @@ t.test('fault and session transition tables: every row, every illegal pair', asy
     }
   }
   const future = new Date('2030-01-01T00:00:00Z');
-  for (const row of sessionTransitions) t.equal(transitionSession({ status: row.from, expiresAt: future }, row.event, at('10:00')), row.to);
+  const past = at('09:00');
+  // Expiring is the clock's step: it needs the expiry behind it; every other step needs it ahead.
+  for (const row of sessionTransitions) t.equal(transitionSession({ status: row.from, expiresAt: row.event === 'expire' ? past : future }, row.event, at('10:00')), row.to, `${row.from} --${row.event}--> ${row.to}`);
   for (const status of sessionStatuses) {
-    for (const event of ['consent', 'refuse', 'withdraw', 'upload'] as SessionEvent[]) {
+    for (const event of sessionEvents) {
       if (sessionTransitions.some((row) => row.from === status && row.event === event)) continue;
-      t.ok(['illegal_transition', 'consent_required'].includes(errorCode(() => transitionSession({ status, expiresAt: future }, event, at('10:00')))!), `${status} --${event}-->`);
+      const code = errorCode(() => transitionSession({ status, expiresAt: future }, event, at('10:00')));
+      t.equal(code, event === 'upload' ? 'consent_required' : 'illegal_transition', `${status} --${event}--> ${code}`);
     }
   }
+  t.equal(errorCode(() => transitionSession({ status: 'consented', expiresAt: future }, 'expire', at('10:00'))), 'illegal_transition', 'a live consent does not expire');
+  for (const event of ['withdraw', 'upload'] as const) {
+    t.not(errorCode(() => transitionSession({ status: 'consented', expiresAt: past }, event, at('10:00'))), null, `a lapsed consent, not yet recorded expired, refuses ${event}`);
+  }
+  t.equal(errorCode(() => transitionSession({ status: 'expired', expiresAt: past }, 'upload', at('10:00'))), 'consent_required', 'so does a recorded one');
+  const lapsed = { status: 'consented' as const, expiresAt: at('11:00') };
+  t.same([effectiveStatus(lapsed, at('10:59')), effectiveStatus(lapsed, at('11:00')), effectiveStatus({ status: 'expired', expiresAt: at('11:00') }, at('10:00'))],
+    ['consented', 'expired', 'expired'], 'expired as people see it, recorded or not');
+  t.same([consentLapsed(lapsed, at('10:59')), consentLapsed(lapsed, at('11:00')), consentLapsed({ status: 'expired', expiresAt: at('11:00') }, at('12:00'))],
+    [false, true, false], 'lapsed: consented in storage, expired by the clock');
   t.ok(isConsentLive({ status: 'consented', expiresAt: at('11:00') }, at('10:59')));
   t.notOk(isConsentLive({ status: 'consented', expiresAt: at('11:00') }, at('11:00')), 'expiry is exclusive');
   t.equal(errorCode(() => transitionSession({ status: 'consented', expiresAt: at('11:00') }, 'upload', at('11:00'))), 'consent_required', 'expired consent');

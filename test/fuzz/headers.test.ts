@@ -17,8 +17,8 @@ async function listening(t: Parameters<typeof fuzzWorld>[0]) {
 
 /** Sends raw bytes and throws if a promise is broken; a silent close counts as a refusal. */
 async function refusedCleanly(world: FuzzWorld, port: number, bytes: string | Buffer, options: { keepOpen?: boolean } = {}): Promise<RawAnswer> {
-  const { db } = world.server.app.sluice;
-  const before = storedState(db, world.server.dataDir);
+  const { store } = world.server.app.sluice;
+  const before = await storedState(store, world.server.dataDir);
   const answer = await rawRequest(port, bytes, options);
   const label = JSON.stringify(bytes.toString().slice(0, 120));
   if (answer.status !== null) {
@@ -30,7 +30,7 @@ async function refusedCleanly(world: FuzzWorld, port: number, bytes: string | Bu
     // its temporary file to go (bounded), then compare.
     let changes: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
-      changes = differences(db, before, storedState(db, world.server.dataDir));
+      changes = await differences(store, before, await storedState(store, world.server.dataDir));
       if (changes.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

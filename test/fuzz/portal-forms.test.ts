@@ -14,7 +14,7 @@ const fields = ['_csrf', 'window', 'maintainerName', 'maintainerPhone', 'start',
 t.test('portal forms: generated bodies, no 5xx, refusals in the page, nothing stored', async (t) => {
   const world = await fuzzWorld(t);
   const { server, ids } = world;
-  const { db } = server.app.sluice;
+  const { store } = server.app.sluice;
   const created = await server.call('POST', '/api/v1/users', server.adminToken, { username: 'ana', role: 'customer', customer: 'acme', password: 'fuzz-password-1234' });
   t.equal(created.status, 201);
 
@@ -48,7 +48,7 @@ t.test('portal forms: generated bodies, no 5xx, refusals in the page, nothing st
   let refused = 0;
   await fc.assert(fc.asyncProperty(fc.constantFrom(...routes), body, contentType, fc.boolean(), decisions, async (route, payload, type, withToken, decision) => {
     const finalPayload = withToken && type.startsWith('application/x-www-form-urlencoded') ? `${payload}&_csrf=${encodeURIComponent(csrf)}` : payload;
-    const before = storedState(db, server.dataDir);
+    const before = await storedState(store, server.dataDir);
     const response = await inject({ method: 'POST', url: pathFor(route.url, decision), headers: { cookie: session, 'content-type': type }, payload: finalPayload });
     const what = `POST ${pathFor(route.url, decision)} [${type}] ${JSON.stringify(finalPayload.slice(0, 120))} → ${response.statusCode}`;
     if (response.statusCode >= 500) throw new Error(`${what}: a 5xx is a bug\n${response.body.slice(0, 300)}`);
@@ -56,7 +56,7 @@ t.test('portal forms: generated bodies, no 5xx, refusals in the page, nothing st
       refused++;
       if (!String(response.headers['content-type']).startsWith('text/html')) throw new Error(`${what}: a refusal must be a page, got ${response.headers['content-type']}`);
       if (!/class="flash error"|<h1>/.test(response.body)) throw new Error(`${what}: the page does not say why`);
-      const changed = differences(db, before, storedState(db, server.dataDir)).filter((change) => change !== 'table portal_sessions');
+      const changed = (await differences(store, before, await storedState(store, server.dataDir))).filter((change) => change !== 'table portal_sessions');
       if (changed.length > 0) throw new Error(`${what}: stored ${changed.join(', ')}`);
     }
   }), fuzzOptions(300));

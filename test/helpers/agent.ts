@@ -7,7 +7,7 @@ import { sluiceBin } from './processes.js';
 
 export interface DeviceOnDisk { directory: string; configPath: string; slots: { a: string; b: string }; dataDir: string }
 
-export function prepareDevice(directory: string, options: { server: string; deviceId: string; token: string; rootPath: string; healthExit?: number; installSeconds?: number; hardware?: string; version?: string; extra?: Record<string, unknown> }): DeviceOnDisk {
+export function prepareDevice(directory: string, options: { server: string; deviceId: string; token: string; rootPath: string; healthExit?: number; installSeconds?: number; product?: string; hardware?: string; version?: string; extra?: Record<string, unknown> }): DeviceOnDisk {
   mkdirSync(join(directory, 'slots', 'a'), { recursive: true });
   mkdirSync(join(directory, 'slots', 'b'), { recursive: true });
   copyFileSync(options.rootPath, join(directory, 'root.json'));
@@ -25,6 +25,7 @@ export function prepareDevice(directory: string, options: { server: string; devi
     slots: { a: 'slots/a', b: 'slots/b' },
     install: { command: ['./install.sh'], timeoutSeconds: 30, expectedSeconds: options.installSeconds ?? 60 },
     health: { command: ['./health.sh'], timeoutSeconds: 10 },
+    product: options.product ?? 'emu',
     hardware: options.hardware ?? 'emu-hw-1',
     version: options.version ?? '1.0.0',
     pollSeconds: 1,

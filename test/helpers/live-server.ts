@@ -2,28 +2,79 @@
 // itself matters (crash consistency, load): killed with SIGKILL at a chosen moment, restarted
 // on the same data directory, its files and database inspected while it is down.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { request, type Dispatcher } from 'undici';
 import { startServerProcess } from './processes.js';
 import { multipartBody, signedManifest } from './server.js';
 import { loadPrivateKeyFile } from '../../signing/keys.js';
+import { openStore } from '../../server/storage/open.js';
+import type { OpenStore } from '../../server/storage/store.js';
+import { createPostgresTestDatabase, testDialect } from './database.js';
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
 
-/** Starts the server; teardown kills it if the test did not stop it. */
+// With SLUICE_TEST_DATABASE=postgres each data directory gets a PostgreSQL database of its
+// own, made at its first server's start and kept for every restart on that directory (a
+// crash test restarts on the same data), dropped at the teardown of the test that made it.
+const liveDatabases = new Map<string, { url: string; servers: Set<() => Promise<void>> }>();
+
+/** The `--database` URL of the servers on `dataDir`; undefined on SQLite (DIR/sluice.db). */
+export async function liveDatabaseUrl(t: Teardown, dataDir: string): Promise<string | undefined> {
+  return (await liveDatabase(t, dataDir))?.url;
+}
+
+async function liveDatabase(t: Teardown, dataDir: string) {
+  if (testDialect === 'sqlite') return undefined;
+  const key = resolve(dataDir);
+  let entry = liveDatabases.get(key);
+  if (!entry) {
+    const database = await createPostgresTestDatabase();
+    const created = { url: database.url, servers: new Set<() => Promise<void>>() };
+    liveDatabases.set(key, created);
+    // The servers go first, so that none sees its database vanish under it.
+    t.teardown(async () => {
+      liveDatabases.delete(key);
+      await Promise.all([...created.servers].map((kill) => kill()));
+      void database.drop();
+    });
+    entry = created;
+  }
+  return entry;
+}
+
+/**
+ * The store the servers on `dataDir` use, opened by the test itself (on SQLite, beside a
+ * running server: WAL lets both in), closed at teardown. Where a test needs to read what the
+ * servers stored on either dialect, it reads it through this, not through SQL.
+ */
+export async function openLiveStore(t: Teardown, dataDir: string): Promise<OpenStore> {
+  const store = await openStore({ dataDir, url: await liveDatabaseUrl(t, dataDir) });
+  t.teardown(() => store.close());
+  return store;
+}
+
+/**
+ * Starts the server; teardown kills it if the test did not stop it. On PostgreSQL it runs
+ * with `--database` naming the data directory's database (liveDatabaseUrl).
+ */
 export async function startLiveServer(t: Teardown, dataDir: string, options: { extra?: string[]; nodeArguments?: string[]; script?: string } = {}) {
-  const server = await startServerProcess(dataDir, options.extra, options.nodeArguments, options.script);
+  const database = await liveDatabase(t, dataDir);
+  const extra = [...(database ? ['--database', database.url] : []), ...(options.extra ?? [])];
+  const server = await startServerProcess(dataDir, extra, options.nodeArguments, options.script);
   const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
   const alive = () => server.process.exitCode === null && server.process.signalCode === null;
   // Even a test process that dies of an uncaught error takes its server with it.
   const orphanGuard = () => { if (alive()) server.process.kill('SIGKILL'); };
   process.once('exit', orphanGuard);
   void exited.then(() => process.off('exit', orphanGuard));
-  t.teardown(async () => { if (alive()) { server.process.kill('SIGKILL'); await exited; } });
+  const killNow = async () => { if (alive()) { server.process.kill('SIGKILL'); await exited; } };
+  database?.servers.add(killNow);
+  void exited.then(() => database?.servers.delete(killNow));
+  t.teardown(killNow);
   return {
     url: server.url,
     pid: server.process.pid!,
@@ -143,7 +194,10 @@ export function queryStopped<Row>(dataDir: string, sql: string, ...values: unkno
 
 // Read-only, so that the inspection cannot repair what the crash left: what it sees is what
 // the next server start will find (SQLite reads the committed WAL frames either way).
+// SQLite's own checks (integrity_check, foreign_key_check): the crash suites that use them
+// run on SQLite; on PostgreSQL a test reads through openLiveStore.
 function withStoppedDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
+  if (testDialect !== 'sqlite') throw new Error('inspectDataDir and queryStopped read a SQLite file: on PostgreSQL use openLiveStore');
   const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
   try { return use(db); } finally { db.close(); }
 }

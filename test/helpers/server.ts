@@ -9,10 +9,13 @@ import { buildApp } from '../../server/app.js';
 import type { ServerOptions } from '../../server/config.js';
 import { loadPrivateKeyFile } from '../../signing/keys.js';
 import { signDocument, type SignedDocument } from '../../signing/signed.js';
+import { testServerDatabase } from './database.js';
 
 export interface TestServer {
   app: FastifyInstance;
   dataDir: string;
+  /** The PostgreSQL database the app runs on; undefined on SQLite (DIR/sluice.db). */
+  databaseUrl: string | undefined;
   adminToken: string;
   keys: { root: KeyObject; release: KeyObject; server: KeyObject };
   call: (method: string, url: string, token?: string | null, body?: unknown) => Promise<{ status: number; json: any; body: string; headers: Record<string, any> }>;
@@ -21,12 +24,28 @@ export interface TestServer {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+/**
+ * On SQLite (the default) the app keeps its database in the data directory; with
+ * SLUICE_TEST_DATABASE=postgres it gets a fresh PostgreSQL database of its own, dropped at
+ * teardown (helpers/database.ts). `options.databaseUrl` names one the test made itself.
+ */
 export async function startTestServer(t: Teardown, options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-test-'));
-  const app = await buildApp({ ...options, dataDir });
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await testServerDatabase();
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ ...options, dataDir, databaseUrl: database.url });
+  } catch (error) {
+    void database.drop();
+    throw error;
+  }
   let closed = false;
   const close = async () => { if (!closed) { closed = true; await app.close(); } };
-  t.teardown(async () => { await close(); if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await close();
+    void database.drop();
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
   const keysDir = join(dataDir, 'keys');
   const call: TestServer['call'] = async (method, url, token, body) => {
     const response = await app.inject({
@@ -42,6 +61,7 @@ export async function startTestServer(t: Teardown, options: Partial<ServerOption
   return {
     app,
     dataDir,
+    databaseUrl: database.url,
     adminToken: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
     keys: {
       root: loadPrivateKeyFile(join(keysDir, 'root.key')),
@@ -126,8 +146,8 @@ export async function uploadRelease(server: TestServer, token: string, manifest:
 }
 
 /** What a failed upload must leave behind: no release row, no stored or temporary file. */
-export function storedState(server: TestServer) {
-  const releases = (server.app.sluice.db.prepare('SELECT COUNT(*) AS n FROM releases').get() as { n: number }).n;
+export async function storedState(server: TestServer) {
+  const { releases } = await server.app.sluice.store.inspection.rowCounts();
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]);
   return { releases, artifacts: walk(join(server.dataDir, 'artifacts')).length, temporary: walk(join(server.dataDir, 'tmp')).length };

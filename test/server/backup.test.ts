@@ -2,7 +2,7 @@
 // come back, keys stay out unless asked for, and a store whose bytes no longer match their
 // row stops the backup instead of copying damage into it.
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +64,30 @@ t.test('an artifact that no longer matches its row stops the backup and leaves n
 
   await t.rejects(createBackup({ dataDir: join(work, 'nowhere'), out: join(work, 'unused'), includeKeys: false }), { code: 'no_database' });
   t.notOk(existsSync(join(work, 'unused')));
+});
+
+t.test('a database elsewhere (sqlite:PATH) is backed up from there', async (t) => {
+  const server = await startTestServer(t);
+  await seedFleet(server);
+  await server.close();
+  const elsewhere = join(work, 'elsewhere.db');
+  renameSync(join(server.dataDir, 'sluice.db'), elsewhere);
+  for (const suffix of ['-wal', '-shm']) rmSync(join(server.dataDir, `sluice.db${suffix}`), { force: true });
+  const out = join(work, 'from-elsewhere');
+  const { manifest } = await createBackup({ dataDir: server.dataDir, databaseUrl: `sqlite:${elsewhere}`, out, includeKeys: false });
+  t.equal(manifest.files[0].path, 'sluice.db');
+  t.equal(manifest.files[0].sha256, sha256(readFileSync(join(out, 'sluice.db'))));
+  await t.rejects(createBackup({ dataDir: server.dataDir, out: join(work, 'from-default'), includeKeys: false }), { code: 'no_database' }, 'without it, DIR/sluice.db is looked for');
+});
+
+t.test('a PostgreSQL database is refused with the advice to use pg_dump and pg_restore', async (t) => {
+  const url = 'postgresql://ops:secret@db.example.com:5432/sluice?sslmode=require';
+  const out = join(work, 'never-postgres');
+  await t.rejects(createBackup({ dataDir: work, databaseUrl: url, out, includeKeys: false }), { name: 'BackupError', code: 'database_not_sqlite', message: /pg_dump .*artifact store/ });
+  t.notOk(existsSync(out), 'nothing written');
+  await t.rejects(restoreBackup({ from: work, dataDir: join(work, 'never-restored'), databaseUrl: url, force: false }), { code: 'database_not_sqlite', message: /pg_restore/ });
+  const refusal = await createBackup({ dataDir: work, databaseUrl: url, out, includeKeys: false }).catch((error: Error) => error);
+  t.notMatch((refusal as Error).message, /secret/, 'the password is not shown');
 });
 
 t.test('restore refuses a manifest that lies about its files, before writing', async (t) => {

@@ -1,7 +1,7 @@
 // Check-ins of devices in a live plan, through the real routes: the plan's concurrency cap
 // (the count of installing devices comes from the (plan, state) index and is asked only for
 // capped plans) and the release's manifest, which check-ins keep parsed and canonicalized
-// (server/services/manifest-memo.ts) while its yank is read at every check-in.
+// (server/storage/manifest-memo.ts) while its yank is read at every check-in.
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { startTestServer, seedFleet, signedManifest, uploadRelease } from '../helpers/server.js';

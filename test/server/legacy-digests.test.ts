@@ -5,7 +5,6 @@ import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { startTestServer, seedFleet, signedManifest, uploadRelease } from '../helpers/server.js';
 import { legacyDigestsOf } from '../../server/services/legacy-digests.js';
-import { getRelease } from '../../server/storage/releases.js';
 
 const artifact = randomBytes(3 * 1024 * 1024 + 5);
 const expected = { sha1: createHash('sha1').update(artifact).digest('hex'), md5: createHash('md5').update(artifact).digest('hex') };
@@ -15,16 +14,16 @@ t.test('digests missing from the row are computed once from the stored artifact 
   const fleet = await seedFleet(server);
   const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '1.0.0' }, [server.keys.release]), artifact);
   t.equal(published.status, 201);
-  const { db } = server.app.sluice;
-  const id = published.json.id;
-  let release = getRelease(db, id)!;
+  const { store } = server.app.sluice;
+  const release = (await store.releases.get(published.json.id))!;
   t.same(await legacyDigestsOf(server.app.sluice, release), expected, 'the background pass or this call computed them');
+  t.match(await store.releases.get(release.id), expected, 'kept in the row');
 
-  // As after a restart that lost the background pass.
-  db.prepare("UPDATE releases SET sha1 = '', md5 = '' WHERE id = ?").run(id);
-  release = getRelease(db, id)!;
-  const first = legacyDigestsOf(server.app.sluice, release);
-  t.equal(legacyDigestsOf(server.app.sluice, release), first, 'a second caller shares the pass under way');
+  // A row whose digests are still empty, as after a restart that lost the background pass.
+  const bare = { ...release, id: 'release-without-digests', version: '1.0.1', sha1: '', md5: '' };
+  await store.releases.insert(bare);
+  const first = legacyDigestsOf(server.app.sluice, bare);
+  t.equal(legacyDigestsOf(server.app.sluice, bare), first, 'a second caller shares the pass under way');
   t.same(await first, expected);
-  t.match(getRelease(db, id), expected, 'kept in the row');
+  t.match(await store.releases.get(bare.id), expected, 'kept in the row');
 });

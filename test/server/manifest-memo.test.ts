@@ -1,8 +1,8 @@
-// The check-in's memo of release manifests (server/services/manifest-memo.ts) and the
+// The check-in's memo of release manifests (server/storage/manifest-memo.ts) and the
 // `known` texts canonicalize takes from it: remembered only while the stored text is the same,
 // frozen because every answer shares it, bounded, and never changing a signed byte.
 import t from 'tap';
-import { createManifestMemo } from '../../server/services/manifest-memo.js';
+import { createManifestMemo } from '../../server/storage/manifest-memo.js';
 import { canonicalize } from '../../signing/canonical.js';
 
 const text = (notes: string) => JSON.stringify({ signed: { type: 'release', version: '2.0.0', notes, artifact: { size: 1, sha256: 'ab' } }, signatures: [{ keyid: 'k', sig: 's' }] });

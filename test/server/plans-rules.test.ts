@@ -13,7 +13,7 @@ async function setup(t: Parameters<typeof startTestServer>[0], now: () => Date) 
   return { server, fleet, releaseId: release.json.id as string };
 }
 
-const planCount = (server: TestServer) => (server.app.sluice.db.prepare('SELECT COUNT(*) AS n FROM plans').get() as { n: number }).n;
+const planCount = async (server: TestServer) => (await server.app.sluice.store.plans.list()).length;
 
 t.test('bad plans are refused with a clear 4xx and nothing changes', async (t) => {
   const now = new Date('2026-12-01T09:00:00Z');
@@ -47,7 +47,7 @@ t.test('bad plans are refused with a clear 4xx and nothing changes', async (t) =
     const response = await server.call('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'acme', release: releaseId, windows: [good], ...change });
     t.equal(response.status, status, `${why}: ${response.body}`);
     t.equal(response.json?.error?.code, code, why);
-    t.equal(planCount(server), 0, `${why}: nothing stored`);
+    t.equal(await planCount(server), 0, `${why}: nothing stored`);
   }
   t.equal((await server.call('POST', '/api/v1/plans', fleet.tokens.customer, { customer: 'acme', release: releaseId, windows: [good] })).status, 403, 'customers do not draft plans');
 
@@ -80,7 +80,7 @@ t.test('device events feed waves: a failed canary pauses the plan; late devices 
   await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
   const confirmed = (await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } })).json;
   t.same(confirmed.progress.waves.map((wave: { total: number }) => wave.total), [2, 8]);
-  const membership = server.app.sluice.db.prepare('SELECT device, wave FROM plan_devices WHERE plan = ? ORDER BY wave, device').all(plan.id) as { device: string; wave: number }[];
+  const membership = await server.app.sluice.store.plans.devices(plan.id);
   const canary = membership.filter((row) => row.wave === 0).map((row) => row.device);
   const rest = membership.filter((row) => row.wave === 1).map((row) => row.device);
   const report = (device: string, state: string, eventId = randomUUID()) => server.call('POST', '/api/v1/device/events', tokens[device], { assignment: plan.id, state, eventId });
@@ -94,13 +94,14 @@ t.test('device events feed waves: a failed canary pauses the plan; late devices 
 
   // A late device joins the customer after confirmation: it lands in the last wave.
   tokens['emu-late'] = await fleet.addDevice('emu-late');
-  const late = server.app.sluice.db.prepare('SELECT wave FROM plan_devices WHERE plan = ? AND device = ?').get(plan.id, 'emu-late') as { wave: number };
-  t.equal(late.wave, 1);
+  const late = (await server.app.sluice.store.plans.devices(plan.id)).find((member) => member.device === 'emu-late');
+  t.equal(late?.wave, 1);
+  t.equal(await server.app.sluice.store.audit.count({ subject: `plan:${plan.id}`, action: 'plan.device_joined' }), 1, 'the join is audited');
 
   const eventId = randomUUID();
   t.equal((await report(canary[0], 'rolled_back', eventId)).status, 204);
   t.equal((await report(canary[0], 'rolled_back', eventId)).status, 204, 'a resend is accepted');
-  t.equal((server.app.sluice.db.prepare('SELECT COUNT(*) AS n FROM device_events WHERE event_id = ?').get(eventId) as { n: number }).n, 1, 'and recorded once');
+  t.equal(await server.app.sluice.store.devices.eventCount({ eventId }), 1, 'and recorded once');
   const paused = (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json;
   t.equal(paused.status, 'paused', 'a canary failure beyond the limit pauses the plan');
   t.equal(paused.progress.waves[0].status, 'failed');
@@ -131,4 +132,29 @@ t.test('a plan that cannot finish by its deadline is flagged overdue in the list
   await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support);
   const audit = (await server.call('GET', `/api/v1/audit?subject=plan:${plan.id}&action=plan.overdue`, fleet.tokens.support)).json;
   t.same(audit.map((entry: { details: { reason: string } }) => entry.details.reason).sort(), ['no_window_before_deadline', 'unconfirmed_past_deadline'], 'each reason audited once');
+});
+
+t.test('a plan without waves runs the default wave: more than 10 % of its devices failing pauses it', async (t) => {
+  const now = new Date('2026-12-06T01:30:00Z');
+  const { server, fleet, releaseId } = await setup(t, () => now);
+  const tokens: string[] = [];
+  for (let index = 0; index < 20; index++) tokens.push(await fleet.addDevice(`emu-${String(index).padStart(2, '0')}`));
+  const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'acme', release: releaseId, windows: [madrid('2026-12-06T02:00', '2026-12-06T08:00')] })).json;
+  await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
+  const confirmed = (await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } })).json;
+  t.same(confirmed.progress.waves.map((wave: { total: number }) => wave.total), [20], 'one wave of every device');
+  const report = async (index: number, state: string) =>
+    t.equal((await server.call('POST', '/api/v1/device/events', tokens[index], { assignment: plan.id, state, eventId: randomUUID() })).status, 204);
+  const status = async () => (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json.status;
+
+  await report(0, 'failed');
+  for (let index = 1; index < 10; index++) await report(index, 'committed');
+  t.equal(await status(), 'in_progress', 'one failure in ten finished is within the 10 % limit');
+  await report(10, 'rolled_back');
+  t.equal(await status(), 'paused', 'two in eleven is more than 10 %: the plan pauses');
+  const audit = server.app.sluice.store.audit;
+  t.equal(await audit.count({ subject: `plan:${plan.id}`, action: 'plan.wave_failed' }), 1, 'the wave failed once');
+  t.equal(await audit.count({ subject: `plan:${plan.id}`, action: 'plan.pause' }), 1, 'and paused the plan once');
+  await report(11, 'failed');
+  t.equal(await audit.count({ subject: `plan:${plan.id}`, action: 'plan.wave_failed' }), 1, 'a later failure does not judge the wave again');
 });

@@ -97,7 +97,7 @@ t.test('bad uploads are refused with a clear 4xx and leave nothing behind', asyn
     t.equal(response.status, testCase.status, `${testCase.name}: status (${JSON.stringify(response.json)})`);
     t.equal(response.json?.error?.code, testCase.code, `${testCase.name}: code`);
     t.type(response.json?.error?.message, 'string', `${testCase.name}: message`);
-    t.same(storedState(server), { releases: 0, artifacts: 0, temporary: 0 }, `${testCase.name}: nothing stored`);
+    t.same(await storedState(server), { releases: 0, artifacts: 0, temporary: 0 }, `${testCase.name}: nothing stored`);
   }
 
   const first = await uploadRelease(server, fleet.tokens.release, good('3.0.0'), artifact);
@@ -105,7 +105,7 @@ t.test('bad uploads are refused with a clear 4xx and leave nothing behind', asyn
   const duplicate = await uploadRelease(server, fleet.tokens.release, good('3.0.0'), artifact);
   t.equal(duplicate.status, 409);
   t.equal(duplicate.json.error.code, 'version_exists');
-  t.same(storedState(server), { releases: 1, artifacts: 1, temporary: 0 }, 'the duplicate left nothing');
+  t.same(await storedState(server), { releases: 1, artifacts: 1, temporary: 0 }, 'the duplicate left nothing');
 });
 
 t.test('a client that disconnects halfway leaves no temporary file and no row', async (t) => {
@@ -126,10 +126,10 @@ t.test('a client that disconnects halfway leaves no temporary file and no row', 
     socket.on('error', reject);
   });
   // The server notices the reset asynchronously; wait until its temporary file is gone.
-  let state = storedState(server);
+  let state = await storedState(server);
   for (let attempt = 0; attempt < 50 && state.temporary > 0; attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    state = storedState(server);
+    state = await storedState(server);
   }
   t.same(state, { releases: 0, artifacts: 0, temporary: 0 });
 });

@@ -42,7 +42,8 @@ t.test('fault clocks: a class A fault acknowledged late is a breach; the SLA rep
   t.equal((await server.call('GET', `/api/v1/faults/${late.id}`, globex)).status, 404);
   t.equal((await server.call('GET', '/api/v1/sla/report', globex)).json.classes.A.count, 0);
 
-  const before = (server.app.sluice.db.prepare('SELECT COUNT(*) AS n FROM faults').get() as { n: number }).n;
+  const faultCount = async () => (await server.app.sluice.store.faults.list()).length;
+  const before = await faultCount();
   const refusals: [string, object, string, number][] = [
     ['a class outside A–D', { class: 'E', title: 'x' }, fleet.tokens.customer, 422],
     ['a lower-case class', { class: 'a', title: 'x' }, fleet.tokens.customer, 422],
@@ -50,7 +51,7 @@ t.test('fault clocks: a class A fault acknowledged late is a breach; the SLA rep
     ['staff without a customer', { class: 'C', title: 'x' }, fleet.tokens.support, 422],
   ];
   for (const [why, body, token, status] of refusals) t.equal((await report(body, token)).status, status, why);
-  t.equal((server.app.sluice.db.prepare('SELECT COUNT(*) AS n FROM faults').get() as { n: number }).n, before, 'nothing stored');
+  t.equal(await faultCount(), before, 'nothing stored');
   t.equal((await server.call('POST', `/api/v1/faults/${onTime.id}/acknowledge`, fleet.tokens.customer)).status, 403, 'customers do not acknowledge');
   t.equal((await server.call('POST', `/api/v1/faults/${onTime.id}/close`, globex)).status, 404, 'nor touch another customer\'s fault');
   t.equal((await server.call('POST', `/api/v1/faults/${onTime.id}/acknowledge`, fleet.tokens.support)).status, 409, 'acknowledged twice');
@@ -165,4 +166,46 @@ t.test('a commissioning plan follows the same propose and confirm lifecycle and 
   const confirmed = await server.call('POST', `/api/v1/plans/${created.json.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
   t.equal(confirmed.json.status, 'confirmed');
   t.equal((await server.call('POST', '/api/v1/commissioning', fleet.tokens.support, { customer: 'acme', mode: 'on_site', date: '2026-11-01T08:00:00Z', equipment: [{ type: 'x', count: 1 }], services: [], engineers: [{ name: 'L' }], windows: [{ start: '2026-12-10T09:00', end: '2026-12-10T17:00', timezone: 'Europe/Madrid' }] })).status, 422, 'a date in the past');
+});
+
+t.test('timed work and races are recorded once: consent expiry, concurrent steps, fault numbers', async (t) => {
+  let now = new Date('2026-12-01T10:00:00Z');
+  const server = await startTestServer(t, { now: () => now });
+  const fleet = await seedFleet(server);
+  const token = await fleet.addDevice('emu-1');
+  const { store } = server.app.sluice;
+  const audits = (action: string, subject?: string) => store.audit.count({ action, subject });
+
+  // Ten reports at once take ten consecutive numbers.
+  const reports = await Promise.all(Array.from({ length: 10 }, (_, index) => server.call('POST', '/api/v1/faults', fleet.tokens.customer, { class: 'C', title: `Fault ${index}` })));
+  t.same(reports.map((reply) => reply.status), Array(10).fill(201));
+  t.same(reports.map((reply) => reply.json.id).sort(), Array.from({ length: 10 }, (_, index) => `F-${1001 + index}`), 'distinct, consecutive ids');
+
+  // Five acknowledgements at once: one is taken and audited, the others are refused.
+  const acknowledged = await Promise.all(Array.from({ length: 5 }, () => server.call('POST', '/api/v1/faults/F-1001/acknowledge', fleet.tokens.support)));
+  t.same(acknowledged.map((reply) => reply.status).sort(), [200, 409, 409, 409, 409]);
+  t.equal(await audits('fault.acknowledge', 'fault:F-1001'), 1, 'one step, one audit row');
+
+  const session = (await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-1', reason: 'Drift', collect: ['logs'] })).json;
+  const consents = await Promise.all(Array.from({ length: 3 }, () => server.call('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, { hours: 1 })));
+  t.same(consents.map((reply) => reply.status).sort(), [200, 409, 409], 'consented once');
+  t.equal(await audits('support.consent', `support-session:${session.id}`), 1);
+
+  // Past the expiry, every reader sees it expired; the first to notice records it, once.
+  now = new Date('2026-12-01T11:00:00Z');
+  t.equal((await store.supportSessions.get(session.id))!.status, 'consented', 'nothing is recorded before someone reads it');
+  const checkin = () => server.call('POST', '/api/v1/device/checkin', token, { version: '1.0.0', nonce: randomBytes(16).toString('hex') });
+  const reads = await Promise.all([
+    ...Array.from({ length: 4 }, () => server.call('GET', `/api/v1/support-sessions/${session.id}`, fleet.tokens.support)),
+    server.call('GET', '/api/v1/support-sessions', fleet.tokens.customer),
+    checkin(), checkin(),
+  ]);
+  t.ok(reads.slice(0, 4).every((reply) => reply.json.status === 'expired'), 'expired for every reader');
+  t.equal(reads[4].json[0].status, 'expired');
+  t.ok(reads.slice(5).every((reply) => reply.json.signed.diagnostics === null), 'no diagnostics asked for');
+  t.equal((await store.supportSessions.get(session.id))!.status, 'expired', 'recorded in the store');
+  t.equal(await audits('support.consent_expired', `support-session:${session.id}`), 1, 'and audited once');
+  await server.call('GET', '/api/v1/support-sessions', fleet.tokens.support);
+  t.equal(await audits('support.consent_expired'), 1, 'later reads record nothing');
+  t.equal((await server.call('POST', `/api/v1/support-sessions/${session.id}/withdraw`, fleet.tokens.customer, {})).status, 409, 'an expired consent cannot be withdrawn');
 });

@@ -43,6 +43,10 @@ t.test('shape errors name the field', async (t) => {
     [{ createdAt: '2026-11-25' }, 'createdAt'],
     [{ expires: 'Nov 25 2027' }, 'expires'],
     [{ downgrade: 'yes' }, 'downgrade'],
+    [{ replaces: 7 } as never, 'replaces'],
+    [{ replaces: '' }, 'replaces'],
+    [{ replaces: 'any older one' }, 'replaces'],
+    [{ downgrade: true }, 'replaces'],
   ];
   for (const [change, field] of cases) {
     const message = new RegExp(`^manifest field "${field.replace('.', '\\.')}" `);
@@ -52,7 +56,9 @@ t.test('shape errors name the field', async (t) => {
   }
   t.throws(() => validateManifestShape(null), /"signed"/);
   t.throws(() => verifyManifest(root, null as never, now), ManifestInvalidError, 'no document at all');
-  t.ok(validateManifestShape(makeManifest({ minVersion: '1.2.0', expires: '2027-01-01T00:00:00+01:00', downgrade: true })), 'the optional fields, well-formed');
+  t.ok(validateManifestShape(makeManifest({ minVersion: '1.2.0', expires: '2027-01-01T00:00:00+01:00', downgrade: true, replaces: '>=2.1.0 <2.3.0' })), 'the optional fields, well-formed');
+  t.ok(validateManifestShape(makeManifest({ replaces: '>=1.0.0' })), 'replaces without downgrade bounds an upgrade');
+  t.ok(validateManifestShape(makeManifest({ downgrade: false })), 'downgrade: false needs no replaces');
 });
 
 t.test('only the release role signs manifests', async (t) => {
@@ -66,6 +72,16 @@ t.test('only the release role signs manifests', async (t) => {
   // Mix-and-match: the digest of another build under this signature.
   t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, artifact: { ...manifest.artifact, sha256: 'c'.repeat(64) } } }, now), SignatureError, 'a swapped digest');
   t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, hardware: ['other-hw'] } }, now), SignatureError, 'swapped hardware');
+});
+
+t.test('a downgrade and the versions it replaces are signed with the rest', async (t) => {
+  const manifest = makeManifest({ version: '1.9.0', downgrade: true, replaces: '>=2.0.0 <2.1.0' });
+  const signed = signDocument(manifest, [release]);
+  t.match(verifyManifest(root, signed, now), { downgrade: true, replaces: '>=2.0.0 <2.1.0' });
+  t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, replaces: '*' } }, now), SignatureError, 'a widened range');
+  t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, downgrade: undefined, replaces: undefined } }, now), SignatureError, 'the fields dropped');
+  const { downgrade, replaces, ...old } = manifest;
+  t.ok(verifyManifest(root, signDocument({ ...old, version: '2.1.0' }, [release]), now), 'an old upgrade manifest without either field stays valid');
 });
 
 t.test('a threshold of release keys', async (t) => {

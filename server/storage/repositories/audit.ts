@@ -23,7 +23,8 @@ export class AuditRepository {
     if (filter.before) { clauses.push(where ? 'AND id < ?' : 'WHERE id < ?'); params.push(filter.before); }
     params.push(Math.min(filter.limit ?? 100, 1000));
     const rows = await this.sql.all<AuditRow>(`SELECT * FROM audit ${clauses.join(' ')} ORDER BY id DESC LIMIT ?`, params);
-    return rows.map((row) => ({ ...row, at: toDate(row.at), details: row.details ? JSON.parse(row.details) : null }));
+    // Number(): PostgreSQL hands a BIGINT id back as text.
+    return rows.map((row) => ({ ...row, id: Number(row.id), at: toDate(row.at), details: row.details ? JSON.parse(row.details) : null }));
   }
 
   /** How many rows record `action` on `subject`: what the exactly-once tests count. */

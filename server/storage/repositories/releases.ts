@@ -1,5 +1,6 @@
 // Releases. A release is recorded only after its bytes are in the artifact store.
-import { type SqlSession } from '../sql.js';
+import { isUniqueViolation, type SqlSession } from '../sql.js';
+import { SluiceError } from '../../errors.js';
 import { toDate, toDateOrNull, type Release } from './records.js';
 
 interface ReleaseRow {
@@ -34,13 +35,19 @@ export class ReleaseRepository {
     return rows.map(toRelease);
   }
 
+  /** Records the release; a product and version already published (a concurrent upload won) is `version_exists`. */
   async insert(release: NewRelease): Promise<void> {
-    await this.sql.run(
-      `INSERT INTO releases (id, product, version, manifest, sha256, size, sha1, md5, published_at, published_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [release.id, release.product, release.version, JSON.stringify(release.manifest), release.sha256, release.size,
-        release.sha1, release.md5, release.publishedAt.toISOString(), release.publishedBy],
-    );
+    try {
+      await this.sql.run(
+        `INSERT INTO releases (id, product, version, manifest, sha256, size, sha1, md5, published_at, published_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [release.id, release.product, release.version, JSON.stringify(release.manifest), release.sha256, release.size,
+          release.sha1, release.md5, release.publishedAt.toISOString(), release.publishedBy],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new SluiceError('version_exists', `${release.product} ${release.version} is already published`);
+      throw error;
+    }
   }
 
   /** Fills the DDI clients' SHA-1 and MD5 wherever they are still empty. */
@@ -58,5 +65,17 @@ export class ReleaseRepository {
   async digests(): Promise<Set<string>> {
     const rows = await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM releases');
     return new Set(rows.map((row) => row.sha256));
+  }
+
+  /**
+   * Whether a live plan assigns this release to the device: only then may the device fetch
+   * its artifact. Downloading and staging are allowed any time after the plan is confirmed,
+   * so a paused plan keeps its downloads too.
+   */
+  async deviceMayDownload(device: string, release: string): Promise<boolean> {
+    const row = await this.sql.get(
+      `SELECT 1 AS found FROM plan_devices pd JOIN plans p ON p.id = pd.plan
+       WHERE pd.device = ? AND p.release = ? AND p.status IN ('confirmed', 'in_progress', 'paused') LIMIT 1`, [device, release]);
+    return row !== undefined;
   }
 }

@@ -1,5 +1,113 @@
-import type { SqlSession } from '../sql.js';
+// Users, the bearer tokens of users and devices, portal sessions and sign-in failures.
+// Tokens and session cookies are random; only their SHA-256 is stored (auth/tokens.ts).
+import { randomUUID } from 'node:crypto';
+import { isUniqueViolation, type SqlSession } from '../sql.js';
+import { SluiceError } from '../../errors.js';
+import { generateToken, hashToken } from '../../auth/tokens.js';
+import type { Principal, Role } from '../../auth/principal.js';
+import { toDate, type User } from './records.js';
+
+interface UserRow { id: string; username: string; role: Role; customer: string | null; password_hash: string | null; created_at: string }
+const toUser = (row: UserRow): User => ({
+  id: row.id, username: row.username, role: row.role, customer: row.customer, passwordHash: row.password_hash, createdAt: toDate(row.created_at),
+});
+
+interface TokenHolderRow {
+  user_id: string | null; device_id: string | null; username: string | null; role: Role | null; user_customer: string | null;
+  device_customer: string | null; product: string | null; hardware: string | null; version: string | null; state: string | null;
+}
+
+export interface NewUser { username: string; role: Role; customer?: string | null; passwordHash?: string | null }
+
+/** A signed-in portal user, with the customer's name for the page header. */
+export interface PortalSessionRecord {
+  csrf: string; expiresAt: Date;
+  user: { id: string; username: string; role: Role; customer: string | null; customerName: string | null };
+}
 
 export class UserRepository {
   constructor(private readonly sql: SqlSession) {}
+
+  /** The user and its API token (the plain token is returned once, only its hash is kept). */
+  async create(input: NewUser, now: Date): Promise<{ id: string; token: string }> {
+    const id = randomUUID();
+    const token = generateToken('u');
+    try {
+      await this.sql.transaction(async (tx) => {
+        await tx.run('INSERT INTO users (id, username, role, customer, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          [id, input.username, input.role, input.customer ?? null, input.passwordHash ?? null, now.toISOString()]);
+        await tx.run('INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)', [hashToken(token), id, now.toISOString()]);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new SluiceError('already_exists', `user "${input.username}" already exists`);
+      throw error;
+    }
+    return { id, token };
+  }
+
+  async getByName(username: string): Promise<User | undefined> {
+    const row = await this.sql.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
+    return row && toUser(row);
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return (await this.sql.get("SELECT 1 AS found FROM users WHERE role = 'admin' LIMIT 1")) !== undefined;
+  }
+
+  /**
+   * Who holds this (unrevoked) token, user or device, in one query: it runs on every API
+   * request, check-ins included, which also need the device's version and state.
+   */
+  async principalByToken(token: string): Promise<Principal | null> {
+    const row = await this.sql.get<TokenHolderRow>(
+      `SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
+              d.customer AS device_customer, d.product, d.hardware, d.version, d.state
+       FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
+       WHERE t.hash = ? AND t.revoked_at IS NULL`, [hashToken(token)]);
+    if (!row) return null;
+    if (row.user_id) return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
+    return {
+      kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware!,
+      version: row.version!, state: row.state,
+    };
+  }
+
+  /** Stores a portal session under the cookie's hash; expired sessions are swept on the way. */
+  async createSession(session: { cookieHash: string; userId: string; csrf: string; expiresAt: Date }, now: Date): Promise<void> {
+    await this.sql.run('DELETE FROM portal_sessions WHERE expires_at < ?', [now.toISOString()]);
+    await this.sql.run('INSERT INTO portal_sessions (hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+      [session.cookieHash, session.userId, session.csrf, now.toISOString(), session.expiresAt.toISOString()]);
+  }
+
+  async sessionByHash(cookieHash: string): Promise<PortalSessionRecord | undefined> {
+    const row = await this.sql.get<{ csrf: string; expires_at: string; id: string; username: string; role: Role; customer: string | null; customer_name: string | null }>(
+      `SELECT s.csrf, s.expires_at, u.id, u.username, u.role, u.customer, c.name AS customer_name
+       FROM portal_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN customers c ON c.id = u.customer
+       WHERE s.hash = ?`, [cookieHash]);
+    return row && {
+      csrf: row.csrf, expiresAt: toDate(row.expires_at),
+      user: { id: row.id, username: row.username, role: row.role, customer: row.customer, customerName: row.customer_name },
+    };
+  }
+
+  async deleteSession(cookieHash: string): Promise<void> {
+    await this.sql.run('DELETE FROM portal_sessions WHERE hash = ?', [cookieHash]);
+  }
+
+  /** Failed sign-ins for this user name or from this address since `since`. */
+  async countSignInFailures(username: string, address: string, since: Date): Promise<number> {
+    const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM login_failures WHERE (username = ? OR address = ?) AND at > ?',
+      [username, address, since.toISOString()]);
+    return Number(row?.n ?? 0);
+  }
+
+  async recordSignInFailure(username: string, address: string, at: Date): Promise<void> {
+    await this.sql.run('INSERT INTO login_failures (username, address, at) VALUES (?, ?, ?)', [username, address, at.toISOString()]);
+  }
+
+  // used by plans and check-in (the fleet tests: tokens are kept only as hashes)
+  /** The hash of every stored token, of users and devices. */
+  async tokenHashes(): Promise<string[]> {
+    return (await this.sql.all<{ hash: string }>('SELECT hash FROM tokens ORDER BY hash')).map((row) => row.hash);
+  }
 }

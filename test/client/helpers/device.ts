@@ -13,7 +13,7 @@ export const fixtureDirectory = resolve(import.meta.dirname, '../../../fixtures/
 
 export interface Device { directory: string; configPath: string; config: AgentConfig; slots: { a: string; b: string }; dataDir: string }
 
-export function makeDevice(t: Test, options: { server: string; rootDocument: SignedDocument<unknown>; healthExit?: number; overrides?: Record<string, unknown> }): Device {
+export function makeDevice(t: Test, options: { server: string; rootDocument: SignedDocument<unknown>; healthExit?: number; overrides?: Record<string, unknown>; files?: Record<string, string> }): Device {
   const directory = mkdtempSync(join(tmpdir(), 'sluice-device-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   cpSync(fixtureDirectory, directory, { recursive: true });
@@ -24,6 +24,7 @@ export function makeDevice(t: Test, options: { server: string; rootDocument: Sig
     writeFileSync(join(directory, 'health.sh'), `#!/bin/sh\necho "health says no" >&2\nexit ${options.healthExit}\n`);
     chmodSync(join(directory, 'health.sh'), 0o755);
   }
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory, name), content);
   const config = { ...JSON.parse(readFileSync(join(directory, 'agent.json'), 'utf8')), server: options.server, diagnostics: { logs: [], maxBytes: 4096 }, ...options.overrides };
   const configPath = join(directory, 'agent.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));

@@ -35,6 +35,8 @@ export interface Offer {
   installAllowed: boolean;
   downgrade: boolean;
   cancelled?: boolean;
+  /** The artifactUrl the answer names; by default this server's own artifact path. */
+  artifactUrl?: string;
 }
 
 /** Mutable between calls: the test changes what the next request meets. */
@@ -64,6 +66,8 @@ export interface Script {
   /** Newer roots offered at /api/v1/trust/root/N.json, by version. */
   roots: Record<number, SignedDocument<unknown>>;
   diagnosticsStatus: number;
+  /** Answer artifact requests with a 302 to this URL (a pre-signed object-store URL). */
+  artifactRedirect: string | null;
 }
 
 export interface CheckinRequest { version: string; nonce: string; state?: string; assignment?: string | null }
@@ -74,7 +78,7 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
   const script: Script = {
     deviceId: 'emu-0001', pollAfterSeconds: 30, offer: null, diagnostics: null, unreachable: false,
     cutArtifactAfterBytes: 0, endlessExtraBytes: 0, slowArtifact: false, ignoreRange: false, eventStatus: 204, rewrite: null,
-    replayFirstAnswer: false, signWith: null, roots: {}, diagnosticsStatus: 204, ...options.script,
+    replayFirstAnswer: false, signWith: null, roots: {}, diagnosticsStatus: 204, artifactRedirect: null, ...options.script,
   };
   const seen = {
     checkins: [] as CheckinRequest[],
@@ -104,7 +108,7 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
       expires: new Date(at.getTime() + 60_000).toISOString(), pollAfterSeconds: script.pollAfterSeconds,
       assignment: offer && {
         id: offer.id, plan: `plan-${offer.id}`, release: `release-${offer.id}`, manifest: offer.manifest,
-        artifactUrl: `/api/v1/releases/release-${offer.id}/artifact`, window: offer.window,
+        artifactUrl: offer.artifactUrl ?? `/api/v1/releases/release-${offer.id}/artifact`, window: offer.window,
         installAllowed: offer.installAllowed, downgrade: offer.downgrade, ...(offer.cancelled ? { cancelled: true } : {}),
       },
       diagnostics: script.diagnostics,
@@ -117,6 +121,7 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
     const bytes = script.offer?.bytes;
     seen.artifactRequests.push({ method: request.method!, range: request.headers.range ?? null, authorization: request.headers.authorization ?? null });
     if (!bytes) return json(response, 403, { error: { code: 'not_assigned', message: 'no' } });
+    if (script.artifactRedirect) return void response.writeHead(302, { location: script.artifactRedirect }).end();
     const etag = `"${createHash('sha256').update(bytes).digest('hex')}"`;
     const range = script.ignoreRange ? null : /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;

@@ -6,10 +6,9 @@
 // judged; a failed portal login is counted for the rate limit). They are not ignored, though:
 // a refused request may add audit rows only of the attempt-logging actions listed below, so a
 // refused upload that left a "release.publish" row would still be caught.
-import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { Db } from '../../../server/storage/database.js';
+import type { Store } from '../../../server/storage/store.js';
 
 const logTables = new Set(['audit', 'login_failures']);
 // Columns written behind, a moment after the request that caused them, so they may land
@@ -27,37 +26,21 @@ export interface StoredState {
   auditRows: number;
 }
 
-// Hashing every table for every request would dominate the fuzz run: the hashes are reused
-// while SQLite's total_changes() (every row written on this connection, triggers included;
-// the app has no other) stays the same.
-const remembered = new WeakMap<Db, { changes: number; tables: Record<string, string> }>();
+// Fingerprinting every table for every request would dominate the fuzz run: on SQLite the
+// fingerprints are reused while the connection's count of written rows stays the same (the
+// app has no other connection). PostgreSQL has no such counter, so there each call reads all.
+const remembered = new WeakMap<Store, { changes: number; tables: Record<string, string> }>();
 
-export function storedState(db: Db, dataDir: string): StoredState {
-  const changes = (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
-  const known = remembered.get(db);
-  const tables = known?.changes === changes ? known.tables : tableHashes(db);
-  remembered.set(db, { changes, tables });
-  const auditRows = (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
+/** Through the store, so that it reads either dialect (storage/inspection.ts). */
+export async function storedState(store: Store, dataDir: string): Promise<StoredState> {
+  const changes = await store.inspection.changeCount();
+  const known = remembered.get(store);
+  const tables = changes !== null && known?.changes === changes
+    ? known.tables
+    : await store.inspection.fingerprint({ skipTables: logTables, skipColumns: writtenBehind });
+  if (changes !== null) remembered.set(store, { changes, tables });
+  const auditRows = await store.audit.count({});
   return { tables, files: filesUnder(dataDir, dataDir), auditRows };
-}
-
-function tableHashes(db: Db): Record<string, string> {
-  const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[])
-    .map((row) => row.name).filter((name) => !logTables.has(name));
-  const tables: Record<string, string> = {};
-  for (const name of names) {
-    const hash = createHash('sha256');
-    const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(name) as { name: string }[])
-      .map((column) => column.name).filter((column) => !writtenBehind[name]?.includes(column));
-    const select = `SELECT ${columns.map((column) => `"${column}"`).join(', ')} FROM "${name}" ORDER BY rowid`;
-    for (const row of db.prepare(select).raw().iterate()) hash.update(JSON.stringify(row, bigints));
-    tables[name] = hash.digest('hex');
-  }
-  return tables;
-}
-
-function bigints(_key: string, value: unknown) {
-  return typeof value === 'bigint' ? value.toString() : Buffer.isBuffer(value) ? value.toString('hex') : value;
 }
 
 function filesUnder(root: string, dir: string): string[] {
@@ -70,13 +53,13 @@ function filesUnder(root: string, dir: string): string[] {
 }
 
 /** What changed between two fingerprints, in words; empty when nothing did. */
-export function differences(db: Db, before: StoredState, after: StoredState): string[] {
+export async function differences(store: Store, before: StoredState, after: StoredState): Promise<string[]> {
   const changed = Object.keys({ ...before.tables, ...after.tables }).filter((name) => before.tables[name] !== after.tables[name]).map((name) => `table ${name}`);
   const added = after.files.filter((file) => !before.files.includes(file)).map((file) => `file + ${file}`);
   const removed = before.files.filter((file) => !after.files.includes(file)).map((file) => `file - ${file}`);
   const audit = after.auditRows > before.auditRows
-    ? (db.prepare('SELECT action FROM audit ORDER BY id DESC LIMIT ?').all(after.auditRows - before.auditRows) as { action: string }[])
-      .filter((row) => !attemptActions.has(row.action)).map((row) => `audit row ${row.action}`)
+    ? (await store.audit.list({ limit: after.auditRows - before.auditRows }))
+      .filter((entry) => !attemptActions.has(entry.action)).map((entry) => `audit row ${entry.action}`)
     : [];
   return [...changed, ...added, ...removed, ...audit];
 }

@@ -97,14 +97,14 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
     return roles.length > 0 ? roles.map((role) => `Bearer ${tokens[role]}`) : [`Bearer ${fleet.tokens.admin}`];
   };
 
-  const { db } = server.app.sluice;
+  const { store } = server.app.sluice;
   /** Sends one request and throws, with the request in the message, if a promise is broken. */
   const exchange = async (request: FuzzRequest, route?: RouteEntry): Promise<Outcome> => {
-    const before = storedState(db, server.dataDir);
+    const before = await storedState(store, server.dataDir);
     const response = await server.app.inject({ method: request.method as InjectOptions['method'], url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
     const outcome = { status: response.statusCode, body: response.body, bytes: response.rawPayload, headers: response.headers };
     const problems = judge(request, outcome);
-    if (outcome.status >= 400) problems.push(...differences(db, before, storedState(db, server.dataDir)).map((what) => `stored: ${what}`));
+    if (outcome.status >= 400) problems.push(...(await differences(store, before, await storedState(store, server.dataDir))).map((what) => `stored: ${what}`));
     if (problems.length > 0) throw new Error(`${describe(request)} → ${outcome.status} ${outcome.body.slice(0, 300)}\n  ${problems.join('\n  ')}`);
     // A request that succeeded may have used its target up (yanked, cancelled, consented): renew it.
     const kind = route && outcome.status < 300 && !['GET', 'HEAD'].includes(request.method) ? kindOf(route.url) : undefined;

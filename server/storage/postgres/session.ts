@@ -1,0 +1,157 @@
+// PostgreSQL through node-postgres, behind the async SqlSession. Statements outside a
+// transaction take any connection of the pool; a transaction holds one connection from BEGIN
+// to COMMIT, and a transaction inside it nests as a savepoint on that same connection.
+//
+// Unlike SQLite, PostgreSQL aborts the whole transaction at the first failed statement: code
+// that catches a failure inside a transaction and carries on must run the statement that may
+// fail in a nested `transaction` (a savepoint), which undoes only it on either dialect.
+import pg from 'pg';
+import type { SqlDatabase, SqlSession, SqlValue } from '../sql.js';
+import { parseDatabaseUrl, type PostgresConnection } from '../database-url.js';
+import { numberPlaceholders } from './placeholders.js';
+import { SluiceError } from '../../errors.js';
+
+export interface PostgresOptions {
+  /** Connections this process may open at once. */
+  poolSize?: number;
+  /** An idle connection that fails (the server restarted, the database was dropped). */
+  onError?: (error: Error) => void;
+}
+
+const int8 = 20;
+const numeric = 1700;
+// COUNT(*), BIGINT columns and SUM() arrive as text by default, because they may exceed 2^53;
+// sluice's counts, sizes and ids never do, and SQLite hands out numbers, so both dialects agree.
+// Set on this pool only: a global parser would change every other pg user in the process.
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (oid === int8 || oid === numeric) && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+// Each SQL text is converted once: the repositories' statements are a fixed set. The bound
+// keeps a caller that builds texts (IN lists of any length) from growing it without end.
+const converted = new Map<string, string>();
+const cacheLimit = 5000;
+
+export function postgresText(sql: string): string {
+  let text = converted.get(sql);
+  if (text === undefined) {
+    text = numberPlaceholders(sql).text;
+    if (converted.size >= cacheLimit) converted.clear();
+    converted.set(sql, text);
+  }
+  return text;
+}
+
+/** The pool's settings for a parsed URL: what tests check sslmode against without a TLS server. */
+export function poolConfig(connection: PostgresConnection, options: PostgresOptions = {}): pg.PoolConfig {
+  return {
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    password: connection.password,
+    database: connection.database,
+    ssl: connection.ssl,
+    application_name: connection.applicationName ?? 'sluice',
+    connectionTimeoutMillis: connection.connectTimeoutMillis ?? 10_000,
+    max: options.poolSize ?? 10,
+    types,
+  };
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * PostgreSQL's text cannot hold U+0000 (SQLite's can): such a value, from a path, a query or
+ * a body, is refused as the client's mistake before it reaches the server, where it would be
+ * a 500 and, inside a transaction, would abort it. No stored row can contain one either.
+ */
+function refuseNul(params: readonly SqlValue[]): void {
+  for (const value of params) {
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      throw new SluiceError('bad_request', 'text may not contain the NUL character (U+0000)');
+    }
+  }
+}
+
+let savepoints = 0;
+
+class PostgresSession implements SqlSession {
+  readonly dialect = 'postgres' as const;
+  readonly forUpdate = ' FOR UPDATE';
+  constructor(private readonly connections: pg.Pool, private readonly client: pg.PoolClient | null) {}
+
+  private get target(): Queryable { return this.client ?? this.connections; }
+
+  private async query<Row>(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
+    refuseNul(params);
+    return this.target.query<Row & pg.QueryResultRow>(postgresText(sql), params as SqlValue[]);
+  }
+
+  async all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+    return (await this.query<Row>(sql, params)).rows;
+  }
+
+  async get<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
+    return (await this.query<Row>(sql, params)).rows[0];
+  }
+
+  async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    if (this.client) return this.savepoint(this.client, work);
+    const client = await this.connections.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await work(new PostgresSession(this.connections, client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A connection that cannot even roll back is not handed to the next transaction.
+        await client.query('ROLLBACK').catch((failure: Error) => { broken = failure; });
+        throw error;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async savepoint<T>(client: pg.PoolClient, work: (session: SqlSession) => Promise<T>): Promise<T> {
+    const name = `nested_${++savepoints}`;
+    await client.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await work(this);
+      await client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await client.query(`RELEASE SAVEPOINT ${name}`);
+      throw error;
+    }
+  }
+}
+
+export interface PostgresDatabase extends SqlDatabase {
+  readonly dialect: 'postgres';
+  /** The pool, for the migration runner, which needs one connection for its whole run. */
+  readonly pool: pg.Pool;
+}
+
+/** `url`: a libpq-style postgres:// URL (database-url.ts says what its sslmode does). */
+export function createPostgresDatabase(url: string, options: PostgresOptions = {}): PostgresDatabase {
+  const location = parseDatabaseUrl(url, 'the database URL');
+  if (location.kind !== 'postgres') throw new Error('createPostgresDatabase needs a postgres:// URL');
+  const pool = new pg.Pool(poolConfig(location.connection, options));
+  // Without a listener, an idle connection's failure would be an uncaught 'error' event.
+  pool.on('error', options.onError ?? (() => undefined));
+  const session = new PostgresSession(pool, null);
+  let closing: Promise<void> | undefined;
+  return Object.assign(session, {
+    pool,
+    close: () => (closing ??= pool.end()),
+  });
+}
