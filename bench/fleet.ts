@@ -1,52 +1,90 @@
 // `sluice simulate --devices N` through one window: every device must commit and every report
-// arrive; the server's CPU time and peak memory are reported.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// arrive; the servers' CPU time and peak memory are reported. On SQLite one server process;
+// on a fresh PostgreSQL database, `processes` servers on it and one data directory, the
+// devices spread over them by one `sluice simulate` each (as test/multiprocess/ does).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startSluice, startProcess, cpuSeconds, peakRssMiB, sluiceScript } from './processes.js';
 import { openStore } from '../server/storage/open.js';
+import { confirmedRollout } from './rollout.js';
+import { scrapeServer, countsBetween, sumCounts, type ServerCounts } from './metrics.js';
+import { createBenchDatabase, activityBetween, sampleBackendCpu } from './postgres.js';
+import type { DatabaseActivity } from '../server/storage/postgres/admin.js';
 
 /** How long the simulation may run before it reports what it reached (BENCH_FLEET_SECONDS). */
 const fleetSeconds = Number(process.env.BENCH_FLEET_SECONDS ?? 900);
 
-export async function fleetRun(devices: number) {
+export interface FleetOptions {
+  database?: 'sqlite' | 'postgres';
+  /** Server processes on the one database (PostgreSQL only; SQLite runs one). */
+  processes?: number;
+}
+
+export async function fleetRun(devices: number, options: FleetOptions = {}) {
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-fleet-'));
+  const postgres = options.database === 'postgres' ? await createBenchDatabase() : null;
+  const processes = postgres ? options.processes ?? 1 : 1;
   try {
     const dataDir = join(work, 'data');
-    const server = await startSluice(dataDir, ['--poll-seconds', '5']);
+    const serverArguments = ['--poll-seconds', '5', ...(postgres ? ['--database', postgres.url] : [])];
+    // The first start migrates and makes the keys and the admin token; the others find them.
+    const servers = [await startSluice(dataDir, serverArguments)];
+    servers.push(...await Promise.all(Array.from({ length: processes - 1 }, () => startSluice(dataDir, serverArguments))));
+    const [server] = servers;
     const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-    const call = async (path: string, body: unknown, token = admin) => {
-      const response = await fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return response.json() as Promise<Record<string, any>>;
-    };
-    await call('/api/v1/products', { id: 'emu', name: 'EMU' });
-    await call('/api/v1/customers', { id: 'sim', name: 'Simulated', timezone: 'Europe/Madrid' });
-    const release = (await call('/api/v1/users', { username: 'r', role: 'release' })).token;
-    const support = (await call('/api/v1/users', { username: 's', role: 'support' })).token;
-    const customer = (await call('/api/v1/users', { username: 'c', role: 'customer', customer: 'sim' })).token;
-    writeFileSync(join(work, 'image.bin'), randomBytes(64 * 1024));
-    execFileSync(process.execPath, [sluiceScript, 'release', 'sign', join(work, 'image.bin'), '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', join(work, 'm.json')]);
-    const published = JSON.parse(execFileSync(process.execPath, [sluiceScript, 'release', 'publish', join(work, 'image.bin'), '--manifest', join(work, 'm.json'), '--server', server.url, '--token', release]).toString());
-    // One emergency window ("as soon as the customer consents"): the whole fleet installs at once.
-    const plan = await call('/api/v1/plans', { customer: 'sim', release: published.id, windows: [{ asap: true }] }, support);
-    await call(`/api/v1/plans/${plan.id}/propose`, {}, support);
-    await call(`/api/v1/plans/${plan.id}/confirm`, { window: 0, maintainer: { name: 'Bench', phone: '000' } }, customer);
-    const cpuBefore = cpuSeconds(server.child.pid!);
+    const { planId, support } = await confirmedRollout({ url: server.url, dataDir, work, admin, customer: 'sim' });
+    // A backend reports its counts within 10 s of going idle: after this wait, the set-up
+    // above (migrations, bootstrap, publishing, the plan) is all in the first reading.
+    if (postgres) await sleep(11_000);
+    const countsBefore = await Promise.all(servers.map((each) => scrapeServer(each.url, admin)));
+    const activityBefore = await postgres?.activity();
+    const backends = postgres && sampleBackendCpu(postgres);
+    await backends?.started;
+    const cpuBefore = servers.map((each) => cpuSeconds(each.child.pid!));
     const started = Date.now();
-    const simulation = await startProcess(process.execPath, [sluiceScript, 'simulate', '--server', server.url, '--token', support, '--devices', String(devices), '--customer', 'sim', '--data-dir', join(work, 'sim'), '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
-    const seconds = (Date.now() - started) / 1000;
-    const serverCpuSeconds = cpuSeconds(server.child.pid!) - cpuBefore;
-    const serverPeakRssMiB = peakRssMiB(server.child.pid!);
-    await simulation.stop();
-    await server.stop();
-    const store = await openStore({ dataDir });
-    const committed = (await store.devices.list({ customer: 'sim' })).filter((device) => device.version === '2.0.0').length;
-    const events = await store.devices.eventCount();
-    await store.close();
-    return { committed, events, expectedEvents: devices * 8, seconds, serverCpuSeconds, serverPeakRssMiB };
+    // The devices split as evenly as they go, one simulation per server process.
+    const simulations = servers.map(async (each, index) => {
+      const share = Math.floor(devices / processes) + (index < devices % processes ? 1 : 0);
+      const directory = join(work, `sim-${index}`);
+      mkdirSync(directory, { recursive: true });
+      const simulation = await startProcess(process.execPath, [sluiceScript, 'simulate', '--server', each.url, '--token', support, '--devices', String(share), '--customer', 'sim',
+        '--prefix', `sim-${index}-`, '--data-dir', directory, '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
+      const finished = Date.now();
+      await simulation.stop();
+      return finished;
+    });
+    const seconds = (Math.max(...await Promise.all(simulations)) - started) / 1000;
+    const backendCpuSeconds = await backends?.stop();
+    const serverCpuSeconds = servers.reduce((sum, each, index) => sum + cpuSeconds(each.child.pid!) - cpuBefore[index], 0);
+    const serverPeakRssMiB = Math.max(...servers.map((each) => peakRssMiB(each.child.pid!)));
+    const countsAfter = await Promise.all(servers.map((each) => scrapeServer(each.url, admin)));
+    const counted = countsBefore.every(Boolean) && countsAfter.every(Boolean)
+      ? sumCounts(countsAfter.map((after, index) => countsBetween(countsBefore[index]!, after!))) : null;
+    const store = await openStore({ dataDir, url: postgres?.url });
+    let outcome;
+    try {
+      // The last report's transaction completes the plan; it has committed before its 204.
+      let status = (await store.plans.get(planId))?.status;
+      for (let attempt = 0; attempt < 50 && status !== 'completed'; attempt++) { await sleep(100); status = (await store.plans.get(planId))?.status; }
+      await Promise.all(servers.map((each) => each.stop()));
+      const planEvents = await store.devices.eventCounts(planId);
+      outcome = {
+        committed: (await store.devices.list({ customer: 'sim' })).filter((device) => device.version === '2.0.0').length,
+        events: await store.devices.eventCount(),
+        duplicates: planEvents.duplicates,
+        status,
+        completions: await store.audit.count({ subject: `plan:${planId}`, action: 'plan.complete' }),
+      };
+    } finally {
+      await store.close();
+    }
+    const database: { activity: DatabaseActivity; backendCpuSeconds: number } | null = postgres && activityBefore && backendCpuSeconds !== undefined
+      ? { activity: activityBetween(activityBefore, await postgres.settledActivity()), backendCpuSeconds } : null;
+    return { processes, ...outcome, expectedEvents: devices * 8, seconds, serverCpuSeconds, serverPeakRssMiB, counted: counted as ServerCounts | null, database };
   } finally {
     rmSync(work, { recursive: true, force: true });
+    await postgres?.drop();
   }
 }

@@ -2,7 +2,11 @@
 // machine, printed as ratios. Traffic stays on 127.0.0.1; every load run stops by itself.
 // Sizes: BENCH_MIB (artifact, default 512), BENCH_SECONDS (each load run, default 10),
 // BENCH_DEVICES_LARGE (default 100000), BENCH_FLEET (simulated devices, default 10000).
-// BENCH_ONLY=checkin|transfer|fleet runs one group (comma-separated for several).
+// BENCH_ONLY=checkin|transfer|fleet|postgres-checkin|postgres-fleet|s3 runs one group
+// (comma-separated for several; `postgres` names both PostgreSQL groups). The PostgreSQL rows
+// (bench/postgres-rows.ts, their own knobs there) need a server at BENCH_POSTGRES_URL (default
+// postgres://sluice:sluice@127.0.0.1:5432/sluice, a role allowed to CREATE DATABASE); without
+// one they are left out, as the nginx rows are without nginx.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +15,10 @@ import { checkinRate, bareFastifyRate } from './checkin.js';
 import { makeArtifact, timeCommand, publish, ingest, downloadThroughput, startNodePipe, startNginx, agentDownload } from './transfer.js';
 import { root, startSluice, sluiceScript, buildSluice } from './processes.js';
 import { fleetRun } from './fleet.js';
+import { postgresCheckinRows, postgresFleetRows } from './postgres-rows.js';
+import { postgresUnavailable } from './postgres.js';
+import { s3Rows } from './s3-rows.js';
+import { objectStoreUnavailable } from '../test/helpers/object-store.js';
 
 const mebibytes = Number(process.env.BENCH_MIB ?? 512);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -25,16 +33,31 @@ const formatRow = (row: (typeof rows)[number]) => `| ${row.measurement} | ${row.
 const record = (row: (typeof rows)[number]) => { rows.push(row); process.stderr.write(`bench: ${formatRow(row)}\n`); };
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const only = process.env.BENCH_ONLY?.split(',');
-const wanted = (group: 'checkin' | 'transfer' | 'fleet') => !only || only.includes(group);
+type Group = 'checkin' | 'transfer' | 'fleet' | 'postgres-checkin' | 'postgres-fleet' | 's3';
+const wanted = (group: Group) => !only || only.includes(group) || (group.startsWith('postgres-') && only.includes('postgres'));
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function main() {
-  log(`machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}; artifact ${mebibytes} MiB; load runs ${seconds} s`);
+  log(`machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}; artifact ${mebibytes} MiB; load runs ${seconds} s; load average ${loadAverage()}`);
   log('building the server as production runs it (npm run build)');
   await buildSluice();
 
   if (wanted('checkin')) await checkinRows();
   if (wanted('transfer')) await transferRows();
   if (wanted('fleet') && fleetSize > 0) await fleetRows();
+  if (wanted('postgres-checkin') || wanted('postgres-fleet')) {
+    const unavailable = await postgresUnavailable();
+    if (unavailable) log(`${unavailable}: the PostgreSQL rows are left out`);
+    if (!unavailable && wanted('postgres-checkin')) await postgresCheckinRows(record, log, seconds);
+    if (!unavailable && wanted('postgres-fleet')) await postgresFleetRows(record, log);
+  }
+  // The S3 rows need moto's server (bench/s3-rows.ts); without it they are left out.
+  if (wanted('s3')) {
+    if (objectStoreUnavailable()) log(`${objectStoreUnavailable()}: the S3 rows are left out`);
+    else await s3Rows(record, log, mebibytes);
+  }
+  // The machine is shared: how busy it was is part of the result.
+  log(`load average at the end ${loadAverage()}`);
 
   const table = [...tableHead, ...rows.map(formatRow)].join('\n');
   process.stdout.write(`${table}\n`);

@@ -41,7 +41,7 @@ export function initKeys(directory: string, options: InitKeysOptions = {}): Init
   // Keys first (each opened with "wx", so a concurrent init fails instead of mixing key sets),
   // root.json last: a root.json on disk always names keys that exist beside it.
   for (const role of roleNames) writePrivateKeyFile(keyPaths[role], privateKeys[role]);
-  writeFileSync(rootPath, `${JSON.stringify(signDocument(root, [privateKeys.root]), null, 2)}\n`, { flag: 'wx' });
+  writeFileSync(rootPath, `${JSON.stringify(signDocument(root, [privateKeys.root]), null, 2)}\n`, { flag: 'wx', mode: 0o644 });
   const keyIds = Object.fromEntries(roleNames.map((role) => [role, keyIdOf(privateKeys[role])])) as Record<RoleName, string>;
   return { rootPath, keyPaths, keyIds };
 }

@@ -14,7 +14,7 @@ export interface Command {
 export const commands: Record<string, Command> = {
   server: {
     summary: 'run the update server',
-    usage: 'sluice server [--data-dir DIR] [--port N] [--host H] [--trust root.json] [--database URL]',
+    usage: 'sluice server [--data-dir DIR] [--port N] [--host H] [--trust root.json] [--database URL] [--trust-proxy CIDR,…]',
     load: () => import('./server.js'),
   },
   backup: {
@@ -41,6 +41,21 @@ export const commands: Record<string, Command> = {
     summary: 'upload a signed release to a server',
     usage: 'sluice release publish ARTIFACT --manifest MANIFEST --server URL --token T',
     load: () => import('./release-publish.js'),
+  },
+  'token rotate': {
+    summary: 'issue a new token for a user, device or DDI gateway; the old ones stop working at once',
+    usage: 'sluice token rotate --server URL --token T (--user NAME | --device ID | --gateway ID)',
+    load: async () => { const module = await import('./credentials.js'); return { run: module.rotate, options: module.tokenOptions }; },
+  },
+  'token revoke': {
+    summary: 'revoke the tokens of a user or device, or a DDI gateway token',
+    usage: 'sluice token revoke --server URL --token T (--user NAME | --device ID | --gateway ID)',
+    load: async () => { const module = await import('./credentials.js'); return { run: module.revoke, options: module.tokenOptions }; },
+  },
+  'password set': {
+    summary: 'change your password, or reset a user\'s as an admin; ends their portal sessions',
+    usage: 'sluice password set --server URL --token T --user NAME [--password-file FILE] [--current-password-file FILE]',
+    load: async () => { const module = await import('./credentials.js'); return { run: module.setPassword, options: module.passwordOptions }; },
   },
   'agent status': {
     summary: "print the device's running version, active slot and journal state",

@@ -1,8 +1,10 @@
-// `sluice server [--data-dir DIR] [--port N] [--host H] [--trust root.json] [--database URL]`
+// `sluice server [--data-dir DIR] [--port N] [--host H] [--trust root.json] [--database URL] [--trust-proxy CIDR,…]`
 import { parseOptions } from './options.js';
 import { buildApp } from '../server/app.js';
-import { databaseUrlFrom } from '../server/config.js';
+import { databaseUrlFrom, networkLimit, parseTrustProxy } from '../server/config.js';
 import { redactDatabaseUrl } from '../server/storage/database-url.js';
+import { artifactStoreUrlFrom } from '../server/storage/artifact-stores.js';
+import { artifactDeliveryFrom } from '../server/config.js';
 
 export const options = {
   'data-dir': { type: 'string', value: 'DIR', default: 'data', description: 'where the SQLite database, artifacts, bundles, keys and admin token live' },
@@ -13,10 +15,18 @@ export const options = {
   host: { type: 'string', value: 'H', default: '127.0.0.1', description: 'the address to listen on (0.0.0.0 for every interface)' },
   trust: { type: 'string', value: 'FILE', shownDefault: 'none: the newest root in the database', description: 'a root.json to trust; a newer version is adopted as a rotation' },
   'server-key': { type: 'string', value: 'FILE', shownDefault: 'DIR/keys/server.key, none with --trust', description: 'the online key of root.json\'s server role, which signs check-in answers; required with --trust' },
+  'trust-proxy': { type: 'string', value: 'LIST', shownDefault: 'none: forwarded headers are ignored', description: 'comma-separated addresses or CIDRs of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed' },
   'public-url': { type: 'string', value: 'URL', shownDefault: 'the request\'s own scheme and host', description: 'the base URL of absolute links given to DDI clients, behind a proxy' },
   'poll-seconds': { type: 'string', value: 'N', shownDefault: '300', description: 'how long devices wait between check-ins' },
+  'artifact-store': { type: 'string', value: 'URL', shownDefault: '$SLUICE_ARTIFACT_STORE, else DIR/artifacts and DIR/bundles', description: 's3://BUCKET/PREFIX: artifacts and bundles in an S3-compatible bucket, reached with AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
+  'artifact-delivery': { type: 'string', value: 'MODE', shownDefault: 'stream, or x-accel-redirect with --x-accel-prefix', description: 'stream (Node sends the bytes), x-accel-redirect (nginx does) or redirect (a 307 to a pre-signed URL of the object store)' },
+  'presign-seconds': { type: 'string', value: 'N', shownDefault: '300', description: 'how long a pre-signed artifact URL stays valid, with --artifact-delivery redirect' },
   'x-accel-prefix': { type: 'string', value: 'PATH', shownDefault: 'none: Node streams the bytes', description: 'hand artifact transfers to nginx with X-Accel-Redirect: PATH/<file>' },
   'signing-threads': { type: 'string', value: 'N', shownDefault: '1 on a machine with more than one core, else 0', description: 'worker threads that sign check-in answers; 0 signs on the event loop' },
+  'headers-timeout': { type: 'string', value: 'SECONDS', shownDefault: '20', description: 'how long a client may take to send a request\'s headers; a trickle is cut off' },
+  'request-timeout': { type: 'string', value: 'SECONDS', shownDefault: '60', description: 'how long a request or its answer may stall with no byte moving (not a total: a slow upload that keeps moving is never cut off)' },
+  'keep-alive-timeout': { type: 'string', value: 'SECONDS', shownDefault: '5', description: 'how long an idle keep-alive connection stays open; behind a load balancer, more than its idle timeout' },
+  'max-connections': { type: 'string', value: 'N', shownDefault: 'from the open-file limit, at most 10000', description: 'connections open at once; more are closed as they arrive' },
   quiet: { type: 'boolean', default: false, description: 'no request log' },
 } as const;
 
@@ -32,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error('--trust needs --server-key: the online key of root.json\'s server role, which signs check-in answers');
   }
   const databaseUrl = databaseUrlFrom(values.database);
+  const limit = (name: Parameters<typeof networkLimit>[0], given: string | undefined) => given === undefined ? undefined : networkLimit(name, given);
   const app = await buildApp({
     dataDir: values['data-dir'],
     databaseUrl,
@@ -40,15 +51,22 @@ export async function run(argv: string[]): Promise<number> {
     trustRootPath: values.trust,
     serverKeyPath: values['server-key'],
     publicUrl: values['public-url'],
+    trustProxy: values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy']),
     pollSeconds: values['poll-seconds'] ? Number(values['poll-seconds']) : undefined,
-    artifactDelivery: values['x-accel-prefix'] ? { mode: 'x-accel-redirect', internalPrefix: values['x-accel-prefix'] } : undefined,
+    artifactStoreUrl: artifactStoreUrlFrom(values['artifact-store']),
+    artifactDelivery: artifactDeliveryFrom({ mode: values['artifact-delivery'], xAccelPrefix: values['x-accel-prefix'], presignSeconds: values['presign-seconds'] }),
     signingThreads,
+    headersTimeoutSeconds: limit('headersTimeoutSeconds', values['headers-timeout']),
+    requestTimeoutSeconds: limit('requestTimeoutSeconds', values['request-timeout']),
+    keepAliveTimeoutSeconds: limit('keepAliveTimeoutSeconds', values['keep-alive-timeout']),
+    maxConnections: limit('maxConnections', values['max-connections']),
     logger: !values.quiet,
   } as Parameters<typeof buildApp>[0]);
   for (const message of app.bootstrapReport.messages) process.stderr.write(`sluice: ${message}\n`);
   const address = await app.listen({ port, host: values.host });
   const database = databaseUrl ? `; database ${redactDatabaseUrl(databaseUrl)}` : '';
-  process.stderr.write(`sluice: listening on ${address} (data in ${app.sluice.options.dataDir}${database}; API docs at ${address}/docs)\n`);
+  const artifacts = app.sluice.artifacts.kind === 'filesystem' ? '' : `; artifacts in ${app.sluice.artifacts.location}`;
+  process.stderr.write(`sluice: listening on ${address} (data in ${app.sluice.options.dataDir}${database}${artifacts}; API docs at ${address}/docs)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -26,8 +26,11 @@ export const maximumRedirects = 5;
 
 export const sameOrigin = (url: URL, server: string) => url.origin === new URL(server).origin;
 
+/** The answer, and the URL that gave it (after the redirects). */
+export interface ArtifactAnswer { response: IncomingMessage; url: URL }
+
 /** The first answer that is not a redirect; throws on a bad Location, a loop, or a non-HTTP URL. */
-export async function getArtifact(request: ArtifactGet): Promise<IncomingMessage> {
+export async function getArtifact(request: ArtifactGet): Promise<ArtifactAnswer> {
   let url = new URL(request.url);
   for (let hops = 0; ; hops++) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the artifact URL ${url.protocol}// is not HTTP`);
@@ -38,7 +41,7 @@ export async function getArtifact(request: ArtifactGet): Promise<IncomingMessage
       bodyTimeoutMs: request.bodyTimeoutMs,
       agent: home ? request.agent : undefined,
     });
-    if (!redirectStatuses.has(response.statusCode ?? 0)) return response;
+    if (!redirectStatuses.has(response.statusCode ?? 0)) return { response, url };
     response.resume();
     const location = response.headers.location;
     if (!location) throw new Error(`${response.statusCode} without a Location`);

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import { AgentError } from './errors.js';
-import { getArtifact } from './artifact-get.js';
+import { getArtifact, sameOrigin } from './artifact-get.js';
 import { garbageCollectorEvery } from './garbage.js';
 import { digestFile } from '../signing/digest.js';
 
@@ -29,17 +29,27 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
     throw new AgentError('insufficient_space', `need ${target.size - have} bytes, ${free.bavail * free.bsize} free`);
   }
   if (have < target.size) {
+    const server = target.server ?? target.url;
+    const fetchArtifact = () => getArtifact({
+      url: target.url,
+      server,
+      token: target.token,
+      headers: have > 0 ? { range: `bytes=${have}-` } : {},
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 60_000,
+      agent: options.agent,
+    });
     let response: IncomingMessage;
     try {
-      response = await getArtifact({
-        url: target.url,
-        server: target.server ?? target.url,
-        token: target.token,
-        headers: have > 0 ? { range: `bytes=${have}-` } : {},
-        headersTimeoutMs: 30_000,
-        bodyTimeoutMs: 60_000,
-        agent: options.agent,
-      });
+      let answer = await fetchArtifact();
+      // The server redirected to a pre-signed object-store URL that had expired by the time
+      // the request got there (a slow network, a clock ahead): the store refuses it with 403.
+      // The server signs a fresh one for the asking, so ask it once more, right away.
+      if (answer.response.statusCode === 403 && !sameOrigin(answer.url, server) && sameOrigin(new URL(target.url), server)) {
+        answer.response.resume();
+        answer = await fetchArtifact();
+      }
+      response = answer.response;
     } catch (error) {
       throw new AgentError('download_failed', `cannot reach the artifact: ${(error as Error).message}`);
     }

@@ -6,19 +6,21 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { mkdirSync } from 'node:fs';
-import { resolveOptions, dataPaths, type ServerOptions } from './config.js';
-import { openDatabase } from './storage/database.js';
-import { createSqliteDatabase } from './storage/sqlite/session.js';
-import { createStore } from './storage/store.js';
-import { createFileArtifactStore } from './storage/artifact-store.js';
+import { resolveOptions, type ServerOptions } from './config.js';
+import { openStore } from './storage/open.js';
+import { openArtifactStores } from './storage/artifact-stores.js';
+import { checkDeliveryFits } from './http/artifact-delivery.js';
 import { createTrustRoots } from './services/trust-roots.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
 import { bootstrap, type BootstrapReport } from './bootstrap.js';
 import { ErrorReply } from './http/schemas.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
+import { capConnections, fastifyNetworkOptions } from './http/network-limits.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
+import unreadBodiesPlugin from './plugins/unread-bodies.js';
 import authenticationPlugin from './plugins/authentication.js';
+import metricsPlugin from './plugins/metrics.js';
 import healthRoutes from './routes/health.js';
 import trustRoutes from './routes/trust.js';
 import usersRoutes from './routes/users.js';
@@ -43,46 +45,55 @@ import './context.js';
 
 export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<FastifyInstance> {
   const options = resolveOptions(partial);
-  const paths = dataPaths(options.dataDir);
-  mkdirSync(options.dataDir, { recursive: true });
-  const db = openDatabase(paths.database);
-  const store = createStore(createSqliteDatabase(db));
+  // Owner-only, as backups are: the database, keys and admin token live here.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openStore({ url: options.databaseUrl, dataDir: options.dataDir });
   const trust = createTrustRoots(store);
-  const report = await bootstrap(store, trust, options);
+  // A refused start (bad trust root, unreadable key) must not leave the pool open behind it.
+  const report = await bootstrap(store, trust, options).catch(async (error: unknown) => { await store.close(); throw error; });
+  const artifactStores = await openArtifactStores({ url: options.artifactStoreUrl, dataDir: options.dataDir })
+    .then((stores) => { checkDeliveryFits(options.artifactDelivery, stores.artifacts); return stores; })
+    .catch(async (error: unknown) => { await store.close(); throw error; });
   const context: SluiceContext = {
-    db,
     store,
     options,
     trust,
-    artifacts: createFileArtifactStore(paths.artifacts, paths.temporary),
+    ...artifactStores,
     checkinSigner: options.serverKeyPath ? createCheckinSigner(loadPrivateKeyFile(options.serverKeyPath), options.signingThreads) : null,
     events: new DomainEventBus(),
   };
   // Crash recovery: publishing moves the bytes into the store before the release row commits,
   // so a crash in between leaves bytes no release refers to; they go before any request runs.
   const digests = await store.releases.digests();
-  context.artifacts.removeUnreferenced((sha256) => digests.has(sha256));
+  await context.artifacts.removeUnreferenced((sha256) => digests.has(sha256));
 
   const app = Fastify({
     logger: options.logger ? { redact: ['req.headers.authorization', 'req.headers.cookie'] } : false,
     // Requests beyond this are refused with 413 before they reach a handler.
     bodyLimit: 1024 * 1024,
     routerOptions: { maxParamLength: 300 },
+    // request.ip and request.protocol from X-Forwarded-* only when the peer is a named proxy.
+    trustProxy: options.trustProxy?.length ? [...options.trustProxy] : false,
     clientErrorHandler,
     frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Header, stall and keep-alive timeouts: a trickling client is cut off (http/network-limits.ts).
+    ...fastifyNetworkOptions(options),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  capConnections(app.server, options);
   registerPlanListeners(context);
   registerFaultListeners(context, { autoFaultClass: options.autoFaultClass });
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => {
     await context.checkinSigner?.close();
+    await context.artifacts.close();
     await store.close();
   });
   app.addSchema(ErrorReply);
 
   await app.register(errorsPlugin);
+  await app.register(unreadBodiesPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(swagger, {
     openapi: {
@@ -94,6 +105,7 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart);
   await app.register(authenticationPlugin);
+  await app.register(metricsPlugin, { store });
   // Lifecycle calls like POST /plans/:id/pause carry an optional body; an empty request
   // means "no options", not a malformed body.
   app.addHook('preValidation', async (request) => {

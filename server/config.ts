@@ -2,7 +2,9 @@
 // defaults follow DESIGN.md: data under ./data, listening on 127.0.0.1:8080.
 import { resolve, join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import { parseDatabaseUrl } from './storage/database-url.js';
+import { defaultMaxConnections } from './http/network-limits.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -21,8 +23,23 @@ export interface ServerOptions {
   maxArtifactBytes: number;
   /** Base URL devices use, when the server sits behind a proxy. */
   publicUrl?: string;
-  /** How artifact bytes leave the server: streamed by Node, or handed to nginx. */
-  artifactDelivery: { mode: 'stream' } | { mode: 'x-accel-redirect'; internalPrefix: string };
+  /**
+   * The proxies whose X-Forwarded-For (the client's address: rate limits, logs) and
+   * X-Forwarded-Proto (a Secure session cookie) are believed: addresses, CIDRs, or the names
+   * loopback, linklocal and uniquelocal (fastify's trustProxy, @fastify/proxy-addr). Absent:
+   * none; the client is the connection's peer and forwarded headers are ignored.
+   */
+  trustProxy?: readonly string[];
+  /**
+   * Where artifacts and diagnostics bundles live: `s3://BUCKET/PREFIX` (artifact-stores.ts);
+   * absent: DIR/artifacts and DIR/bundles.
+   */
+  artifactStoreUrl?: string;
+  /**
+   * How artifact bytes leave the server: streamed by Node, handed to nginx, or a redirect to a
+   * pre-signed object-store URL that expires after `presignSeconds`.
+   */
+  artifactDelivery: { mode: 'stream' } | { mode: 'x-accel-redirect'; internalPrefix: string } | { mode: 'redirect'; presignSeconds: number };
   /** Seconds devices wait between check-ins (DESIGN.md, pollAfterSeconds). */
   pollSeconds: number;
   /**
@@ -39,6 +56,36 @@ export interface ServerOptions {
   autoFaultClass: 'A' | 'B' | 'C' | 'D';
   /** Injected clock so tests control time (STYLE.md, "effects injected"). */
   now: () => Date;
+  /** Seconds a client has to send a request's headers: a trickle (slowloris) is cut off. */
+  headersTimeoutSeconds: number;
+  /**
+   * Seconds a request or its answer may stall with no byte moving. Not a total: a slow upload
+   * or download that keeps moving is never cut off.
+   */
+  requestTimeoutSeconds: number;
+  /** Seconds an idle keep-alive connection is kept open between requests. */
+  keepAliveTimeoutSeconds: number;
+  /** Connections open at once; more are closed as they arrive (default: from the open-file limit). */
+  maxConnections: number;
+}
+
+/** The network limits (http/network-limits.ts): each one's flag and range, checked for buildApp and the CLI alike. */
+export const networkLimitOptions = {
+  headersTimeoutSeconds: { flag: '--headers-timeout', unit: 'seconds', min: 0.1, max: 3600, fallback: 20 },
+  requestTimeoutSeconds: { flag: '--request-timeout', unit: 'seconds', min: 0.1, max: 86_400, fallback: 60 },
+  keepAliveTimeoutSeconds: { flag: '--keep-alive-timeout', unit: 'seconds', min: 0.1, max: 3600, fallback: 5 },
+  maxConnections: { flag: '--max-connections', unit: 'connections', min: 1, max: 1_000_000 },
+} as const;
+
+/** A network limit given as a flag's text or a number, refused with the flag's name outside its range. */
+export function networkLimit(name: keyof typeof networkLimitOptions, given: string | number): number {
+  const { flag, unit, min, max } = networkLimitOptions[name];
+  const value = typeof given === 'number' ? given : given.trim() === '' ? NaN : Number(given);
+  const whole = unit === 'connections';
+  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
+    throw new Error(`${flag} must be ${whole ? 'a whole number of' : 'a number of'} ${unit} from ${min} to ${max}, not "${given}"`);
+  }
+  return value;
 }
 
 export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<ServerOptions> {
@@ -46,8 +93,12 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
   const partial = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as Partial<ServerOptions>;
   const dataDir = resolve(partial.dataDir ?? 'data');
   if (partial.databaseUrl !== undefined) parseDatabaseUrl(partial.databaseUrl, 'databaseUrl');
+  if (partial.trustProxy !== undefined) partial.trustProxy.forEach((entry) => checkProxyEntry(entry, 'trustProxy'));
   const serverKeyPath =
     partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));
+  for (const name of Object.keys(networkLimitOptions) as (keyof typeof networkLimitOptions)[]) {
+    if (partial[name] !== undefined) networkLimit(name, partial[name]);
+  }
   return Object.freeze({
     port: 8080,
     host: '127.0.0.1',
@@ -60,6 +111,10 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     autoFaultClass: 'C' as const,
     ddiTenant: 'DEFAULT',
     now: () => new Date(),
+    headersTimeoutSeconds: networkLimitOptions.headersTimeoutSeconds.fallback,
+    requestTimeoutSeconds: networkLimitOptions.requestTimeoutSeconds.fallback,
+    keepAliveTimeoutSeconds: networkLimitOptions.keepAliveTimeoutSeconds.fallback,
+    maxConnections: partial.maxConnections ?? defaultMaxConnections(),
     ...partial,
     dataDir,
     serverKeyPath,
@@ -79,6 +134,26 @@ export function dataPaths(dataDir: string) {
   };
 }
 
+const proxyNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Refuses, naming `option`, what proxy-addr would not read as an address, CIDR or name. */
+function checkProxyEntry(entry: string, option: string): void {
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  if (proxyNames.has(entry) || (family !== 0 && prefixOk && extra === undefined)) return;
+  throw new Error(`${option}: "${entry}" is not an IP address, a CIDR (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`);
+}
+
+/** `--trust-proxy 10.0.0.1,192.168.0.0/16`: the list, each entry checked. */
+export function parseTrustProxy(text: string, option = '--trust-proxy'): string[] {
+  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new Error(`${option} needs at least one address or CIDR`);
+  entries.forEach((entry) => checkProxyEntry(entry, option));
+  return entries;
+}
+
 /** The environment variable that names the database when `--database` is not given. */
 export const databaseUrlVariable = 'SLUICE_DATABASE_URL';
 
@@ -91,4 +166,32 @@ export function databaseUrlFrom(flag: string | undefined, env: NodeJS.ProcessEnv
   const [url, option] = flag !== undefined ? [flag, '--database'] : [fromEnvironment || undefined, databaseUrlVariable];
   if (url !== undefined) parseDatabaseUrl(url, option);
   return url;
+}
+
+/** The default lifetime of a pre-signed artifact URL: long enough to start a download, short enough not to be shared. */
+export const defaultPresignSeconds = 300;
+
+/**
+ * The delivery mode of `--artifact-delivery stream|x-accel-redirect|redirect`, with
+ * `--x-accel-prefix PATH` (which alone means x-accel-redirect) and `--presign-seconds N`.
+ */
+export function artifactDeliveryFrom(given: { mode?: string; xAccelPrefix?: string; presignSeconds?: string }): ServerOptions['artifactDelivery'] | undefined {
+  const mode = given.mode ?? (given.xAccelPrefix ? 'x-accel-redirect' : undefined);
+  if (given.presignSeconds !== undefined && mode !== 'redirect') throw new Error('--presign-seconds goes with --artifact-delivery redirect');
+  if (mode === undefined || mode === 'stream') {
+    if (given.xAccelPrefix) throw new Error('--x-accel-prefix goes with --artifact-delivery x-accel-redirect');
+    return mode && { mode };
+  }
+  if (mode === 'x-accel-redirect') {
+    if (!given.xAccelPrefix) throw new Error('--artifact-delivery x-accel-redirect needs --x-accel-prefix PATH, the internal location of nginx (e.g. /protected-artifacts)');
+    return { mode, internalPrefix: given.xAccelPrefix };
+  }
+  if (mode === 'redirect') {
+    if (given.xAccelPrefix) throw new Error('--x-accel-prefix goes with --artifact-delivery x-accel-redirect, not redirect');
+    const seconds = given.presignSeconds === undefined ? defaultPresignSeconds : Number(given.presignSeconds);
+    // S3 signs URLs for at most seven days.
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 604_800) throw new Error(`--presign-seconds must be a whole number of seconds from 1 to 604800, not "${given.presignSeconds}"`);
+    return { mode, presignSeconds: seconds };
+  }
+  throw new Error(`--artifact-delivery must be stream, x-accel-redirect or redirect, not "${mode}"`);
 }

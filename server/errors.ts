@@ -25,6 +25,7 @@ export const errorCatalogue = {
   forbidden: entry(403, 'the caller\'s role or kind of token may not do this'),
   consent_required: entry(403, 'a diagnostics upload without the customer\'s live consent'),
   not_assigned: entry(403, 'a device asked for an artifact no live plan assigns to it'),
+  password_incorrect: entry(403, 'a password change whose currentPassword is not the user\'s password'),
   // 404
   not_found: entry(404, 'no such route or resource, or one of another customer'),
   // 408
@@ -36,6 +37,7 @@ export const errorCatalogue = {
   illegal_transition: entry(409, 'the lifecycle has no such step from the current status'),
   // 410
   action_closed: entry(410, 'feedback for a hawkBit DDI action that is already closed'),
+  release_yanked: entry(410, 'the release was yanked: devices may not fetch it, plans may not use or resume on it'),
   // 413-431: limits of the transport
   payload_too_large: entry(413, 'the body, a part or a file is over the server\'s limit'),
   uri_too_long: entry(414, 'a path parameter is longer than the router accepts'),
@@ -45,6 +47,7 @@ export const errorCatalogue = {
   header_too_large: entry(431, 'the request headers are over the server\'s limit'),
   // 422: well formed, but refused on its content
   signature_invalid: entry(422, 'a manifest or root is not signed by a threshold of its role\'s keys'),
+  root_unusable: entry(422, 'a new root the fleet could not follow: expired, or its server role lacks the key this server signs with'),
   digest_mismatch: entry(422, 'the uploaded artifact\'s SHA-256 differs from its manifest\'s'),
   size_mismatch: entry(422, 'the uploaded artifact\'s length differs from its manifest\'s'),
   manifest_invalid: entry(422, 'the manifest is not a signed document, or a field of it is malformed'),
@@ -52,14 +55,13 @@ export const errorCatalogue = {
   unknown_customer: entry(422, 'the body names a customer that does not exist'),
   unknown_device: entry(422, 'the body names a device that does not exist'),
   unknown_release: entry(422, 'the body names a release that does not exist'),
-  release_yanked: entry(422, 'a plan was asked for on a yanked release'),
-  product_mismatch: entry(422, 'a device of another product than the release\'s'),
+  release_mismatch: entry(422, 'devices named in a plan that the release\'s signed manifest does not fit'),
   customer_mismatch: entry(422, 'a device of another customer'),
   no_window_before_deadline: entry(422, 'a window has no occurrence before the plan\'s deadline'),
   invalid_window_index: entry(422, 'the confirmed window is not one that was proposed'),
   validation_failed: entry(422, 'a value that passed the schema breaks a rule of the domain'),
   // 429
-  rate_limited: entry(429, 'too many unknown tokens from this address'),
+  rate_limited: entry(429, 'too many unknown tokens from this address, or wrong passwords for this account or from this address'),
   // 500: always a bug, logged with its stack
   internal_error: entry(500, 'the server failed in a way it did not expect'),
 } as const satisfies Record<string, CatalogueEntry>;

@@ -5,6 +5,9 @@
 // and behind a load balancer each process counts on its own, which only loosens the limit.
 // Devices behind one customer NAT share an address, so the limit is generous: a revoked
 // device polling every few minutes never reaches it; a guessing loop does within seconds.
+// Only unknown tokens are counted and refused: a valid token is looked up first and always
+// served, so an attacker's guesses from a shared address never lock out its devices.
+import { isIPv6 } from 'node:net';
 export interface FailureLimiterOptions {
   maximumFailures: number;
   windowSeconds: number;
@@ -40,4 +43,20 @@ export function createFailureLimiter(options: FailureLimiterOptions = defaultFai
       while (failures.size > options.maximumAddresses) failures.delete(failures.keys().next().value!);
     },
   };
+}
+
+/**
+ * What the limit counts by: the address itself for IPv4, its /64 for IPv6, where one host
+ * (one customer site) is routinely given a whole /64 and could otherwise try from 2^64
+ * addresses. An IPv4 address written as IPv6 (::ffff:a.b.c.d) counts as the IPv4 one.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1];
+  if (!isIPv6(address)) return address;
+  const [head, tail] = address.toLowerCase().split('%')[0].split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

@@ -71,3 +71,25 @@ export function breaches(fault: FaultClock, now: Date): { acknowledge: boolean; 
     resolve: due.resolveBy !== null && (resolved ?? now) > due.resolveBy,
   };
 }
+
+/** Faults of one class and severity reported before `reportedBefore` are late on a clock. */
+export interface LateCutoff { class: FaultClass; severity: FaultSeverity; reportedBefore: Date }
+
+/**
+ * Per class and severity, the report time before which a fault whose step is still not
+ * taken has broken that clock at `now`: what `breaches` decides for such a fault, turned
+ * into a bound a count over stored rows can use. It inverts `clockEnd`, so the two change
+ * together.
+ */
+export function lateCutoffs(now: Date): { acknowledge: LateCutoff[]; resolve: LateCutoff[] } {
+  const acknowledge: LateCutoff[] = [];
+  const resolve: LateCutoff[] = [];
+  for (const faultClass of faultClasses) {
+    for (const severity of ['major', 'general'] as const) {
+      acknowledge.push({ class: faultClass, severity, reportedBefore: new Date(now.getTime() - acknowledgeWithin[faultClass]) });
+      const within = resolveWithin[faultClass]?.[severity];
+      if (within !== undefined) resolve.push({ class: faultClass, severity, reportedBefore: new Date(now.getTime() - within) });
+    }
+  }
+  return { acknowledge, resolve };
+}

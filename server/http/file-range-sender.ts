@@ -1,15 +1,16 @@
-// Sends one byte range of a file to a raw HTTP response through two buffers reused for the
-// whole transfer. createReadStream().pipe() allocates a fresh buffer for every read; in the
-// server, whose heap is large, the garbage collections that this external memory triggers
+// Sends one byte range of a stored object to a raw HTTP response through two buffers reused
+// for the whole transfer. createReadStream().pipe() allocates a fresh buffer for every read; in
+// the server, whose heap is large, the garbage collections that this external memory triggers
 // cost about as much CPU as the copying itself (profiled: GC ~1/3 of the download's CPU).
 // With two buffers nothing is allocated per chunk, and reading the next chunk overlaps
-// sending the previous one.
-import type { FileHandle } from 'node:fs/promises';
+// sending the previous one. The source is any positional reader: a file, or an object in a
+// bucket (artifact-store.ts).
 import type { ServerResponse } from 'node:http';
+import type { ByteReader } from '../storage/artifact-store.js';
 
 const chunkBytes = 1024 * 1024;
 
-export async function sendFileRange(file: FileHandle, response: ServerResponse, start: number, end: number): Promise<void> {
+export async function sendFileRange(file: ByteReader, response: ServerResponse, start: number, end: number): Promise<void> {
   const bufferBytes = Math.min(chunkBytes, end - start + 1);
   const buffers = [Buffer.allocUnsafe(bufferBytes), Buffer.allocUnsafe(bufferBytes)];
   // A write to a socket that has gone away never calls back: the response's close settles it.
@@ -21,7 +22,7 @@ export async function sendFileRange(file: FileHandle, response: ServerResponse, 
     // This buffer's previous write was awaited before the other buffer's write began.
     const buffer = buffers[turn];
     const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, end - position + 1), position);
-    if (bytesRead === 0) throw new Error(`the file ends at byte ${position}, before the range's end ${end}`);
+    if (bytesRead === 0) throw new Error(`the stored object ends at byte ${position}, before the range's end ${end}`);
     position += bytesRead;
     await sending;
     sending = Promise.race([gone, write(response, buffer.subarray(0, bytesRead))]);

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import { SluiceError } from '../errors.js';
 import { expandAccess, principalKey, type Principal } from '../auth/principal.js';
-import { createFailureLimiter } from '../auth/failure-limiter.js';
+import { addressKey, createFailureLimiter } from '../auth/failure-limiter.js';
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -36,14 +36,18 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
   });
 
   // Token guessing is slowed down per address, on the JSON API and on the DDI routes alike.
+  // The token is looked up first: a valid one is served whatever its address's count, and
+  // only unknown ones are counted and refused (429), so guesses sent from behind a customer's
+  // NAT never lock out that customer's devices and users.
   const failures = createFailureLimiter();
   const tokenGuard: TokenGuard = {
-    assertAllowed(request) {
-      const wait = failures.retryAfter(request.ip, app.sluice.options.now().getTime());
-      if (wait > 0) throw new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
-    },
-    recordFailure(request) {
-      failures.record(request.ip, app.sluice.options.now().getTime());
+    unknownToken(request, message) {
+      const address = addressKey(request.ip);
+      const now = app.sluice.options.now().getTime();
+      const wait = failures.retryAfter(address, now);
+      if (wait > 0) return new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+      failures.record(address, now);
+      return new SluiceError('unauthorized', message);
     },
   };
   app.decorate('tokenGuard', tokenGuard);
@@ -52,12 +56,8 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
     if (!access) return;
     const token = bearerToken(request);
     if (token) {
-      tokenGuard.assertAllowed(request);
       const principal = await resolveToken(token);
-      if (!principal) {
-        tokenGuard.recordFailure(request);
-        throw new SluiceError('unauthorized', 'unknown or revoked token');
-      }
+      if (!principal) throw tokenGuard.unknownToken(request, 'unknown or revoked token');
       request.principal = principal;
     }
     if (access.includes('anyone')) return;
@@ -83,8 +83,10 @@ export interface RouteEntry {
   schema: FastifySchema;
 }
 
-/** Refuses (429) an address over the failure limit; counts a presented token that was unknown. */
 export interface TokenGuard {
-  assertAllowed(request: FastifyRequest): void;
-  recordFailure(request: FastifyRequest): void;
+  /**
+   * The error for a presented token that was looked up and not found: 401 with `message`,
+   * counted against the caller's address, or 429 once the address is over the limit.
+   */
+  unknownToken(request: FastifyRequest, message: string): SluiceError;
 }

@@ -12,7 +12,7 @@ import type { Store } from '../storage/store.js';
 import type { Customer } from '../storage/repositories/records.js';
 import { confirmPlan, counterPlan, loadPlan } from '../services/plans.js';
 import { planView, progressTotals, type PlanView } from '../services/plan-view.js';
-import { renderCalendar } from '../services/plan-document.js';
+import { planCalendar } from '../services/plan-calendar.js';
 import { describeWindow, currentOrNextOccurrence, type MaintenanceWindow } from '../domain/windows.js';
 import { faultView, openFault } from '../services/faults.js';
 import { parseFaultClass, faultClasses } from '../domain/faults.js';
@@ -143,7 +143,7 @@ ${answer}${confirmation}<h2>Progress by wave</h2>${waveBars(view)}
     const plan = await ownPlan(user, (request.params as { id: string }).id);
     if (plan.confirmedWindow === null) throw new SluiceError('conflict', 'A calendar entry exists once a window is confirmed.');
     return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${plan.id}.ics"`)
-      .send(renderCalendar(plan, (await customerOf(store, plan.customer)).name, options.now()));
+      .send(await planCalendar(store, plan, options.publicUrl ?? `${request.protocol}://${request.headers.host}`));
   });
 
   app.post('/portal/plans/:id/confirm', async (request, reply) => {

@@ -1,16 +1,18 @@
 // The web portal, served by the sluice server itself under / (issue: portal). Server-rendered
 // HTML with forms that work without JavaScript; a session cookie (HttpOnly, SameSite=Strict,
-// Secure over TLS); a CSRF token on every form; login failures rate-limited.
+// Secure when the original request was HTTPS, also behind a trusted proxy); a CSRF token on
+// every form; password attempts limited per account and per address (auth/sign-in-limits.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { randomBytes } from 'node:crypto';
-import { verifyPassword } from '../auth/passwords.js';
+import { checkPassword } from '../auth/password-check.js';
+import { refusalText } from '../auth/sign-in-limits.js';
 import { SluiceError } from '../errors.js';
 import { html } from './html.js';
 import { page } from './layout.js';
 import {
-  createSession, destroySession, loadSession, loginCookie, maximumFailures, recentFailures, recordFailure, sessionCookie, tokensMatch, type PortalSession,
+  createSession, destroySession, loadSession, loginCookie, sessionCookie, tokensMatch, type PortalSession,
 } from './sessions.js';
 import customerPages from './customer-pages.js';
 import staffPages from './staff-pages.js';
@@ -90,15 +92,13 @@ export default async function portalPlugin(app: FastifyInstance) {
     if (!cookieToken || !tokensMatch(cookieToken, body._csrf)) return loginPage(request, reply, 403, 'The sign-in form expired. Please try again.');
     const username = String(body.username ?? '').slice(0, 100);
     const now = options.now();
-    if (await recentFailures(store, username, request.ip, now) >= maximumFailures) {
-      return loginPage(request, reply, 429, 'Too many failed sign-ins. Wait 15 minutes and try again.');
+    const check = await checkPassword(store, username, String(body.password ?? '').slice(0, 1000), request.ip, now);
+    if (check.outcome === 'limited') {
+      reply.header('retry-after', String(check.refusal.retryAfterSeconds));
+      return loginPage(request, reply, 429, refusalText(check.refusal));
     }
-    const user = await store.users.getByName(username);
-    const valid = user?.passwordHash ? await verifyPassword(String(body.password ?? ''), user.passwordHash) : false;
-    if (!user || !valid) {
-      await recordFailure(store, username, request.ip, now);
-      return loginPage(request, reply, 401, 'The user name or password is wrong.');
-    }
+    if (check.outcome === 'rejected') return loginPage(request, reply, 401, 'The user name or password is wrong.');
+    const { user } = check;
     const session = await store.transaction(async (tx) => {
       const created = await createSession(tx, user.id, now);
       await tx.audit.record({ at: now, actor: `user:${user.username}`, action: 'portal.login', subject: `user:${user.username}` });

@@ -1,5 +1,5 @@
-// Portal sessions: a random cookie whose SHA-256 is stored (like API tokens), a CSRF token per
-// session, and login failures counted per user name and address so that guessing is slow.
+// Portal sessions: a random cookie whose SHA-256 is stored (like API tokens) and a CSRF token
+// per session. Sign-in attempts are limited in auth/sign-in-limits.ts.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '../storage/store.js';
 import { hashToken } from '../auth/tokens.js';
@@ -11,8 +11,6 @@ export interface PortalSession { user: PortalUser; csrf: string }
 export const sessionCookie = 'sluice_session';
 export const loginCookie = 'sluice_login';
 const sessionHours = 12;
-export const failureWindowMinutes = 15;
-export const maximumFailures = 5;
 
 export async function createSession(store: Store, userId: string, now: Date): Promise<{ cookie: string; csrf: string }> {
   const cookie = randomBytes(32).toString('base64url');
@@ -35,14 +33,6 @@ export async function destroySession(store: Store, cookie: string | undefined): 
 export function tokensMatch(expected: string, given: unknown): boolean {
   if (typeof given !== 'string' || given.length !== expected.length) return false;
   return timingSafeEqual(Buffer.from(expected), Buffer.from(given));
-}
-
-export function recentFailures(store: Store, username: string, address: string, now: Date): Promise<number> {
-  return store.users.countSignInFailures(username, address, new Date(now.getTime() - failureWindowMinutes * 60_000));
-}
-
-export function recordFailure(store: Store, username: string, address: string, now: Date): Promise<void> {
-  return store.users.recordSignInFailure(username, address, now);
 }
 
 export function principalOf(user: PortalUser): Principal {

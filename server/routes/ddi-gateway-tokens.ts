@@ -1,28 +1,72 @@
-// Gateway tokens for hawkBit DDI clients: one per tenant, created (shown once) and revoked by
-// support; stored as hashes like every other token.
+// Gateway tokens for hawkBit DDI clients: each acts for one customer's devices only, created
+// (shown once), rotated and revoked by support; stored as hashes like every other token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
-import { errorReplies, IdParams } from '../http/schemas.js';
+import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
 import { generateToken, hashToken } from '../auth/tokens.js';
 import { actorOf } from '../auth/principal.js';
+import type { GatewayTokenRecord } from '../storage/repositories/ddi.js';
 import { SluiceError } from '../errors.js';
+
+const Issued = Type.Object({ id: Type.String(), tenant: Type.String(), customer: Type.String(), token: Type.String() });
+const GatewayToken = Type.Object({
+  id: Type.String(), tenant: Type.String(), customer: Nullable(Type.String()), createdBy: Type.String(), createdAt: Type.String(), revokedAt: Nullable(Type.String()),
+});
+const toGatewayToken = (token: GatewayTokenRecord) => ({
+  id: token.id, tenant: token.tenant, customer: token.customer, createdBy: token.createdBy, createdAt: token.createdAt.toISOString(), revokedAt: token.revokedAt?.toISOString() ?? null,
+});
 
 const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, options } = app.sluice;
   app.post('/api/v1/ddi/gateway-tokens', {
     config: { access: ['support', 'admin'] },
-    schema: { tags: ['hawkBit DDI'], response: { 201: Type.Object({ id: Type.String(), tenant: Type.String(), token: Type.String() }), ...errorReplies } },
+    schema: {
+      tags: ['hawkBit DDI'],
+      description: 'A gateway token for the devices of one customer (shown once).',
+      body: Type.Object({ customer: Identifier }, { additionalProperties: false }),
+      response: { 201: Issued, ...errorReplies },
+    },
   }, async (request, reply) => {
+    const { customer } = request.body;
     const id = randomUUID();
     const token = generateToken('g');
     const now = options.now();
     const actor = actorOf(request.principal);
     await store.transaction(async (tx) => {
-      await tx.ddi.insertGatewayToken({ id, hash: hashToken(token), tenant: options.ddiTenant, createdBy: actor, createdAt: now });
-      await tx.audit.record({ at: now, actor, action: 'ddi.gateway_token.create', subject: `gateway-token:${id}` });
+      if (!(await tx.customers.get(customer))) throw new SluiceError('unknown_customer', `no customer "${customer}"`);
+      await tx.ddi.insertGatewayToken({ id, hash: hashToken(token), tenant: options.ddiTenant, customer, createdBy: actor, createdAt: now });
+      await tx.audit.record({ at: now, actor, action: 'ddi.gateway_token.create', subject: `gateway-token:${id}`, details: { customer } });
     });
-    return reply.status(201).send({ id, tenant: options.ddiTenant, token });
+    return reply.status(201).send({ id, tenant: options.ddiTenant, customer, token });
+  });
+  app.get('/api/v1/ddi/gateway-tokens', {
+    config: { access: ['support', 'admin'] },
+    schema: {
+      tags: ['hawkBit DDI'],
+      description: 'Gateway tokens, revoked ones included (never the token itself). A token without a customer predates scoping and is no longer accepted.',
+      querystring: Type.Object({ customer: Type.Optional(Identifier) }, { additionalProperties: false }),
+      response: { 200: Type.Array(GatewayToken), ...errorReplies },
+    },
+  }, async (request) => (await store.ddi.gatewayTokens({ customer: request.query.customer })).map(toGatewayToken));
+  app.post('/api/v1/ddi/gateway-tokens/:id/rotate', {
+    config: { access: ['support', 'admin'] },
+    schema: {
+      tags: ['hawkBit DDI'],
+      description: 'A new secret for a live gateway token, same id and customer (shown once); the old secret stops working at once.',
+      params: IdParams,
+      response: { 201: Issued, ...errorReplies },
+    },
+  }, async (request, reply) => {
+    const token = generateToken('g');
+    const now = options.now();
+    const rotated = await store.transaction(async (tx) => {
+      if (!(await tx.ddi.replaceGatewayTokenHash(request.params.id, hashToken(token)))) throw new SluiceError('not_found', `no live gateway token "${request.params.id}"`);
+      const record = (await tx.ddi.gatewayTokenById(request.params.id))!;
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'ddi.gateway_token.rotate', subject: `gateway-token:${record.id}`, details: { customer: record.customer } });
+      return record;
+    });
+    return reply.status(201).send({ id: rotated.id, tenant: rotated.tenant, customer: rotated.customer!, token });
   });
   app.post('/api/v1/ddi/gateway-tokens/:id/revoke', {
     config: { access: ['support', 'admin'] },

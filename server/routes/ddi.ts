@@ -14,6 +14,7 @@ import { legacyDigestsOf } from '../services/legacy-digests.js';
 import { controllerState, recordFeedback, updateConfigData } from '../services/ddi.js';
 import { deploymentHandling, pollingSleep, executions, finishedValues } from '../domain/ddi.js';
 import { pollAfterSeconds } from '../domain/polling.js';
+import { releaseMisfit } from '../domain/release-fit.js';
 
 const Params = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }) });
 const ActionParams = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }), actionId: Type.Integer({ minimum: 1 }) });
@@ -42,17 +43,18 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (request.params.tenant.toLowerCase() !== tenant.toLowerCase()) throw new SluiceError('not_found', `no tenant "${request.params.tenant}"`);
     const match = /^(TargetToken|GatewayToken)\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (!match) throw new SluiceError('unauthorized', 'send "Authorization: TargetToken <token>" or "GatewayToken <token>"');
-    app.tokenGuard.assertAllowed(request);
-    const refuse = (message: string) => { app.tokenGuard.recordFailure(request); return new SluiceError('unauthorized', message); };
+    // Tokens are looked up first; only unknown ones count against the address (plugins/authentication.ts).
     const device = await store.devices.get(request.params.controllerId);
     if (match[1].toLowerCase() === 'gatewaytoken') {
-      const gatewayTenant = await store.ddi.gatewayTenant(hashToken(match[2]));
-      if (!gatewayTenant || gatewayTenant.toLowerCase() !== tenant.toLowerCase()) throw refuse('unknown or revoked gateway token');
-      if (!device) throw new SluiceError('not_found', `no controller "${request.params.controllerId}"`);
+      const gateway = await store.ddi.gatewayToken(hashToken(match[2]));
+      if (!gateway || gateway.tenant.toLowerCase() !== tenant.toLowerCase()) throw app.tokenGuard.unknownToken(request, 'unknown or revoked gateway token');
+      // A gateway acts for its own customer's devices only; another's answer as if absent.
+      if (!device || device.customer !== gateway.customer) throw new SluiceError('not_found', `no controller "${request.params.controllerId}"`);
       return device;
     }
     const principal = await app.resolveToken(match[2]);
-    if (principal?.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw refuse('the target token is not this controller\'s');
+    if (!principal) throw app.tokenGuard.unknownToken(request, 'unknown or revoked target token');
+    if (principal.kind !== 'device' || principal.id !== request.params.controllerId || !device) throw new SluiceError('unauthorized', 'the target token is not this controller\'s');
     return device;
   };
   const base = (request: FastifyRequest, controllerId: string) => {
@@ -159,11 +161,14 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/:tenant/controller/v1/:controllerId/softwaremodules/:moduleId/artifacts/:filename',
-    schema: { tags: ['hawkBit DDI'], params: Type.Object({ tenant: Type.String(), controllerId: Type.String(), moduleId: Type.String({ maxLength: 100 }), filename: Type.String({ maxLength: 300 }) }), response: { 200: Type.Any(), 206: Type.Any(), ...errorReplies } },
+    schema: { tags: ['hawkBit DDI'], params: Type.Object({ tenant: Type.String(), controllerId: Type.String(), moduleId: Type.String({ maxLength: 100 }), filename: Type.String({ maxLength: 300 }) }), response: { 200: Type.Any(), 206: Type.Any(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
     handler: async (request, reply) => {
       const device = await authorize(request);
       const release = await store.releases.get(request.params.moduleId);
       if (!release || !(await store.releases.deviceMayDownload(device.id, release.id))) throw new SluiceError('not_found', 'no such artifact for this controller');
+      // Yank means stop; and a release that does not fit the controller is never handed to it.
+      if (release.yankedAt) throw new SluiceError('release_yanked', `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`);
+      if (releaseMisfit(release.manifest.signed, device)) throw new SluiceError('not_found', 'no such artifact for this controller');
       const name = release.manifest.signed.artifact.name;
       if (request.params.filename === `${name}.MD5SUM`) return reply.type('text/plain').send(`${(await legacyDigestsOf(context, release)).md5}  ${name}\n`);
       if (request.params.filename !== name) throw new SluiceError('not_found', `no artifact "${request.params.filename}"`);

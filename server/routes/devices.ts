@@ -76,5 +76,44 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     assertCustomerScope(request.principal, device.customer);
     return { device: toDevice(device), history: (await store.devices.history(device.id)).map(toDeviceEvent) };
   });
+
+  // A device's credentials, as Mender's re-authorisation: a new token (the old ones stop
+  // working at once; give the new one to the agent's `token`/`tokenFile`), or none at all.
+  app.post('/api/v1/devices/:id/token', {
+    config: { access: ['admin', 'support'] },
+    schema: {
+      tags: ['fleet'],
+      description: 'Rotate: revoke the device\'s tokens and issue a new one (shown once).',
+      params: IdParams,
+      response: { 201: Type.Object({ id: Type.String(), token: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+    },
+  }, async (request, reply) => {
+    const now = options.now();
+    const issued = await store.transaction(async (tx) => {
+      const rotated = await tx.devices.rotateToken(request.params.id, now);
+      if (!rotated) throw new SluiceError('not_found', `no device "${request.params.id}"`);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'device.token.rotate', subject: `device:${request.params.id}`, details: { revoked: rotated.revoked } });
+      return rotated;
+    });
+    return reply.status(201).send({ id: request.params.id, token: issued.token, revoked: issued.revoked });
+  });
+  app.delete('/api/v1/devices/:id/token', {
+    config: { access: ['admin', 'support'] },
+    schema: {
+      tags: ['fleet'],
+      description: 'Revoke every token of the device: it can no longer check in until given a new one.',
+      params: IdParams,
+      response: { 200: Type.Object({ id: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+    },
+  }, async (request) => {
+    const now = options.now();
+    const revoked = await store.transaction(async (tx) => {
+      if (!(await tx.devices.get(request.params.id))) throw new SluiceError('not_found', `no device "${request.params.id}"`);
+      const count = await tx.devices.revokeTokens(request.params.id, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'device.token.revoke', subject: `device:${request.params.id}`, details: { revoked: count } });
+      return count;
+    });
+    return { id: request.params.id, revoked };
+  });
 };
 export default devicesRoutes;

@@ -7,7 +7,7 @@ import { actorOf, assertCustomerScope, customerScope, requireUser } from '../aut
 import { SluiceError } from '../errors.js';
 import { createPlan, proposePlan, counterPlan, confirmPlan, simpleTransition, loadPlan } from '../services/plans.js';
 import { planView } from '../services/plan-view.js';
-import { renderCalendar } from '../services/plan-document.js';
+import { planCalendar } from '../services/plan-calendar.js';
 
 const Window = Type.Union([
   Type.Object({ start: Type.String({ maxLength: 40 }), end: Type.String({ maxLength: 40 }), timezone: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
@@ -54,7 +54,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/v1/plans', {
     config: { access: ['support', 'admin'] },
-    schema: { tags: ['plans'], body: CreatePlan, response: { 201: PlanReply, ...errorReplies } },
+    schema: { tags: ['plans'], body: CreatePlan, response: { 201: PlanReply, ...errorReplies, 410: Type.Ref('ErrorReply') } },
   }, async (request, reply) => reply.status(201).send(await createPlan(context, request.body as Parameters<typeof createPlan>[1], actorOf(request.principal))));
 
   app.get('/api/v1/plans', {
@@ -95,7 +95,7 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['plans'], params: IdParams,
         body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
-        response: { 200: PlanReply, ...errorReplies },
+        response: { 200: PlanReply, ...errorReplies, 410: Type.Ref('ErrorReply') },
       },
     }, async (request) => simpleTransition(context, request.params.id, event, actorOf(request.principal), request.body.reason));
   }
@@ -148,8 +148,8 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (plan.confirmedWindow === null) throw new SluiceError('conflict', `the plan is ${plan.status}: a calendar exists once a window is confirmed`, { status: plan.status });
     const now = options.now();
     await store.audit.record({ at: now, actor: actorOf(request.principal), action: 'plan.calendar', subject: `plan:${plan.id}` });
-    const customer = (await store.customers.get(plan.customer))!;
-    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${plan.id}.ics"`).send(renderCalendar(plan, customer.name, now));
+    const origin = options.publicUrl ?? `${request.protocol}://${request.headers.host}`;
+    return reply.type('text/calendar; charset=utf-8').header('Content-Disposition', `attachment; filename="plan-${plan.id}.ics"`).send(await planCalendar(store, plan, origin));
   });
 };
 export default plansRoutes;

@@ -8,6 +8,7 @@ import type { Release } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
+import { releaseMisfit } from '../domain/release-fit.js';
 import { multipartError, requireMultipart } from '../http/multipart.js';
 
 const ReleaseSummary = Type.Object({ id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer() });
@@ -44,7 +45,16 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     requireMultipart(request, 'the parts "manifest" then "artifact"');
     const parts = request.parts({ limits: { fileSize: options.maxArtifactBytes, files: 2, fields: 2, parts: 3, fieldSize: 1024 * 1024 } });
-    const release = await publishRelease(context, parts, actorOf(request.principal)).catch((error: unknown) => { throw multipartError(error); });
+    // Once the body is in, the client waits on the server: an object store completing a
+    // gibibyte's multipart upload can take longer than the stall timeout, which would cut the
+    // answer off. The timeout is back once the answer has gone.
+    const received = () => {
+      const socket = request.raw.socket;
+      const stall = socket.timeout ?? 0;
+      socket.setTimeout(0);
+      reply.raw.once('finish', () => socket.setTimeout(stall));
+    };
+    const release = await publishRelease(context, parts, actorOf(request.principal), { received }).catch((error: unknown) => { throw multipartError(error); });
     legacyDigestsOf(context, release).catch((error: Error) => request.log.warn({ err: error }, 'SHA-1/MD5 for DDI clients not computed now; a DDI answer computes them'));
     return reply.status(201).send({ id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size });
   });
@@ -100,15 +110,21 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'device'] },
     schema: {
       tags: ['releases'], params: IdParams,
-      description: 'The artifact bytes. Range → 206, unsatisfiable → 416; ETag is the sha256; If-None-Match → 304.',
-      response: { 200: Type.Any(), 206: Type.Any(), 304: Type.Null(), ...errorReplies, 416: Type.Ref('ErrorReply') },
+      description: 'The artifact bytes. Range → 206, unsatisfiable → 416; ETag is the sha256; If-None-Match → 304. Devices get 410 release_yanked once the release is yanked.',
+      response: { 200: Type.Any(), 206: Type.Any(), 304: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply'), 416: Type.Ref('ErrorReply') },
     },
     handler: async (request, reply) => {
       const release = await store.releases.get(request.params.id);
       if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
       const principal = request.principal;
-      if (principal?.kind === 'device' && !(await store.releases.deviceMayDownload(principal.id, release.id))) {
-        throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
+      if (principal?.kind === 'device') {
+        if (!(await store.releases.deviceMayDownload(principal.id, release.id))) {
+          throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
+        }
+        // Yank means stop: devices get nothing more of it; staff still may, to examine it.
+        if (release.yankedAt) throw new SluiceError('release_yanked', `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`);
+        const misfit = releaseMisfit(release.manifest.signed, principal);
+        if (misfit) throw new SluiceError('not_assigned', `release ${release.id} does not fit device ${principal.id}: ${misfit.message}`, { reason: misfit.reason });
       }
       return sendArtifact(context, request, reply, { sha256: release.sha256, size: release.size, name: release.manifest.signed.artifact.name });
     },

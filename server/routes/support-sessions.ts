@@ -3,9 +3,7 @@
 // while consent is live; support downloads it. Every step is audited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { mkdirSync, createReadStream, rmSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readableOf } from '../storage/artifact-store.js';
 import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
 import { actorOf, assertCustomerScope, customerScope, requireDevice, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
@@ -21,8 +19,6 @@ export const maxBundleBytes = 20 * 1024 * 1024;
 const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
   const { store, options } = context;
-  const bundles = join(options.dataDir, 'bundles');
-  mkdirSync(bundles, { recursive: true });
   const visible = async (principal: Parameters<typeof assertCustomerScope>[0], id: string) => {
     const session = await store.supportSessions.get(id);
     if (!session) throw new SluiceError('not_found', `no support session "${id}"`);
@@ -83,7 +79,7 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const session = await visible(request.principal, request.params.id);
     if (!session.uploadedAt) throw new SluiceError('not_found', 'the device has not uploaded a bundle for this session');
     await store.audit.record({ at: options.now(), actor: actorOf(request.principal), action: 'support.download', subject: `support-session:${session.id}` });
-    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="diagnostics-${session.device}-${session.id}.json.gz"`).send(createReadStream(join(bundles, `${session.id}.gz`)));
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="diagnostics-${session.device}-${session.id}.json.gz"`).send(await readableOf(context.bundles, session.id));
   });
 
   app.post('/api/v1/device/diagnostics/:id', {
@@ -99,15 +95,15 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     requireMultipart(request, 'the part "bundle"');
     const file = await request.file({ limits: { fileSize: maxBundleBytes, files: 1 } }).catch((error: unknown) => { throw multipartError(error); });
     if (!file || file.fieldname !== 'bundle') throw new SluiceError('bad_request', 'the multipart part must be named "bundle"');
-    const ingested = await context.artifacts.ingest(file.file).catch((error: { code?: string }) => {
+    const ingested = await context.bundles.ingest(file.file, session.id).catch((error: { code?: string }) => {
       throw error.code === 'FST_REQ_FILE_TOO_LARGE' ? new SluiceError('payload_too_large', `a bundle is at most ${maxBundleBytes} bytes`) : multipartError(error);
     });
     try {
       if (file.file.truncated) throw new SluiceError('payload_too_large', `a bundle is at most ${maxBundleBytes} bytes`);
       await recordUpload(context, session, { sha256: ingested.sha256, size: ingested.size }, actorOf(device), now,
-        () => rename(ingested.temporaryPath, join(bundles, `${session.id}.gz`)));
+        async () => { await context.bundles.commit(ingested, session.id); });
     } finally {
-      rmSync(ingested.temporaryPath, { force: true });
+      await context.bundles.discard(ingested);
     }
     return reply.status(204).send(null);
   });

@@ -38,14 +38,14 @@ const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin'] },
     schema: {
       tags: ['trust'],
-      description: 'Rotate keys: the next root version, signed by a threshold of the current root keys and of its own.',
+      description: 'Rotate keys: the next root version, signed by a threshold of the current root keys and of its own; refused (root_unusable) when already expired or when its server role lacks the key this server signs with.',
       body: SignedRoot,
       response: { 201: Type.Object({ version: Type.Integer() }), ...errorReplies },
     },
   }, async (request, reply) => {
     const now = options.now();
     const root = await store.transaction(async (tx) => {
-      const accepted = await trust.rotate(request.body as unknown as SignedDocument<Root>, now, tx);
+      const accepted = await trust.rotate(request.body as unknown as SignedDocument<Root>, now, tx, { serverKeyId: app.sluice.checkinSigner?.keyid });
       await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'trust.rotate', subject: `root:${accepted.version}` });
       return accepted;
     });

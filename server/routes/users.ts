@@ -1,20 +1,44 @@
-// POST /api/v1/users: admin creates users; the token is shown once.
+// Users and their credentials. An admin creates users (the token is shown once), rotates or
+// revokes anyone's tokens and resets passwords; every other user may do the same for
+// themselves only (`:id` may be `me`), and changes their own password with the current one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { errorReplies, Identifier } from '../http/schemas.js';
+import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
 import { hashPassword } from '../auth/passwords.js';
-import { actorOf, roles } from '../auth/principal.js';
+import { checkPassword } from '../auth/password-check.js';
+import { actorOf, requireUser, roles } from '../auth/principal.js';
+import type { User as UserRecord } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
 
+const Password = Type.String({ minLength: 10, maxLength: 200 });
 const CreateUser = Type.Object({
   username: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$' }),
   role: Type.Union(roles.map((role) => Type.Literal(role))),
   customer: Type.Optional(Identifier),
-  password: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })),
+  password: Type.Optional(Password),
 }, { additionalProperties: false });
+const User = Type.Object({
+  id: Type.String(), username: Type.String(), role: Type.String(), customer: Nullable(Type.String()), hasPassword: Type.Boolean(), createdAt: Type.String(),
+});
+const toUser = (user: UserRecord) => ({
+  id: user.id, username: user.username, role: user.role, customer: user.customer, hasPassword: user.passwordHash !== null, createdAt: user.createdAt.toISOString(),
+});
+const Issued = Type.Object({ id: Type.String(), token: Type.String(), revoked: Type.Integer({ description: 'tokens revoked by this rotation' }) });
+const limited = { 429: Type.Ref('ErrorReply') };
 
 const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, options } = app.sluice;
+
+  /** The user `:id` names, if the caller may manage it: admins any, others themselves (404 otherwise, as for a missing one). */
+  const managed = async (request: FastifyRequest & { params: { id: string } }) => {
+    const caller = requireUser(request.principal);
+    const id = request.params.id === 'me' ? caller.id : request.params.id;
+    const user = caller.role === 'admin' || id === caller.id ? await store.users.get(id) : undefined;
+    if (!user) throw new SluiceError('not_found', `no user "${request.params.id}"`);
+    return { caller, user, self: user.id === caller.id };
+  };
+
   app.post('/api/v1/users', {
     config: { access: ['admin'] },
     schema: {
@@ -35,6 +59,92 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return user;
     });
     return reply.status(201).send(created);
+  });
+
+  app.get('/api/v1/users', {
+    config: { access: ['staff', 'customer'] },
+    schema: {
+      tags: ['identity'],
+      description: 'Users (never their tokens or password hashes); anyone but an admin sees only themselves.',
+      querystring: Type.Object({ username: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+      response: { 200: Type.Array(User), ...errorReplies },
+    },
+  }, async (request) => {
+    const caller = requireUser(request.principal);
+    const users = await store.users.list({ username: request.query.username, id: caller.role === 'admin' ? undefined : caller.id });
+    return users.map(toUser);
+  });
+
+  app.post('/api/v1/users/:id/tokens', {
+    config: { access: ['staff', 'customer'] },
+    schema: {
+      tags: ['identity'],
+      description: 'Rotate: revoke every token of the user and issue a new one (shown once). `:id` may be `me`.',
+      params: IdParams,
+      response: { 201: Issued, ...errorReplies },
+    },
+  }, async (request, reply) => {
+    const { user } = await managed(request);
+    const now = options.now();
+    const issued = await store.transaction(async (tx) => {
+      const rotated = await tx.users.rotateToken(user.id, now);
+      if (!rotated) throw new SluiceError('not_found', `no user "${request.params.id}"`);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'user.token.rotate', subject: `user:${user.username}`, details: { revoked: rotated.revoked } });
+      return rotated;
+    });
+    return reply.status(201).send({ id: user.id, token: issued.token, revoked: issued.revoked });
+  });
+
+  app.delete('/api/v1/users/:id/tokens', {
+    config: { access: ['staff', 'customer'] },
+    schema: {
+      tags: ['identity'],
+      description: 'Revoke every token of the user; portal sessions are not ended. `:id` may be `me`.',
+      params: IdParams,
+      response: { 200: Type.Object({ id: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+    },
+  }, async (request) => {
+    const { user } = await managed(request);
+    const now = options.now();
+    const revoked = await store.transaction(async (tx) => {
+      const count = await tx.users.revokeTokens(user.id, now);
+      await tx.audit.record({ at: now, actor: actorOf(request.principal), action: 'user.token.revoke', subject: `user:${user.username}`, details: { revoked: count } });
+      return count;
+    });
+    return { id: user.id, revoked };
+  });
+
+  app.put('/api/v1/users/:id/password', {
+    config: { access: ['staff', 'customer'] },
+    schema: {
+      tags: ['identity'],
+      description: 'Change one\'s own password (with `currentPassword` when one is set), or, as an admin, reset another user\'s. Ends the user\'s portal sessions.',
+      params: IdParams,
+      body: Type.Object({ password: Password, currentPassword: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ id: Type.String(), sessionsEnded: Type.Integer() }), ...errorReplies, ...limited },
+    },
+  }, async (request) => {
+    const { user, self } = await managed(request);
+    // A stolen token alone must not take over the portal account: one's own password changes
+    // only with the current one, checked under the same limits as a sign-in.
+    if (self && user.passwordHash) {
+      const check = await checkPassword(store, user.username, request.body.currentPassword ?? '', request.ip, options.now());
+      if (check.outcome === 'limited') {
+        throw new SluiceError('rate_limited', `too many wrong passwords; try again in ${check.refusal.retryAfterSeconds} s`, { retryAfterSeconds: check.refusal.retryAfterSeconds });
+      }
+      if (check.outcome === 'rejected') throw new SluiceError('password_incorrect', 'currentPassword is not the user\'s password');
+    }
+    const passwordHash = await hashPassword(request.body.password);
+    const now = options.now();
+    const sessionsEnded = await store.transaction(async (tx) => {
+      if (!(await tx.users.setPasswordHash(user.id, passwordHash))) throw new SluiceError('not_found', `no user "${request.params.id}"`);
+      const ended = await tx.users.deleteSessionsOf(user.id);
+      await tx.audit.record({
+        at: now, actor: actorOf(request.principal), action: self ? 'user.password.change' : 'user.password.reset', subject: `user:${user.username}`, details: { sessionsEnded: ended },
+      });
+      return ended;
+    });
+    return { id: user.id, sessionsEnded };
   });
 };
 export default usersRoutes;

@@ -14,6 +14,8 @@ import { keyIdOf } from '../../signing/keys.js';
 export interface CheckinSigner {
   keyid: string;
   sign(bytes: Buffer): Promise<Buffer>;
+  /** Signatures asked for and not made yet: waiting for the next batch or on the worker. */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ interface Waiting { bytes: Buffer; resolve: (signature: Buffer) => void }
 export function createCheckinSigner(key: KeyObject, threads: number, source = workerSource): CheckinSigner {
   const keyid = keyIdOf(key);
   const signHere = (bytes: Buffer) => sign(null, bytes, key);
-  if (threads < 1) return { keyid, sign: async (bytes) => signHere(bytes), close: async () => {} };
+  if (threads < 1) return { keyid, sign: async (bytes) => signHere(bytes), pending: () => 0, close: async () => {} };
 
   let worker: Worker | null = null;
   let closed = false;
@@ -84,6 +86,11 @@ export function createCheckinSigner(key: KeyObject, threads: number, source = wo
         if (queued.length === 0) setImmediate(flush);
         queued.push({ bytes, resolve });
       });
+    },
+    pending() {
+      let count = queued.length;
+      for (const batch of sent.values()) count += batch.length;
+      return count;
     },
     async close() {
       closed = true;

@@ -12,6 +12,7 @@ import type { LiveAssignment } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
 import { signDocumentJsonWith } from '../../signing/signed.js';
 import { assignmentFor } from '../domain/assignment.js';
+import { releaseMisfit } from '../domain/release-fit.js';
 import { openWave } from '../domain/waves.js';
 import { liveStatuses } from '../domain/plans.js';
 import { pollAfterSeconds } from '../domain/polling.js';
@@ -29,12 +30,17 @@ export interface CheckinAssignment {
 }
 
 /** What a check-in needs of the device: it comes with the device's token. */
-export interface CheckinDevice { id: string; version: string; state: string | null }
+export interface CheckinDevice { id: string; product: string; hardware: string; version: string; state: string | null }
 
-/** The first of the device's live plans that has something for it to do. */
+/**
+ * The first of the device's live plans that has something for it to do. A release whose
+ * signed manifest does not fit the device as it is now (its version may have changed since
+ * it joined the plan) is never offered (domain/release-fit.ts).
+ */
 function firstAssignment(device: CheckinDevice, plans: readonly LiveAssignment[], now: Date): CheckinAssignment | null {
   for (const { plan, release, deviceWave, deviceState, earlierWaves, activeInstalls } of plans) {
     if (deviceState && finishedStates.has(deviceState)) continue;
+    if (releaseMisfit(release.manifest.signed, device)) continue;
     const downgrade = release.manifest.signed.downgrade === true;
     if (!downgrade && semver.valid(device.version) && !semver.gt(release.version, device.version)) continue;
     const decision = assignmentFor({

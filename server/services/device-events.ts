@@ -13,6 +13,8 @@ import { finishedStates, type AgentState } from '../../client/states.js';
 import { applyTransition } from './plans.js';
 import { planProgress } from './plan-view.js';
 
+export const yankedCommitNote = 'the release was yanked before this commit: the device runs it, the plan does not count it as committed';
+
 export interface DeviceReport {
   device: string;
   eventId: string;
@@ -36,16 +38,26 @@ export async function recordDeviceReport(context: SluiceContext, report: DeviceR
     const member = report.assignment ? await tx.plans.membership(report.assignment, report.device, { lock: finishing }) : undefined;
     if (report.assignment && !member) throw new SluiceError('not_found', `assignment "${report.assignment}" is not this device's`);
     const plan = member?.plan;
+    // A commit of a yanked release is the device's truth, so it is stored and the device's
+    // version follows it; but the plan does not count it as a success (docs/plans.md,
+    // "Yanked releases"): the event says so, the audit log records it, and the plan's
+    // progress keeps the device where it was.
+    const yankedCommit = report.state === 'committed' && member?.releaseYanked === true;
+    const detail = yankedCommit ? `${report.detail ? `${report.detail}; ` : ''}${yankedCommitNote}` : report.detail ?? null;
     const recorded = await tx.devices.recordEvent({
       eventId: report.eventId, device: report.device, assignment: report.assignment, plan: plan?.id ?? null, release: plan?.release ?? null,
-      state: report.state, detail: report.detail ?? null, progress: report.progress ?? null, at: report.at ?? now, receivedAt: now,
+      state: report.state, detail, progress: report.progress ?? null, at: report.at ?? now, receivedAt: now,
     });
     if (!recorded) return false;
     const committedVersion = report.state === 'committed' ? member?.releaseVersion ?? null : null;
     await tx.devices.applyReport(report.device, { state: report.state, at: now, version: committedVersion });
-    if (plan) await advancePlan(tx, plan, report.device, report.state, now);
+    if (plan && yankedCommit) {
+      await tx.audit.record({ at: now, actor: `device:${report.device}`, action: 'plan.yanked_commit', subject: `plan:${plan.id}`, details: { device: report.device, release: plan.release, version: committedVersion } });
+    } else if (plan) {
+      await advancePlan(tx, plan, report.device, report.state, now);
+    }
     await context.events.emit('device.state', {
-      device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail: report.detail ?? null, at: now,
+      device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail, at: now,
     }, tx);
     return true;
   });

@@ -5,7 +5,7 @@
 // first (or after a restart lost the background work) computes them itself. Either way they
 // are computed once and kept in the release's row; an empty string means "not yet".
 import { createHash } from 'node:crypto';
-import { digestFile } from '../../signing/digest.js';
+import { digestStored, type ArtifactStore } from '../storage/artifact-store.js';
 import type { SluiceContext } from '../context.js';
 import type { Release } from '../storage/repositories/records.js';
 
@@ -18,7 +18,7 @@ export function legacyDigestsOf(context: SluiceContext, release: Pick<Release, '
   if (release.sha1 && release.md5) return Promise.resolve({ sha1: release.sha1, md5: release.md5 });
   let computing = running.get(release.sha256);
   if (!computing) {
-    computing = hashWithLegacyDigests(context.artifacts.pathOf(release.sha256))
+    computing = hashWithLegacyDigests(context.artifacts, release.sha256)
       .then(async (digests) => { await context.store.releases.setLegacyDigests(release.sha256, digests); return digests; })
       .finally(() => running.delete(release.sha256));
     running.set(release.sha256, computing);
@@ -26,9 +26,9 @@ export function legacyDigestsOf(context: SluiceContext, release: Pick<Release, '
   return computing;
 }
 
-async function hashWithLegacyDigests(path: string): Promise<LegacyDigests> {
+async function hashWithLegacyDigests(artifacts: ArtifactStore, sha256: string): Promise<LegacyDigests> {
   const sha1 = createHash('sha1');
   const md5 = createHash('md5');
-  await digestFile(path, [sha1, md5]);
+  await digestStored(artifacts, sha256, [sha1, md5]);
   return { sha1: sha1.digest('hex'), md5: md5.digest('hex') };
 }

@@ -1,7 +1,6 @@
 // The written upgrade plan (DESIGN.md: proposing freezes a numbered version; HTML that prints
 // well, and Markdown). Every value is escaped: customer text ends up in a browser.
 import { DateTime } from 'luxon';
-import icalGenerator from 'ical-generator';
 import type { Store } from '../storage/store.js';
 import type { Plan } from '../storage/repositories/records.js';
 import { describeWindow, currentOrNextOccurrence } from '../domain/windows.js';
@@ -126,23 +125,4 @@ h1{font-size:1.6rem;border-bottom:2px solid #1b1f24;padding-bottom:.3rem}h2{font
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #c9ced6;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f1f3f6}@media print{body{margin:0;max-width:none}section{break-inside:avoid}}
 </style></head><body>${body}</body></html>`;
-}
-
-/** An iCalendar file for the confirmed window's next occurrence (UTC, understood everywhere). */
-export function renderCalendar(plan: Plan, customerName: string, now: Date): string {
-  const window = plan.windows[plan.confirmedWindow ?? 0];
-  const occurrence = currentOrNextOccurrence(window, now);
-  const calendar = icalGenerator({ name: `sluice plan ${plan.id}`, prodId: { company: 'sluice', product: 'plans' } });
-  if (occurrence) {
-    const maintainer: { name?: string; phone?: string } = plan.maintainer ?? {};
-    calendar.createEvent({
-      id: `${plan.id}@sluice`,
-      start: occurrence.start,
-      end: occurrence.end,
-      stamp: now,
-      summary: `${plan.kind === 'commissioning' ? 'Commissioning' : 'Software upgrade'} for ${customerName}`,
-      description: `Plan ${plan.id}. ${describeWindow(window)}. Maintenance staff: ${maintainer.name ?? ''} (${maintainer.phone ?? ''}).`,
-    });
-  }
-  return calendar.toString();
 }

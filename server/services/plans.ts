@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
 import type { PlanChanges } from '../storage/repositories/plans.js';
-import type { Maintainer, Plan } from '../storage/repositories/records.js';
+import type { Device, Maintainer, Plan, Release } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
 import { validateWindow } from '../domain/windows.js';
-import { transitionPlan, defaultDeadline, validatePlanWindows, lateJoiningStatuses, type PlanEvent, type PlanStatus } from '../domain/plans.js';
+import { transitionPlan, defaultDeadline, validatePlanWindows, lateJoiningStatuses, liveStatuses, type PlanEvent, type PlanStatus } from '../domain/plans.js';
 import { assignWaves, lateDeviceWave, type WaveSpec } from '../domain/waves.js';
+import { releaseMisfit, sortByFit, type DeviceMisfit } from '../domain/release-fit.js';
 import { renderPlanDocument } from './plan-document.js';
 import { planView } from './plan-view.js';
 
@@ -50,7 +51,7 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
   const deadline = input.deadline ? new Date(input.deadline) : defaultDeadline(release.publishedAt);
   if (Number.isNaN(deadline.getTime())) throw new SluiceError('validation_failed', 'deadline is not a date-time');
   validatePlanWindows(windows, deadline, now);
-  const deviceIds = await resolveDevices(store, input.customer, release.product, input.devices);
+  const { deviceIds, excluded } = await resolveDevices(store, input.customer, release, input.devices);
   const id = randomUUID();
   const plan = draftPlan({
     id, kind: 'upgrade', customer: input.customer, release: release.id, windows, waves: input.waves ?? [], seed: input.seed ?? id,
@@ -60,17 +61,30 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
   await store.transaction(async (tx) => {
     await tx.plans.insert(plan);
     await tx.plans.addDevices(id, deviceIds, now);
-    await tx.audit.record({ at: now, actor, action: 'plan.create', subject: `plan:${id}`, details: { customer: input.customer, release: release.id, devices: deviceIds.length } });
+    await tx.audit.record({
+      at: now, actor, action: 'plan.create', subject: `plan:${id}`,
+      details: { customer: input.customer, release: release.id, devices: deviceIds.length, ...(excluded.length ? { excluded } : {}) },
+    });
   });
-  return planView(context, plan, now, store);
+  return { ...(await planView(context, plan, now, store)), excluded };
 }
 
-/** Default: all the customer's devices of the release's product (DESIGN.md). */
-async function resolveDevices(store: Store, customer: string, product: string, requested?: string[]): Promise<string[]> {
+/**
+ * Default: all the customer's devices of the release's product (DESIGN.md) that the release's
+ * manifest fits; those it does not fit are left out and listed, as hawkBit and Mender filter
+ * an implicit target set. Devices named explicitly are the caller's word: one that does not
+ * fit refuses the whole plan, listing every such device, rather than being dropped unseen.
+ */
+async function resolveDevices(store: Store, customer: string, release: Release, requested?: string[]): Promise<{ deviceIds: string[]; excluded: DeviceMisfit[] }> {
+  const terms = release.manifest.signed;
   const fleet = await store.devices.list({ customer });
-  if (!requested) return fleet.filter((device) => device.product === product).map((device) => device.id);
+  if (!requested) {
+    const { fitting, misfits } = sortByFit(terms, fleet.filter((device) => device.product === release.product));
+    return { deviceIds: fitting.map((device) => device.id), excluded: misfits };
+  }
   const own = new Map(fleet.map((device) => [device.id, device]));
   const unique = [...new Set(requested)];
+  const named: Device[] = [];
   for (const id of unique) {
     const device = own.get(id);
     if (!device) {
@@ -78,9 +92,14 @@ async function resolveDevices(store: Store, customer: string, product: string, r
       if (await store.devices.get(id)) throw new SluiceError('customer_mismatch', `device ${id} belongs to another customer`);
       throw new SluiceError('unknown_device', `no device "${id}"`);
     }
-    if (device.product !== product) throw new SluiceError('product_mismatch', `device ${id} is a ${device.product}, the release is for ${product}`);
+    named.push(device);
   }
-  return unique;
+  const { misfits } = sortByFit(terms, named);
+  if (misfits.length > 0) {
+    const listed = misfits.slice(0, 3).map((misfit) => `${misfit.device} (${misfit.message})`).join('; ');
+    throw new SluiceError('release_mismatch', `${misfits.length} of the devices named do not fit ${release.product} ${release.version}: ${listed}${misfits.length > 3 ? '; …' : ''}`, { devices: misfits });
+  }
+  return { deviceIds: unique, excluded: [] };
 }
 
 export async function loadPlan(context: SluiceContext, id: string, store: Store = context.store): Promise<Plan> {
@@ -168,6 +187,11 @@ export async function simpleTransition(context: SluiceContext, id: string, event
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const plan = await lockPlan(tx, id);
+    if (event === 'resume' && plan.release) {
+      // A plan the yank paused stays paused: nothing of a yanked release is offered again.
+      const release = await tx.releases.get(plan.release);
+      if (release?.yankedAt) throw new SluiceError('release_yanked', `release ${release.product} ${release.version} was yanked: the plan cannot resume; cancel it`);
+    }
     const changes: PlanChanges = {};
     if (event === 'pause') changes.pausedFrom = plan.status;
     if (event === 'resume') changes.pausedFrom = null;
@@ -178,17 +202,37 @@ export async function simpleTransition(context: SluiceContext, id: string, event
 
 /**
  * Devices that join the customer after a plan's waves were drawn join its last wave rather
- * than being forgotten (issue: plans, "Waves"; the rule is the domain's lateDeviceWave).
- * Runs inside the transaction that created the device.
+ * than being forgotten (issue: plans, "Waves"; the rule is the domain's lateDeviceWave),
+ * when the plan's release fits them (domain/release-fit.ts); one it does not fit is left out,
+ * and the audit log says why. Runs inside the transaction that created the device.
+ *
+ * A yanked release stops (DESIGN.md, "Trust model"): its live plans pause, in the yank's
+ * transaction, each by the conditional transition, so that the pause and its audit row
+ * happen once whichever process yanked.
  */
 export function registerPlanListeners(context: SluiceContext): void {
   context.events.on('device.created', async ({ device: id, at }, tx) => {
     const device = await tx.devices.get(id);
     if (!device) return;
     for (const plan of await tx.plans.ofCustomerProduct(device.customer, device.product, lateJoiningStatuses)) {
+      const release = plan.release ? await tx.releases.get(plan.release) : undefined;
+      const misfit = release ? releaseMisfit(release.manifest.signed, device) : null;
+      if (misfit) {
+        await tx.audit.record({ at, actor: 'system', action: 'plan.device_left_out', subject: `plan:${plan.id}`, details: { device: id, ...misfit } });
+        continue;
+      }
       const wave = lateDeviceWave(plan.waves);
       if (!(await tx.plans.joinLate(plan.id, id, wave, at))) continue;
       await tx.audit.record({ at, actor: 'system', action: 'plan.device_joined', subject: `plan:${plan.id}`, details: { device: id, wave } });
+    }
+  });
+  context.events.on('release.yanked', async ({ release: id, actor, at }, tx) => {
+    const release = await tx.releases.get(id);
+    if (!release) return;
+    const reason = `release ${release.product} ${release.version} was yanked${release.yankReason ? `: ${release.yankReason}` : ''}`;
+    for (const plan of await tx.plans.list({ release: id, kind: 'upgrade' })) {
+      if (!liveStatuses.has(plan.status)) continue;
+      await applyTransition(tx, plan, 'pause', actor, at, { pausedFrom: plan.status }, { reason, release: id });
     }
   });
 }

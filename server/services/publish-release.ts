@@ -12,7 +12,8 @@ import type { Release } from '../storage/repositories/records.js';
 
 const maxManifestBytes = 1024 * 1024;
 
-export async function publishRelease(context: SluiceContext, parts: AsyncIterableIterator<Multipart>, actor: string): Promise<Release> {
+/** `received`: called once the whole body is in, before the (possibly long) commit to the store. */
+export async function publishRelease(context: SluiceContext, parts: AsyncIterableIterator<Multipart>, actor: string, hooks: { received?: () => void } = {}): Promise<Release> {
   const now = context.options.now();
   const first = await parts.next();
   if (first.done) throw new SluiceError('bad_request', 'the upload is empty: send the "manifest" part, then the "artifact" part');
@@ -23,7 +24,7 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
   if (second.done || second.value.type !== 'file' || second.value.fieldname !== 'artifact') {
     throw new SluiceError('bad_request', 'the "artifact" file part must follow the "manifest" part');
   }
-  const ingested = await context.artifacts.ingest(second.value.file, {
+  const ingested = await context.artifacts.ingest(second.value.file, manifest.artifact.sha256, {
     // Endless data: stop reading as soon as the bytes exceed what the signed manifest promised.
     maxBytes: manifest.artifact.size,
     tooLong: () => new SluiceError('size_mismatch', `the artifact is longer than the manifest's ${manifest.artifact.size} bytes`),
@@ -33,6 +34,7 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
     if ((second.value as MultipartFile).file.truncated) throw new SluiceError('payload_too_large', 'the artifact exceeds the server\'s size limit');
     const extra = await parts.next();
     if (!extra.done) throw new SluiceError('bad_request', `unexpected part "${extra.value.fieldname}" after the artifact`);
+    hooks.received?.();
     if (ingested.size !== manifest.artifact.size) {
       throw new SluiceError('size_mismatch', `the artifact has ${ingested.size} bytes; the manifest says ${manifest.artifact.size}`);
     }
@@ -45,8 +47,7 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
       sha256: ingested.sha256, size: ingested.size, sha1: '', md5: '',
       publishedAt: now, publishedBy: actor, yankedAt: null, yankReason: null,
     };
-    const stored = context.artifacts.has(ingested.sha256);
-    await context.artifacts.commit(ingested.temporaryPath, ingested.sha256);
+    const created = await context.artifacts.commit(ingested, ingested.sha256);
     try {
       await context.store.transaction(async (tx) => {
         // The unique (product, version) refuses a concurrent upload of the same version that committed first.
@@ -55,12 +56,13 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
         await context.events.emit('release.published', { release: release.id, product: release.product, version: release.version, fixes: manifest.fixes ?? [], actor, at: now }, tx);
       });
     } catch (error) {
-      if (!stored) await context.artifacts.discard(context.artifacts.pathOf(ingested.sha256));
+      // Bytes this upload brought stay only if a release committed meanwhile names them too.
+      if (created && !(await context.store.releases.digests()).has(ingested.sha256)) await context.artifacts.remove(ingested.sha256);
       throw error;
     }
     return release;
   } catch (error) {
-    await context.artifacts.discard(ingested.temporaryPath);
+    await context.artifacts.discard(ingested);
     throw error;
   }
 }

@@ -18,7 +18,7 @@ export const databaseName = 'sluice.db';
 export class BackupError extends Error {
   override readonly name = 'BackupError';
   constructor(
-    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty' | 'database_not_sqlite',
+    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty' | 'database_not_sqlite' | 'artifacts_in_object_store',
     message: string,
   ) {
     super(message);
@@ -87,6 +87,19 @@ export function refusePostgres(command: 'backup' | 'restore', url: string): neve
     ? 'back it up with pg_dump (pg_dump --format=custom --file=sluice.dump "$DATABASE_URL") and copy the artifact store (DIR/artifacts and DIR/bundles, or the bucket) and DIR/keys after it'
     : 'restore its pg_dump with pg_restore (pg_restore --clean --if-exists --dbname="$DATABASE_URL" sluice.dump) and copy the artifact store back';
   throw new BackupError('database_not_sqlite', `sluice ${command} copies a SQLite data directory, and this server's database is PostgreSQL (${redactDatabaseUrl(url)}): ${advice} (README, "Running on PostgreSQL")`);
+}
+
+/**
+ * `sluice backup` and `restore` copy the data directory's artifacts/ and bundles/; in an
+ * object store they are not there. The bucket is backed up with the provider's own tools,
+ * which copy it while it serves (versioning, replication, `aws s3 sync`); its objects are
+ * never rewritten (content-addressed keys), so a copy taken after the database's is complete.
+ */
+export function refuseObjectStore(command: 'backup' | 'restore', location: string): never {
+  const advice = command === 'backup'
+    ? `back up the bucket with the provider's tools (bucket versioning or replication, or \`aws s3 sync ${location} DIR\`) after the database (sqlite3 DIR/sluice.db ".backup FILE", or pg_dump)`
+    : `restore the database, then the bucket's objects with the provider's tools (\`aws s3 sync DIR ${location}\`)`;
+  throw new BackupError('artifacts_in_object_store', `sluice ${command} copies a data directory with its artifacts, and this server keeps them in ${location}: ${advice} (README, "Running on PostgreSQL and S3")`);
 }
 
 /** A backup taken by newer code has migrations this code cannot undo or understand. */

@@ -10,8 +10,9 @@ import { chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dataPaths } from '../config.js';
 import { hashFile } from '../../signing/digest.js';
-import { BackupError, copyVerified, databaseName, flush, flushDirectories, refusePostgres, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
+import { BackupError, copyVerified, databaseName, flush, flushDirectories, refuseObjectStore, refusePostgres, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
 import { databaseLocation } from './open.js';
+import { parseArtifactStoreUrl } from './artifact-stores.js';
 
 export interface BackupOptions {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface BackupOptions {
    * and production keep root and release keys offline (DESIGN.md, "Trust model").
    */
   includeKeys: boolean;
+  /** The server's `--artifact-store`; an object store is refused with advice. */
+  artifactStoreUrl?: string;
   now?: () => Date;
 }
 
@@ -38,6 +41,7 @@ const allPages = 0x7fffffff;
 
 export async function createBackup(options: BackupOptions): Promise<BackupSummary> {
   const location = databaseLocation({ url: options.databaseUrl, dataDir: options.dataDir });
+  if (parseArtifactStoreUrl(options.artifactStoreUrl).kind === 's3') refuseObjectStore('backup', options.artifactStoreUrl!);
   if (location.kind === 'postgres') refusePostgres('backup', location.url);
   const paths = { ...dataPaths(resolve(options.dataDir)), database: location.path };
   const out = resolve(options.out);

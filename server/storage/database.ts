@@ -2,11 +2,15 @@
 // and migrates a SQLite file (sqlite/migrate.ts) for the callers that still use the
 // synchronous connection; the store itself opens through open.ts.
 import Database from 'better-sqlite3';
+import { closeSync, openSync } from 'node:fs';
 import { migrateSqlite } from './sqlite/migrate.js';
 
 export type Db = Database.Database;
 
 export function openDatabase(path: string): Db {
+  // SQLite would create the file 0644 under the process's umask; created owner-only here, and
+  // SQLite gives its -wal and -shm the database file's mode.
+  if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   // WAL lets readers proceed during a write; NORMAL sync is durable across process crashes
   // (only an OS crash can lose the last transactions) and is the usual pairing with WAL.

@@ -28,7 +28,7 @@ export function databaseLocation(options: Pick<OpenStoreOptions, 'url' | 'dataDi
 export async function openStore(options: OpenStoreOptions): Promise<OpenStore> {
   const location = databaseLocation(options);
   if (location.kind === 'sqlite') {
-    mkdirSync(dirname(location.path), { recursive: true });
+    mkdirSync(dirname(location.path), { recursive: true, mode: 0o700 });
     return createStore(createSqliteDatabase(openDatabase(location.path)));
   }
   const database = createPostgresDatabase(location.url, options.postgres);

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { knownMigrations } from './migrations.js';
 import { parseDatabaseUrl } from './database-url.js';
-import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, refusePostgres, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
+import { parseArtifactStoreUrl } from './artifact-stores.js';
+import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, refuseObjectStore, refusePostgres, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
 
 export interface RestoreOptions {
   from: string;
@@ -17,6 +18,8 @@ export interface RestoreOptions {
   databaseUrl?: string;
   /** Replace a data directory that is not empty; the old one is kept aside, not deleted. */
   force: boolean;
+  /** The server's `--artifact-store`; an object store is refused with advice. */
+  artifactStoreUrl?: string;
   now?: () => Date;
 }
 
@@ -28,6 +31,7 @@ export interface RestoreSummary {
 }
 
 export async function restoreBackup(options: RestoreOptions): Promise<RestoreSummary> {
+  if (parseArtifactStoreUrl(options.artifactStoreUrl).kind === 's3') refuseObjectStore('restore', options.artifactStoreUrl!);
   if (options.databaseUrl && parseDatabaseUrl(options.databaseUrl).kind === 'postgres') refusePostgres('restore', options.databaseUrl);
   const from = resolve(options.from);
   const target = resolve(options.dataDir);

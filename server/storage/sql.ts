@@ -2,6 +2,7 @@
 // SQL (the subset SQLite and PostgreSQL share: `?` placeholders, ON CONFLICT, RETURNING,
 // timestamps as ISO-8601 text, JSON as text) and each dialect's session runs it. Only
 // server/storage/ sees this interface; the rest of the server sees repositories.
+import type { StatementObserver } from './statement-timing.js';
 
 export type SqlValue = string | number | bigint | null | Buffer;
 
@@ -24,6 +25,8 @@ export interface SqlSession {
 
 export interface SqlDatabase extends SqlSession {
   close(): Promise<void>;
+  /** Times every statement and transaction from now on (null stops); statement-timing.ts. */
+  observeStatements(observer: StatementObserver | null): void;
 }
 
 /** A unique or primary-key constraint refused the write, in either dialect. */

@@ -2,6 +2,7 @@
 // `store.transaction(async (tx) => …)` hands out the same repositories bound to one
 // transaction; everything written through `tx` commits together or not at all.
 import type { Dialect, SqlDatabase, SqlSession } from './sql.js';
+import type { StatementObserver } from './statement-timing.js';
 import { ProductRepository } from './repositories/products.js';
 import { CustomerRepository } from './repositories/customers.js';
 import { DeviceRepository } from './repositories/devices.js';
@@ -13,7 +14,6 @@ import { PlanRepository } from './repositories/plans.js';
 import { FaultRepository } from './repositories/faults.js';
 import { SupportSessionRepository } from './repositories/support-sessions.js';
 import { DdiRepository } from './repositories/ddi.js';
-import { LeaseRepository } from './repositories/leases.js';
 import { StoreInspection } from './inspection.js';
 
 export interface Store {
@@ -29,7 +29,6 @@ export interface Store {
   readonly faults: FaultRepository;
   readonly supportSessions: SupportSessionRepository;
   readonly ddi: DdiRepository;
-  readonly leases: LeaseRepository;
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   // used by storage (H4): what is stored, per table, for tests and tools
   readonly inspection: StoreInspection;
@@ -37,6 +36,8 @@ export interface Store {
 
 export interface OpenStore extends Store {
   close(): Promise<void>;
+  /** Statement and transaction times go to `observer` (the metrics plugin); null stops. */
+  observeStatements(observer: StatementObserver | null): void;
 }
 
 function bind(session: SqlSession): Store {
@@ -53,7 +54,6 @@ function bind(session: SqlSession): Store {
     faults: new FaultRepository(session),
     supportSessions: new SupportSessionRepository(session),
     ddi: new DdiRepository(session),
-    leases: new LeaseRepository(session),
     transaction: (work) => session.transaction((inner) => work(bind(inner))),
     // used by storage (H4)
     inspection: new StoreInspection(session),
@@ -61,5 +61,5 @@ function bind(session: SqlSession): Store {
 }
 
 export function createStore(database: SqlDatabase): OpenStore {
-  return { ...bind(database), close: () => database.close() };
+  return { ...bind(database), close: () => database.close(), observeStatements: (observer) => database.observeStatements(observer) };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { initKeys } from '../../cli/keys.js';
-import { generateKeyPair } from '../../signing/keys.js';
+import { generateKeyPair, writePrivateKeyFile } from '../../signing/keys.js';
 import { createRoot } from '../../signing/root.js';
 import { signDocument } from '../../signing/signed.js';
 import { readStateFile } from '../../client/state-file.js';
@@ -172,4 +172,40 @@ t.test('an expired manifest: published while valid, refused by the device once i
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await agent.stop();
   neverInstalled(t, await events('emu-0001'), device);
+});
+
+t.test('a rotation that would freeze the fleet is refused: already expired, or not covering the server key', async (t) => {
+  const server = await startTestServer(t);
+  const { root, release, server: serverKey } = server.keys;
+  const other = generateKeyPair().privateKey;
+  const refusals: [string, Parameters<typeof createRoot>[0]][] = [
+    ['an expired root', { version: 2, expires: new Date(Date.now() - 1000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey] } } }],
+    ['a server role without the key this server signs with', { version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [other] } } }],
+    ['a server threshold the one signature of an answer cannot meet', { version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other], threshold: 2 } } }],
+  ];
+  for (const [what, fields] of refusals) {
+    const response = await server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(createRoot(fields), [root]));
+    t.equal(response.status, 422, `${what}: refused`);
+    t.equal(response.json.error.code, 'root_unusable', `${what}: ${response.json.error.message}`);
+  }
+  t.equal((await server.call('GET', '/api/v1/trust/root/2.json')).status, 404, 'none of them is offered to devices');
+  t.same((await server.call('GET', '/api/v1/audit?action=trust.rotate', server.adminToken)).json, [], 'nor audited as a rotation');
+  // The control: the server key stays, a second one joins for a later hand-over.
+  const handOver = createRoot({ version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other] } } });
+  t.equal((await server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(handOver, [root]))).status, 201, 'a root that keeps the server key is accepted');
+});
+
+t.test('a server refuses to start with a server key its root does not name: a new --trust root, or a restart', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-trust-start-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const offline = initKeys(join(dataDir, 'offline'));
+  const strayKey = join(dataDir, 'server.key');
+  writePrivateKeyFile(strayKey, generateKeyPair().privateKey);
+  await t.rejects(startTestServer(t, { dataDir: join(dataDir, 'server'), trustRootPath: offline.rootPath, serverKeyPath: strayKey }),
+    /server role does not include this server's key/, 'the server does not start signing answers no device accepts');
+
+  const running = await startTestServer(t, { dataDir: join(dataDir, 'dev') });
+  await running.close();
+  await t.rejects(startTestServer(t, { dataDir: join(dataDir, 'dev'), databaseUrl: running.databaseUrl, serverKeyPath: strayKey }),
+    /is not in the server role of root version 1/, 'nor restarts with a server key its stored root does not name');
 });

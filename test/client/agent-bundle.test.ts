@@ -24,7 +24,7 @@ t.test('the bundled agent commits an update and reports its status', async (t) =
   const exited = new Promise((resolve) => agent.once('exit', resolve));
   t.teardown(async () => { if (agent.exitCode === null) { agent.kill('SIGTERM'); await exited; } });
 
-  await waitFor(() => scenario.events('emu-0001').some((event) => event.state === 'committed'), 'the commit', 60_000);
+  await waitFor(async () => (await scenario.events('emu-0001')).some((event) => event.state === 'committed'), 'the commit', 60_000);
   t.ok(readFileSync(join(device.slots.b, 'image.bin')).equals(scenario.artifact), 'the new image is in the other slot');
   agent.kill('SIGTERM');
   await exited;

@@ -18,7 +18,7 @@ async function crashThenRestart(t: Test, scenario: Awaited<ReturnType<typeof con
   const second = startAgentProcess(device);
   const finalState = healthExit === 0 ? 'committed' : 'rolled_back';
   try {
-    await waitFor(() => scenario.events(deviceId).some((event) => event.state === finalState), `${deviceId} to reach ${finalState}`, 60_000);
+    await waitFor(async () => (await scenario.events(deviceId)).some((event) => event.state === finalState), `${deviceId} to reach ${finalState}`, 60_000);
     await waitFor(() => readState(device.dataDir).journal.state === 'idle', `${deviceId} to settle`, 20_000);
   } catch (error) {
     t.fail(`${(error as Error).message}\n${second.output()}`);
@@ -42,7 +42,7 @@ t.test('killed in each state on the way to a commit: ends committed on the new v
     t.ok(readFileSync(join(device.slots.b, 'image.bin')).equals(scenario.artifact), `${deviceId}: the installed image is whole`);
     const view = (await scenario.server.call('GET', `/api/v1/devices/${deviceId}`, scenario.fleet.tokens.support)).json;
     t.equal(view.device.version, '2.0.0', `${deviceId}: the server agrees`);
-    t.equal(scenario.events(deviceId).filter((event) => event.state === 'committed').length, 1, `${deviceId}: committed reported once`);
+    t.equal((await scenario.events(deviceId)).filter((event) => event.state === 'committed').length, 1, `${deviceId}: committed reported once`);
   }));
 });
 

@@ -78,16 +78,16 @@ t.test('credentials, tenants and gateway tokens', async (t) => {
   t.equal((await ddi('GET', '/DEFAULT/controller/v1/emu-2')).status, 401, 'another controller\'s token');
   t.equal((await ddi('GET', '/OTHER/controller/v1/emu-1')).status, 404, 'another tenant');
   t.equal((await ddi('GET', '/DEFAULT/controller/v1/emu-1', `Bearer ${fleet.tokens.admin}`)).status, 401, 'API tokens are not DDI tokens');
-  const gateway = (await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support)).json;
+  const gateway = (await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support, { customer: 'acme' })).json;
   t.match(gateway, { tenant: 'DEFAULT', token: /^g_/ });
-  t.equal((await ddi('GET', '/DEFAULT/controller/v1/emu-2', `GatewayToken ${gateway.token}`)).status, 200, 'a gateway token acts for any controller of its tenant');
+  t.equal((await ddi('GET', '/DEFAULT/controller/v1/emu-2', `GatewayToken ${gateway.token}`)).status, 200, 'a gateway token acts for any controller of its customer');
   t.equal((await ddi('GET', '/DEFAULT/controller/v1/ghost', `GatewayToken ${gateway.token}`)).status, 404);
   t.equal((await server.call('POST', `/api/v1/ddi/gateway-tokens/${gateway.id}/revoke`, fleet.tokens.support)).status, 200);
   t.equal((await ddi('GET', '/DEFAULT/controller/v1/emu-2', `GatewayToken ${gateway.token}`)).status, 401, 'revoked');
-  t.equal((await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.customer)).status, 403);
+  t.equal((await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.customer, { customer: 'acme' })).status, 403);
   const emu2Base = (await ddi('GET', '/DEFAULT/controller/v1/emu-1')).json._links.deploymentBase.href;
   const actionId = /deploymentBase\/(\d+)/.exec(emu2Base)![1];
-  const stranger = await server.app.inject({ method: 'POST', url: `/DEFAULT/controller/v1/emu-2/deploymentBase/${actionId}/feedback`, headers: { authorization: `GatewayToken ${(await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support)).json.token}` }, payload: { status: { execution: 'closed', result: { finished: 'failure' } } } });
+  const stranger = await server.app.inject({ method: 'POST', url: `/DEFAULT/controller/v1/emu-2/deploymentBase/${actionId}/feedback`, headers: { authorization: `GatewayToken ${(await server.call('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support, { customer: 'acme' })).json.token}` }, payload: { status: { execution: 'closed', result: { finished: 'failure' } } } });
   t.equal(stranger.statusCode, 404, 'feedback for an action that is not the controller\'s');
 });
 
@@ -123,7 +123,7 @@ t.test('the mapping table and the polling format', async (t) => {
 
 t.test('races on one controller move its action once; a yanked release turns the deployment into a cancel action', async (t) => {
   const { server, fleet, release, gateway, ddi } = await setup(t, 10).then(async (world) => ({
-    ...world, gateway: (await world.server.call('POST', '/api/v1/ddi/gateway-tokens', world.fleet.tokens.support)).json.token as string,
+    ...world, gateway: (await world.server.call('POST', '/api/v1/ddi/gateway-tokens', world.fleet.tokens.support, { customer: 'acme' })).json.token as string,
   }));
   const { store } = server.app.sluice;
   const polls = await Promise.all(Array.from({ length: 5 }, () => ddi('GET', '/DEFAULT/controller/v1/emu-1')));
@@ -168,4 +168,48 @@ t.test('configData merges, replaces and removes', async (t) => {
   t.same(await stored(), { only: 'this' }, 'replace');
   t.equal((await put({ mode: 'append', data: {} })).status, 400, 'an unknown mode');
   t.same(await stored(), { only: 'this' }, 'which changes nothing');
+});
+
+t.test('a cancel acknowledged after the install: the success feedback that follows, or the version the controller reports, corrects the record', async (t) => {
+  const { server, fleet, plan, ddi } = await setup(t, 10);
+  const { store } = server.app.sluice;
+  const deployment = new URL((await ddi('GET', '/DEFAULT/controller/v1/emu-1')).json._links.deploymentBase.href);
+  const actionId = Number(/deploymentBase\/(\d+)/.exec(deployment.pathname)![1]);
+  await ddi('GET', deployment.pathname + deployment.search);
+  const feedback = (kind: string, id: number, execution: string, finished: string) =>
+    ddi('POST', `/DEFAULT/controller/v1/emu-1/${kind}/${id}/feedback`, undefined, { id: String(id), status: { execution, result: { finished }, details: ['Update Installed.'] } });
+  t.equal((await feedback('deploymentBase', actionId, 'proceeding', 'none')).status, 200, 'installing');
+  // Installed, waiting to reboot, when the plan is cancelled: the client acknowledges the cancel.
+  t.equal((await server.call('POST', `/api/v1/plans/${plan.id}/cancel`, fleet.tokens.support)).status, 200);
+  const cancelPath = new URL((await ddi('GET', '/DEFAULT/controller/v1/emu-1')).json._links.cancelAction.href).pathname;
+  t.equal((await ddi('POST', `${cancelPath}/feedback`, undefined, { status: { execution: 'closed', result: { finished: 'success' }, details: ['cancellation acknowledged.'] } })).status, 200);
+  t.equal((await store.devices.get('emu-1'))?.version, '1.0.0', 'the old version, as the device said it cancelled');
+
+  // Booted into the update, it reports success for the action it had installed.
+  const late = await feedback('deploymentBase', actionId, 'closed', 'success');
+  t.equal(late.status, 200, 'the late success is taken, not refused as gone');
+  t.equal((await store.devices.get('emu-1'))?.version, '2.0.0', 'the device\'s record shows the version it runs');
+  t.equal((await feedback('deploymentBase', actionId, 'closed', 'success')).status, 200, 'a resend');
+  const commits = (await store.devices.history('emu-1')).filter((event) => event.state === 'committed');
+  t.equal(commits.length, 1, 'recorded once');
+  t.match(commits[0].detail, /after the device had acknowledged the cancel/);
+  t.equal((await store.ddi.action(actionId))!.status, 'canceled', 'the action stays as it ended');
+  t.equal((await feedback('deploymentBase', actionId, 'proceeding', 'none')).status, 410, 'other feedback for it is still gone');
+});
+
+t.test('the version a controller reports in its attributes (configData "version") corrects the device\'s record', async (t) => {
+  const { server, fleet, ddi } = await setup(t, -10);
+  const { store } = server.app.sluice;
+  const put = (data: Record<string, string>, mode = 'merge') => ddi('PUT', '/DEFAULT/controller/v1/emu-1/configData', undefined, { mode, data });
+  t.equal((await put({ hwRevision: '2' })).status, 200);
+  t.equal((await store.devices.get('emu-1'))?.version, '1.0.0', 'no version attribute: nothing changes');
+  t.equal((await put({ version: 'rootfs-2024.10' })).status, 200, 'a version that is not semver is kept as an attribute');
+  t.equal((await store.devices.get('emu-1'))?.version, '1.0.0', 'but not taken as the version');
+  t.equal((await put({ version: '2.0.0' })).status, 200);
+  t.equal((await store.devices.get('emu-1'))?.version, '2.0.0');
+  t.equal((await put({ version: '2.0.0' }, 'replace')).status, 200, 'the same again');
+  const audit = (await server.call('GET', '/api/v1/audit?subject=device:emu-1&action=device.version_reported', fleet.tokens.support)).json;
+  t.equal(audit.length, 1, 'one change, audited once');
+  t.match(audit[0].details, { from: '1.0.0', to: '2.0.0', source: 'ddi configData' });
+  t.notOk((await ddi('GET', '/DEFAULT/controller/v1/emu-1')).json._links.deploymentBase, 'already running the release: nothing to deploy');
 });

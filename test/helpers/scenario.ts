@@ -5,13 +5,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { ServerOptions } from '../../server/config.js';
 import { startTestServer, seedFleet, signedManifest, uploadRelease, type ManifestFields } from './server.js';
 
 export const windowStartUtc = new Date('2027-01-10T01:00:00Z'); // 02:00 in Madrid
 
-export async function confirmedPlanScenario(t: Parameters<typeof startTestServer>[0], options: { secondsBeforeWindow?: number; devices?: string[]; artifact?: Buffer; manifest?: Partial<ManifestFields>; waves?: unknown[] } = {}) {
-  const offset = windowStartUtc.getTime() - (options.secondsBeforeWindow ?? 4) * 1000 - Date.now();
-  const server = await startTestServer(t, { now: () => new Date(Date.now() + offset), pollSeconds: 1 });
+export async function confirmedPlanScenario(t: Parameters<typeof startTestServer>[0], options: { secondsBeforeWindow?: number; devices?: string[]; artifact?: Buffer; manifest?: Partial<ManifestFields>; waves?: unknown[]; server?: Partial<ServerOptions> } = {}) {
+  // The server's clock runs `secondsBeforeWindow` before the window when the scenario is handed
+  // over, however long the set-up took (a fresh PostgreSQL database takes a while).
+  const lead = (options.secondsBeforeWindow ?? 4) * 1000;
+  let offset = windowStartUtc.getTime() - lead - Date.now();
+  const server = await startTestServer(t, { ...options.server, now: () => new Date(Date.now() + offset), pollSeconds: 1 });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const fleet = await seedFleet(server, { timezone: 'Europe/Madrid' });
   const tokens: Record<string, string> = {};
@@ -27,12 +31,14 @@ export async function confirmedPlanScenario(t: Parameters<typeof startTestServer
   await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
   const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
   if (confirmed.status !== 200) throw new Error(confirmed.body);
+  offset = windowStartUtc.getTime() - lead - Date.now();
   return {
     server, fleet, url, tokens, artifact, planId: plan.id as string, releaseId: release.json.id as string,
     rootPath: join(server.dataDir, 'keys', 'root.json'),
     workDirectory: mkdtempSync(join(tmpdir(), 'sluice-device-')),
     serverNow: () => new Date(Date.now() + offset),
-    events: (device: string) => server.app.sluice.db.prepare('SELECT state, detail, received_at FROM device_events WHERE device = ? ORDER BY id').all(device) as { state: string; detail: string | null; received_at: string }[],
+    /** The device's events as the server stored them, oldest first. */
+    events: async (device: string) => (await server.app.sluice.store.devices.history(device, 10_000)).reverse(),
     plan: async () => (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json,
     readRoot: () => readFileSync(join(server.dataDir, 'keys', 'root.json'), 'utf8'),
   };

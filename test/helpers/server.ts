@@ -105,7 +105,10 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export interface ManifestFields { product: string; version: string; hardware?: string[]; fixes?: string[]; notes?: string; name?: string; downgrade?: boolean; expires?: string }
+export interface ManifestFields {
+  product: string; version: string; hardware?: string[]; fixes?: string[]; notes?: string; name?: string; downgrade?: boolean; expires?: string;
+  minVersion?: string; replaces?: string;
+}
 
 /** A release manifest over `artifact`, signed by `keys` (the release key by default). */
 export function signedManifest(artifact: Buffer, fields: ManifestFields, keys: KeyObject[]): SignedDocument<Record<string, unknown>> {
@@ -120,6 +123,8 @@ export function signedManifest(artifact: Buffer, fields: ManifestFields, keys: K
     createdAt: '2026-11-01T00:00:00.000Z',
     ...(fields.expires ? { expires: fields.expires } : {}),
     ...(fields.downgrade ? { downgrade: true } : {}),
+    ...(fields.minVersion ? { minVersion: fields.minVersion } : {}),
+    ...(fields.replaces ? { replaces: fields.replaces } : {}),
   }, keys);
 }
 

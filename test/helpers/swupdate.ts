@@ -28,9 +28,18 @@ export function buildSwu(directory: string, content: string): { swu: Buffer; cer
   return { swu, certificate: join(directory, 'cert.pem'), installedPath };
 }
 
-export function startSuricatta(options: { directory: string; certificate: string; server: string; deviceId: string; token: string; pollSeconds: number; confirm?: 2 | 3 }): { process: ChildProcess; output: () => string; stop: () => Promise<void> } {
+/** An swupdate.cfg whose `identify` entries SWUpdate sends as the controller's attributes (configData) at every start. */
+export function writeIdentifyConfig(directory: string, attributes: Record<string, string>): string {
+  const path = join(directory, 'swupdate.cfg');
+  const entries = Object.entries(attributes).map(([name, value]) => `  { name = "${name}"; value = "${value}"; }`).join(',\n');
+  // SWUpdate refuses a configuration file without its `globals` section.
+  writeFileSync(path, `globals : {\n  verbose = true;\n};\nidentify : (\n${entries}\n);\n`);
+  return path;
+}
+
+export function startSuricatta(options: { directory: string; certificate: string; server: string; deviceId: string; token: string; pollSeconds: number; confirm?: 2 | 3; configFile?: string }): { process: ChildProcess; output: () => string; stop: () => Promise<void> } {
   const suricatta = `-t DEFAULT -u ${options.server} -i ${options.deviceId} -k ${options.token} -p ${options.pollSeconds}${options.confirm ? ` -c ${options.confirm}` : ''}`;
-  const child = spawn('swupdate', ['-v', '-H', 'board:1.0', '-k', options.certificate, '-u', suricatta], { cwd: options.directory, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: options.directory } });
+  const child = spawn('swupdate', ['-v', '-H', 'board:1.0', ...(options.configFile ? ['-f', options.configFile] : []), '-k', options.certificate, '-u', suricatta], { cwd: options.directory, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: options.directory } });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });

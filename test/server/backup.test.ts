@@ -49,7 +49,7 @@ t.test('an artifact that no longer matches its row stops the backup and leaves n
   const artifact = randomBytes(10_000);
   const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
   t.equal(published.status, 201);
-  const stored = server.app.sluice.artifacts.pathOf(published.json.sha256);
+  const stored = join(server.dataDir, 'artifacts', published.json.sha256.slice(0, 2), published.json.sha256);
   const damaged = Buffer.from(artifact);
   damaged[5] ^= 0x01;
   writeFileSync(stored, damaged);

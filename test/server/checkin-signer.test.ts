@@ -48,3 +48,16 @@ t.test('closing while signatures are in flight finishes them', async (t) => {
   t.ok(everyOneVerifies(await pending), 'every signature verifies');
   t.ok(verify(null, messages[0], publicKey, await signer.sign(messages[0])), 'a closed signer still signs, on the event loop');
 });
+
+t.test('pending: the signatures asked for and not made yet (the queue depth GET /metrics shows)', async (t) => {
+  const signer = createCheckinSigner(privateKey, 1);
+  t.equal(signer.pending(), 0, 'nothing asked, nothing pending');
+  const signatures = messages.slice(0, 50).map((message) => signer.sign(message));
+  t.equal(signer.pending(), 50, 'queued for the next batch');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(signer.pending() > 0, 'sent to the worker and not back yet');
+  await Promise.all(signatures);
+  t.equal(signer.pending(), 0, 'every one signed');
+  await signer.close();
+  t.equal(createCheckinSigner(privateKey, 0).pending(), 0, 'without a thread nothing ever waits');
+});

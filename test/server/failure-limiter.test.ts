@@ -1,6 +1,6 @@
 // The token-guessing limiter as a table of cases over a plain clock.
 import t from 'tap';
-import { createFailureLimiter } from '../../server/auth/failure-limiter.js';
+import { addressKey, createFailureLimiter } from '../../server/auth/failure-limiter.js';
 
 const options = { maximumFailures: 3, windowSeconds: 60, maximumAddresses: 2 };
 
@@ -22,4 +22,18 @@ for (const { name, failures, ask, retryAfter } of cases) {
     for (const [address, at] of failures) limiter.record(address, at);
     t.equal(limiter.retryAfter(...ask), retryAfter);
   });
+}
+
+// What the limit counts by: an IPv6 client by its /64, which one host is routinely given.
+const addresses: [string, string][] = [
+  ['192.0.2.7', '192.0.2.7'],
+  ['::ffff:192.0.2.7', '192.0.2.7'],
+  ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+  ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+  ['2001:db8::1', '2001:db8:0:0::/64'],
+  ['::1', '0:0:0:0::/64'],
+  ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+];
+for (const [address, key] of addresses) {
+  t.test(`addressKey(${address})`, async (t) => t.equal(addressKey(address), key));
 }

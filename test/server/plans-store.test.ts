@@ -35,7 +35,7 @@ function counting(session: SqlSession, counter: { statements: number }): SqlSess
 
 async function seed(database: SqlDatabase, options: { waves?: Plan['waves']; maxConcurrent?: number | null } = {}) {
   const counter = { statements: 0 };
-  const store = createStore(Object.assign(counting(database, counter), { close: async () => undefined }));
+  const store = createStore(Object.assign(counting(database, counter), { close: async () => undefined, observeStatements: () => undefined }));
   await store.products.create({ id: 'emu', name: 'EMU' }, now);
   await store.customers.create({ id: 'acme', name: 'Acme', timezone: 'Europe/Madrid' }, now);
   const tokens: Record<string, string> = {};

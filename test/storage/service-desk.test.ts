@@ -131,13 +131,21 @@ forEachStore(t, 'DDI: one live action per plan and device however many open it, 
   t.equal(await store.ddi.action(999_999), undefined);
 });
 
-forEachStore(t, 'DDI: gateway tokens by hash until revoked once; configuration data per device', async (t, store) => {
+forEachStore(t, 'DDI: gateway tokens by hash, for one customer, rotated in place, until revoked once; configuration data per device', async (t, store) => {
   await world(store);
-  await store.ddi.insertGatewayToken({ id: 'g-1', hash: 'h'.repeat(64), tenant: 'DEFAULT', createdBy: 'user:sam', createdAt: now });
-  t.equal(await store.ddi.gatewayTenant('h'.repeat(64)), 'DEFAULT');
-  t.equal(await store.ddi.gatewayTenant('x'.repeat(64)), undefined);
+  await store.ddi.insertGatewayToken({ id: 'g-1', hash: 'h'.repeat(64), tenant: 'DEFAULT', customer: 'acme', createdBy: 'user:sam', createdAt: now });
+  await store.ddi.insertGatewayToken({ id: 'g-2', hash: 'b'.repeat(64), tenant: 'DEFAULT', customer: 'beta', createdBy: 'user:sam', createdAt: later(1) });
+  t.same(await store.ddi.gatewayToken('h'.repeat(64)), { tenant: 'DEFAULT', customer: 'acme' });
+  t.equal(await store.ddi.gatewayToken('x'.repeat(64)), undefined);
+  t.same((await store.ddi.gatewayTokens({ customer: 'beta' })).map((token) => token.id), ['g-2'], 'listed per customer');
+  t.match(await store.ddi.gatewayTokenById('g-1'), { id: 'g-1', customer: 'acme', createdBy: 'user:sam', createdAt: now, revokedAt: null });
+  t.notMatch(JSON.stringify(await store.ddi.gatewayTokens()), /h{64}/, 'never the hash');
+  t.ok(await store.ddi.replaceGatewayTokenHash('g-2', 'c'.repeat(64)), 'rotated');
+  t.equal(await store.ddi.gatewayToken('b'.repeat(64)), undefined, 'the old secret is gone');
+  t.same(await store.ddi.gatewayToken('c'.repeat(64)), { tenant: 'DEFAULT', customer: 'beta' }, 'the new one acts for the same customer');
   t.same(await Promise.all([store.ddi.revokeGatewayToken('g-1', later(1)), store.ddi.revokeGatewayToken('g-1', later(1))]).then((results) => tally(results)), 1, 'revoked once');
-  t.equal(await store.ddi.gatewayTenant('h'.repeat(64)), undefined, 'a revoked token names no tenant');
+  t.equal(await store.ddi.gatewayToken('h'.repeat(64)), undefined, 'a revoked token names no tenant');
+  t.notOk(await store.ddi.replaceGatewayTokenHash('g-1', 'd'.repeat(64)), 'a revoked token is not rotated');
   t.notOk(await store.ddi.revokeGatewayToken('g-missing', later(1)));
 
   t.equal(await store.ddi.configData('emu-1'), undefined);

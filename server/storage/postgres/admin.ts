@@ -109,3 +109,40 @@ export async function probe(url: string, timeoutMillis = 2000): Promise<{ ok: tr
     return { ok: false, reason: (error as Error).message || (error as { code?: string }).code || String(error) };
   }
 }
+
+// used by bench (H12): what one database has done, from PostgreSQL's cumulative statistics
+// (pg_stat_database, no extension or restart needed). Backends report their counts when they
+// go idle (at most once a second) and when they exit, so a reading after the database's last
+// connection closed is complete.
+export interface DatabaseActivity {
+  /** Committed transactions; a statement outside BEGIN … COMMIT is one. */
+  commits: number;
+  rollbacks: number;
+  rowsReturned: number;
+  rowsFetched: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsDeleted: number;
+  blocksRead: number;
+  blocksHit: number;
+  /** Time the database's backends spent executing statements. */
+  activeMilliseconds: number;
+}
+
+export async function databaseActivity(adminUrl: string, name: string): Promise<DatabaseActivity> {
+  const row = (await adminPool(adminUrl).query(
+    `SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, blks_read, blks_hit, active_time
+     FROM pg_stat_database WHERE datname = $1`, [checkName(name)])).rows[0] ?? {};
+  return {
+    commits: Number(row.xact_commit ?? 0), rollbacks: Number(row.xact_rollback ?? 0),
+    rowsReturned: Number(row.tup_returned ?? 0), rowsFetched: Number(row.tup_fetched ?? 0),
+    rowsInserted: Number(row.tup_inserted ?? 0), rowsUpdated: Number(row.tup_updated ?? 0), rowsDeleted: Number(row.tup_deleted ?? 0),
+    blocksRead: Number(row.blks_read ?? 0), blocksHit: Number(row.blks_hit ?? 0), activeMilliseconds: Number(row.active_time ?? 0),
+  };
+}
+
+/** The process ids of the backends connected to `name` now (their CPU time is in /proc). */
+export async function backendProcesses(adminUrl: string, name: string): Promise<number[]> {
+  const rows = (await adminPool(adminUrl).query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [checkName(name)])).rows;
+  return rows.map((row) => Number(row.pid));
+}

@@ -10,6 +10,7 @@ import type { SqlDatabase, SqlSession, SqlValue } from '../sql.js';
 import { parseDatabaseUrl, type PostgresConnection } from '../database-url.js';
 import { numberPlaceholders } from './placeholders.js';
 import { SluiceError } from '../../errors.js';
+import { StatementTiming, type StatementKind, type StatementObserver } from '../statement-timing.js';
 
 export interface PostgresOptions {
   /** Connections this process may open at once. */
@@ -79,35 +80,38 @@ let savepoints = 0;
 class PostgresSession implements SqlSession {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
-  constructor(private readonly connections: pg.Pool, private readonly client: pg.PoolClient | null) {}
+  constructor(private readonly connections: pg.Pool, private readonly client: pg.PoolClient | null, readonly timing: StatementTiming) {}
 
   private get target(): Queryable { return this.client ?? this.connections; }
 
-  private async query<Row>(sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
+  private async query<Row>(kind: StatementKind, sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
     refuseNul(params);
-    return this.target.query<Row & pg.QueryResultRow>(postgresText(sql), params as SqlValue[]);
+    // Outside a transaction, the time includes waiting for a free connection of the pool.
+    return this.timing.time(kind, () => this.target.query<Row & pg.QueryResultRow>(postgresText(sql), params as SqlValue[]));
   }
 
   async all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
-    return (await this.query<Row>(sql, params)).rows;
+    return (await this.query<Row>('all', sql, params)).rows;
   }
 
   async get<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
-    return (await this.query<Row>(sql, params)).rows[0];
+    return (await this.query<Row>('get', sql, params)).rows[0];
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
-    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+    return { changes: (await this.query('run', sql, params)).rowCount ?? 0 };
   }
 
   async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
     if (this.client) return this.savepoint(this.client, work);
     const client = await this.connections.connect();
     let broken: Error | undefined;
+    // Timed once a connection is held: how long the transaction kept it.
+    const started = this.timing.start();
     try {
       await client.query('BEGIN');
       try {
-        const result = await work(new PostgresSession(this.connections, client));
+        const result = await work(new PostgresSession(this.connections, client, this.timing));
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -116,6 +120,7 @@ class PostgresSession implements SqlSession {
         throw error;
       }
     } finally {
+      this.timing.finish('transaction', started);
       client.release(broken);
     }
   }
@@ -148,10 +153,11 @@ export function createPostgresDatabase(url: string, options: PostgresOptions = {
   const pool = new pg.Pool(poolConfig(location.connection, options));
   // Without a listener, an idle connection's failure would be an uncaught 'error' event.
   pool.on('error', options.onError ?? (() => undefined));
-  const session = new PostgresSession(pool, null);
+  const session = new PostgresSession(pool, null, new StatementTiming());
   let closing: Promise<void> | undefined;
   return Object.assign(session, {
     pool,
+    observeStatements(observer: StatementObserver | null) { session.timing.observer = observer; },
     close: () => (closing ??= pool.end()),
   });
 }

@@ -27,6 +27,14 @@ export class AuditRepository {
     return rows.map((row) => ({ ...row, id: Number(row.id), at: toDate(row.at), details: row.details ? JSON.parse(row.details) : null }));
   }
 
+  /** How many rows record any of `actions` on `subject` (a plan's calendar SEQUENCE counts its transitions). */
+  async countActions(subject: string, actions: readonly string[]): Promise<number> {
+    if (actions.length === 0) return 0;
+    const row = await this.sql.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM audit WHERE subject = ? AND action IN (${actions.map(() => '?').join(', ')})`, [subject, ...actions]);
+    return Number(row?.n ?? 0);
+  }
+
   /** How many rows record `action` on `subject`: what the exactly-once tests count. */
   async count(filter: { subject?: string; action?: string }): Promise<number> {
     const { where, values } = whereClause(filter);

@@ -1,7 +1,7 @@
 // hawkBit DDI state: actions (one live action per plan and device), gateway tokens (hashes
 // only), and the configuration data controllers send. Action steps are conditional updates
 // on the status the caller saw, so concurrent feedback moves an action once.
-import type { SqlSession } from '../sql.js';
+import { whereClause, type SqlSession } from '../sql.js';
 import { toDate, toDateOrNull, type DdiAction } from './records.js';
 import type { ActionStatus } from '../../domain/ddi.js';
 
@@ -11,6 +11,15 @@ const toAction = (row: ActionRow): DdiAction => ({
   id: Number(row.id), plan: row.plan, device: row.device, status: row.status,
   lastUpdate: row.last_update === 'forced' || row.last_update === 'skip' ? row.last_update : null,
   createdAt: toDate(row.created_at), closedAt: toDateOrNull(row.closed_at),
+});
+
+interface GatewayTokenRow { id: string; tenant: string; customer: string | null; created_by: string; created_at: string; revoked_at: string | null }
+
+/** A gateway token as staff see it: never its secret or hash. `customer` is null only for tokens made before scoping. */
+export interface GatewayTokenRecord { id: string; tenant: string; customer: string | null; createdBy: string; createdAt: Date; revokedAt: Date | null }
+
+const toGatewayToken = (row: GatewayTokenRow): GatewayTokenRecord => ({
+  id: row.id, tenant: row.tenant, customer: row.customer, createdBy: row.created_by, createdAt: toDate(row.created_at), revokedAt: toDateOrNull(row.revoked_at),
 });
 
 export class DdiRepository {
@@ -55,20 +64,46 @@ export class DdiRepository {
     await this.sql.run('UPDATE ddi_actions SET last_update = ? WHERE id = ?', [update, id]);
   }
 
-  /** The tenant of a live (not revoked) gateway token, by the token's hash. */
-  async gatewayTenant(hash: string): Promise<string | undefined> {
-    return (await this.sql.get<{ tenant: string }>('SELECT tenant FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL', [hash]))?.tenant;
+  /**
+   * The tenant and customer of a live (not revoked) gateway token, by the token's hash. A
+   * token made before gateway tokens had a customer (migration 007) is never accepted.
+   */
+  async gatewayToken(hash: string): Promise<{ tenant: string; customer: string } | undefined> {
+    return this.sql.get<{ tenant: string; customer: string }>(
+      'SELECT tenant, customer FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL AND customer IS NOT NULL', [hash]);
   }
 
-  async insertGatewayToken(token: { id: string; hash: string; tenant: string; createdBy: string; createdAt: Date }): Promise<void> {
-    await this.sql.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, created_by, created_at) VALUES (?, ?, ?, ?, ?)',
-      [token.id, token.hash, token.tenant, token.createdBy, token.createdAt.toISOString()]);
+  async insertGatewayToken(token: { id: string; hash: string; tenant: string; customer: string; createdBy: string; createdAt: Date }): Promise<void> {
+    await this.sql.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, customer, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [token.id, token.hash, token.tenant, token.customer, token.createdBy, token.createdAt.toISOString()]);
   }
 
   /** Revokes a live token; false when there is none by that id (unknown or already revoked). */
   async revokeGatewayToken(id: string, at: Date): Promise<boolean> {
     const { changes } = await this.sql.run('UPDATE ddi_gateway_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at.toISOString(), id]);
     return changes === 1;
+  }
+
+  /**
+   * Replaces a live, scoped token's secret under the same id: the old one stops working at
+   * once. False when there is no such token (unknown, revoked, or without a customer). Two
+   * rotations at once take turns on the row's lock; the later one's secret is the live one.
+   */
+  async replaceGatewayTokenHash(id: string, hash: string): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE ddi_gateway_tokens SET hash = ? WHERE id = ? AND revoked_at IS NULL AND customer IS NOT NULL', [hash, id]);
+    return changes === 1;
+  }
+
+  async gatewayTokenById(id: string): Promise<GatewayTokenRecord | undefined> {
+    const row = await this.sql.get<GatewayTokenRow>('SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens WHERE id = ?', [id]);
+    return row && toGatewayToken(row);
+  }
+
+  /** Every gateway token (never its hash), of one customer when given, oldest first. */
+  async gatewayTokens(filter: { customer?: string } = {}): Promise<GatewayTokenRecord[]> {
+    const { where, values } = whereClause({ customer: filter.customer });
+    const rows = await this.sql.all<GatewayTokenRow>(`SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens ${where} ORDER BY created_at, id`, values);
+    return rows.map(toGatewayToken);
   }
 
   async configData(device: string): Promise<Record<string, string> | undefined> {

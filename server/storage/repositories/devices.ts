@@ -3,6 +3,7 @@ import { isUniqueViolation, whereClause, type SqlSession } from '../sql.js';
 import { SluiceError } from '../../errors.js';
 import { generateToken, hashToken } from '../../auth/tokens.js';
 import { toDate, toDateOrNull, type Device, type DeviceEvent } from './records.js';
+import { deviceTokens, replaceTokens, revokeTokens } from './token-rows.js';
 
 interface DeviceRow {
   id: string; customer: string; product: string; hardware: string; version: string;
@@ -63,6 +64,16 @@ export class DeviceRepository {
     return rows.map(toDeviceEvent);
   }
 
+  /** Revokes the device's tokens and issues a new one (shown once); null when there is no such device. */
+  rotateToken(id: string, at: Date): Promise<{ token: string; revoked: number } | null> {
+    return replaceTokens(this.sql, deviceTokens, id, at);
+  }
+
+  /** Revokes every live token of the device; how many there were. */
+  revokeTokens(id: string, at: Date): Promise<number> {
+    return revokeTokens(this.sql, deviceTokens, id, at);
+  }
+
   // used by plans and check-in
 
   /** Stores one reported event; false when its eventId was stored before (a resend from the outbox). */
@@ -80,6 +91,12 @@ export class DeviceRepository {
   async applyReport(id: string, report: { state: string; at: Date; version?: string | null }): Promise<void> {
     await this.sql.run('UPDATE devices SET state = ?, last_seen_at = ?, version = COALESCE(?, version) WHERE id = ?',
       [report.state, report.at.toISOString(), report.version ?? null, id]);
+  }
+
+  /** The version the device says it runs (a DDI controller's attributes); false when it already was. */
+  async recordVersion(id: string, version: string): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE devices SET version = ? WHERE id = ? AND version <> ?', [version, id, version]);
+    return changes === 1;
   }
 
   /**

@@ -2,7 +2,7 @@
 // conditional updates, so that two processes acting on one fault change it once.
 import { isUniqueViolation, whereClause, type SqlSession, type SqlValue } from '../sql.js';
 import { toDate, toDateOrNull, type Fault } from './records.js';
-import type { FaultClass, FaultSeverity, FaultStatus } from '../../domain/faults.js';
+import type { FaultClass, FaultSeverity, FaultStatus, LateCutoff } from '../../domain/faults.js';
 
 interface FaultRow {
   seq: number; id: string; customer: string; device: string | null; plan: string | null; class: FaultClass; severity: FaultSeverity;
@@ -34,6 +34,9 @@ const columns: Record<keyof FaultChanges, string> = {
   acknowledgedBy: 'acknowledged_by', acknowledgedAt: 'acknowledged_at', fixRelease: 'fix_release', fixAvailableAt: 'fix_available_at',
   resolvedBy: 'resolved_by', resolvedAt: 'resolved_at', resolution: 'resolution', closedAt: 'closed_at',
 };
+
+/** One class and status of unresolved faults (unresolvedSummary). */
+export interface UnresolvedFaults { class: FaultClass; status: FaultStatus; count: number; acknowledgeLate: number; resolveLate: number }
 
 const firstSeq = 1001;
 // Two processes may take the same next number; the loser takes the one after.
@@ -75,6 +78,32 @@ export class FaultRepository {
   async countUnresolved(): Promise<number> {
     const row = await this.sql.get<{ n: number | string }>("SELECT COUNT(*) AS n FROM faults WHERE status IN ('open', 'acknowledged')");
     return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Faults not yet resolved, by class and status, and how many of them are late on a clock
+   * with its step still not taken (`late`: per class and severity, the report time before
+   * which they are, domain/faults.ts lateCutoffs). One aggregate read, for GET /metrics.
+   */
+  async unresolvedSummary(late: { acknowledge: readonly LateCutoff[]; resolve: readonly LateCutoff[] }): Promise<UnresolvedFaults[]> {
+    const params: SqlValue[] = [];
+    const before = (cutoffs: readonly LateCutoff[]) => {
+      if (cutoffs.length === 0) return '1 = 0';
+      for (const cutoff of cutoffs) params.push(cutoff.class, cutoff.severity, cutoff.reportedBefore.toISOString());
+      return cutoffs.map(() => '(class = ? AND severity = ? AND reported_at < ?)').join(' OR ');
+    };
+    const acknowledgeLate = before(late.acknowledge);
+    const resolveLate = before(late.resolve);
+    const rows = await this.sql.all<{ class: FaultClass; status: FaultStatus; n: number; acknowledge_late: number | null; resolve_late: number | null }>(
+      `SELECT class, status, COUNT(*) AS n,
+         SUM(CASE WHEN acknowledged_at IS NULL AND resolved_at IS NULL AND (${acknowledgeLate}) THEN 1 ELSE 0 END) AS acknowledge_late,
+         SUM(CASE WHEN resolved_at IS NULL AND (${resolveLate}) THEN 1 ELSE 0 END) AS resolve_late
+       FROM faults WHERE status IN ('open', 'acknowledged', 'fix_available') GROUP BY class, status`,
+      params,
+    );
+    return rows.map((row) => ({
+      class: row.class, status: row.status, count: Number(row.n), acknowledgeLate: Number(row.acknowledge_late ?? 0), resolveLate: Number(row.resolve_late ?? 0),
+    }));
   }
 
   /**

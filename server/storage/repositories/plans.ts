@@ -121,6 +121,12 @@ export class PlanRepository {
     return (await this.sql.all<PlanRow>(`SELECT * FROM plans ${where} ORDER BY created_at DESC, id`, values)).map(toPlan);
   }
 
+  /** How many plans there are of each kind and status: one aggregate read, for GET /metrics. */
+  async countByStatus(): Promise<{ kind: Plan['kind']; status: Plan['status']; count: number }[]> {
+    const rows = await this.sql.all<{ kind: Plan['kind']; status: Plan['status']; n: number }>('SELECT kind, status, COUNT(*) AS n FROM plans GROUP BY kind, status');
+    return rows.map((row) => ({ kind: row.kind, status: row.status, count: Number(row.n) }));
+  }
+
   /**
    * Moves the plan from `from` to `to` with `changes`, only if it still is `from`: false when
    * another request (or process) moved it first, so the caller audits a step it really took.
@@ -164,17 +170,19 @@ export class PlanRepository {
   }
 
   /**
-   * The plan if `device` belongs to it, with the version its release installs; `lock` holds
+   * The plan if `device` belongs to it, with the version its release installs and whether that
+   * release was yanked; `lock` holds
    * the plan's row until the transaction ends, so that reports judged against the plan's
    * progress (wave verdicts, completion) are judged one after the other.
    */
-  async membership(plan: string, device: string, options: { lock?: boolean } = {}): Promise<{ plan: Plan; releaseVersion: string | null } | undefined> {
-    const row = await this.sql.get<PlanRow & { release_version: string | null }>(
-      `SELECT p.*, (SELECT r.version FROM releases r WHERE r.id = p.release) AS release_version
+  async membership(plan: string, device: string, options: { lock?: boolean } = {}): Promise<{ plan: Plan; releaseVersion: string | null; releaseYanked: boolean } | undefined> {
+    const row = await this.sql.get<PlanRow & { release_version: string | null; release_yanked_at: string | null }>(
+      `SELECT p.*, (SELECT r.version FROM releases r WHERE r.id = p.release) AS release_version,
+              (SELECT r.yanked_at FROM releases r WHERE r.id = p.release) AS release_yanked_at
        FROM plans p JOIN plan_devices pd ON pd.plan = p.id WHERE p.id = ? AND pd.device = ?${options.lock ? this.sql.forUpdate : ''}`,
       [plan, device],
     );
-    return row && { plan: toPlan(row), releaseVersion: row.release_version };
+    return row && { plan: toPlan(row), releaseVersion: row.release_version, releaseYanked: row.release_yanked_at !== null };
   }
 
   /** Puts every device in its drawn wave and records the waves: wave 0 open, the others pending. */

@@ -1,7 +1,8 @@
-// Users, the bearer tokens of users and devices, portal sessions and sign-in failures.
+// Users, the bearer tokens of users and devices, portal sessions and sign-in limits.
 // Tokens and session cookies are random; only their SHA-256 is stored (auth/tokens.ts).
 import { randomUUID } from 'node:crypto';
-import { isUniqueViolation, type SqlSession } from '../sql.js';
+import { isUniqueViolation, whereClause, type SqlSession } from '../sql.js';
+import { replaceTokens, revokeTokens, userTokens } from './token-rows.js';
 import { SluiceError } from '../../errors.js';
 import { generateToken, hashToken } from '../../auth/tokens.js';
 import type { Principal, Role } from '../../auth/principal.js';
@@ -94,15 +95,89 @@ export class UserRepository {
     await this.sql.run('DELETE FROM portal_sessions WHERE hash = ?', [cookieHash]);
   }
 
-  /** Failed sign-ins for this user name or from this address since `since`. */
-  async countSignInFailures(username: string, address: string, since: Date): Promise<number> {
-    const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM login_failures WHERE (username = ? OR address = ?) AND at > ?',
-      [username, address, since.toISOString()]);
-    return Number(row?.n ?? 0);
+  /**
+   * Reserves one sign-in attempt under each key, all or none: a key whose counter already
+   * holds `limit` attempts in the window that began after `windowStart` refuses, and the
+   * reservations made before it are rolled back. The reservation is a conditional upsert, so
+   * parallel attempts, in one process or several, cannot pass the limit together: on
+   * PostgreSQL the upsert locks the key's row and re-checks the condition on its newest
+   * version; SQLite runs one writer at a time. Keys are always taken in the caller's order
+   * (accounts before addresses), so two attempts cannot wait on each other.
+   * Returns null when reserved, or the refusing key and the start of its window.
+   */
+  async reserveSignInAttempts(keys: readonly { key: string; limit: number }[], windowStart: Date, now: Date): Promise<{ key: string; windowStart: Date } | null> {
+    const refused = Symbol('refused');
+    try {
+      await this.sql.transaction(async (tx) => {
+        for (const { key, limit } of keys) {
+          const { changes } = await tx.run(
+            `INSERT INTO sign_in_limits (key, window_start, attempts) VALUES (?, ?, 1)
+             ON CONFLICT (key) DO UPDATE SET
+               attempts = CASE WHEN sign_in_limits.window_start <= ? THEN 1 ELSE sign_in_limits.attempts + 1 END,
+               window_start = CASE WHEN sign_in_limits.window_start <= ? THEN excluded.window_start ELSE sign_in_limits.window_start END
+             WHERE sign_in_limits.window_start <= ? OR sign_in_limits.attempts < ?`,
+            [key, now.toISOString(), windowStart.toISOString(), windowStart.toISOString(), windowStart.toISOString(), limit]);
+          if (changes === 0) {
+            const row = await tx.get<{ window_start: string }>('SELECT window_start FROM sign_in_limits WHERE key = ?', [key]);
+            throw Object.assign(new Error('refused'), { [refused]: { key, windowStart: toDate(row!.window_start) } });
+          }
+        }
+      });
+      return null;
+    } catch (error) {
+      const refusal = (error as Record<symbol, { key: string; windowStart: Date } | undefined>)[refused];
+      if (refusal) return refusal;
+      throw error;
+    }
   }
 
-  async recordSignInFailure(username: string, address: string, at: Date): Promise<void> {
-    await this.sql.run('INSERT INTO login_failures (username, address, at) VALUES (?, ?, ?)', [username, address, at.toISOString()]);
+  /** Gives back one reserved attempt under each key (the password was right). */
+  async releaseSignInAttempts(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.sql.run('UPDATE sign_in_limits SET attempts = attempts - 1 WHERE key = ? AND attempts > 0', [key]);
+  }
+
+  /** Forgets counters whose window began at or before `windowStart`: they count nothing any more. */
+  async sweepSignInLimits(windowStart: Date): Promise<void> {
+    await this.sql.run('DELETE FROM sign_in_limits WHERE window_start <= ?', [windowStart.toISOString()]);
+  }
+
+  // used by the token and password routes
+
+  async get(id: string): Promise<User | undefined> {
+    const row = await this.sql.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
+    return row && toUser(row);
+  }
+
+  async list(filter: { username?: string; id?: string } = {}): Promise<User[]> {
+    const { where, values } = whereClause({ username: filter.username, id: filter.id });
+    return (await this.sql.all<UserRow>(`SELECT * FROM users ${where} ORDER BY username`, values)).map(toUser);
+  }
+
+  /** Revokes the user's tokens and issues a new one (shown once); null when there is no such user. */
+  rotateToken(userId: string, at: Date): Promise<{ token: string; revoked: number } | null> {
+    return replaceTokens(this.sql, userTokens, userId, at);
+  }
+
+  /** Revokes every live token of the user; how many there were. */
+  revokeTokens(userId: string, at: Date): Promise<number> {
+    return revokeTokens(this.sql, userTokens, userId, at);
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, userId]);
+    return changes === 1;
+  }
+
+  /** Replaces the hash only if it is still `from`: a rehash never overwrites a password changed meanwhile. */
+  async replacePasswordHash(userId: string, from: string, to: string): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?', [to, userId, from]);
+    return changes === 1;
+  }
+
+  /** Ends every portal session of the user; how many there were. */
+  async deleteSessionsOf(userId: string): Promise<number> {
+    const { changes } = await this.sql.run('DELETE FROM portal_sessions WHERE user_id = ?', [userId]);
+    return changes;
   }
 
   // used by plans and check-in (the fleet tests: tokens are kept only as hashes)

@@ -4,6 +4,7 @@
 // time, and statements outside any transaction wait while one is open.
 import type Database from 'better-sqlite3';
 import type { SqlDatabase, SqlSession, SqlValue } from '../sql.js';
+import { StatementTiming, type StatementObserver } from '../statement-timing.js';
 
 class Gate {
   private tail: Promise<void> = Promise.resolve();
@@ -28,7 +29,7 @@ let savepoints = 0;
 class SqliteSession implements SqlSession {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
-  constructor(private readonly db: Database.Database, private readonly gate: Gate, private readonly inTransaction: boolean) {}
+  constructor(private readonly db: Database.Database, private readonly gate: Gate, private readonly inTransaction: boolean, readonly timing: StatementTiming) {}
 
   private async ready(): Promise<void> {
     if (!this.inTransaction && !this.gate.open) await this.gate.idle();
@@ -36,17 +37,17 @@ class SqliteSession implements SqlSession {
 
   async all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
     await this.ready();
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.timing.timeSync('all', () => this.db.prepare(sql).all(...params) as Row[]);
   }
 
   async get<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
     await this.ready();
-    return this.db.prepare(sql).get(...params) as Row | undefined;
+    return this.timing.timeSync('get', () => this.db.prepare(sql).get(...params) as Row | undefined);
   }
 
   async run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
     await this.ready();
-    return { changes: this.db.prepare(sql).run(...params).changes };
+    return { changes: this.timing.timeSync('run', () => this.db.prepare(sql).run(...params).changes) };
   }
 
   async transaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
@@ -64,12 +65,14 @@ class SqliteSession implements SqlSession {
       }
     }
     const release = await this.gate.acquire();
+    // Timed once the gate is held: how long the write lock was kept.
+    const started = this.timing.start();
     try {
       // IMMEDIATE takes the write lock at once, so two processes on one file wait on
       // busy_timeout instead of failing at their first write.
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const result = await work(new SqliteSession(this.db, this.gate, true));
+        const result = await work(new SqliteSession(this.db, this.gate, true, this.timing));
         this.db.exec('COMMIT');
         return result;
       } catch (error) {
@@ -77,14 +80,16 @@ class SqliteSession implements SqlSession {
         throw error;
       }
     } finally {
+      this.timing.finish('transaction', started);
       release();
     }
   }
 }
 
 export function createSqliteDatabase(db: Database.Database): SqlDatabase {
-  const session = new SqliteSession(db, new Gate(), false);
+  const session = new SqliteSession(db, new Gate(), false, new StatementTiming());
   return Object.assign(session, {
+    observeStatements(observer: StatementObserver | null) { session.timing.observer = observer; },
     async close() {
       await session.transaction(async () => undefined).catch(() => undefined);
       if (db.open) db.close();

@@ -1,16 +1,16 @@
 // "Nothing stored": a fingerprint of everything a request could leave behind, the database
 // rows and the files under the data directory, taken before and after each refused request.
 //
-// Left out on purpose: the `audit` table and `login_failures`. Both are logs whose job is to
-// record attempts, refused ones included (a DDI download is audited before its Range is
-// judged; a failed portal login is counted for the rate limit). They are not ignored, though:
+// Left out on purpose: the `audit` table and `sign_in_limits`. Both record attempts, refused
+// ones included (a DDI download is audited before its Range is judged; a failed portal login
+// or a wrong current password is counted for the rate limit). They are not ignored, though:
 // a refused request may add audit rows only of the attempt-logging actions listed below, so a
 // refused upload that left a "release.publish" row would still be caught.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Store } from '../../../server/storage/store.js';
 
-const logTables = new Set(['audit', 'login_failures']);
+const logTables = new Set(['audit', 'sign_in_limits']);
 // Columns written behind, a moment after the request that caused them, so they may land
 // while a later, refused request is being judged: device presence (last_seen_at and the
 // state a check-in reports, server/storage/presence.ts) and a release's SHA-1 and MD5,

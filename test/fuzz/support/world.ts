@@ -77,12 +77,14 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
       await must('POST', `/api/v1/support-sessions/${id}/consent`, fleet.tokens.customer, {});
       return id;
     },
-    'gateway-tokens': async () => (await must('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support)).id,
+    'gateway-tokens': async () => (await must('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support, { customer: 'acme' })).id,
+    // A spare device for `/devices/:id`: rotating or revoking its token must not take emu-1's.
+    devices: async () => { const id = `emu-spare-${++spares}`; await fleet.addDevice(id); return id; },
   };
+  let spares = 0;
   const ids: Record<string, string> = {};
   for (const [kind, make] of Object.entries(makers)) ids[kind] = await make();
   const named: Record<string, string> = { tenant, controllerId: 'emu-1', actionId: '1', moduleId: releaseId, filename: `emu-2.0.0.bin`, file: '1.json' };
-  ids.devices = 'emu-1';
 
   const pathFor = (url: string) => url.replace(/([^/]*)\/:(\w+)/g, (_, before: string, name: string) =>
     `${before}/${encodeURIComponent(name === 'id' ? ids[before] ?? 'fuzz-missing' : named[name] ?? 'fuzz-missing')}`);

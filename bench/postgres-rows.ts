@@ -1,0 +1,162 @@
+// The PostgreSQL rows of `npm run bench` (issue 14, "Benchmarks"), each against SQLite measured
+// in the same run, alternating (SQLite, PostgreSQL, SQLite, …) so that the machine's load
+// swings hit both alike, and the medians compared.
+// BENCH_ROUNDS (default 3): alternating check-in runs; BENCH_FLEET_ROUNDS (default 3): fleet
+// runs; BENCH_FLEET_POSTGRES (default 1000): the fleet's devices; BENCH_POSTGRES_PROCESSES
+// (default 3): server processes on the one PostgreSQL database.
+import { checkinRate } from './checkin.js';
+import { fleetRun } from './fleet.js';
+import { statementTotals, type ServerCounts } from './metrics.js';
+
+export interface Row { measurement: string; value: string; baseline: string; ratio: number; target: string }
+type Record = (row: Row) => void;
+type Log = (line: string) => void;
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const fleetRounds = Number(process.env.BENCH_FLEET_ROUNDS ?? 3);
+const fleetDevices = Number(process.env.BENCH_FLEET_POSTGRES ?? 1000);
+const serverProcesses = Number(process.env.BENCH_POSTGRES_PROCESSES ?? 3);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ratio = (value: number, baseline: number) => Math.round((value / baseline) * 100) / 100;
+const fixed = (value: number, digits = 2) => value.toFixed(digits);
+
+type CheckinRun = Awaited<ReturnType<typeof checkinRate>>;
+
+/** What one check-in cost the database, from the server's own counts (and PostgreSQL's). */
+export function costPerCheckin(run: CheckinRun) {
+  const counts = run.load.server;
+  if (!counts || counts.checkins === 0) return null;
+  const checkins = counts.checkins;
+  const statements = statementTotals(counts);
+  const transactions = counts.statements.transaction.count;
+  const database = run.load.postgres;
+  return {
+    statements: statements.count / checkins,
+    get: counts.statements.get.count / checkins,
+    all: counts.statements.all.count / checkins,
+    run: counts.statements.run.count / checkins,
+    transactions: transactions / checkins,
+    // On PostgreSQL each statement is a round trip, and each transaction adds BEGIN and COMMIT.
+    roundTrips: (statements.count + 2 * transactions) / checkins,
+    // From the statement's call to its result, as the server saw it (on PostgreSQL this
+    // includes the wait for a free pooled connection and the network).
+    statementMicroseconds: (statements.seconds / checkins) * 1e6,
+    serverCpuMicroseconds: (run.serverCpuSeconds / run.total) * 1e6,
+    postgres: database && {
+      commits: database.activity.commits / checkins,
+      rowsWritten: (database.activity.rowsInserted + database.activity.rowsUpdated + database.activity.rowsDeleted) / checkins,
+      rowsRead: (database.activity.rowsFetched + database.activity.rowsReturned) / checkins,
+      activeMicroseconds: (database.activity.activeMilliseconds * 1000) / checkins,
+      backendCpuMicroseconds: (database.backendCpuSeconds * 1e6) / checkins,
+    },
+  };
+}
+
+type Cost = NonNullable<ReturnType<typeof costPerCheckin>>;
+const medianOf = <T>(items: T[], pick: (item: T) => number) => median(items.map(pick));
+
+export async function postgresCheckinRows(record: Record, log: Log, seconds: number) {
+  const sqliteRuns: CheckinRun[] = [];
+  const postgresRuns: CheckinRun[] = [];
+  for (let round = 0; round < rounds; round++) {
+    log(`check-ins, SQLite then PostgreSQL, round ${round + 1} of ${rounds}`);
+    sqliteRuns.push(await checkinRate(1000, seconds));
+    postgresRuns.push(await checkinRate(1000, seconds, { database: 'postgres' }));
+    const [sqlite, postgres] = [sqliteRuns[round], postgresRuns[round]];
+    log(`  SQLite ${fixed(sqlite.perSecond, 0)}/s, PostgreSQL ${fixed(postgres.perSecond, 0)}/s; start-up statements ${sqlite.startupStatements} / ${postgres.startupStatements}`);
+  }
+  const sqliteRate = medianOf(sqliteRuns, (run) => run.perSecond);
+  const postgresRate = medianOf(postgresRuns, (run) => run.perSecond);
+  const errors = postgresRuns.reduce((sum, run) => sum + run.errors, 0);
+  record({
+    measurement: `check-ins/s on PostgreSQL vs SQLite, one process each, 1,000 devices, 50 connections (median of ${rounds} alternating)`,
+    value: `${fixed(postgresRate, 0)}/s (p99 ${medianOf(postgresRuns, (run) => run.latencyP99)} ms, ${errors} errors)`,
+    baseline: `SQLite ${fixed(sqliteRate, 0)}/s`, ratio: ratio(postgresRate, sqliteRate), target: '≥ 0.7',
+  });
+  const postgresCosts = postgresRuns.map(costPerCheckin).filter((cost): cost is Cost => cost !== null);
+  const sqliteCosts = sqliteRuns.map(costPerCheckin).filter((cost): cost is Cost => cost !== null);
+  if (postgresCosts.length === 0 || sqliteCosts.length === 0) {
+    log('the server has no /metrics: statements per check-in not measured');
+    return;
+  }
+  const cost = (costs: Cost[], pick: (cost: Cost) => number) => medianOf(costs, pick);
+  const roundTrips = cost(postgresCosts, (each) => each.roundTrips);
+  record({
+    measurement: 'database round trips per steady-state check-in, PostgreSQL (statements the server ran, + BEGIN and COMMIT of each transaction; median)',
+    value: `${fixed(roundTrips)} (get ${fixed(cost(postgresCosts, (each) => each.get))}, all ${fixed(cost(postgresCosts, (each) => each.all))}, run ${fixed(cost(postgresCosts, (each) => each.run), 4)}, transactions ${fixed(cost(postgresCosts, (each) => each.transactions), 4)})`,
+    baseline: `SQLite: ${fixed(cost(sqliteCosts, (each) => each.statements))} statements, ${fixed(cost(sqliteCosts, (each) => each.transactions), 4)} transactions`,
+    ratio: Math.round(roundTrips * 100) / 100, target: '≤ 2 round trips',
+  });
+  const database = postgresCosts.map((each) => each.postgres).filter((each): each is NonNullable<Cost['postgres']> => each !== null);
+  if (database.length > 0) {
+    const backendCpu = medianOf(database, (each) => each.backendCpuMicroseconds);
+    const serverCpu = cost(postgresCosts, (each) => each.serverCpuMicroseconds);
+    record({
+      measurement: 'database cost per check-in, PostgreSQL (pg_stat_database and the backends\' CPU; median)',
+      value: `${fixed(medianOf(database, (each) => each.activeMicroseconds), 0)} µs executing, ${fixed(backendCpu, 0)} µs backend CPU, ${fixed(medianOf(database, (each) => each.commits), 3)} commits, ${fixed(medianOf(database, (each) => each.rowsWritten), 3)} rows written, ${fixed(medianOf(database, (each) => each.rowsRead), 1)} rows read`,
+      baseline: `server CPU ${fixed(serverCpu, 0)} µs per check-in; statement time seen by the server ${fixed(cost(postgresCosts, (each) => each.statementMicroseconds), 0)} µs (SQLite ${fixed(cost(sqliteCosts, (each) => each.statementMicroseconds), 0)} µs)`,
+      ratio: ratio(backendCpu, serverCpu), target: '— (database CPU / server CPU)',
+    });
+  }
+}
+
+type FleetRun = Awaited<ReturnType<typeof fleetRun>>;
+
+/** Statements, transactions and database work per device report (check-in or event) of a fleet run. */
+function fleetCost(run: FleetRun) {
+  const counts: ServerCounts | null = run.counted;
+  if (!counts) return null;
+  const reports = counts.checkins + counts.events;
+  const statements = statementTotals(counts);
+  return {
+    checkins: counts.checkins, events: counts.events,
+    statementsPerReport: statements.count / reports,
+    transactionsPerEvent: counts.statements.transaction.count / counts.events,
+    roundTripsPerReport: (statements.count + 2 * counts.statements.transaction.count) / reports,
+    activeMicrosecondsPerReport: run.database ? (run.database.activity.activeMilliseconds * 1000) / reports : null,
+    backendCpuMicrosecondsPerReport: run.database ? (run.database.backendCpuSeconds * 1e6) / reports : null,
+    rowsWrittenPerEvent: run.database ? (run.database.activity.rowsInserted + run.database.activity.rowsUpdated + run.database.activity.rowsDeleted) / counts.events : null,
+  };
+}
+
+export async function postgresFleetRows(record: Record, log: Log) {
+  const sqliteRuns: FleetRun[] = [];
+  const postgresRuns: FleetRun[] = [];
+  for (let round = 0; round < fleetRounds; round++) {
+    log(`fleet of ${fleetDevices}, one SQLite process then ${serverProcesses} processes on PostgreSQL, round ${round + 1} of ${fleetRounds}`);
+    sqliteRuns.push(await fleetRun(fleetDevices));
+    postgresRuns.push(await fleetRun(fleetDevices, { database: 'postgres', processes: serverProcesses }));
+    for (const run of [sqliteRuns[round], postgresRuns[round]]) {
+      log(`  ${run.database ? 'PostgreSQL' : 'SQLite'}: ${run.committed}/${fleetDevices} committed in ${fixed(run.seconds, 1)} s, ${run.events}/${run.expectedEvents} reports, ${run.duplicates} duplicates, plan ${run.status} (${run.completions} completion), server CPU ${fixed(run.serverCpuSeconds, 1)} s`);
+    }
+  }
+  const summary = (runs: FleetRun[]) => {
+    const worst = Math.min(...runs.map((run) => run.committed));
+    const lost = runs.reduce((sum, run) => sum + Math.max(0, run.expectedEvents - run.events), 0);
+    const duplicates = runs.reduce((sum, run) => sum + run.duplicates, 0);
+    const completedOnce = runs.every((run) => run.status === 'completed' && run.completions === 1);
+    return { worst, lost, duplicates, completedOnce, seconds: medianOf(runs, (run) => run.seconds), cpu: medianOf(runs, (run) => run.serverCpuSeconds) };
+  };
+  const [sqlite, postgres] = [summary(sqliteRuns), summary(postgresRuns)];
+  const describe = (result: ReturnType<typeof summary>) =>
+    `${result.worst}/${fleetDevices} committed in every run, median ${fixed(result.seconds, 0)} s, ${result.lost} reports missing, ${result.duplicates} stored twice, ${result.completedOnce ? 'completed once each run' : 'NOT completed once in every run'}, server CPU ${fixed(result.cpu, 0)} s`;
+  record({
+    measurement: `fleet: ${fleetDevices} devices through one window, ${serverProcesses} processes on PostgreSQL vs one SQLite process (median of ${fleetRounds} alternating)`,
+    value: describe(postgres), baseline: `SQLite: ${describe(sqlite)}`,
+    ratio: ratio(sqlite.seconds, postgres.seconds), target: 'all committed, none lost (ratio: SQLite time / PostgreSQL time)',
+  });
+  const costs = postgresRuns.map(fleetCost).filter((cost): cost is NonNullable<ReturnType<typeof fleetCost>> => cost !== null);
+  if (costs.length > 0) {
+    const active = costs.map((cost) => cost.activeMicrosecondsPerReport).filter((value): value is number => value !== null);
+    const cpu = costs.map((cost) => cost.backendCpuMicrosecondsPerReport).filter((value): value is number => value !== null);
+    const rows = costs.map((cost) => cost.rowsWrittenPerEvent).filter((value): value is number => value !== null);
+    const value = (values: number[], digits: number) => (values.length ? fixed(median(values), digits) : '?');
+    record({
+      measurement: 'fleet database cost, PostgreSQL, per device report (in-plan check-in or event; median)',
+      value: `${fixed(medianOf(costs, (cost) => cost.roundTripsPerReport))} round trips, ${value(cpu, 0)} µs backend CPU, ${value(active, 0)} µs executing per report; ${fixed(medianOf(costs, (cost) => cost.transactionsPerEvent))} transactions and ${value(rows, 1)} rows written per event (check-ins' presence included)`,
+      baseline: `${fixed(medianOf(costs, (cost) => cost.checkins), 0)} check-ins and ${fixed(medianOf(costs, (cost) => cost.events), 0)} events per run`,
+      ratio: Math.round(medianOf(costs, (cost) => cost.roundTripsPerReport) * 100) / 100, target: '— (round trips per report)',
+    });
+  }
+}
