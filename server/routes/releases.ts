@@ -50,6 +50,8 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // answer off. The timeout is back once the answer has gone.
     const received = () => {
       const socket = request.raw.socket;
+      // An injected request (tests, light-my-request) has no real socket to time.
+      if (typeof socket?.setTimeout !== 'function') return;
       const stall = socket.timeout ?? 0;
       socket.setTimeout(0);
       reply.raw.once('finish', () => socket.setTimeout(stall));
