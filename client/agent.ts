@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { AgentConfig } from './config.js';
 import { AgentError } from './errors.js';
 import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
-import { writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment } from './state-file.js';
+import { writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment, type LastUpdate } from './state-file.js';
 import { Outbox, eventIdFor } from './outbox.js';
 import { download } from './download.js';
 import { runHook as spawnHook, type HookResult } from './hooks.js';
@@ -84,6 +84,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     if (from !== to && !canTransition(from, to)) throw new Error(`agent bug: no transition ${from} → ${to}`);
     const attempts = { ...state.journal.attempts, [to]: (state.journal.attempts[to] ?? 0) + 1 };
     persist({
+      ...state,
       format: 1,
       device: { ...state.device, ...device },
       journal: { ...state.journal, ...journal, state: to, detail, attempts, updatedAt: now().toISOString() },
@@ -275,7 +276,11 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       rmSync(partialPath(assignment.sha256), { force: true });
     }
     await flushOutbox().catch(() => {});
-    persist({ ...state, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, run: null, updatedAt: now().toISOString() } });
+    const outcome = state.journal.state as LastUpdate['outcome'];
+    const lastUpdate: LastUpdate | undefined = assignment
+      ? { release: assignment.release, version: assignment.version, outcome, at: state.journal.updatedAt, detail: outcome === 'committed' ? null : state.journal.detail, runningVersion: state.device.version }
+      : state.lastUpdate;
+    persist({ ...state, lastUpdate, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, run: null, updatedAt: now().toISOString() } });
     return 0;
   }
 

@@ -18,9 +18,23 @@ export interface JournalAssignment {
   downgrade: boolean;
 }
 
+/** How the last update attempt ended, kept until the next one ends (`sluice agent status`). */
+export interface LastUpdate {
+  release: string;
+  version: string;
+  outcome: 'committed' | 'rolled_back' | 'failed';
+  at: string;
+  /** Why it did not commit (the error code and message), null on a commit. */
+  detail: string | null;
+  /** The version the device runs after it. */
+  runningVersion: string;
+}
+
 export interface AgentStateFile {
   format: 1;
   device: { version: string; activeSlot: 'a' | 'b' };
+  /** Absent until an update has ended on this device. */
+  lastUpdate?: LastUpdate;
   journal: {
     state: AgentState;
     assignment: JournalAssignment | null;

@@ -16,7 +16,7 @@ import { makeDevice, slotFiles, type Device } from './helpers/device.js';
 
 const hour = 3600_000;
 
-async function setup(t: Test, options: { artifact?: Buffer; window?: 'open' | 'later' } = {}) {
+async function setup(t: Test, options: { artifact?: Buffer; window?: 'open' | 'later'; healthExit?: number } = {}) {
   const artifact = options.artifact ?? randomBytes(300 * 1024);
   const trust = throwAwayTrust();
   const server = await startFakeServer({ keys: trust.keys, script: { pollAfterSeconds: 1 } });
@@ -26,7 +26,7 @@ async function setup(t: Test, options: { artifact?: Buffer; window?: 'open' | 'l
     id: 'a1', manifest: signDocument(manifestFor(artifact), [trust.keys.release]), bytes: artifact, installAllowed: open, downgrade: false,
     window: open ? { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() } : { start: new Date(Date.now() + hour).toISOString(), end: new Date(Date.now() + 4 * hour).toISOString() },
   };
-  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, overrides: { pollSeconds: 1 } });
+  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, healthExit: options.healthExit, overrides: { pollSeconds: 1 } });
   return { artifact, server, device };
 }
 
@@ -56,6 +56,22 @@ t.test('--once runs one cycle: downloads, stages and stops to wait for the windo
   const offline = await sluice(['agent', '--config', device.configPath, '--once']);
   t.equal(offline.code, 1, 'a cycle that ends on an error exits 1');
   t.match(offline.stderr, /server_unreachable/, 'with the code');
+});
+
+t.test('status says how the last update ended: committed, or rolled back with why', async (t) => {
+  const { device } = await setup(t);
+  const before = await sluice(['agent', 'status', '--config', device.configPath]);
+  t.match(before.stdout, /last update: none yet/);
+  const committed = await sluice(['agent', '--config', device.configPath, '--once']);
+  if (!t.equal(committed.code, 0)) t.comment(committed.stderr);
+  const afterCommit = await sluice(['agent', 'status', '--config', device.configPath, '--json']);
+  t.match(JSON.parse(afterCommit.stdout).lastUpdate, { release: 'release-a1', version: '2.0.0', outcome: 'committed', detail: null, runningVersion: '2.0.0' });
+
+  const failing = await setup(t, { healthExit: 3 });
+  await sluice(['agent', '--config', failing.device.configPath, '--once']);
+  const text = await sluice(['agent', 'status', '--config', failing.device.configPath]);
+  t.match(text.stdout, /last update: 2\.0\.0 \(release release-a1\) rolled back at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d+Z: health_failed: health says no/);
+  t.match(text.stdout, /running 1\.0\.0/, 'back on the old version');
 });
 
 t.test('a bad config names the field and exits 1', async (t) => {
