@@ -5,9 +5,10 @@
 // verified. Nothing outside the store knows where its bytes live: callers see keys, byte
 // ranges and, for a download handed to someone else, what to tell the client.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { garbageCollectorEvery } from '../../client/garbage.js';
@@ -155,18 +156,55 @@ export async function readableOf(store: ArtifactStore, key: string): Promise<Rea
   return Readable.from(chunks(), { objectMode: false });
 }
 
+/** `<host>.<pid>.<uuid>.upload`: whose upload it is, so that a starting process knows whether its writer is gone. */
+const temporaryName = /^([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f-]{36}\.upload$/;
+/** A temporary file untouched this long belongs to no running upload. */
+export const abandonedTemporaryMs = 15 * 60_000;
+/**
+ * An unreferenced artifact younger than this may be one whose release row another process is
+ * committing right now (bytes first, then the row): start-up recovery leaves it to a later start.
+ */
+export const orphanAfterMs = 15 * 60_000;
+
+function processIsGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Removes the temporary files whose writer is gone (see createFileArtifactStore). */
+function sweepTemporary(directory: string, now: number): void {
+  const host = hostname().replace(/[^A-Za-z0-9-]/g, '-');
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    const owner = temporaryName.exec(name);
+    const stale = () => now - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? now) > abandonedTemporaryMs;
+    // Names of an older layout, or anything else in the directory, have no writer to ask.
+    // A live process of this host whose file sat untouched that long is not uploading it either
+    // (a reused pid, or an upload the request timeout cut off without the file going).
+    const gone = owner === null || (owner[1] === host && processIsGone(Number(owner[2]))) || stale();
+    if (gone) rmSync(path, { recursive: true, force: true });
+  }
+}
+
 export function createFileArtifactStore(root: string, temporaryDirectory: string, layout: KeyLayout = artifactLayout): ArtifactStore {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   mkdirSync(temporaryDirectory, { recursive: true, mode: 0o700 });
   // "Temporary" is everything in `temporaryDirectory`: the bytes of uploads (release artifacts,
-  // diagnostics bundles) still being received or verified. Nothing refers to them, and the
-  // process that wrote them is the one starting now (one machine first: one process owns its
-  // data directory), so at start-up each is the leftover of a request a crash cut short.
-  for (const name of readdirSync(temporaryDirectory)) rmSync(join(temporaryDirectory, name), { recursive: true, force: true });
+  // diagnostics bundles) still being received or verified. Several server processes may share
+  // the data directory (DESIGN.md, "One machine first, many later"), so each upload's name says
+  // which host and process writes it, and start-up removes only the leftovers of processes that
+  // are gone: this host's dead processes at once, other hosts' after they have sat untouched
+  // longer than any upload stalls (the request timeout cuts a stalled one off long before).
+  sweepTemporary(temporaryDirectory, Date.now());
 
   const pathOf = (key: string) => join(root, layout.place(checkKey(layout, key)));
   const temporaryPathOf = (upload: Upload) => {
-    if (!/^[0-9a-f-]{36}\.upload$/.test(upload.temporary)) throw new Error(`"${upload.temporary}" is not an upload of this store`);
+    if (!temporaryName.test(upload.temporary)) throw new Error(`"${upload.temporary}" is not an upload of this store`);
     return join(temporaryDirectory, upload.temporary);
   };
 
@@ -174,7 +212,7 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
     location: root,
     kind: 'filesystem',
     async ingest(source, _intendedKey, limit) {
-      const temporary = `${randomUUID()}.upload`;
+      const temporary = `${hostname().replace(/[^A-Za-z0-9-]/g, '-')}.${process.pid}.${randomUUID()}.upload`;
       const temporaryPath = join(temporaryDirectory, temporary);
       const counter = hashingCounter(limit);
       const file = createWriteStream(temporaryPath, { highWaterMark: 1024 * 1024 });
@@ -230,6 +268,8 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
       for (const place of places) {
         const key = layout.keyOf(place);
         if (key === null || isReferenced(key)) continue;
+        const modified = statSync(join(root, place), { throwIfNoEntry: false })?.mtimeMs;
+        if (modified === undefined || Date.now() - modified < orphanAfterMs) continue;
         rmSync(join(root, place), { force: true });
         removed.push(key);
       }

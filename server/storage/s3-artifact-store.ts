@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeferredUpload } from './s3-multipart.js';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { artifactLayout, checkKey, hashingCounter, type ArtifactStore, type ByteReader, type KeyLayout, type Upload } from './artifact-store.js';
+import { artifactLayout, checkKey, hashingCounter, orphanAfterMs, type ArtifactStore, type ByteReader, type KeyLayout, type Upload } from './artifact-store.js';
 
 export interface S3Location { bucket: string; prefix: string }
 
@@ -33,11 +33,6 @@ export const multipartPartBytes = 8 * 1024 * 1024;
 export const multipartQueue = 2;
 /** A multipart upload older than this belongs to no upload still running (a crashed process's). */
 export const abandonedAfterMs = 24 * 3600_000;
-/**
- * An unreferenced artifact younger than this may be one whose release row another process is
- * committing right now (commit, then the row): start-up recovery leaves it to a later start.
- */
-export const orphanAfterMs = 15 * 60_000;
 
 export function s3ConnectionFrom(env: NodeJS.ProcessEnv): S3Connection {
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;

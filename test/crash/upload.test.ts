@@ -4,8 +4,9 @@
 // stored artifact has its row), the temporary files of the cut upload are gone, and every
 // release acknowledged with 201 before the kill is still there.
 import t, { type Test } from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
@@ -13,6 +14,7 @@ import { request } from 'undici';
 import { apiClient, inspectDataDir, publishLive, releaseUpload, seedLiveFleet, startLiveServer } from '../helpers/live-server.js';
 import { sha256 } from '../helpers/server.js';
 import { waitFor } from '../helpers/agent.js';
+import { orphanAfterMs } from '../../server/storage/artifact-store.js';
 
 function newDataDir(t: Test) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-crash-upload-'));
@@ -90,13 +92,22 @@ t.test('bytes moved into the store whose release row never committed are removed
   const digest = sha256(orphan);
   mkdirSync(join(dataDir, 'artifacts', digest.slice(0, 2)), { recursive: true });
   writeFileSync(join(dataDir, 'artifacts', digest.slice(0, 2), digest), orphan);
+  // Left by a crash some time ago: a younger one may be another process's commit in flight.
+  const longAgo = new Date(Date.now() - orphanAfterMs - 60_000);
+  utimesSync(join(dataDir, 'artifacts', digest.slice(0, 2), digest), longAgo, longAgo);
+  const young = randomBytes(64 * 1024);
+  const youngDigest = sha256(young);
+  mkdirSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2)), { recursive: true });
+  writeFileSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest), young);
   writeFileSync(join(dataDir, 'artifacts', 'README'), 'not the store\'s: left alone');
-  t.equal(inspectDataDir(dataDir).artifacts.length, 3, 'before the restart the orphan is there');
+  t.equal(inspectDataDir(dataDir).artifacts.length, 4, 'before the restart the orphans are there');
 
   server = await startLiveServer(t, dataDir);
   await server.stop();
   t.ok(existsSync(join(dataDir, 'artifacts', 'README')), 'a file outside the store\'s layout is not the store\'s to remove');
   rmSync(join(dataDir, 'artifacts', 'README'));
+  t.ok(existsSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest)), 'an unreferenced artifact written moments ago is left to a later start');
+  rmSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest));
   const state = assertConsistent(t, dataDir, ['2.0.0']);
   t.same(state.artifacts.map((artifact) => artifact.name), [state.releases[0].sha256], 'the orphan is gone, the release\'s artifact stays');
 });
@@ -134,4 +145,25 @@ t.test('killed at random moments in a stream of uploads: each release is whole o
   await server.stop();
   const state = assertConsistent(t, dataDir, acknowledged);
   t.ok(state.releases.length <= acknowledged.length + 2 * rounds, 'at most the uploads in flight at each kill were stored unacknowledged');
+});
+
+t.test('several processes share the data directory: a start removes only the uploads of writers that are gone', async (t) => {
+  const dataDir = newDataDir(t);
+  let server = await startLiveServer(t, dataDir);
+  await server.kill();
+  const host = hostname().replace(/[^A-Za-z0-9-]/g, '-');
+  // A pid that surely belongs to no process any more: a child that has exited.
+  const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const uuid = () => crypto.randomUUID();
+  const live = `${host}.${process.pid}.${uuid()}.upload`;
+  const dead = `${host}.${deadPid}.${uuid()}.upload`;
+  const otherHostFresh = `other-host.1234.${uuid()}.upload`;
+  const otherHostStale = `other-host.1235.${uuid()}.upload`;
+  for (const name of [live, dead, otherHostFresh, otherHostStale]) writeFileSync(join(dataDir, 'tmp', name), 'partial');
+  const longAgo = new Date(Date.now() - orphanAfterMs - 60_000);
+  utimesSync(join(dataDir, 'tmp', otherHostStale), longAgo, longAgo);
+
+  server = await startLiveServer(t, dataDir);
+  await server.stop();
+  t.same(inspectDataDir(dataDir).temporary.sort(), [live, otherHostFresh].sort(), 'a live writer\'s upload and another host\'s recent one stay; the dead process\'s and the long-untouched one go');
 });
