@@ -20,12 +20,15 @@ export interface FleetOptions {
   database?: 'sqlite' | 'postgres';
   /** Server processes on the one database (PostgreSQL only; SQLite runs one). */
   processes?: number;
+  /** `sluice simulate` processes sharing the devices, spread over the servers (default: one per server). */
+  simulations?: number;
 }
 
 export async function fleetRun(devices: number, options: FleetOptions = {}) {
   const work = mkdtempSync(join(tmpdir(), 'sluice-bench-fleet-'));
   const postgres = options.database === 'postgres' ? await createBenchDatabase() : null;
   const processes = postgres ? options.processes ?? 1 : 1;
+  const simulationCount = options.simulations ?? processes;
   try {
     const dataDir = join(work, 'data');
     const serverArguments = ['--poll-seconds', '5', ...(postgres ? ['--database', postgres.url] : [])];
@@ -44,14 +47,16 @@ export async function fleetRun(devices: number, options: FleetOptions = {}) {
     await backends?.started;
     const cpuBefore = servers.map((each) => cpuSeconds(each.child.pid!));
     const started = Date.now();
-    // The devices split as evenly as they go, one simulation per server process.
-    const simulations = servers.map(async (each, index) => {
-      const share = Math.floor(devices / processes) + (index < devices % processes ? 1 : 0);
+    // The devices split as evenly as they go over the simulations, and these over the servers.
+    const simulatorCpu: number[] = [];
+    const simulations = Array.from({ length: simulationCount }, async (_, index) => {
+      const share = Math.floor(devices / simulationCount) + (index < devices % simulationCount ? 1 : 0);
       const directory = join(work, `sim-${index}`);
       mkdirSync(directory, { recursive: true });
-      const simulation = await startProcess(process.execPath, [sluiceScript, 'simulate', '--server', each.url, '--token', support, '--devices', String(share), '--customer', 'sim',
+      const simulation = await startProcess(process.execPath, [sluiceScript, 'simulate', '--server', servers[index % processes].url, '--token', support, '--devices', String(share), '--customer', 'sim',
         '--prefix', `sim-${index}-`, '--data-dir', directory, '--until-version', '2.0.0', '--duration', String(fleetSeconds)], /final: (\{.*\})/, { timeoutMs: (fleetSeconds + 60) * 1000 });
       const finished = Date.now();
+      simulatorCpu.push(cpuSeconds(simulation.child.pid!));
       await simulation.stop();
       return finished;
     });
@@ -82,7 +87,7 @@ export async function fleetRun(devices: number, options: FleetOptions = {}) {
     }
     const database: { activity: DatabaseActivity; backendCpuSeconds: number } | null = postgres && activityBefore && backendCpuSeconds !== undefined
       ? { activity: activityBetween(activityBefore, await postgres.settledActivity()), backendCpuSeconds } : null;
-    return { processes, ...outcome, expectedEvents: devices * 8, seconds, serverCpuSeconds, serverPeakRssMiB, counted: counted as ServerCounts | null, database };
+    return { processes, simulations: simulationCount, ...outcome, expectedEvents: devices * 8, seconds, serverCpuSeconds, simulatorCpuSeconds: simulatorCpu.reduce((sum, cpu) => sum + cpu, 0), serverPeakRssMiB, counted: counted as ServerCounts | null, database };
   } finally {
     rmSync(work, { recursive: true, force: true });
     await postgres?.drop();

@@ -1,6 +1,7 @@
 // Profiles the check-in hot path: runs a sluice server under --cpu-prof while autocannon loads
 // it, then prints the functions that took the most CPU, by self time and by total time (a
-// function and everything it called). `npm run bench:profile`; PROFILE_SECONDS (default 5).
+// function and everything it called). `npm run bench:profile`; PROFILE_SECONDS (default 5);
+// PROFILE_DATABASE=postgres profiles a server on a fresh PostgreSQL database (bench/postgres.ts).
 // Only samples taken during the measured load count: start-up (the TypeScript loader
 // compiling every module) and a warm-up load are left out, so the shares are the steady state.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { startSluice, startProcess, root, sluiceScript, buildSluice } from './processes.js';
 import { seedDevices } from './seed.js';
 import { loadCheckins } from './checkin.js';
+import { createBenchDatabase } from './postgres.js';
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
@@ -16,12 +18,14 @@ interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number;
 const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
 const profiles = mkdtempSync(join(tmpdir(), 'sluice-profiles-'));
+const postgres = process.env.PROFILE_DATABASE === 'postgres' ? await createBenchDatabase() : null;
+const extra = postgres ? ['--database', postgres.url] : [];
 try {
   await buildSluice();
-  const boot = await startSluice(dataDir);
+  const boot = await startSluice(dataDir, extra);
   await boot.stop();
-  const tokens = await seedDevices(dataDir, 1000);
-  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet'], /listening on (http:\/\/[\d.:]+)/);
+  const tokens = await seedDevices(dataDir, 1000, postgres?.url);
+  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
   const url = `${server.match[1]}/api/v1/device/checkin`;
   await loadCheckins(url, tokens, 1);
   const result = await loadCheckins(url, tokens, seconds);
@@ -34,6 +38,7 @@ try {
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(profiles, { recursive: true, force: true });
+  await postgres?.drop();
 }
 
 function report(profile: CpuProfile, window: { from: number; to: number }, perSecond: number) {
