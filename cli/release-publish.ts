@@ -2,7 +2,7 @@
 // Streams the artifact (never whole in memory) as multipart: manifest part first, then the
 // artifact, as the server requires; shows progress on stderr; turns error codes into one line.
 import { parseOptions } from './options.js';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -13,6 +13,7 @@ export const options = {
   manifest: { type: 'string', value: 'MANIFEST', required: true, description: 'the signed manifest made by `sluice release sign`' },
   server: { type: 'string', value: 'URL', required: true, environment: 'SLUICE_SERVER', description: 'the server\'s base URL' },
   token: { type: 'string', value: 'T', required: true, environment: 'SLUICE_TOKEN', description: 'a token of a user with the release role' },
+  'chunk-index': { type: 'string', value: 'FILE', shownDefault: 'MANIFEST.chunks', description: 'the chunk index `sluice release sign` wrote, uploaded after the artifact when the manifest names one' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.manifest) throw new Error('--manifest is required (made by `sluice release sign`)');
   if (!values.server) throw new Error('--server URL is required (or SLUICE_SERVER)');
   if (!values.token) throw new Error('--token is required (or SLUICE_TOKEN): a token of a user with the release role');
-  const text = await publishRelease({ artifactPath, manifestPath: values.manifest, server: values.server, token: values.token, progress: progressReporter('upload', statSync(artifactPath).size) });
+  const text = await publishRelease({ artifactPath, manifestPath: values.manifest, chunkIndexPath: values['chunk-index'], server: values.server, token: values.token, progress: progressReporter('upload', statSync(artifactPath).size) });
   process.stdout.write(`${text}\n`);
   return 0;
 }
@@ -31,10 +32,13 @@ export async function run(argv: string[]): Promise<number> {
  * Streams one release to the server; resolves to the 201 body, throws a one-line reason.
  * Exported so that the benchmark times the same upload without the CLI's start-up.
  */
-export async function publishRelease(options: { artifactPath: string; manifestPath: string; server: string; token: string; progress?: { advance(bytes: number): void; done(): void } }): Promise<string> {
+export async function publishRelease(options: { artifactPath: string; manifestPath: string; chunkIndexPath?: string; server: string; token: string; progress?: { advance(bytes: number): void; done(): void } }): Promise<string> {
   const { artifactPath, server, token } = options;
   const progress = options.progress ?? { advance() {}, done() {} };
   const manifest = readFileSync(options.manifestPath);
+  // Looked for before the upload: a release published without its index would update by full downloads only.
+  const chunkIndexPath = signsChunkIndex(manifest) ? options.chunkIndexPath ?? `${options.manifestPath}.chunks` : null;
+  if (chunkIndexPath && !existsSync(chunkIndexPath)) throw new Error(`the manifest names a chunk index, and ${chunkIndexPath} is missing: pass --chunk-index FILE (written by \`sluice release sign\`)`);
   const size = statSync(artifactPath).size;
 
   const boundary = `sluice-${randomBytes(16).toString('hex')}`;
@@ -78,5 +82,25 @@ export async function publishRelease(options: { artifactPath: string; manifestPa
     } catch { /* not JSON: print as is */ }
     throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
   }
+  if (chunkIndexPath) await uploadChunkIndex(server, token, (JSON.parse(text) as { id: string }).id, chunkIndexPath);
   return text;
+}
+
+function signsChunkIndex(manifest: Buffer): boolean {
+  try {
+    return Boolean((JSON.parse(manifest.toString('utf8')) as { signed?: { chunkIndex?: unknown } }).signed?.chunkIndex);
+  } catch {
+    return false; // the server says what is wrong with it
+  }
+}
+
+/** PUT /api/v1/releases/:id/chunk-index (docs/delta-updates.md); small, sent whole. */
+async function uploadChunkIndex(server: string, token: string, release: string, path: string): Promise<void> {
+  const response = await request(new URL(`/api/v1/releases/${encodeURIComponent(release)}/chunk-index`, server), {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: readFileSync(path),
+  }).catch((error: Error & { code?: string }) => { throw new Error(`published, but the chunk index did not reach ${server}: ${error.code ?? error.message}; run the publish again`); });
+  const text = await response.body.text();
+  if (response.statusCode !== 204) throw new Error(`published, but the chunk index was refused (HTTP ${response.statusCode}) ${text}`);
 }

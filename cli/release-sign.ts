@@ -5,12 +5,14 @@
 import { parseOptions } from './options.js';
 import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { createHash } from 'node:crypto';
 import { hashFile } from '../signing/digest.js';
+import { buildChunkIndex } from '../signing/chunk-index.js';
 import { keyIdOf, loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
 
-const usage = 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] --out MANIFEST';
+const usage = 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] [--chunk-index FILE | --no-chunk-index] --out MANIFEST';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((item) => item.trim()).filter(Boolean) : []);
 
@@ -26,6 +28,8 @@ export const options = {
   downgrade: { type: 'boolean', default: false, description: 'sign an explicit downgrade; needs --replaces' },
   replaces: { type: 'string', value: 'RANGE', description: 'semver range of the running versions a downgrade may replace' },
   out: { type: 'string', value: 'MANIFEST', required: true, description: 'where to write the signed manifest' },
+  'chunk-index': { type: 'string', value: 'FILE', shownDefault: 'MANIFEST.chunks', description: 'where to write the chunk index that lets devices update by delta (docs/delta-updates.md); `sluice release publish` uploads it' },
+  'no-chunk-index': { type: 'boolean', default: false, description: 'sign without a chunk index: devices always download the whole artifact' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -53,7 +57,11 @@ export async function run(argv: string[]): Promise<number> {
 
   // The same key named twice signs once: a second signature by it would count for nothing.
   const keys = [...new Map(values.key.map((path) => loadPrivateKeyFile(path)).map((key) => [keyIdOf(key), key])).values()];
-  const digest = await hashFile(artifact);
+  // One read gives both the artifact's digest and its chunk index.
+  const indexed = values['no-chunk-index'] ? null : await buildChunkIndex(artifact);
+  const digest = indexed ?? await hashFile(artifact);
+  const indexPath = values['chunk-index'] ?? `${values.out}.chunks`;
+  const chunkIndex = indexed ? { sha256: createHash('sha256').update(indexed.index).digest('hex'), size: indexed.index.length } : undefined;
   const manifest = createManifest({
     product: values.product,
     version: values.version,
@@ -65,9 +73,11 @@ export async function run(argv: string[]): Promise<number> {
     ...(expires ? { expires } : {}),
     ...(values.downgrade ? { downgrade: true } : {}),
     ...(values.replaces !== undefined ? { replaces: values.replaces } : {}),
+    ...(chunkIndex ? { chunkIndex } : {}),
   });
+  if (indexed) writeFileSync(indexPath, indexed.index);
   writeFileSync(values.out, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
   const keyIds = keys.map((key) => keyIdOf(key));
-  process.stdout.write(`signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}\n`);
+  process.stdout.write(`signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}${indexed ? `; chunk index (${indexed.index.length} bytes) in ${indexPath}` : ''}\n`);
   return 0;
 }

@@ -5,6 +5,8 @@ import { databaseUrlFrom, networkLimit, parseTrustProxy } from '../server/config
 import { redactDatabaseUrl } from '../server/storage/database-url.js';
 import { artifactStoreUrlFrom } from '../server/storage/artifact-stores.js';
 import { artifactDeliveryFrom } from '../server/config.js';
+import { settingFromFlag } from '../server/config-schema.js';
+import { serviceHoursFrom, smtpUrlFrom } from '../server/config.js';
 
 export const options = {
   'data-dir': { type: 'string', value: 'DIR', default: 'data', description: 'where the SQLite database, artifacts, bundles, keys and admin token live' },
@@ -27,17 +29,17 @@ export const options = {
   'request-timeout': { type: 'string', value: 'SECONDS', shownDefault: '60', description: 'how long a request or its answer may stall with no byte moving (not a total: a slow upload that keeps moving is never cut off)' },
   'keep-alive-timeout': { type: 'string', value: 'SECONDS', shownDefault: '5', description: 'how long an idle keep-alive connection stays open; behind a load balancer, more than its idle timeout' },
   'max-connections': { type: 'string', value: 'N', shownDefault: 'from the open-file limit, at most 10000', description: 'connections open at once; more are closed as they arrive' },
+  smtp: { type: 'string', value: 'URL', shownDefault: 'none: no e-mail', description: 'smtp://host:port (or smtps://) of the relay notification e-mail goes through' },
+  'mail-from': { type: 'string', value: 'ADDRESS', shownDefault: 'sluice@localhost', description: 'the From address of notification e-mail' },
+  'service-hours': { type: 'string', value: 'SPEC', shownDefault: 'Mon-Fri 08:00-17:00 UTC', description: 'when C and D fault clocks count: "Mon-Fri 08:00-17:00 Europe/Madrid", optionally "holidays 2026-12-25,2027-01-01"' },
   quiet: { type: 'boolean', default: false, description: 'no request log' },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(options, argv);
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
-  const signingThreads = values['signing-threads'] === undefined ? undefined : Number(values['signing-threads']);
-  if (signingThreads !== undefined && !(Number.isInteger(signingThreads) && signingThreads >= 0 && signingThreads <= 1)) {
-    throw new Error(`--signing-threads must be 0 (sign on the event loop) or 1, not "${values['signing-threads']}"`);
-  }
+  // Each flag's text becomes its value through the settings' schema, refused naming the flag.
+  const port = settingFromFlag('port', values.port) as number;
+  const signingThreads = settingFromFlag('signingThreads', values['signing-threads']) as number | undefined;
   if (values.trust && !values['server-key']) {
     throw new Error('--trust needs --server-key: the online key of root.json\'s server role, which signs check-in answers');
   }
@@ -52,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     serverKeyPath: values['server-key'],
     publicUrl: values['public-url'],
     trustProxy: values['trust-proxy'] === undefined ? undefined : parseTrustProxy(values['trust-proxy']),
-    pollSeconds: values['poll-seconds'] ? Number(values['poll-seconds']) : undefined,
+    pollSeconds: settingFromFlag('pollSeconds', values['poll-seconds']),
     artifactStoreUrl: artifactStoreUrlFrom(values['artifact-store']),
     artifactDelivery: artifactDeliveryFrom({ mode: values['artifact-delivery'], xAccelPrefix: values['x-accel-prefix'], presignSeconds: values['presign-seconds'] }),
     signingThreads,
@@ -60,6 +62,9 @@ export async function run(argv: string[]): Promise<number> {
     requestTimeoutSeconds: limit('requestTimeoutSeconds', values['request-timeout']),
     keepAliveTimeoutSeconds: limit('keepAliveTimeoutSeconds', values['keep-alive-timeout']),
     maxConnections: limit('maxConnections', values['max-connections']),
+    smtpUrl: values.smtp === undefined ? undefined : smtpUrlFrom(values.smtp),
+    mailFrom: values['mail-from'],
+    serviceHours: values['service-hours'] === undefined ? undefined : serviceHoursFrom(values['service-hours']),
     logger: !values.quiet,
   } as Parameters<typeof buildApp>[0]);
   for (const message of app.bootstrapReport.messages) process.stderr.write(`sluice: ${message}\n`);

@@ -11,7 +11,8 @@ import { AgentError } from './errors.js';
 import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
 import { writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment, type LastUpdate } from './state-file.js';
 import { Outbox, eventIdFor } from './outbox.js';
-import { download } from './download.js';
+import { fetchUpdate, keepInstalled, removeDeltaFiles, type Delivery } from './delta/fetch-update.js';
+import type { ReleaseManifest } from '../signing/manifest.js';
 import { runHook as spawnHook, type HookResult } from './hooks.js';
 import { checkin, updateRoots, sendReport, type CheckinAnswer, type ProtocolOptions } from './protocol.js';
 import { TrustStore } from '../signing/trust-store.js';
@@ -79,7 +80,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   }
 
   /** Persists the new state (with any device change in the same write), then reports it. */
-  function enter(to: AgentState, detail: string | null = null, device: Partial<AgentStateFile['device']> = {}, journal: Partial<AgentStateFile['journal']> = {}): void {
+  function enter(to: AgentState, detail: string | null = null, device: Partial<AgentStateFile['device']> = {}, journal: Partial<AgentStateFile['journal']> = {}, delivery?: Delivery): void {
     const from = state.journal.state;
     if (from !== to && !canTransition(from, to)) throw new Error(`agent bug: no transition ${from} → ${to}`);
     const attempts = { ...state.journal.attempts, [to]: (state.journal.attempts[to] ?? 0) + 1 };
@@ -89,7 +90,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       device: { ...state.device, ...device },
       journal: { ...state.journal, ...journal, state: to, detail, attempts, updatedAt: now().toISOString() },
     });
-    report(to, detail);
+    report(to, detail, undefined, delivery);
     dependencies.log(`${from} → ${to}${detail ? ` (${detail})` : ''}`);
   }
 
@@ -97,11 +98,11 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
    * The event id is derived from the update run, the state and its attempt number, so the
    * report re-queued after a crash (see recover) is the same event, recorded once by the server.
    */
-  function report(stateName: AgentState, detail: string | null, eventId?: string): void {
+  function report(stateName: AgentState, detail: string | null, eventId?: string, delivery?: Delivery): void {
     const run = state.journal.run;
     const id = eventId ?? (run ? eventIdFor(run, stateName, state.journal.attempts[stateName] ?? 0) : eventIdFor(newRun(), stateName, 0));
     if (outbox.pending().some((item) => item.eventId === id)) return;
-    outbox.enqueue({ eventId: id, assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString() });
+    outbox.enqueue({ eventId: id, assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString(), ...(delivery ? { delivery } : {}) });
   }
 
   async function flushOutbox(): Promise<void> {
@@ -155,7 +156,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async idle() {
       const answer = await talk('idle');
       // A cancelled assignment is nothing to start (DESIGN.md: cancelled plans install nothing).
-      if (answer.assignment && !answer.assignment.cancelled) {
+      if (answer.assignment) {
         let assignment: JournalAssignment;
         const run = newRun();
         try {
@@ -174,14 +175,22 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     },
     async downloading() {
       const assignment = state.journal.assignment!;
+      let fetched: Awaited<ReturnType<typeof fetchUpdate>>;
       try {
-        await download({ url: assignment.artifactUrl, server: config.server, token: config.token, size: assignment.size, sha256: assignment.sha256, path: partialPath(assignment.sha256) }, { agent: dependencies.downloadAgent });
+        // By delta when the signed manifest names a chunk index and a seed image is at hand
+        // (docs/delta-updates.md); by the full download otherwise or when the delta fails.
+        const chunkIndex = (assignment.manifest.signed as ReleaseManifest).chunkIndex;
+        fetched = await fetchUpdate(
+          { server: config.server, token: config.token, dataDir: config.dataDir, enabled: config.delta.enabled, source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null },
+          { release: assignment.release, artifactUrl: assignment.artifactUrl, size: assignment.size, sha256: assignment.sha256, ...(chunkIndex ? { chunkIndex } : {}) },
+          { agent: dependencies.downloadAgent, log: dependencies.log },
+        );
         verifiedWhileDownloading.add(assignment.sha256);
       } catch (error) {
         if (error instanceof AgentError && (error.code === 'download_failed' || error.code === 'server_unreachable')) throw error;
         return fail(error);
       }
-      enter('downloaded');
+      enter('downloaded', fetched.note, {}, {}, fetched.delivery);
       return 0;
     },
     async downloaded() {
@@ -214,7 +223,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const assignment = state.journal.assignment!;
       const answer = await talk('waiting_window');
       const answerReceivedAt = now().getTime();
-      if (!answer.assignment || answer.assignment.id !== assignment.id || answer.assignment.cancelled) {
+      if (!answer.assignment || answer.assignment.id !== assignment.id) {
         // The plan was cancelled, paused for good or replaced: drop the staged update.
         rmSync(stagedPath(assignment.sha256), { force: true });
         enter('idle', 'cancelled: the server no longer assigns this update', {}, { assignment: null, attempts: {} });
@@ -272,6 +281,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   async function finish(): Promise<Step> {
     const assignment = state.journal.assignment;
     if (assignment?.sha256) {
+      // The committed artifact stays as the next delta's seed (docs/delta-updates.md).
+      if (state.journal.state === 'committed' && config.delta.keepInstalled) keepInstalled(config.dataDir, stagedPath(assignment.sha256), assignment.sha256, assignment.size);
+      removeDeltaFiles(config.dataDir, assignment.sha256);
       rmSync(stagedPath(assignment.sha256), { force: true });
       rmSync(partialPath(assignment.sha256), { force: true });
     }

@@ -30,12 +30,22 @@ export interface AgentConfig {
   versionFile: string | null;
   /** Fallback poll interval when the server cannot be reached. */
   pollSeconds: number;
+  /**
+   * Delta updates (docs/delta-updates.md): on unless disabled; `source` is the running image
+   * to build from ("{slot}" stands for the active slot's directory), used until a kept copy
+   * of the last installed artifact exists (`keepInstalled`, on by default).
+   */
+  delta: { enabled: boolean; source: string | null; keepInstalled: boolean };
 }
 
 type Shape = Record<string, { required: boolean; check: (value: unknown, field: string) => unknown }>;
 
 const string = (value: unknown, field: string) => {
   if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, 'must be a non-empty string');
+  return value;
+};
+const boolean = (value: unknown, field: string) => {
+  if (typeof value !== 'boolean') throw new ConfigError(field, 'must be true or false');
   return value;
 };
 const positive = (value: unknown, field: string) => {
@@ -96,6 +106,7 @@ const configShape = object({
   }),
   versionFile: optional(string),
   pollSeconds: optional(positive),
+  delta: optional(object({ enabled: optional(boolean), source: optional(string), keepInstalled: optional(boolean) })),
 });
 
 export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
@@ -130,6 +141,12 @@ export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
     version: versionFile ? readVersionFile(versionFile) : value.version,
     versionFile,
     pollSeconds: value.pollSeconds ?? 60,
+    delta: {
+      enabled: value.delta?.enabled ?? true,
+      // "{slot}" is kept for the agent to fill in; the rest of the path is relative to the file.
+      source: value.delta?.source ? (value.delta.source.startsWith('{slot}') ? value.delta.source : path(value.delta.source)) : null,
+      keepInstalled: value.delta?.keepInstalled ?? true,
+    },
   };
 }
 

@@ -14,6 +14,8 @@ export interface Report {
   detail?: string | null;
   progress?: number | null;
   at: string;
+  /** On `downloaded`: what the download cost (docs/delta-updates.md). */
+  delivery?: { method: 'delta' | 'full'; bytesDownloaded: number; bytesFull: number };
 }
 
 /**

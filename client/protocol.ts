@@ -2,35 +2,18 @@
 // fresh nonce and a verified, signed, unexpired answer; root rotations; event reports.
 import { randomBytes } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
+import { Compile } from 'typebox/compile';
 import { AgentError } from './errors.js';
 import type { TrustStore } from '../signing/trust-store.js';
 import type { SignedDocument } from '../signing/signed.js';
 import { SigningError } from '../signing/errors.js';
 import type { Report, SendResult } from './outbox.js';
+import { CheckinAnswer as CheckinAnswerSchema, type CheckinAnswerType, type CheckinAssignmentType } from '../protocol/checkin.js';
 
-export interface CheckinAssignment {
-  id: string;
-  plan: string;
-  release: string;
-  manifest: SignedDocument<unknown>;
-  artifactUrl: string;
-  window: { start: string; end: string } | null;
-  installAllowed: boolean;
-  downgrade: boolean;
-  /** The plan was cancelled: drop a staged update that has not been installed. */
-  cancelled?: boolean;
-}
-
-export interface CheckinAnswer {
-  type: 'checkin';
-  deviceId: string;
-  nonce: string;
-  serverTime: string;
-  expires: string;
-  pollAfterSeconds: number;
-  assignment: CheckinAssignment | null;
-  diagnostics: { session: string; collect: string[] } | null;
-}
+// The server's own schema of the answer (protocol/checkin.ts): the agent reads only what it names.
+export type CheckinAssignment = CheckinAssignmentType;
+export type CheckinAnswer = CheckinAnswerType;
+const checkinAnswerShape = Compile(CheckinAnswerSchema);
 
 export interface ProtocolOptions {
   server: string;
@@ -80,6 +63,11 @@ export function verifyCheckinAnswer(document: SignedDocument<unknown>, trust: Tr
     throw error;
   }
   if (answer.type !== 'checkin' || answer.nonce !== nonce) throw new AgentError('checkin_nonce_mismatch', 'the check-in answer is bound to another nonce (a replay)');
+  // Signed is not the same as well formed: a field missing or of the wrong type stops here, not deep in an install.
+  if (!checkinAnswerShape.Check(answer)) {
+    const [first] = [...checkinAnswerShape.Errors(answer)];
+    throw new AgentError('checkin_malformed', `the check-in answer does not fit the protocol: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown shape'}`);
+  }
   if (answer.deviceId !== deviceId) throw new AgentError('checkin_wrong_device', `the check-in answer is for ${answer.deviceId}`);
   if (!(Date.parse(answer.expires) > now.getTime())) throw new AgentError('checkin_expired', `the check-in answer expired at ${answer.expires}`);
   return answer;

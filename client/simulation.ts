@@ -70,6 +70,8 @@ export async function prepareSimulation(options: SimulationOptions): Promise<Age
       health: { command: ['simulated-health'], timeoutSeconds: 60 },
       diagnostics: { logs: [], maxBytes: 1024 * 1024, timeoutSeconds: 5 },
       product: options.product, hardware: options.hardware, version: options.version, versionFile: null, pollSeconds: 30,
+      // Thousands of simulated devices keep no copies of what they installed.
+      delta: { enabled: false, source: null, keepInstalled: false },
     };
     const failing = index <= Math.round(options.devices * options.failureRate);
     const runHook = async (command: string[], environment: Record<string, string>): Promise<HookResult> => {

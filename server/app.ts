@@ -28,6 +28,7 @@ import productsRoutes from './routes/products.js';
 import customersRoutes from './routes/customers.js';
 import devicesRoutes from './routes/devices.js';
 import releasesRoutes from './routes/releases.js';
+import releaseIndexRoutes from './routes/release-index.js';
 import auditRoutes from './routes/audit.js';
 import plansRoutes from './routes/plans.js';
 import { registerPlanListeners } from './services/plans.js';
@@ -36,7 +37,12 @@ import faultsRoutes from './routes/faults.js';
 import supportSessionsRoutes from './routes/support-sessions.js';
 import commissioningRoutes from './routes/commissioning.js';
 import { registerFaultListeners } from './services/faults.js';
+import webhooksRoutes from './routes/webhooks.js';
+import notificationsRoutes from './routes/notifications.js';
+import { registerNotificationListeners } from './notifications/listeners.js';
+import { NotificationWorker } from './notifications/worker.js';
 import portalPlugin from './portal/plugin.js';
+import { hideFromDocs } from './http/openapi.js';
 import ddiRoutes from './routes/ddi.js';
 import ddiGatewayTokenRoutes from './routes/ddi-gateway-tokens.js';
 import type { SluiceContext } from './context.js';
@@ -83,6 +89,11 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   capConnections(app.server, options);
   registerPlanListeners(context);
   registerFaultListeners(context, { autoFaultClass: options.autoFaultClass });
+  registerNotificationListeners(context);
+  // The outbox's delivery worker (docs/notifications.md); it stops before the store closes.
+  const notificationWorker = new NotificationWorker(context);
+  app.decorate('notifications', notificationWorker);
+  app.addHook('preClose', async () => { await notificationWorker.stop(); });
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => {
@@ -112,13 +123,19 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     if (request.body === undefined && request.method === 'POST' && request.routeOptions.schema?.body) request.body = {};
   });
 
-  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, ddiGatewayTokenRoutes, ddiRoutes, auditRoutes]) {
+  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, releaseIndexRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, ddiGatewayTokenRoutes, ddiRoutes, auditRoutes]) {
     await app.register(routes);
   }
+  await app.register(webhooksRoutes);
+  await app.register(notificationsRoutes);
   // The web portal lives in its own encapsulated context: cookies, form bodies, CSRF and
   // HTML error pages do not leak into the JSON API.
-  await app.register(portalPlugin);
+  await app.register(async (pages) => {
+    pages.addHook('onRoute', hideFromDocs);
+    await pages.register(portalPlugin);
+  });
   await app.ready();
+  if (options.notificationWorker.enabled) notificationWorker.start();
   return app;
 }
 

@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { parseDatabaseUrl } from './storage/database-url.js';
 import { defaultMaxConnections } from './http/network-limits.js';
+import { checkSetting, checkSettings, settingFromFlag } from './config-schema.js';
+import { defaultServiceHours, validateServiceHours, type ServiceHours } from './domain/service-hours.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -67,25 +69,33 @@ export interface ServerOptions {
   keepAliveTimeoutSeconds: number;
   /** Connections open at once; more are closed as they arrive (default: from the open-file limit). */
   maxConnections: number;
+  /** The vendor's service hours, in which C and D fault clocks count (README, "Service hours"). */
+  serviceHours: ServiceHours;
+  /** Share of a fault clock after which fault.clock_warning is sent. */
+  clockWarningShare: number;
+  /** Hours before a confirmed window's start at which window.reminder is sent. */
+  windowReminderHours: readonly number[];
+  /** `smtp://host:port` (or smtps://) for notification e-mail; absent: no e-mail is sent. */
+  smtpUrl?: string;
+  /** The From address of notification e-mail. */
+  mailFrom: string;
+  /** The notification worker (docs/notifications.md): whether this process runs it, how often, its lease. */
+  notificationWorker: { enabled: boolean; intervalMs: number; leaseSeconds: number; webhookTimeoutMs: number; maxAttempts: number };
 }
 
-/** The network limits (http/network-limits.ts): each one's flag and range, checked for buildApp and the CLI alike. */
+/** The network limits (http/network-limits.ts): each one's flag and default; the ranges are in config-schema.ts. */
 export const networkLimitOptions = {
-  headersTimeoutSeconds: { flag: '--headers-timeout', unit: 'seconds', min: 0.1, max: 3600, fallback: 20 },
-  requestTimeoutSeconds: { flag: '--request-timeout', unit: 'seconds', min: 0.1, max: 86_400, fallback: 60 },
-  keepAliveTimeoutSeconds: { flag: '--keep-alive-timeout', unit: 'seconds', min: 0.1, max: 3600, fallback: 5 },
-  maxConnections: { flag: '--max-connections', unit: 'connections', min: 1, max: 1_000_000 },
+  headersTimeoutSeconds: { flag: '--headers-timeout', fallback: 20 },
+  requestTimeoutSeconds: { flag: '--request-timeout', fallback: 60 },
+  keepAliveTimeoutSeconds: { flag: '--keep-alive-timeout', fallback: 5 },
+  maxConnections: { flag: '--max-connections' },
 } as const;
 
 /** A network limit given as a flag's text or a number, refused with the flag's name outside its range. */
 export function networkLimit(name: keyof typeof networkLimitOptions, given: string | number): number {
-  const { flag, unit, min, max } = networkLimitOptions[name];
-  const value = typeof given === 'number' ? given : given.trim() === '' ? NaN : Number(given);
-  const whole = unit === 'connections';
-  if (!Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value))) {
-    throw new Error(`${flag} must be ${whole ? 'a whole number of' : 'a number of'} ${unit} from ${min} to ${max}, not "${given}"`);
-  }
-  return value;
+  if (typeof given === 'string') return settingFromFlag(name, given) as number;
+  checkSetting(name, given);
+  return given;
 }
 
 export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<ServerOptions> {
@@ -96,9 +106,11 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
   if (partial.trustProxy !== undefined) partial.trustProxy.forEach((entry) => checkProxyEntry(entry, 'trustProxy'));
   const serverKeyPath =
     partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));
-  for (const name of Object.keys(networkLimitOptions) as (keyof typeof networkLimitOptions)[]) {
-    if (partial[name] !== undefined) networkLimit(name, partial[name]);
-  }
+  // Every setting the schema covers, refused naming its flag (config-schema.ts).
+  checkSettings(partial);
+  if (partial.serviceHours) validateServiceHours(partial.serviceHours);
+  if (partial.clockWarningShare !== undefined && !(partial.clockWarningShare > 0 && partial.clockWarningShare < 1)) throw new Error(`clockWarningShare must be between 0 and 1, not ${partial.clockWarningShare}`);
+  if (partial.smtpUrl !== undefined) smtpUrlFrom(partial.smtpUrl);
   return Object.freeze({
     port: 8080,
     host: '127.0.0.1',
@@ -115,6 +127,11 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     requestTimeoutSeconds: networkLimitOptions.requestTimeoutSeconds.fallback,
     keepAliveTimeoutSeconds: networkLimitOptions.keepAliveTimeoutSeconds.fallback,
     maxConnections: partial.maxConnections ?? defaultMaxConnections(),
+    serviceHours: defaultServiceHours,
+    clockWarningShare: 0.8,
+    windowReminderHours: [24, 1],
+    mailFrom: 'sluice@localhost',
+    notificationWorker: { enabled: true, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 },
     ...partial,
     dataDir,
     serverKeyPath,
@@ -188,10 +205,41 @@ export function artifactDeliveryFrom(given: { mode?: string; xAccelPrefix?: stri
   }
   if (mode === 'redirect') {
     if (given.xAccelPrefix) throw new Error('--x-accel-prefix goes with --artifact-delivery x-accel-redirect, not redirect');
-    const seconds = given.presignSeconds === undefined ? defaultPresignSeconds : Number(given.presignSeconds);
-    // S3 signs URLs for at most seven days.
-    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 604_800) throw new Error(`--presign-seconds must be a whole number of seconds from 1 to 604800, not "${given.presignSeconds}"`);
+    const seconds = given.presignSeconds === undefined ? defaultPresignSeconds : settingFromFlag('presignSeconds', given.presignSeconds) as number;
     return { mode, presignSeconds: seconds };
   }
   throw new Error(`--artifact-delivery must be stream, x-accel-redirect or redirect, not "${mode}"`);
+}
+
+/** `--smtp smtp://host:port` (or smtps://, with user:password@ if the relay needs them), refused naming the flag. */
+export function smtpUrlFrom(text: string): string {
+  let url: URL | null = null;
+  try { url = new URL(text); } catch { /* refused below */ }
+  if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) throw new Error(`--smtp must be smtp://host:port or smtps://host:port, not "${text}"`);
+  return text;
+}
+
+const weekdayNames = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/**
+ * `--service-hours "Mon-Fri 08:00-17:00 Europe/Madrid holidays 2026-12-25,2027-01-01"`:
+ * weekdays (a range or a comma list), hours, zone, and optional holidays.
+ */
+export function serviceHoursFrom(text: string): ServiceHours {
+  const match = /^\s*([A-Za-z,-]+)\s+(\d{2}:\d{2})-(\d{2}:\d{2})\s+(\S+)(?:\s+holidays\s+(\S+))?\s*$/i.exec(text);
+  const fail = (why: string): never => { throw new Error(`--service-hours: ${why}; e.g. "Mon-Fri 08:00-17:00 Europe/Madrid holidays 2026-12-25"`); };
+  if (!match) return fail(`cannot read "${text}"`);
+  const day = (name: string) => {
+    const index = weekdayNames.indexOf(name.toLowerCase().slice(0, 3));
+    return index < 0 ? fail(`"${name}" is not a weekday`) : index + 1;
+  };
+  const weekdays = new Set<number>();
+  for (const part of match[1].split(',')) {
+    const [first, last] = part.split('-');
+    const from = day(first);
+    const to = last === undefined ? from : day(last);
+    for (let weekday = from; ; weekday = (weekday % 7) + 1) { weekdays.add(weekday); if (weekday === to) break; }
+  }
+  const hours: ServiceHours = { weekdays: [...weekdays].sort(), opens: match[2], closes: match[3], zone: match[4], holidays: match[5] ? match[5].split(',') : [] };
+  try { return validateServiceHours(hours); } catch (error) { return fail((error as Error).message); }
 }

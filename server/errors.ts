@@ -5,6 +5,11 @@
 // docs/errors.md explains each code to integrators; test/contract/error-catalogue.test.ts
 // fails when this table, that page and the codes the server throws disagree.
 
+import type { ErrorReplyType } from '../protocol/errors.js';
+
+/** The facts an error may carry beside its code and message: the error reply's schema names each. */
+export type ErrorDetails = Omit<ErrorReplyType['error'], 'code' | 'message'>;
+
 interface CatalogueEntry<Status extends number = number> {
   status: Status;
   /** One line; docs/errors.md says when each code arises and what a client should do. */
@@ -15,8 +20,11 @@ interface CatalogueEntry<Status extends number = number> {
 const entry = <Status extends number>(status: Status, meaning: string): CatalogueEntry<Status> => ({ status, meaning });
 
 export const errorCatalogue = {
-  // 400: the request is malformed
-  bad_request: entry(400, 'the request does not match the route\'s schema, or its framing is broken'),
+  // 400: the request is malformed, or a value in it is not acceptable
+  bad_request: entry(400, 'the request\'s framing is broken: not JSON, broken multipart, parts in the wrong order'),
+  // One code for bad values, whether the route's schema or a rule of the domain finds them
+  // (fastify answers schema failures 400, hawkBit answers constraint violations 400).
+  validation_failed: entry(400, 'a value does not fit the route\'s schema or breaks a rule of the domain'),
   invalid_window: entry(400, 'a maintenance window is not well formed'),
   invalid_timezone: entry(400, 'a window\'s timezone is not an IANA time zone'),
   invalid_cron: entry(400, 'a recurring window\'s cron expression is not five valid fields'),
@@ -28,6 +36,7 @@ export const errorCatalogue = {
   password_incorrect: entry(403, 'a password change whose currentPassword is not the user\'s password'),
   // 404
   not_found: entry(404, 'no such route or resource, or one of another customer'),
+  chunk_index_unavailable: entry(404, 'the release has no chunk index (signed without one, or not uploaded yet): download the artifact'),
   // 408
   request_timeout: entry(408, 'the request did not arrive completely in time'),
   // 409: the resource is in a state that forbids this
@@ -48,6 +57,7 @@ export const errorCatalogue = {
   // 422: well formed, but refused on its content
   signature_invalid: entry(422, 'a manifest or root is not signed by a threshold of its role\'s keys'),
   root_unusable: entry(422, 'a new root the fleet could not follow: expired, or its server role lacks the key this server signs with'),
+  chunk_index_not_signed: entry(422, 'a chunk index uploaded for a release whose signed manifest names none'),
   digest_mismatch: entry(422, 'the uploaded artifact\'s SHA-256 differs from its manifest\'s'),
   size_mismatch: entry(422, 'the uploaded artifact\'s length differs from its manifest\'s'),
   manifest_invalid: entry(422, 'the manifest is not a signed document, or a field of it is malformed'),
@@ -59,7 +69,8 @@ export const errorCatalogue = {
   customer_mismatch: entry(422, 'a device of another customer'),
   no_window_before_deadline: entry(422, 'a window has no occurrence before the plan\'s deadline'),
   invalid_window_index: entry(422, 'the confirmed window is not one that was proposed'),
-  validation_failed: entry(422, 'a value that passed the schema breaks a rule of the domain'),
+  invalid_webhook_url: entry(422, 'a webhook URL that is not an absolute http(s) URL'),
+  invalid_service_hours: entry(422, 'a service-hours calendar with an unknown zone, no weekday, bad hours or a bad holiday date'),
   // 429
   rate_limited: entry(429, 'too many unknown tokens from this address, or wrong passwords for this account or from this address'),
   // 500: always a bug, logged with its stack
@@ -78,8 +89,8 @@ export class SluiceError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    /** Extra machine-readable facts for the client, e.g. the current state of a plan. */
-    readonly details?: Record<string, unknown>,
+    /** Extra machine-readable facts for the client, e.g. the current state of a plan; each is declared in protocol/errors.ts. */
+    readonly details?: ErrorDetails,
   ) {
     super(message);
   }

@@ -31,6 +31,11 @@ export interface ReleaseManifest {
    * devices may go back, so a stolen server key cannot walk a fleet down from any version.
    */
   replaces?: string;
+  /**
+   * The artifact's chunk index for delta updates (signing/chunk-index.ts): its SHA-256 and
+   * size, so a device believes only the index the release keys signed. Absent: full downloads.
+   */
+  chunkIndex?: { sha256: string; size: number };
 }
 
 export type ManifestFields = Omit<ReleaseManifest, 'type' | 'createdAt' | 'fixes' | 'notes'> & Partial<Pick<ReleaseManifest, 'createdAt' | 'fixes' | 'notes'>>;
@@ -74,6 +79,12 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
   if (manifest.downgrade !== undefined && typeof manifest.downgrade !== 'boolean') fail('downgrade', 'must be true or false');
   if (manifest.replaces !== undefined && (typeof manifest.replaces !== 'string' || manifest.replaces.trim() === '' || semver.validRange(manifest.replaces) === null)) {
     fail('replaces', 'must be a semver range, e.g. ">=3.0.0 <3.2.0"');
+  }
+  if (manifest.chunkIndex !== undefined) {
+    const index = manifest.chunkIndex;
+    if (!index || typeof index !== 'object' || Array.isArray(index)) fail('chunkIndex', 'must be an object');
+    if (typeof index.sha256 !== 'string' || !hexDigest.test(index.sha256)) fail('chunkIndex.sha256', 'must be 64 lowercase hex digits');
+    if (!Number.isSafeInteger(index.size) || index.size <= 0) fail('chunkIndex.size', 'must be a positive integer');
   }
   if (manifest.downgrade === true && manifest.replaces === undefined) fail('replaces', 'is required with "downgrade": true (the running versions this downgrade may replace)');
   return manifest;

@@ -25,8 +25,8 @@ export const feedbackTable: readonly { execution: Execution; finished: Finished 
 ];
 
 export function stateForFeedback(execution: string, finished: string): { state: string; closesAction: boolean } {
-  if (!(executions as readonly string[]).includes(execution)) throw new SluiceError('bad_request', `status.execution must be one of ${executions.join(', ')}`);
-  if (!(finishedValues as readonly string[]).includes(finished)) throw new SluiceError('bad_request', `status.result.finished must be one of ${finishedValues.join(', ')}`);
+  if (!(executions as readonly string[]).includes(execution)) throw new SluiceError('validation_failed', `status.execution must be one of ${executions.join(', ')}`);
+  if (!(finishedValues as readonly string[]).includes(finished)) throw new SluiceError('validation_failed', `status.result.finished must be one of ${finishedValues.join(', ')}`);
   const row = feedbackTable.find((entry) => entry.execution === execution && (entry.finished === '*' || entry.finished === finished))!;
   return { state: row.state, closesAction: row.closesAction };
 }

@@ -43,53 +43,8 @@ export function parseFaultClass(value: unknown): FaultClass {
   throw new SluiceError('validation_failed', `fault class must be one of A, B, C, D, not ${JSON.stringify(value)}`);
 }
 
-/**
- * Clocks run in wall time for every class. The contract names A and B "around the clock";
- * should C and D ever count business hours only, this is the one place to change.
- */
-export function clockEnd(start: Date, durationMs: number): Date {
-  return new Date(start.getTime() + durationMs);
-}
-
 export interface FaultClock { class: FaultClass; severity: FaultSeverity; reportedAt: Date; acknowledgedAt?: Date | null; resolvedAt?: Date | null }
 
-export function dueTimes(fault: FaultClock): { acknowledgeBy: Date; resolveBy: Date | null } {
-  const resolve = resolveWithin[fault.class];
-  return {
-    acknowledgeBy: clockEnd(fault.reportedAt, acknowledgeWithin[fault.class]),
-    resolveBy: resolve ? clockEnd(fault.reportedAt, resolve[fault.severity]) : null,
-  };
-}
-
-/** Past a due time without the step done is a breach; a step done late is one too. */
-export function breaches(fault: FaultClock, now: Date): { acknowledge: boolean; resolve: boolean } {
-  const due = dueTimes(fault);
-  const acknowledged = fault.acknowledgedAt ?? null;
-  const resolved = fault.resolvedAt ?? null;
-  return {
-    acknowledge: (acknowledged ?? now) > due.acknowledgeBy && !(acknowledged === null && resolved !== null && resolved <= due.acknowledgeBy),
-    resolve: due.resolveBy !== null && (resolved ?? now) > due.resolveBy,
-  };
-}
-
-/** Faults of one class and severity reported before `reportedBefore` are late on a clock. */
-export interface LateCutoff { class: FaultClass; severity: FaultSeverity; reportedBefore: Date }
-
-/**
- * Per class and severity, the report time before which a fault whose step is still not
- * taken has broken that clock at `now`: what `breaches` decides for such a fault, turned
- * into a bound a count over stored rows can use. It inverts `clockEnd`, so the two change
- * together.
- */
-export function lateCutoffs(now: Date): { acknowledge: LateCutoff[]; resolve: LateCutoff[] } {
-  const acknowledge: LateCutoff[] = [];
-  const resolve: LateCutoff[] = [];
-  for (const faultClass of faultClasses) {
-    for (const severity of ['major', 'general'] as const) {
-      acknowledge.push({ class: faultClass, severity, reportedBefore: new Date(now.getTime() - acknowledgeWithin[faultClass]) });
-      const within = resolveWithin[faultClass]?.[severity];
-      if (within !== undefined) resolve.push({ class: faultClass, severity, reportedBefore: new Date(now.getTime() - within) });
-    }
-  }
-  return { acknowledge, resolve };
-}
+// The clocks themselves (service hours, pauses, warnings) live in fault-clock.ts, the one
+// home of the rule; these names stay importable from here.
+export { dueTimes, breaches, lateCutoffs, type LateCutoff } from './fault-clock.js';

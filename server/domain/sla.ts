@@ -1,8 +1,11 @@
 // The SLA report (issue: service desk): per class, how many faults, how fast they were
 // acknowledged and resolved (median and 95th percentile), and what met its clock.
-import { breaches, dueTimes, faultClasses, type FaultClass, type FaultClock } from './faults.js';
+// Times are counted as the clocks count them (fault-clock.ts): service hours for C and D,
+// pauses while waiting on the customer left out.
+import { faultClasses, type FaultClass } from './faults.js';
+import { defaultClockSetting, faultClocks, type ClockSetting, type FaultClockInput } from './fault-clock.js';
 
-export interface FaultRecord extends FaultClock { id: string }
+export interface FaultRecord extends FaultClockInput { id: string }
 
 /** Nearest-rank percentile: the smallest value with at least p% of the data at or below it. */
 export function percentile(values: number[], p: number): number | null {
@@ -12,16 +15,21 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[rank - 1];
 }
 
-const seconds = (from: Date, to: Date) => Math.round((to.getTime() - from.getTime()) / 1000);
+const seconds = (milliseconds: number) => Math.round(milliseconds / 1000);
 
-export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date) {
+export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date, setting: ClockSetting = defaultClockSetting) {
   const inPeriod = faults.filter((fault) => fault.reportedAt >= from && fault.reportedAt < to);
   const classes = {} as Record<FaultClass, unknown>;
   for (const faultClass of faultClasses) {
     const mine = inPeriod.filter((fault) => fault.class === faultClass);
-    const toAcknowledge = mine.filter((fault) => fault.acknowledgedAt).map((fault) => seconds(fault.reportedAt, fault.acknowledgedAt!));
-    const toResolve = mine.filter((fault) => fault.resolvedAt).map((fault) => seconds(fault.reportedAt, fault.resolvedAt!));
-    const verdicts = mine.map((fault) => ({ fault, breach: breaches(fault, now), due: dueTimes(fault) }));
+    const clocks = mine.map((fault) => ({ fault, clocks: faultClocks(fault, now, setting) }));
+    const toAcknowledge = clocks.filter(({ fault }) => fault.acknowledgedAt).map(({ clocks }) => seconds(clocks.acknowledge.countedMs));
+    // Resolution is counted on the resolve clock where there is one, else as the acknowledge clock counts.
+    const toResolve = clocks.filter(({ fault }) => fault.resolvedAt).map(({ fault, clocks }) =>
+      seconds(clocks.resolve?.countedMs ?? faultClocks({ ...fault, acknowledgedAt: fault.resolvedAt }, now, setting).acknowledge.countedMs));
+    const verdicts = clocks.map(({ fault, clocks }) => ({
+      fault, breach: { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false }, due: { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null },
+    }));
     // A clock is decided once its step happened or its due time passed.
     const acknowledgeDecided = verdicts.filter(({ fault, due }) => fault.acknowledgedAt || fault.resolvedAt || due.acknowledgeBy <= now);
     const resolveDecided = verdicts.filter(({ fault, due }) => due.resolveBy && (fault.resolvedAt || due.resolveBy <= now));
@@ -35,5 +43,5 @@ export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date
         .map(({ fault, breach }) => ({ id: fault.id, acknowledge: breach.acknowledge, resolve: breach.resolve })),
     };
   }
-  return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), classes };
+  return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), serviceHoursClasses: faultClasses.filter((name) => !setting.aroundTheClock.includes(name)), classes };
 }

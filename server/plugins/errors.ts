@@ -83,7 +83,8 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
       return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
     }
     if ((error as FastifyError).validation) {
-      return reply.status(400).send(errorBody('bad_request', error.message));
+      // The same code as the domain's own checks (server/errors.ts): a client need not tell them apart.
+      return reply.status(errorStatus.validation_failed).send(errorBody('validation_failed', error.message));
     }
     const mapped = error.code ? frameworkCodes[error.code] : undefined;
     if (mapped) return reply.status(errorStatus[mapped]).send(errorBody(mapped, error.message));

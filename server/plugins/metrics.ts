@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onRes
 import { Type } from 'typebox';
 import type { OpenStore } from '../storage/store.js';
 import { lateCutoffs } from '../domain/faults.js';
+import { clockSettingOf } from '../services/faults.js';
 import { createServerMetrics, type ServerMetrics } from '../metrics/registry.js';
 
 const errorReply = Type.Ref('ErrorReply');
@@ -35,7 +36,7 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin(app: Fastif
   const { store } = context;
   const metrics = createServerMetrics({
     plans: () => store.plans.countByStatus(),
-    unresolvedFaults: () => store.faults.unresolvedSummary(lateCutoffs(context.options.now())),
+    unresolvedFaults: () => store.faults.unresolvedSummary(lateCutoffs(context.options.now(), clockSettingOf(context.options))),
     signerPending: () => context.checkinSigner?.pending() ?? 0,
   });
   context.metrics = metrics;

@@ -7,7 +7,7 @@ export class Html {
   toString(): string { return this.text; }
 }
 
-type Value = Html | string | number | boolean | null | undefined | Value[];
+export type Value = Html | string | number | boolean | null | undefined | Value[];
 
 function render(value: Value): string {
   if (value instanceof Html) return value.text;

@@ -16,6 +16,7 @@ import {
 } from './sessions.js';
 import customerPages from './customer-pages.js';
 import staffPages from './staff-pages.js';
+import { liveScript } from './assets/live.js';
 
 declare module 'fastify' {
   interface FastifyRequest { portal: PortalSession | null }
@@ -114,6 +115,9 @@ export default async function portalPlugin(app: FastifyInstance) {
     reply.clearCookie(sessionCookie, { path: '/' });
     return reply.redirect('/login', 303);
   });
+
+  // The portal's one script, from 'self' as the CSP wants; pages work without it.
+  app.get('/assets/live.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(liveScript));
 
   await app.register(customerPages);
   await app.register(staffPages);

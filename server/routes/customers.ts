@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { IANAZone } from 'luxon';
-import { errorReplies, Identifier } from '../http/schemas.js';
+import { CreateCustomer, Customer, errors, type CustomerType } from '../../protocol/index.js';
 import type { Customer as CustomerRecord } from '../storage/repositories/records.js';
 import { actorOf, customerScope } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 
-const Customer = Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String(), createdAt: Type.String() });
-const toCustomer = (customer: CustomerRecord) => ({ id: customer.id, name: customer.name, timezone: customer.timezone, createdAt: customer.createdAt.toISOString() });
+const toCustomer = (customer: CustomerRecord): CustomerType => ({ id: customer.id, name: customer.name, timezone: customer.timezone, createdAt: customer.createdAt.toISOString() });
 
 const customersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, options } = app.sluice;
@@ -15,12 +14,9 @@ const customersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin', 'support'] },
     schema: {
       tags: ['fleet'],
-      body: Type.Object({
-        id: Identifier,
-        name: Type.String({ minLength: 1, maxLength: 200 }),
-        timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Madrid' }),
-      }, { additionalProperties: false }),
-      response: { 201: Customer, ...errorReplies },
+      summary: 'Create a customer',
+      body: CreateCustomer,
+      response: { 201: Customer, ...errors(400, 401, 403, 409, 413, 415, 429) },
     },
   }, async (request, reply) => {
     // Windows are always in the customer's IANA zone (DESIGN.md, "Maintenance windows").
@@ -37,7 +33,7 @@ const customersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.get('/api/v1/customers', {
     config: { access: ['admin', 'support', 'customer'] },
-    schema: { tags: ['fleet'], response: { 200: Type.Array(Customer), ...errorReplies } },
+    schema: { tags: ['fleet'], summary: 'List customers (a customer sees itself)', response: { 200: Type.Array(Customer), ...errors(401, 403, 429) } },
   }, async (request) => (await store.customers.list(customerScope(request.principal))).map(toCustomer));
 };
 export default customersRoutes;

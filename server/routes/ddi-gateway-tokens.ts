@@ -3,17 +3,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { randomUUID } from 'node:crypto';
-import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
+import {
+  CreateGatewayToken, errors, GatewayToken, GatewayTokenQuery, IdParams, IssuedGatewayToken, RevokedGatewayToken, type GatewayTokenType,
+} from '../../protocol/index.js';
 import { generateToken, hashToken } from '../auth/tokens.js';
 import { actorOf } from '../auth/principal.js';
 import type { GatewayTokenRecord } from '../storage/repositories/ddi.js';
 import { SluiceError } from '../errors.js';
 
-const Issued = Type.Object({ id: Type.String(), tenant: Type.String(), customer: Type.String(), token: Type.String() });
-const GatewayToken = Type.Object({
-  id: Type.String(), tenant: Type.String(), customer: Nullable(Type.String()), createdBy: Type.String(), createdAt: Type.String(), revokedAt: Nullable(Type.String()),
-});
-const toGatewayToken = (token: GatewayTokenRecord) => ({
+const toGatewayToken = (token: GatewayTokenRecord): GatewayTokenType => ({
   id: token.id, tenant: token.tenant, customer: token.customer, createdBy: token.createdBy, createdAt: token.createdAt.toISOString(), revokedAt: token.revokedAt?.toISOString() ?? null,
 });
 
@@ -23,9 +21,10 @@ const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['support', 'admin'] },
     schema: {
       tags: ['hawkBit DDI'],
+      summary: 'Create a gateway token for one customer\'s devices',
       description: 'A gateway token for the devices of one customer (shown once).',
-      body: Type.Object({ customer: Identifier }, { additionalProperties: false }),
-      response: { 201: Issued, ...errorReplies },
+      body: CreateGatewayToken,
+      response: { 201: IssuedGatewayToken, ...errors(400, 401, 403, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const { customer } = request.body;
@@ -44,18 +43,20 @@ const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['support', 'admin'] },
     schema: {
       tags: ['hawkBit DDI'],
+      summary: 'List gateway tokens',
       description: 'Gateway tokens, revoked ones included (never the token itself). A token without a customer predates scoping and is no longer accepted.',
-      querystring: Type.Object({ customer: Type.Optional(Identifier) }, { additionalProperties: false }),
-      response: { 200: Type.Array(GatewayToken), ...errorReplies },
+      querystring: GatewayTokenQuery,
+      response: { 200: Type.Array(GatewayToken), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => (await store.ddi.gatewayTokens({ customer: request.query.customer })).map(toGatewayToken));
   app.post('/api/v1/ddi/gateway-tokens/:id/rotate', {
     config: { access: ['support', 'admin'] },
     schema: {
       tags: ['hawkBit DDI'],
+      summary: 'Rotate a gateway token\'s secret',
       description: 'A new secret for a live gateway token, same id and customer (shown once); the old secret stops working at once.',
       params: IdParams,
-      response: { 201: Issued, ...errorReplies },
+      response: { 201: IssuedGatewayToken, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request, reply) => {
     const token = generateToken('g');
@@ -70,7 +71,7 @@ const ddiGatewayTokenRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.post('/api/v1/ddi/gateway-tokens/:id/revoke', {
     config: { access: ['support', 'admin'] },
-    schema: { tags: ['hawkBit DDI'], params: IdParams, response: { 200: Type.Object({ id: Type.String(), revokedAt: Type.String() }), ...errorReplies } },
+    schema: { tags: ['hawkBit DDI'], summary: 'Revoke a gateway token', params: IdParams, response: { 200: RevokedGatewayToken, ...errors(400, 401, 403, 404, 429) } },
   }, async (request) => {
     const now = options.now();
     await store.transaction(async (tx) => {

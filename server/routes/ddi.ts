@@ -5,33 +5,19 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { createHash } from 'node:crypto';
-import { errorReplies } from '../http/schemas.js';
+import {
+  ActionParams, ArtifactParams, Binary, CancelAction, ConfigData, ControllerBase, ControllerParams as Params, DeploymentBase, DeploymentQuery, errors, Feedback,
+  NoContent, type ControllerBaseType, type DeploymentBaseType,
+} from '../../protocol/index.js';
 import { SluiceError } from '../errors.js';
 import { hashToken } from '../auth/tokens.js';
 import type { Device } from '../storage/repositories/records.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
 import { legacyDigestsOf } from '../services/legacy-digests.js';
 import { controllerState, recordFeedback, updateConfigData } from '../services/ddi.js';
-import { deploymentHandling, pollingSleep, executions, finishedValues } from '../domain/ddi.js';
+import { deploymentHandling, pollingSleep } from '../domain/ddi.js';
 import { pollAfterSeconds } from '../domain/polling.js';
 import { releaseMisfit } from '../domain/release-fit.js';
-
-const Params = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }) });
-const ActionParams = Type.Object({ tenant: Type.String({ maxLength: 64 }), controllerId: Type.String({ maxLength: 64 }), actionId: Type.Integer({ minimum: 1 }) });
-const Feedback = Type.Object({
-  id: Type.Optional(Type.Union([Type.String({ maxLength: 32 }), Type.Integer()])),
-  time: Type.Optional(Type.String({ maxLength: 64 })),
-  status: Type.Object({
-    execution: Type.Union(executions.map((value) => Type.Literal(value))),
-    result: Type.Object({
-      finished: Type.Union(finishedValues.map((value) => Type.Literal(value))),
-      progress: Type.Optional(Type.Object({ cnt: Type.Optional(Type.Integer()), of: Type.Optional(Type.Integer()) }, { additionalProperties: true })),
-    }, { additionalProperties: true }),
-    details: Type.Optional(Type.Array(Type.String({ maxLength: 4000 }), { maxItems: 100 })),
-    code: Type.Optional(Type.Integer()),
-  }, { additionalProperties: true }),
-}, { additionalProperties: true });
-const Json = Type.Object({}, { additionalProperties: true });
 
 const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
@@ -65,13 +51,17 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const touch = (device: Device) => store.devices.recordPresence([{ device: device.id, at: options.now(), state: null }]);
 
   app.get('/:tenant/controller/v1/:controllerId', {
-    schema: { tags: ['hawkBit DDI'], params: Params, response: { 200: Json, ...errorReplies } },
-  }, async (request) => {
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'Controller base: polling interval and links to the open actions', security: [],
+      description: 'Authorization: TargetToken <device token> or GatewayToken <gateway token>. No deployment is linked outside the confirmed window.',
+      params: Params, response: { 200: ControllerBase, ...errors(400, 401, 404, 429) },
+    },
+  }, async (request): Promise<ControllerBaseType> => {
     const device = await authorize(request);
     await touch(device);
     const now = options.now();
     const state = await controllerState(context, device, now);
-    const links: Record<string, { href: string }> = {};
+    const links: ControllerBaseType['_links'] = {};
     const url = base(request, device.id);
     if (state.cancel) links.cancelAction = { href: `${url}/cancelAction/${state.cancel}` };
     // Outside the confirmed window no deployment is linked at all: DDI clients such as
@@ -87,8 +77,11 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId', {
-    schema: { tags: ['hawkBit DDI'], params: ActionParams, querystring: Type.Object({ c: Type.Optional(Type.String({ maxLength: 64 })) }), response: { 200: Json, ...errorReplies } },
-  }, async (request) => {
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'The deployment of an action: what to download and whether to install now', security: [],
+      params: ActionParams, querystring: DeploymentQuery, response: { 200: DeploymentBase, ...errors(400, 401, 404, 410, 429) },
+    },
+  }, async (request): Promise<DeploymentBaseType> => {
     const device = await authorize(request);
     const action = await store.ddi.action(request.params.actionId);
     if (!action || action.device !== device.id) throw new SluiceError('not_found', `no action ${request.params.actionId} for this controller`);
@@ -122,7 +115,10 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/:tenant/controller/v1/:controllerId/deploymentBase/:actionId/feedback', {
-    schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'Feedback on a deployment: progress, success or failure', security: [],
+      params: ActionParams, body: Feedback, response: { 200: NoContent, ...errors(400, 401, 404, 410, 413, 415, 429) },
+    },
   }, async (request, reply) => {
     const device = await authorize(request);
     await recordFeedback(context, device.id, request.params.actionId, 'deployment', request.body.status);
@@ -130,7 +126,10 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/:tenant/controller/v1/:controllerId/cancelAction/:actionId', {
-    schema: { tags: ['hawkBit DDI'], params: ActionParams, response: { 200: Json, ...errorReplies } },
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'A cancel action: the device should stop the named action', security: [],
+      params: ActionParams, response: { 200: CancelAction, ...errors(400, 401, 404, 429) },
+    },
   }, async (request) => {
     const device = await authorize(request);
     const action = await store.ddi.action(request.params.actionId);
@@ -139,7 +138,10 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/:tenant/controller/v1/:controllerId/cancelAction/:actionId/feedback', {
-    schema: { tags: ['hawkBit DDI'], params: ActionParams, body: Feedback, response: { 200: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'Feedback on a cancel action', security: [],
+      params: ActionParams, body: Feedback, response: { 200: NoContent, ...errors(400, 401, 404, 410, 413, 415, 429) },
+    },
   }, async (request, reply) => {
     const device = await authorize(request);
     await recordFeedback(context, device.id, request.params.actionId, 'cancel', request.body.status);
@@ -148,9 +150,9 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.put('/:tenant/controller/v1/:controllerId/configData', {
     schema: {
-      tags: ['hawkBit DDI'], params: Params,
-      body: Type.Object({ mode: Type.Optional(Type.Union([Type.Literal('merge'), Type.Literal('replace'), Type.Literal('remove')])), data: Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 1024 })), id: Type.Optional(Type.String()), time: Type.Optional(Type.String()), status: Type.Optional(Json) }, { additionalProperties: false }),
-      response: { 200: Type.Null(), ...errorReplies },
+      tags: ['hawkBit DDI'], params: Params, summary: 'The device\'s attributes (configData)', security: [],
+      body: ConfigData,
+      response: { 200: NoContent, ...errors(400, 401, 404, 413, 415, 429) },
     },
   }, async (request, reply) => {
     const device = await authorize(request);
@@ -161,7 +163,15 @@ const ddiRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.route({
     method: ['GET', 'HEAD'],
     url: '/:tenant/controller/v1/:controllerId/softwaremodules/:moduleId/artifacts/:filename',
-    schema: { tags: ['hawkBit DDI'], params: Type.Object({ tenant: Type.String(), controllerId: Type.String(), moduleId: Type.String({ maxLength: 100 }), filename: Type.String({ maxLength: 300 }) }), response: { 200: Type.Any(), 206: Type.Any(), ...errorReplies, 410: Type.Ref('ErrorReply') } },
+    schema: {
+      tags: ['hawkBit DDI'], summary: 'Download an artifact, or its .MD5SUM (Range, ETag)', security: [], params: ArtifactParams,
+      produces: ['application/octet-stream', 'text/plain'],
+      response: {
+        200: Binary('the artifact, or its MD5SUM line'), 206: Binary('the requested range of the artifact'),
+        307: Type.Null({ description: 'with --artifact-delivery redirect: Location is a pre-signed object-store URL' }),
+        ...errors(400, 401, 404, 410, 416, 429),
+      },
+    },
     handler: async (request, reply) => {
       const device = await authorize(request);
       const release = await store.releases.get(request.params.moduleId);

@@ -1,16 +1,11 @@
 // The device API (DESIGN.md): check-in answered with a signed document, and the reports of
 // every agent transition. Kept apart from the operator API, as hawkBit does.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { errorReplies } from '../http/schemas.js';
+import { CheckinRequest, DeviceReport, errors, NoContent, SignedCheckinAnswer } from '../../protocol/index.js';
 import { requireDevice } from '../auth/principal.js';
 import { createPresenceWriter } from '../storage/presence.js';
 import { answerCheckin } from '../services/checkin.js';
 import { recordDeviceReport } from '../services/device-events.js';
-import { agentStates } from '../../client/states.js';
-
-const Signature = Type.Object({ keyid: Type.String(), sig: Type.String() });
-const SignedCheckin = Type.Object({ signed: Type.Object({}, { additionalProperties: true }), signatures: Type.Array(Signature) });
 
 const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
@@ -23,13 +18,10 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['device'] },
     schema: {
       tags: ['device'],
-      body: Type.Object({
-        version: Type.String({ minLength: 1, maxLength: 100 }),
-        nonce: Type.String({ pattern: '^[0-9a-f]{16,128}$', description: 'random hex chosen by the device; echoed in the signed answer' }),
-        state: Type.Optional(Type.Union(agentStates.map((state) => Type.Literal(state)))),
-        assignment: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-      }, { additionalProperties: false }),
-      response: { 200: SignedCheckin, ...errorReplies },
+      summary: 'Check in: what the device should do now, signed and bound to its nonce',
+      description: 'The answer is signed by the server\'s online key (the server role of root.json), names the device, echoes the nonce and expires soon; the agent refuses it otherwise. 409 conflict when the server has no online signing key.',
+      body: CheckinRequest,
+      response: { 200: SignedCheckinAnswer, ...errors(400, 401, 403, 409, 413, 415, 429) },
     },
   }, async (request, reply) => {
     // The device's row came with its token (authentication plugin): no second read.
@@ -45,16 +37,10 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['device'] },
     schema: {
       tags: ['device'],
+      summary: 'Report an agent transition',
       description: 'One agent transition. eventId makes resends from the agent\'s outbox idempotent (204 again, recorded once).',
-      body: Type.Object({
-        assignment: Type.Union([Type.String({ maxLength: 100 }), Type.Null()]),
-        state: Type.Union(agentStates.map((state) => Type.Literal(state))),
-        detail: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
-        progress: Type.Optional(Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()])),
-        eventId: Type.Optional(Type.String({ minLength: 8, maxLength: 100 })),
-        at: Type.Optional(Type.String({ format: 'date-time' })),
-      }, { additionalProperties: false }),
-      response: { 204: Type.Null(), ...errorReplies },
+      body: DeviceReport,
+      response: { 204: NoContent, ...errors(400, 401, 403, 404, 413, 415, 429) },
     },
   }, async (request, reply) => {
     const device = requireDevice(request.principal);
@@ -65,6 +51,7 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       state: request.body.state,
       detail: request.body.detail,
       progress: request.body.progress,
+      delivery: request.body.delivery,
       // The device's clock may be wrong; keep its time only when it is not in the future.
       at: request.body.at && new Date(request.body.at) <= context.options.now() ? new Date(request.body.at) : undefined,
     });

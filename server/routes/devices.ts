@@ -1,24 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import semver from 'semver';
-import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
+import {
+  CreatedDevice, CreateDevice, Device, DeviceQuery, DeviceToken, DeviceTokensRevoked, DeviceWithHistory, errors, IdParams,
+  type DeviceEventType, type DeviceType,
+} from '../../protocol/index.js';
 import type { Device as DeviceRecord, DeviceEvent as DeviceEventRecord } from '../storage/repositories/records.js';
 import { actorOf, assertCustomerScope, customerScope } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 
-const Device = Type.Object({
-  id: Type.String(), customer: Type.String(), product: Type.String(), hardware: Type.String(), version: Type.String(),
-  state: Nullable(Type.String()), lastSeenAt: Nullable(Type.String()), createdAt: Type.String(),
-});
-const DeviceEvent = Type.Object({
-  eventId: Type.String(), assignment: Nullable(Type.String()), plan: Nullable(Type.String()), release: Nullable(Type.String()),
-  state: Type.String(), detail: Nullable(Type.String()), progress: Nullable(Type.Number()), at: Type.String(), receivedAt: Type.String(),
-});
-export const toDevice = (device: DeviceRecord) => ({
+export const toDevice = (device: DeviceRecord): DeviceType => ({
   id: device.id, customer: device.customer, product: device.product, hardware: device.hardware, version: device.version,
   state: device.state, lastSeenAt: device.lastSeenAt?.toISOString() ?? null, createdAt: device.createdAt.toISOString(),
 });
-const toDeviceEvent = (event: DeviceEventRecord) => ({
+const toDeviceEvent = (event: DeviceEventRecord): DeviceEventType => ({
   eventId: event.eventId, assignment: event.assignment, plan: event.plan, release: event.release, state: event.state,
   detail: event.detail, progress: event.progress, at: event.at.toISOString(), receivedAt: event.receivedAt.toISOString(),
 });
@@ -29,12 +24,9 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin', 'support'] },
     schema: {
       tags: ['fleet'],
-      body: Type.Object({
-        id: Identifier, customer: Identifier, product: Identifier,
-        hardware: Type.String({ minLength: 1, maxLength: 100 }),
-        version: Type.String({ minLength: 1, maxLength: 100, description: 'semver of the software it runs' }),
-      }, { additionalProperties: false }),
-      response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errorReplies },
+      summary: 'Register a device (its token is shown once)',
+      body: CreateDevice,
+      response: { 201: CreatedDevice, ...errors(400, 401, 403, 409, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const input = request.body;
@@ -55,8 +47,9 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['fleet'],
-      querystring: Type.Object({ customer: Type.Optional(Identifier), product: Type.Optional(Identifier) }, { additionalProperties: false }),
-      response: { 200: Type.Array(Device), ...errorReplies },
+      summary: 'List the fleet',
+      querystring: DeviceQuery,
+      response: { 200: Type.Array(Device), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => {
     const scope = customerScope(request.principal);
@@ -67,8 +60,9 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['fleet'],
+      summary: 'One device and its history of reports',
       params: IdParams,
-      response: { 200: Type.Object({ device: Device, history: Type.Array(DeviceEvent) }), ...errorReplies },
+      response: { 200: DeviceWithHistory, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request) => {
     const device = await store.devices.get(request.params.id);
@@ -83,9 +77,10 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin', 'support'] },
     schema: {
       tags: ['fleet'],
+      summary: 'Rotate a device\'s token',
       description: 'Rotate: revoke the device\'s tokens and issue a new one (shown once).',
       params: IdParams,
-      response: { 201: Type.Object({ id: Type.String(), token: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+      response: { 201: DeviceToken, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request, reply) => {
     const now = options.now();
@@ -101,9 +96,10 @@ const devicesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin', 'support'] },
     schema: {
       tags: ['fleet'],
+      summary: 'Revoke a device\'s tokens',
       description: 'Revoke every token of the device: it can no longer check in until given a new one.',
       params: IdParams,
-      response: { 200: Type.Object({ id: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+      response: { 200: DeviceTokensRevoked, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request) => {
     const now = options.now();

@@ -1,14 +1,12 @@
 // Faults and the SLA report (DESIGN.md, "Faults and remote support").
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
+import { errors, Fault, FaultQuery, FaultStepBody, IdParams, ReportFault, SlaQuery, SlaReport } from '../../protocol/index.js';
 import { actorOf, assertCustomerScope, customerScope, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { faultView, openFault, slaRecord, takeFaultStep } from '../services/faults.js';
-import { parseFaultClass, faultClasses } from '../domain/faults.js';
+import { clockSettingOf, faultPauses, faultViews, openFault, slaRecord, takeFaultStep } from '../services/faults.js';
+import { parseFaultClass } from '../domain/faults.js';
 import { slaReport } from '../domain/sla.js';
-
-const FaultReply = Type.Object({ id: Type.String(), status: Type.String(), class: Type.String() }, { additionalProperties: true });
 
 const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
@@ -25,15 +23,9 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['service desk'],
-      body: Type.Object({
-        customer: Type.Optional(Identifier),
-        device: Type.Optional(Identifier),
-        class: Type.String({ maxLength: 1, description: 'A, B, C or D' }),
-        severity: Type.Optional(Type.Union([Type.Literal('major'), Type.Literal('general')])),
-        title: Type.String({ minLength: 1, maxLength: 300 }),
-        description: Type.Optional(Type.String({ maxLength: 20000 })),
-      }, { additionalProperties: false }),
-      response: { 201: FaultReply, ...errorReplies },
+      summary: 'Report a fault; its contractual clocks start',
+      body: ReportFault,
+      response: { 201: Fault, ...errors(400, 401, 403, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const user = requireUser(request.principal);
@@ -42,28 +34,28 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (user.role === 'customer' && request.body.customer && request.body.customer !== customer) throw new SluiceError('forbidden', 'customers report faults for their own customer only');
     const fault = await openFault(context, { ...request.body, class: parseFaultClass(request.body.class), customer, source: user.role === 'customer' ? 'customer' : 'staff' }, actorOf(user));
     // Null only for an agent's second fault on one failed update, never for a person's report.
-    return reply.status(201).send(faultView(fault!, options.now()));
+    return reply.status(201).send((await faultViews(context, [fault!], options.now()))[0]);
   });
 
   app.get('/api/v1/faults', {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['service desk'],
-      querystring: Type.Object({ customer: Type.Optional(Identifier), status: Type.Optional(Type.String({ maxLength: 20 })), class: Type.Optional(Type.String({ maxLength: 1 })) }, { additionalProperties: false }),
-      response: { 200: Type.Array(FaultReply), ...errorReplies },
+      summary: 'List faults with their due times',
+      querystring: FaultQuery,
+      response: { 200: Type.Array(Fault), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => {
     const scope = customerScope(request.principal);
     if (scope && request.query.customer && request.query.customer !== scope) return [];
     const faults = await store.faults.list({ customer: scope ?? request.query.customer, status: request.query.status, class: request.query.class, limit: 1000 });
-    const now = options.now();
-    return faults.map((fault) => faultView(fault, now));
+    return faultViews(context, faults, options.now());
   });
 
   app.get('/api/v1/faults/:id', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['service desk'], params: IdParams, response: { 200: FaultReply, ...errorReplies } },
-  }, async (request) => faultView(await visibleFault(request.principal, request.params.id), options.now()));
+    schema: { tags: ['service desk'], summary: 'One fault with its due times', params: IdParams, response: { 200: Fault, ...errors(400, 401, 403, 404, 429) } },
+  }, async (request) => (await faultViews(context, [await visibleFault(request.principal, request.params.id)], options.now()))[0]);
 
   // Acknowledging (processing started) and resolving are the vendor's acts; closing is the customer's too.
   for (const [event, access] of [['acknowledge', ['support', 'admin']], ['resolve', ['support', 'admin']], ['close', ['support', 'admin', 'customer']]] as const) {
@@ -71,14 +63,15 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access },
       schema: {
         tags: ['service desk'], params: IdParams,
-        body: Type.Object({ resolution: Type.Optional(Type.String({ maxLength: 20000 })) }, { additionalProperties: false }),
-        response: { 200: FaultReply, ...errorReplies },
+        summary: { acknowledge: 'Acknowledge a fault: processing started', resolve: 'Resolve a fault', close: 'Close a resolved fault' }[event],
+        body: FaultStepBody,
+        response: { 200: Fault, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
       },
     }, async (request) => {
       const fault = await takeFaultStep(context, request.params.id, event, actorOf(request.principal), {
         resolution: request.body.resolution, visibleTo: (found) => assertCustomerScope(request.principal, found.customer),
       });
-      return faultView(fault, options.now());
+      return (await faultViews(context, [fault], options.now()))[0];
     });
   }
 
@@ -86,9 +79,10 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['service desk'],
+      summary: 'The SLA report: per class, what met its clock',
       description: 'Per class A–D: count, median and p95 seconds to acknowledge and to resolve, the share that met each clock, breaches. Customers see their own faults only.',
-      querystring: Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ from: Type.String(), to: Type.String(), generatedAt: Type.String(), classes: Type.Object(Object.fromEntries(faultClasses.map((name) => [name, Type.Object({}, { additionalProperties: true })]))) }), ...errorReplies },
+      querystring: SlaQuery,
+      response: { 200: SlaReport, ...errors(400, 401, 403, 429) },
     },
   }, async (request) => {
     const now = options.now();
@@ -96,7 +90,9 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 30 * 86400_000);
     if (from >= to) throw new SluiceError('validation_failed', '"from" must be before "to"');
     const scope = customerScope(request.principal);
-    return slaReport((await store.faults.list({ customer: scope, reportedFrom: from, reportedBefore: to })).map(slaRecord), from, to, now);
+    const faults = await store.faults.list({ customer: scope, reportedFrom: from, reportedBefore: to });
+    const pauses = await faultPauses(store, faults);
+    return slaReport(faults.map((fault) => slaRecord(fault, pauses.get(fault.id))), from, to, now, clockSettingOf(options));
   });
 };
 export default faultsRoutes;

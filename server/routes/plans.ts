@@ -2,45 +2,14 @@
 // customer confirms or counters; everyone allowed reads the written plan.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
+import {
+  Binary, ConfirmBody, CounterBody, CreatedPlan, CreatePlan, DocumentQuery, errors, IdParams, Plan, PlanQuery, ProposeBody, ReasonBody,
+} from '../../protocol/index.js';
 import { actorOf, assertCustomerScope, customerScope, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { createPlan, proposePlan, counterPlan, confirmPlan, simpleTransition, loadPlan } from '../services/plans.js';
 import { planView } from '../services/plan-view.js';
 import { planCalendar } from '../services/plan-calendar.js';
-
-const Window = Type.Union([
-  Type.Object({ start: Type.String({ maxLength: 40 }), end: Type.String({ maxLength: 40 }), timezone: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
-  Type.Object({ cron: Type.String({ maxLength: 120 }), duration: Type.String({ maxLength: 40 }), timezone: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
-  Type.Object({ asap: Type.Literal(true) }, { additionalProperties: false }),
-], { description: 'one-off {start,end,timezone} in local time, recurring {cron,duration,timezone}, or {asap:true} for emergencies' });
-
-const FailureLimit = Type.Object({ percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })), count: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false });
-const Wave = Type.Object({
-  name: Type.Optional(Type.String({ maxLength: 100 })),
-  percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
-  count: Type.Optional(Type.Integer({ minimum: 1 })),
-  successThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-  failureLimit: Type.Optional(FailureLimit),
-  minFinished: Type.Optional(Type.Integer({ minimum: 0 })),
-  soakSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { additionalProperties: false });
-
-const CreatePlan = Type.Object({
-  customer: Identifier,
-  release: Type.String({ minLength: 1, maxLength: 100 }),
-  devices: Type.Optional(Type.Array(Identifier, { maxItems: 100000 })),
-  windows: Type.Array(Window, { minItems: 1, maxItems: 20 }),
-  waves: Type.Optional(Type.Array(Wave, { minItems: 1, maxItems: 20 })),
-  deadline: Type.Optional(Type.String({ format: 'date-time' })),
-  notes: Type.Optional(Type.String({ maxLength: 20000 })),
-  maxConcurrent: Type.Optional(Type.Integer({ minimum: 1 })),
-  expectedInstallSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400 })),
-  seed: Type.Optional(Type.String({ maxLength: 100 })),
-}, { additionalProperties: false });
-
-const PlanReply = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
-const DocumentQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('md')])), version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false });
 
 const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const context = app.sluice;
@@ -54,15 +23,19 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/v1/plans', {
     config: { access: ['support', 'admin'] },
-    schema: { tags: ['plans'], body: CreatePlan, response: { 201: PlanReply, ...errorReplies, 410: Type.Ref('ErrorReply') } },
+    schema: {
+      tags: ['plans'], summary: 'Draft an upgrade plan', body: CreatePlan,
+      response: { 201: CreatedPlan, ...errors(400, 401, 403, 409, 410, 413, 415, 422, 429) },
+    },
   }, async (request, reply) => reply.status(201).send(await createPlan(context, request.body as Parameters<typeof createPlan>[1], actorOf(request.principal))));
 
   app.get('/api/v1/plans', {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['plans'],
-      querystring: Type.Object({ customer: Type.Optional(Identifier), status: Type.Optional(Type.String({ maxLength: 20 })), kind: Type.Optional(Type.String({ maxLength: 20 })) }, { additionalProperties: false }),
-      response: { 200: Type.Array(PlanReply), ...errorReplies },
+      summary: 'List plans with their progress',
+      querystring: PlanQuery,
+      response: { 200: Type.Array(Plan), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => {
     const scope = customerScope(request.principal);
@@ -76,16 +49,17 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/plans/:id', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['plans'], params: IdParams, response: { 200: PlanReply, ...errorReplies } },
+    schema: { tags: ['plans'], summary: 'One plan with its progress per agent state and wave', params: IdParams, response: { 200: Plan, ...errors(400, 401, 403, 404, 429) } },
   }, async (request) => planView(context, await visiblePlan(request, request.params.id), options.now()));
 
   app.post('/api/v1/plans/:id/propose', {
     config: { access: ['support', 'admin'] },
     schema: {
       tags: ['plans'], params: IdParams,
+      summary: 'Propose the plan to the customer',
       description: 'Freezes a new numbered version of the written plan. After a counter, send the windows to propose again.',
-      body: Type.Object({ windows: Type.Optional(Type.Array(Window, { minItems: 1, maxItems: 20 })) }, { additionalProperties: false }),
-      response: { 200: PlanReply, ...errorReplies },
+      body: ProposeBody,
+      response: { 200: Plan, ...errors(400, 401, 403, 404, 409, 410, 413, 415, 422, 429) },
     },
   }, async (request) => proposePlan(context, request.params.id, { windows: request.body.windows }, actorOf(request.principal)));
 
@@ -94,8 +68,9 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: ['support', 'admin'] },
       schema: {
         tags: ['plans'], params: IdParams,
-        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
-        response: { 200: PlanReply, ...errorReplies, 410: Type.Ref('ErrorReply') },
+        summary: { pause: 'Pause a plan', resume: 'Resume a paused plan', cancel: 'Cancel a plan' }[event],
+        body: ReasonBody,
+        response: { 200: Plan, ...errors(400, 401, 403, 404, 409, 410, 413, 415, 429) },
       },
     }, async (request) => simpleTransition(context, request.params.id, event, actorOf(request.principal), request.body.reason));
   }
@@ -104,11 +79,9 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['customer'] },
     schema: {
       tags: ['plans'], params: IdParams,
-      body: Type.Object({
-        window: Type.Integer({ minimum: 0, description: 'index of a proposed window' }),
-        maintainer: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), phone: Type.String({ minLength: 3, maxLength: 50 }) }, { additionalProperties: false }),
-      }, { additionalProperties: false }),
-      response: { 200: PlanReply, ...errorReplies },
+      summary: 'Confirm a proposed window and name the maintenance staff',
+      body: ConfirmBody,
+      response: { 200: Plan, ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429) },
     },
   }, async (request) => {
     const user = requireUser(request.principal);
@@ -119,8 +92,9 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['customer'] },
     schema: {
       tags: ['plans'], params: IdParams,
-      body: Type.Object({ windows: Type.Array(Window, { minItems: 1, maxItems: 20 }), comment: Type.String({ maxLength: 5000 }) }, { additionalProperties: false }),
-      response: { 200: PlanReply, ...errorReplies },
+      summary: 'Counter: propose other windows',
+      body: CounterBody,
+      response: { 200: Plan, ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429) },
     },
   }, async (request) => {
     const user = requireUser(request.principal);
@@ -129,7 +103,11 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/plans/:id/document', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['plans'], params: IdParams, querystring: DocumentQuery, response: { 200: Type.String(), ...errorReplies } },
+    schema: {
+      tags: ['plans'], summary: 'The written plan (HTML, or Markdown with ?format=md)', params: IdParams, querystring: DocumentQuery,
+      produces: ['text/html', 'text/markdown'],
+      response: { 200: Binary('the written plan, text/html or text/markdown'), ...errors(400, 401, 403, 404, 429) },
+    },
   }, async (request, reply) => {
     const plan = await visiblePlan(request, request.params.id);
     if (plan.documentVersion === 0) throw new SluiceError('not_found', 'the plan has not been proposed yet: there is no written plan');
@@ -142,7 +120,10 @@ const plansRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/plans/:id/calendar.ics', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['plans'], params: IdParams, response: { 200: Type.String(), ...errorReplies } },
+    schema: {
+      tags: ['plans'], summary: 'The confirmed window as an iCalendar file', params: IdParams, produces: ['text/calendar'],
+      response: { 200: Binary('text/calendar'), ...errors(400, 401, 403, 404, 409, 429) },
+    },
   }, async (request, reply) => {
     const plan = await visiblePlan(request, request.params.id);
     if (plan.confirmedWindow === null) throw new SluiceError('conflict', `the plan is ${plan.status}: a calendar exists once a window is confirmed`, { status: plan.status });

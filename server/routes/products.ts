@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorReplies, Identifier } from '../http/schemas.js';
+import { CreateProduct, errors, Product, type ProductType } from '../../protocol/index.js';
 import type { Product as ProductRecord } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
 
-const Product = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String() });
-const toProduct = (product: ProductRecord) => ({ id: product.id, name: product.name, createdAt: product.createdAt.toISOString() });
+const toProduct = (product: ProductRecord): ProductType => ({ id: product.id, name: product.name, createdAt: product.createdAt.toISOString() });
 
 const productsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, options } = app.sluice;
@@ -13,8 +12,9 @@ const productsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin'] },
     schema: {
       tags: ['fleet'],
-      body: Type.Object({ id: Identifier, name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-      response: { 201: Product, ...errorReplies },
+      summary: 'Create a product',
+      body: CreateProduct,
+      response: { 201: Product, ...errors(400, 401, 403, 409, 413, 415, 429) },
     },
   }, async (request, reply) => {
     const now = options.now();
@@ -27,7 +27,7 @@ const productsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.get('/api/v1/products', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['fleet'], response: { 200: Type.Array(Product), ...errorReplies } },
+    schema: { tags: ['fleet'], summary: 'List products', response: { 200: Type.Array(Product), ...errors(401, 403, 429) } },
   }, async () => (await store.products.list()).map(toProduct));
 };
 export default productsRoutes;

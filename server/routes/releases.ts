@@ -1,32 +1,24 @@
 // Releases: publish (multipart: manifest then artifact), list, get, yank, download.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
+import { Binary, errors, IdParams, NoContent, Release, ReleaseQuery, ReleaseSummary, YankBody, type ReleaseType } from '../../protocol/index.js';
 import { publishRelease } from '../services/publish-release.js';
 import { legacyDigestsOf } from '../services/legacy-digests.js';
-import type { Release } from '../storage/repositories/records.js';
+import type { Release as ReleaseRecord } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
 import { releaseMisfit } from '../domain/release-fit.js';
 import { multipartError, requireMultipart } from '../http/multipart.js';
 
-const ReleaseSummary = Type.Object({ id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer() });
-const ReleaseDetail = Type.Object({
-  id: Type.String(), product: Type.String(), version: Type.String(), sha256: Type.String(), size: Type.Integer(),
-  hardware: Type.Array(Type.String()), fixes: Type.Array(Type.String()), notes: Type.String(),
-  publishedAt: Type.String(), publishedBy: Type.String(), yankedAt: Nullable(Type.String()), yankReason: Nullable(Type.String()),
-  manifest: Type.Object({ signed: Type.Object({}, { additionalProperties: true }), signatures: Type.Array(Type.Object({ keyid: Type.String(), sig: Type.String() })) }),
-});
-
-export function toReleaseDetail(release: Release) {
+export function toReleaseDetail(release: ReleaseRecord): ReleaseType {
   const signed = release.manifest.signed;
   return {
     id: release.id, product: release.product, version: release.version, sha256: release.sha256, size: release.size,
     hardware: signed.hardware, fixes: signed.fixes ?? [], notes: signed.notes ?? '',
     publishedAt: release.publishedAt.toISOString(), publishedBy: release.publishedBy,
     yankedAt: release.yankedAt?.toISOString() ?? null, yankReason: release.yankReason,
-    manifest: release.manifest as unknown as { signed: Record<string, unknown>; signatures: { keyid: string; sig: string }[] },
+    manifest: release.manifest,
   };
 }
 
@@ -38,9 +30,10 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['release'] },
     schema: {
       tags: ['releases'],
+      summary: 'Publish a signed release',
       consumes: ['multipart/form-data'],
       description: 'Multipart upload: the part "manifest" (the signed manifest JSON) first, then the file part "artifact". On any error nothing is stored.',
-      response: { 201: ReleaseSummary, ...errorReplies },
+      response: { 201: ReleaseSummary, ...errors(400, 401, 403, 409, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     requireMultipart(request, 'the parts "manifest" then "artifact"');
@@ -65,14 +58,15 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff'] },
     schema: {
       tags: ['releases'],
-      querystring: Type.Object({ product: Type.Optional(Identifier) }, { additionalProperties: false }),
-      response: { 200: Type.Array(ReleaseDetail), ...errorReplies },
+      summary: 'List releases',
+      querystring: ReleaseQuery,
+      response: { 200: Type.Array(Release), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => (await store.releases.list(request.query.product)).map(toReleaseDetail));
 
   app.get('/api/v1/releases/:id', {
     config: { access: ['staff'] },
-    schema: { tags: ['releases'], params: IdParams, response: { 200: ReleaseDetail, ...errorReplies } },
+    schema: { tags: ['releases'], summary: 'One release, its signed manifest included', params: IdParams, response: { 200: Release, ...errors(400, 401, 403, 404, 429) } },
   }, async (request) => {
     const release = await store.releases.get(request.params.id);
     if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
@@ -83,8 +77,9 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['release', 'admin'] },
     schema: {
       tags: ['releases'], params: IdParams,
-      body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
-      response: { 200: ReleaseDetail, ...errorReplies },
+      summary: 'Yank a release: devices stop fetching it, its live plans pause',
+      body: YankBody,
+      response: { 200: Release, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
     },
   }, async (request) => {
     const id = request.params.id;
@@ -112,8 +107,14 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'device'] },
     schema: {
       tags: ['releases'], params: IdParams,
+      summary: 'Download the artifact (Range, ETag)',
+      produces: ['application/octet-stream'],
       description: 'The artifact bytes. Range → 206, unsatisfiable → 416; ETag is the sha256; If-None-Match → 304. Devices get 410 release_yanked once the release is yanked.',
-      response: { 200: Type.Any(), 206: Type.Any(), 304: Type.Null(), ...errorReplies, 410: Type.Ref('ErrorReply'), 416: Type.Ref('ErrorReply') },
+      response: {
+        200: Binary('the artifact'), 206: Binary('the requested range of the artifact'), 304: NoContent,
+        307: Type.Null({ description: 'with --artifact-delivery redirect: Location is a pre-signed object-store URL (no token needed there)' }),
+        ...errors(400, 401, 403, 404, 410, 416, 429),
+      },
     },
     handler: async (request, reply) => {
       const release = await store.releases.get(request.params.id);

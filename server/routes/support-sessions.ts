@@ -4,16 +4,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { readableOf } from '../storage/artifact-store.js';
-import { errorReplies, Identifier, IdParams } from '../http/schemas.js';
+import { Binary, DecisionBody, errors, IdParams, NoContent, RequestSession, SupportSession } from '../../protocol/index.js';
 import { actorOf, assertCustomerScope, customerScope, requireDevice, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { multipartError, requireMultipart } from '../http/multipart.js';
 import {
-  collectorsSchema, decideSession, diagnosticsRequestFor, listSessions, recordUpload, requestSession, sessionView, settleSession,
+  decideSession, diagnosticsRequestFor, listSessions, recordUpload, requestSession, sessionView, settleSession,
 } from '../services/support-sessions.js';
 import { transitionSession, type SessionEvent } from '../domain/support-sessions.js';
 
-const SessionReply = Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true });
 export const maxBundleBytes = 20 * 1024 * 1024;
 
 const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -33,8 +32,9 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['support', 'admin'] },
     schema: {
       tags: ['remote support'],
-      body: Type.Object({ device: Identifier, reason: Type.String({ minLength: 1, maxLength: 2000 }), collect: collectorsSchema }, { additionalProperties: false }),
-      response: { 201: SessionReply, ...errorReplies },
+      summary: 'Request a support session for a device (inert until the customer consents)',
+      body: RequestSession,
+      response: { 201: SupportSession, ...errors(400, 401, 403, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const session = await requestSession(context, request.body, actorOf(request.principal));
@@ -43,7 +43,7 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/support-sessions', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['remote support'], response: { 200: Type.Array(SessionReply), ...errorReplies } },
+    schema: { tags: ['remote support'], summary: 'List support sessions', response: { 200: Type.Array(SupportSession), ...errors(401, 403, 429) } },
   }, async (request) => {
     const now = options.now();
     return (await listSessions(context, customerScope(request.principal), now)).map((session) => sessionView(session, now));
@@ -51,7 +51,7 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/support-sessions/:id', {
     config: { access: ['staff', 'customer'] },
-    schema: { tags: ['remote support'], params: IdParams, response: { 200: SessionReply, ...errorReplies } },
+    schema: { tags: ['remote support'], summary: 'One support session', params: IdParams, response: { 200: SupportSession, ...errors(400, 401, 403, 404, 429) } },
   }, async (request) => {
     const now = options.now();
     return sessionView(await settleSession(context, await visible(request.principal, request.params.id), now), now);
@@ -62,8 +62,9 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: ['customer'] },
       schema: {
         tags: ['remote support'], params: IdParams,
-        body: Type.Object({ hours: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 14, description: 'consent lifetime, default 24' })) }, { additionalProperties: false }),
-        response: { 200: SessionReply, ...errorReplies },
+        summary: { consent: 'Consent to the session (for `hours`)', refuse: 'Refuse the session', withdraw: 'Withdraw a consent' }[event],
+        body: DecisionBody,
+        response: { 200: SupportSession, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
       },
     }, async (request) => {
       const user = requireUser(request.principal);
@@ -74,7 +75,10 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/api/v1/support-sessions/:id/bundle', {
     config: { access: ['support', 'admin'] },
-    schema: { tags: ['remote support'], params: IdParams, response: { 200: Type.Any(), ...errorReplies } },
+    schema: {
+      tags: ['remote support'], summary: 'Download the diagnostics bundle the device uploaded', params: IdParams, produces: ['application/gzip'],
+      response: { 200: Binary('gzip-compressed JSON'), ...errors(400, 401, 403, 404, 429) },
+    },
   }, async (request, reply) => {
     const session = await visible(request.principal, request.params.id);
     if (!session.uploadedAt) throw new SluiceError('not_found', 'the device has not uploaded a bundle for this session');
@@ -84,7 +88,11 @@ const supportSessionsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/v1/device/diagnostics/:id', {
     config: { access: ['device'] },
-    schema: { tags: ['device'], params: IdParams, consumes: ['multipart/form-data'], response: { 204: Type.Null(), ...errorReplies } },
+    schema: {
+      tags: ['device'], summary: 'Upload the diagnostics bundle (only with the customer\'s live consent)', params: IdParams, consumes: ['multipart/form-data'],
+      description: 'Multipart with one file part "bundle". Refused with 403 consent_required before a byte is read when consent is not live.',
+      response: { 204: NoContent, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
+    },
   }, async (request, reply) => {
     const device = requireDevice(request.principal);
     const session = await store.supportSessions.get(request.params.id);

@@ -1,31 +1,27 @@
 // Trust roots for devices (DESIGN.md: devices walk versions one by one) and root rotation.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
-import { errorReplies } from '../http/schemas.js';
+import { errors, RootFileParams, RootRotation, RotationReply, SignedRoot } from '../../protocol/index.js';
 import { SluiceError } from '../errors.js';
 import { actorOf } from '../auth/principal.js';
 import type { SignedDocument } from '../../signing/signed.js';
 import type { Root } from '../../signing/root.js';
 
-const SignedRoot = Type.Object({
-  signed: Type.Object({}, { additionalProperties: true }),
-  signatures: Type.Array(Type.Object({ keyid: Type.String(), sig: Type.String() }, { additionalProperties: false }), { maxItems: 64 }),
-}, { additionalProperties: false });
-
 const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { trust, store, options } = app.sluice;
   app.get('/api/v1/trust/root.json', {
     config: { access: ['anyone'] },
-    schema: { tags: ['trust'], response: { 200: SignedRoot } },
+    schema: { tags: ['trust'], summary: 'The current trust root (root.json)', security: [], response: { 200: SignedRoot } },
   }, async () => (await trust.current()).document);
 
   app.get('/api/v1/trust/root/:file', {
     config: { access: ['anyone'] },
     schema: {
       tags: ['trust'],
-      description: 'Root version N, as /api/v1/trust/root/N.json',
-      params: Type.Object({ file: Type.String({ pattern: '^[0-9]{1,9}\\.json$' }) }),
-      response: { 200: SignedRoot, ...errorReplies },
+      summary: 'One version of the trust root',
+      description: 'Root version N, as /api/v1/trust/root/N.json; devices walk rotations one version at a time.',
+      security: [],
+      params: RootFileParams,
+      response: { 200: SignedRoot, ...errors(400, 404) },
     },
   }, async (request) => {
     const version = Number(request.params.file.slice(0, -'.json'.length));
@@ -38,9 +34,10 @@ const trustRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin'] },
     schema: {
       tags: ['trust'],
+      summary: 'Rotate the keys: publish the next root',
       description: 'Rotate keys: the next root version, signed by a threshold of the current root keys and of its own; refused (root_unusable) when already expired or when its server role lacks the key this server signs with.',
-      body: SignedRoot,
-      response: { 201: Type.Object({ version: Type.Integer() }), ...errorReplies },
+      body: RootRotation,
+      response: { 201: RotationReply, ...errors(400, 401, 403, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const now = options.now();

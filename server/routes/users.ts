@@ -4,28 +4,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { errorReplies, Identifier, IdParams, Nullable } from '../http/schemas.js';
+import {
+  CreatedUser, CreateUser, errors, IdParams, IssuedToken, PasswordChange, PasswordChanged, RevokedTokens, User, UserQuery, type UserType,
+} from '../../protocol/index.js';
 import { hashPassword } from '../auth/passwords.js';
 import { checkPassword } from '../auth/password-check.js';
-import { actorOf, requireUser, roles } from '../auth/principal.js';
+import { actorOf, requireUser } from '../auth/principal.js';
 import type { User as UserRecord } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
 
-const Password = Type.String({ minLength: 10, maxLength: 200 });
-const CreateUser = Type.Object({
-  username: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$' }),
-  role: Type.Union(roles.map((role) => Type.Literal(role))),
-  customer: Type.Optional(Identifier),
-  password: Type.Optional(Password),
-}, { additionalProperties: false });
-const User = Type.Object({
-  id: Type.String(), username: Type.String(), role: Type.String(), customer: Nullable(Type.String()), hasPassword: Type.Boolean(), createdAt: Type.String(),
-});
-const toUser = (user: UserRecord) => ({
+const toUser = (user: UserRecord): UserType => ({
   id: user.id, username: user.username, role: user.role, customer: user.customer, hasPassword: user.passwordHash !== null, createdAt: user.createdAt.toISOString(),
 });
-const Issued = Type.Object({ id: Type.String(), token: Type.String(), revoked: Type.Integer({ description: 'tokens revoked by this rotation' }) });
-const limited = { 429: Type.Ref('ErrorReply') };
 
 const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { store, options } = app.sluice;
@@ -43,8 +33,9 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['admin'] },
     schema: {
       tags: ['identity'],
+      summary: 'Create a user (its token is shown once)',
       body: CreateUser,
-      response: { 201: Type.Object({ id: Type.String(), token: Type.String() }), ...errorReplies },
+      response: { 201: CreatedUser, ...errors(400, 401, 403, 409, 413, 415, 422, 429) },
     },
   }, async (request, reply) => {
     const { username, role, customer } = request.body;
@@ -65,9 +56,10 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['identity'],
+      summary: 'List users',
       description: 'Users (never their tokens or password hashes); anyone but an admin sees only themselves.',
-      querystring: Type.Object({ username: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
-      response: { 200: Type.Array(User), ...errorReplies },
+      querystring: UserQuery,
+      response: { 200: Type.Array(User), ...errors(400, 401, 403, 429) },
     },
   }, async (request) => {
     const caller = requireUser(request.principal);
@@ -79,9 +71,10 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['identity'],
+      summary: 'Rotate a user\'s token',
       description: 'Rotate: revoke every token of the user and issue a new one (shown once). `:id` may be `me`.',
       params: IdParams,
-      response: { 201: Issued, ...errorReplies },
+      response: { 201: IssuedToken, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request, reply) => {
     const { user } = await managed(request);
@@ -99,9 +92,10 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['identity'],
+      summary: 'Revoke a user\'s tokens',
       description: 'Revoke every token of the user; portal sessions are not ended. `:id` may be `me`.',
       params: IdParams,
-      response: { 200: Type.Object({ id: Type.String(), revoked: Type.Integer() }), ...errorReplies },
+      response: { 200: RevokedTokens, ...errors(400, 401, 403, 404, 429) },
     },
   }, async (request) => {
     const { user } = await managed(request);
@@ -118,10 +112,11 @@ const usersRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { access: ['staff', 'customer'] },
     schema: {
       tags: ['identity'],
+      summary: 'Change or reset a password',
       description: 'Change one\'s own password (with `currentPassword` when one is set), or, as an admin, reset another user\'s. Ends the user\'s portal sessions.',
       params: IdParams,
-      body: Type.Object({ password: Password, currentPassword: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ id: Type.String(), sessionsEnded: Type.Integer() }), ...errorReplies, ...limited },
+      body: PasswordChange,
+      response: { 200: PasswordChanged, ...errors(400, 401, 403, 404, 413, 415, 429) },
     },
   }, async (request) => {
     const { user, self } = await managed(request);

@@ -17,17 +17,10 @@ import { openWave } from '../domain/waves.js';
 import { liveStatuses } from '../domain/plans.js';
 import { pollAfterSeconds } from '../domain/polling.js';
 import { finishedStates, installingStates } from '../../client/states.js';
+import type { CheckinAnswerType, CheckinAssignmentType } from '../../protocol/index.js';
 
-export interface CheckinAssignment {
-  id: string;
-  plan: string;
-  release: string;
-  manifest: LiveAssignment['release']['manifest'];
-  artifactUrl: string;
-  window: { start: string; end: string } | null;
-  installAllowed: boolean;
-  downgrade: boolean;
-}
+/** What the device should do now (protocol/checkin.ts), with the manifest as the server keeps it. */
+export type CheckinAssignment = Omit<CheckinAssignmentType, 'manifest'> & { manifest: LiveAssignment['release']['manifest'] };
 
 /** What a check-in needs of the device: it comes with the device's token. */
 export interface CheckinDevice { id: string; product: string; hardware: string; version: string; state: string | null }
@@ -91,7 +84,7 @@ export async function answerCheckin(context: SluiceContext, device: CheckinDevic
   const { assignment, consentedSessions } = await readCheckin(context.store, device, now);
   // Only a device with a consented support session can have diagnostics to collect.
   const diagnostics = consentedSessions ? (await context.diagnosticsRequest?.(device.id, now)) ?? null : null;
-  const signed = {
+  const signed: Omit<CheckinAnswerType, 'assignment'> & { assignment: CheckinAssignment | null } = {
     type: 'checkin' as const,
     deviceId: device.id,
     nonce: request.nonce,

@@ -23,6 +23,8 @@ export interface DeviceReport {
   detail?: string | null;
   progress?: number | null;
   at?: Date;
+  /** What the download cost (docs/delta-updates.md); the plan sums it. */
+  delivery?: { method: 'delta' | 'full'; bytesDownloaded: number; bytesFull: number };
 }
 
 /**
@@ -51,6 +53,7 @@ export async function recordDeviceReport(context: SluiceContext, report: DeviceR
     if (!recorded) return false;
     const committedVersion = report.state === 'committed' ? member?.releaseVersion ?? null : null;
     await tx.devices.applyReport(report.device, { state: report.state, at: now, version: committedVersion });
+    if (plan && report.delivery) await tx.plans.setDelivery(plan.id, report.device, report.delivery);
     if (plan && yankedCommit) {
       await tx.audit.record({ at: now, actor: `device:${report.device}`, action: 'plan.yanked_commit', subject: `plan:${plan.id}`, details: { device: report.device, release: plan.release, version: committedVersion } });
     } else if (plan) {

@@ -6,16 +6,39 @@ import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
 import type { Fault } from '../storage/repositories/records.js';
 import type { FaultChanges } from '../storage/repositories/faults.js';
+import type { FaultType } from '../../protocol/index.js';
 import { SluiceError } from '../errors.js';
-import { breaches, dueTimes, transitionFault, type FaultClass, type FaultEvent, type FaultSeverity } from '../domain/faults.js';
+import { transitionFault, type FaultClass, type FaultEvent, type FaultSeverity } from '../domain/faults.js';
+import { defaultClockSetting, faultClocks, type ClockSetting, type Pause } from '../domain/fault-clock.js';
 import type { FaultRecord } from '../domain/sla.js';
+import type { ServerOptions } from '../config.js';
+import { notify } from '../notifications/outbox.js';
 import { createPlan } from './plans.js';
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
-export function faultView(fault: Fault, now: Date) {
-  const due = dueTimes(fault);
-  const breach = breaches(fault, now);
+/** The fault clocks' terms from the server's configuration (README, "Service hours"). */
+export const clockSettingOf = (options: Pick<ServerOptions, 'serviceHours' | 'clockWarningShare'>): ClockSetting =>
+  ({ ...defaultClockSetting, serviceHours: options.serviceHours, warningShare: options.clockWarningShare });
+
+/** How a fault's clocks count: the server's calendar, and the waits on the customer. */
+export interface FaultClockContext { setting: ClockSetting; pauses: readonly Pause[] }
+
+const seconds = (milliseconds: number) => Math.round(milliseconds / 1000);
+
+/**
+ * Without `clock`, the default calendar and no pauses; the API passes the server's own
+ * (faultViews), so that pages and replies count as the SLA report does.
+ */
+export function faultView(fault: Fault, now: Date, clock: FaultClockContext = { setting: defaultClockSetting, pauses: [] }): FaultType {
+  const clocks = faultClocks({ ...fault, pauses: clock.pauses }, now, clock.setting);
+  const due = { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null };
+  const breach = { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false };
+  const clockView = (state: NonNullable<typeof clocks.resolve>) => ({
+    dueAt: state.dueAt.toISOString(), warnAt: state.warnAt.toISOString(), doneAt: iso(state.doneAt),
+    withinSeconds: seconds(state.withinMs), countedSeconds: seconds(state.countedMs),
+    remainingSeconds: state.doneAt ? null : Math.max(0, seconds(state.withinMs - state.countedMs)), breached: state.breached,
+  });
   return {
     id: fault.id, customer: fault.customer, device: fault.device, plan: fault.plan, class: fault.class, severity: fault.severity,
     title: fault.title, description: fault.description, status: fault.status, source: fault.source,
@@ -27,15 +50,43 @@ export function faultView(fault: Fault, now: Date) {
     due: { respondBy: fault.reportedAt.toISOString(), acknowledgeBy: due.acknowledgeBy.toISOString(), resolveBy: iso(due.resolveBy) },
     breached: breach.acknowledge || breach.resolve,
     breaches: breach,
+    // What a page shows: "due in N min (service hours)", the time paused waiting on the customer.
+    clock: {
+      serviceHours: clocks.serviceHours, paused: clocks.paused, pausedSeconds: seconds(clocks.pausedMs), warningShare: clock.setting.warningShare,
+      acknowledge: clockView(clocks.acknowledge), resolve: clocks.resolve && clockView(clocks.resolve),
+    },
   };
+}
+
+/** The waits on the customer of these faults' devices (support consent requested), per fault. */
+export async function faultPauses(store: Store, faults: readonly Fault[]): Promise<Map<string, Pause[]>> {
+  const devices = [...new Set(faults.map((fault) => fault.device).filter((device): device is string => device !== null))];
+  const waits = await store.notifications.customerWaits(devices);
+  return new Map(faults.map((fault) => [fault.id, waits.filter((wait) => wait.device === fault.device && (wait.end === null || wait.end > fault.reportedAt))]));
+}
+
+/** Views of faults as the API gives them: counted on the server's calendar, with their pauses. */
+export async function faultViews(context: SluiceContext, faults: readonly Fault[], now: Date, store: Store = context.store) {
+  const setting = clockSettingOf(context.options);
+  const pauses = await faultPauses(store, faults);
+  return faults.map((fault) => faultView(fault, now, { setting, pauses: pauses.get(fault.id) ?? [] }));
 }
 
 export type FaultView = ReturnType<typeof faultView>;
 
 /** What the SLA report reads of a fault. */
-export const slaRecord = (fault: Fault): FaultRecord => ({
-  id: fault.id, class: fault.class, severity: fault.severity, reportedAt: fault.reportedAt, acknowledgedAt: fault.acknowledgedAt, resolvedAt: fault.resolvedAt,
+export const slaRecord = (fault: Fault, pauses: readonly Pause[] = []): FaultRecord => ({
+  id: fault.id, class: fault.class, severity: fault.severity, reportedAt: fault.reportedAt, acknowledgedAt: fault.acknowledgedAt, resolvedAt: fault.resolvedAt, pauses,
 });
+
+/** What a fault's events tell their receivers. */
+function faultEventData(context: SluiceContext, fault: Fault, now: Date) {
+  const view = faultView(fault, now, { setting: clockSettingOf(context.options), pauses: [] });
+  return {
+    fault: fault.id, class: fault.class, severity: fault.severity, title: fault.title, status: fault.status, device: fault.device,
+    reportedAt: view.reportedAt, acknowledgeBy: view.due.acknowledgeBy, resolveBy: view.due.resolveBy, serviceHours: view.clock.serviceHours,
+  };
+}
 
 export interface OpenFaultInput {
   customer: string; device?: string | null; plan?: string | null; class: FaultClass; severity?: FaultSeverity;
@@ -59,7 +110,10 @@ export async function openFault(context: SluiceContext, input: OpenFaultInput, a
       customer: input.customer, device: input.device ?? null, plan: input.plan ?? null, class: input.class, severity: input.severity ?? 'general',
       title: input.title, description: input.description ?? '', source: input.source, reportedBy: actor, reportedAt: now,
     });
-    if (fault) await tx.audit.record({ at: now, actor, action: 'fault.open', subject: `fault:${fault.id}`, details: { class: input.class, customer: input.customer, device: input.device ?? null } });
+    if (fault) {
+      await tx.audit.record({ at: now, actor, action: 'fault.open', subject: `fault:${fault.id}`, details: { class: input.class, customer: input.customer, device: input.device ?? null } });
+      await notify(tx, { event: 'fault.reported', subject: `fault:${fault.id}`, customer: fault.customer, faultClass: fault.class, data: faultEventData(context, fault, now), at: now });
+    }
     return fault;
   });
 }
@@ -93,27 +147,36 @@ export async function takeFaultStep(context: SluiceContext, id: string, event: F
     }
     const extra = { ...(options.resolution ? { resolution: options.resolution } : {}), ...(options.release ? { release: options.release } : {}) };
     await tx.audit.record({ at: now, actor, action: `fault.${event}`, subject: `fault:${id}`, details: { from: fault.status, to: next, ...extra } });
-    return (await tx.faults.get(id))!;
+    const changed = (await tx.faults.get(id))!;
+    if (event === 'acknowledge' || event === 'resolve') {
+      await notify(tx, {
+        event: event === 'acknowledge' ? 'fault.acknowledged' : 'fault.resolved', subject: `fault:${id}`, customer: changed.customer, faultClass: changed.class,
+        data: { ...faultEventData(context, changed, now), actor, ...extra }, at: now,
+      });
+    }
+    return changed;
   });
 }
 
 /** Wire the service desk to the rest of the domain (DESIGN.md; issue: service desk). */
 export function registerFaultListeners(context: SluiceContext, options: { autoFaultClass: FaultClass }): void {
   context.events.on('release.published', async ({ release, product, fixes, actor, at }, tx) => {
-    const customers = new Set<string>();
+    const customers = new Map<string, string[]>();
     for (const id of fixes) {
       const fault = await tx.faults.get(id);
       if (!fault || !['open', 'acknowledged'].includes(fault.status)) continue;
       await takeFaultStep(context, id, 'fix_available', actor, { release }, tx);
-      customers.add(fault.customer);
+      customers.set(fault.customer, [...(customers.get(fault.customer) ?? []), id]);
     }
-    for (const customer of customers) {
+    for (const [customer, own] of customers) {
       if ((await tx.devices.list({ customer, product })).length === 0) continue;
       const timezone = (await tx.customers.get(customer))!.timezone;
       // Left as a draft for support to propose: a placeholder weekly window in the customer's zone.
       const plan = await createPlan(context, {
         customer, release, windows: [{ cron: '0 2 * * 0', duration: 'PT3H', timezone }],
-        notes: `Drafted automatically: this release fixes ${fixes.join(', ')}. Agree the window with the customer before proposing.`,
+        // Only this customer's faults: another customer's fault ids are not theirs to read.
+        notes: `This release fixes ${own.join(', ')}.`,
+        internalNotes: 'Drafted automatically for the faults this release fixes. Agree the window with the customer before proposing.',
       }, 'system', tx);
       await tx.audit.record({ at, actor: 'system', action: 'plan.drafted_for_fix', subject: `plan:${plan.id}`, details: { release, customer, fixes } });
     }

@@ -3,8 +3,23 @@
 import { DateTime } from 'luxon';
 import type { Store } from '../storage/store.js';
 import type { Plan } from '../storage/repositories/records.js';
+import type { CommissioningDetails } from '../domain/commissioning.js';
 import { describeWindow, currentOrNextOccurrence } from '../domain/windows.js';
 import { escapeHtml } from '../http/escape.js';
+
+/**
+ * Plan details only the vendor reads (issue 18: the automatic draft's "agree the window with
+ * the customer" note reached the customer's document). Kept in `details` under this key and
+ * never rendered in a document or shown to a customer.
+ */
+export const internalNotesKey = 'internalNotes';
+
+/** The details a customer may read: everything but the internal notes. */
+export function customerDetails(details: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!details) return null;
+  const { [internalNotesKey]: _internal, ...rest } = details;
+  return Object.keys(rest).length ? rest : null;
+}
 
 interface Section { title: string; paragraphs?: string[]; items?: string[]; table?: { head: string[]; rows: string[][] } }
 
@@ -17,7 +32,12 @@ export async function renderPlanDocument(store: Store, plan: Plan, version: numb
 async function planSections(store: Store, plan: Plan, version: number, now: Date): Promise<Section[]> {
   const customer = (await store.customers.get(plan.customer))!;
   const zone = customer.timezone;
-  const local = (at: Date) => DateTime.fromJSDate(at, { zone }).toFormat("cccc d LLLL yyyy, HH:mm '('z')'");
+  // The offset is named only where the local time occurs twice (a fall-back night).
+  const local = (at: Date) => {
+    const time = DateTime.fromJSDate(at, { zone });
+    const offset = time.getPossibleOffsets().length > 1 ? `, UTC${time.toFormat('ZZ')}` : '';
+    return `${time.toFormat('cccc d LLLL yyyy, HH:mm')} (${zone}${offset})`;
+  };
   const windows = plan.windows;
   // Two reads whatever the plan's size: its members, and the customer's devices they are among.
   const members = await store.plans.devices(plan.id);
@@ -31,6 +51,7 @@ async function planSections(store: Store, plan: Plan, version: number, now: Date
       rows: [
         ['Customer', `${customer.name} (${customer.id})`],
         ['Plan', plan.id],
+        ...(plan.release ? [] : [['Kind', 'Commissioning']]),
         ['Document version', `${version}, issued ${local(now)}`],
         ['Deadline', local(plan.deadline)],
       ],
@@ -40,56 +61,89 @@ async function planSections(store: Store, plan: Plan, version: number, now: Date
   if (plan.release) {
     const release = (await store.releases.get(plan.release))!;
     const fixes = release.manifest.signed.fixes ?? [];
+    const product = await store.products.get(release.product);
+    const fixed: string[] = [];
+    // The fault's title beside its id, when the fault is this customer's (another's stays an id).
+    for (const id of fixes) {
+      const fault = await store.faults.get(id);
+      fixed.push(fault && fault.customer === plan.customer ? `${id}: ${fault.title}` : id);
+    }
     sections.push({
       title: 'Release',
-      paragraphs: [`${release.product} ${release.version}, published ${local(release.publishedAt)}.`, release.manifest.signed.notes || 'No release notes.'],
+      paragraphs: [`${product ? `${product.name} (${release.product})` : release.product} ${release.version}, published ${local(release.publishedAt)}.`, release.manifest.signed.notes || 'No release notes.'],
     });
-    sections.push({ title: 'Faults fixed', items: fixes.length ? fixes : ['None: this release adds features or improvements.'] });
+    sections.push({ title: 'Faults fixed', items: fixed.length ? fixed : ['None: this release adds features or improvements.'] });
   }
-  if (plan.details) {
-    sections.push({ title: 'Commissioning details', items: Object.entries(plan.details).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`) });
-  }
+  const commissioning = plan.kind === 'commissioning' ? customerDetails(plan.details) as Partial<CommissioningDetails> | null : null;
+  if (commissioning) sections.push(...commissioningSections(commissioning, local));
   if (plan.notes) sections.push({ title: 'Notes', paragraphs: [plan.notes] });
-  sections.push({
-    title: 'Devices',
-    table: { head: ['Device', 'Hardware', 'Current version'], rows: devices.map((device) => [device.id, device.hardware, device.version]) },
-  });
+  if (plan.kind !== 'commissioning') {
+    sections.push({
+      title: 'Devices',
+      table: { head: ['Device', 'Hardware', 'Current version'], rows: devices.map((device) => [device.id, device.hardware, device.version]) },
+    });
+  }
   sections.push({
     title: `Proposed maintenance windows (times in ${zone})`,
+    // Numbered from 1, as people count; the API's confirm still takes the index (window 1 is 0).
     items: windows.map((window, index) => {
       const next = currentOrNextOccurrence(window, now);
       const upcoming = next ? `; next: ${local(next.start)} to ${local(next.end)}` : '';
-      return `Window ${index}: ${describeWindow(window)}${upcoming}`;
+      return `Window ${index + 1}: ${describeWindow(window)}${upcoming}`;
     }),
   });
-  sections.push({
-    title: 'Expected duration and impact',
-    paragraphs: [
-      `Each device installs in about ${minutes} minutes inside the confirmed window, then restarts into the new version and checks its own health. ` +
-      'The device\'s services are interrupted during the install and restart; the rest of the site keeps running.',
-      plan.maxConcurrent ? `At most ${plan.maxConcurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
-    ],
-  });
-  sections.push({
-    title: 'Rollback procedure',
-    paragraphs: [
-      'Every device keeps the running version in its other slot. If the new version fails its health check, the device switches back to the old slot by itself and reports it; no one needs to be on site for that.',
-      'If support decides to stop the upgrade, the plan is paused and no further device installs.',
-    ],
-  });
+  if (plan.kind === 'commissioning') {
+    sections.push({ title: 'Expected duration', paragraphs: [`The commissioning takes about ${minutes} minutes inside the confirmed window.`] });
+  } else {
+    sections.push({
+      title: 'Expected duration and impact',
+      paragraphs: [
+        `Each device installs in about ${minutes} minutes inside the confirmed window, then restarts into the new version and checks its own health. ` +
+        'The device\'s services are interrupted during the install and restart; the rest of the site keeps running.',
+        plan.maxConcurrent ? `At most ${plan.maxConcurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
+      ],
+    });
+    sections.push({
+      title: 'Rollback procedure',
+      paragraphs: [
+        'Every device keeps the running version in its other slot. If the new version fails its health check, the device switches back to the old slot by itself and reports it; no one needs to be on site for that.',
+        'If support decides to stop the upgrade, the plan is paused and no further device installs.',
+      ],
+    });
+  }
   sections.push({
     title: 'Customer duties',
     items: [
       'Confirm one of the proposed windows, or propose other windows, before the deadline.',
       'Name the maintenance staff who will attend the window, with a phone number where they can be reached.',
-      'Keep the devices powered and connected during the window.',
+      plan.kind === 'commissioning' ? 'Give the engineers access to the equipment during the window.' : 'Keep the devices powered and connected during the window.',
     ],
   });
   if (plan.confirmedAt) {
     const maintainer = plan.maintainer ?? { name: '', phone: '' };
-    sections.push({ title: 'Confirmation', paragraphs: [`Window ${plan.confirmedWindow} confirmed by ${plan.confirmedBy} on ${local(plan.confirmedAt)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
+    sections.push({ title: 'Confirmation', paragraphs: [`Window ${(plan.confirmedWindow ?? 0) + 1} confirmed by ${plan.confirmedBy} on ${local(plan.confirmedAt)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
   }
   return sections;
+}
+
+/** A commissioning plan reads as one: mode, date, the equipment as a table, services, engineers. */
+function commissioningSections(details: Partial<CommissioningDetails>, local: (at: Date) => string): Section[] {
+  const date = details.date ? new Date(details.date) : null;
+  return [
+    {
+      title: 'Commissioning',
+      table: {
+        head: ['', ''],
+        rows: [
+          ['Mode', details.mode === 'on_site' ? 'On site' : details.mode === 'remote' ? 'Remote' : String(details.mode ?? '')],
+          ['Date', date && !Number.isNaN(date.getTime()) ? local(date) : String(details.date ?? '')],
+        ],
+      },
+    },
+    { title: 'Equipment', table: { head: ['Type', 'Number'], rows: (details.equipment ?? []).map((item) => [item.type, String(item.count)]) } },
+    { title: 'Services', items: (details.services ?? []).length ? details.services! : ['None listed.'] },
+    { title: 'Engineers', table: { head: ['Name', 'Phone'], rows: (details.engineers ?? []).map((engineer) => [engineer.name, engineer.phone ?? '']) } },
+  ];
 }
 
 function toMarkdown(sections: Section[]): string {
@@ -123,6 +177,6 @@ function toHtml(sections: Section[]): string {
 body{font:11pt/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 h1{font-size:1.6rem;border-bottom:2px solid #1b1f24;padding-bottom:.3rem}h2{font-size:1.15rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #c9ced6;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f1f3f6}@media print{body{margin:0;max-width:none}section{break-inside:avoid}}
+th{background:#f1f3f6}td,th{overflow-wrap:anywhere}@media print{body{margin:0;max-width:none}section{break-inside:avoid}}
 </style></head><body>${body}</body></html>`;
 }

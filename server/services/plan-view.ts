@@ -9,6 +9,8 @@ import type { Plan } from '../storage/repositories/records.js';
 import { overdueReason } from '../domain/plans.js';
 import { tallyPlan } from '../domain/waves.js';
 import { failedStates } from '../../client/states.js';
+import { customerDetails } from './plan-document.js';
+import type { PlanType } from '../../protocol/index.js';
 
 /** The plan's progress: devices per agent state and per wave, and whether all have finished. */
 export async function planProgress(store: Store, plan: string) {
@@ -17,7 +19,7 @@ export async function planProgress(store: Store, plan: string) {
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
-export async function planView(context: SluiceContext, plan: Plan, now: Date, store: Store = context.store) {
+export async function planView(context: SluiceContext, plan: Plan, now: Date, store: Store = context.store): Promise<PlanType> {
   const confirmedWindow = plan.confirmedWindow === null ? undefined : plan.windows[plan.confirmedWindow];
   const reason = overdueReason({ status: plan.status, deadline: plan.deadline, windows: plan.windows, confirmedWindow }, now);
   if (reason && plan.overdueReason !== reason) {
@@ -28,6 +30,7 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
   }
   const progress = await planProgress(store, plan.id);
   const waves = await store.plans.waves(plan.id);
+  const delivery = deliverySummary(await store.plans.deliveryTotals(plan.id));
   return {
     id: plan.id,
     kind: plan.kind,
@@ -39,7 +42,8 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
     waves: plan.waves,
     deadline: plan.deadline.toISOString(),
     notes: plan.notes,
-    details: plan.details,
+    // Internal notes stay with the vendor's console, which reads them from the plan itself.
+    details: customerDetails(plan.details) as PlanType['details'],
     maxConcurrent: plan.maxConcurrent,
     expectedInstallSeconds: plan.expectedInstallSeconds,
     confirmation: plan.confirmedAt ? {
@@ -60,6 +64,24 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
         ...(progress.waves.get(wave.wave) ?? { total: 0, succeeded: 0, failed: 0, inProgress: 0 }),
       })),
     },
+    delivery,
+  };
+}
+
+/**
+ * The plan's downloads (docs/delta-updates.md): over the devices that have downloaded, the
+ * bytes they fetched against the artifact's full size, and how many did so by delta.
+ */
+export function deliverySummary(totals: { method: string; devices: number; bytesDownloaded: number; bytesFull: number }[]) {
+  const sum = (pick: (row: (typeof totals)[number]) => number) => totals.reduce((total, row) => total + pick(row), 0);
+  const bytesDownloaded = sum((row) => row.bytesDownloaded);
+  const bytesFull = sum((row) => row.bytesFull);
+  return {
+    devices: sum((row) => row.devices),
+    deltaDevices: sum((row) => (row.method === 'delta' ? row.devices : 0)),
+    bytesDownloaded,
+    bytesFull,
+    bytesSaved: Math.max(0, bytesFull - bytesDownloaded),
   };
 }
 export type PlanView = Awaited<ReturnType<typeof planView>>;

@@ -12,8 +12,9 @@ import { validateWindow } from '../domain/windows.js';
 import { transitionPlan, defaultDeadline, validatePlanWindows, lateJoiningStatuses, liveStatuses, type PlanEvent, type PlanStatus } from '../domain/plans.js';
 import { assignWaves, lateDeviceWave, type WaveSpec } from '../domain/waves.js';
 import { releaseMisfit, sortByFit, type DeviceMisfit } from '../domain/release-fit.js';
-import { renderPlanDocument } from './plan-document.js';
+import { renderPlanDocument, internalNotesKey } from './plan-document.js';
 import { planView } from './plan-view.js';
+import { notify } from '../notifications/outbox.js';
 
 export interface CreatePlanInput {
   customer: string;
@@ -23,6 +24,8 @@ export interface CreatePlanInput {
   waves?: WaveSpec[];
   deadline?: string;
   notes?: string;
+  /** For the vendor only: kept in details (plan-document.ts internalNotesKey), never shown to the customer. */
+  internalNotes?: string;
   maxConcurrent?: number;
   expectedInstallSeconds?: number;
   seed?: string;
@@ -55,7 +58,7 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
   const id = randomUUID();
   const plan = draftPlan({
     id, kind: 'upgrade', customer: input.customer, release: release.id, windows, waves: input.waves ?? [], seed: input.seed ?? id,
-    deadline, notes: input.notes ?? '', details: null, maxConcurrent: input.maxConcurrent ?? null,
+    deadline, notes: input.notes ?? '', details: input.internalNotes ? { [internalNotesKey]: input.internalNotes } : null, maxConcurrent: input.maxConcurrent ?? null,
     expectedInstallSeconds: input.expectedInstallSeconds ?? defaultExpectedInstallSeconds, createdBy: actor,
   }, now);
   await store.transaction(async (tx) => {
@@ -125,8 +128,17 @@ export async function applyTransition(
   const next = transitionPlan(plan.status, event, plan.pausedFrom);
   if (!(await tx.plans.transition(plan.id, plan.status, next, changes, at))) return null;
   await tx.audit.record({ at, actor, action: `plan.${event}`, subject: `plan:${plan.id}`, details: { from: plan.status, to: next, ...details } });
+  const heard = planNotifications[event];
+  if (heard) {
+    await notify(tx, { event: heard, subject: `plan:${plan.id}`, customer: plan.customer, at, data: { plan: plan.id, kind: plan.kind, release: plan.release, from: plan.status, to: next, actor, deadline: plan.deadline.toISOString(), ...details } });
+  }
   return next;
 }
+
+/** The lifecycle steps someone must hear of (notifications/events.ts). */
+const planNotifications: Partial<Record<PlanEvent, 'plan.proposed' | 'plan.countered' | 'plan.confirmed' | 'plan.paused'>> = {
+  propose: 'plan.proposed', counter: 'plan.countered', confirm: 'plan.confirmed', pause: 'plan.paused',
+};
 
 /** A step someone asked for: it happens, or the caller learns that the plan moved meanwhile. */
 async function requireTransition(...args: Parameters<typeof applyTransition>): Promise<PlanStatus> {

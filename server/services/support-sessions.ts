@@ -2,20 +2,21 @@
 // the device's customer, uploaded once by the device while consent is live. A consent's
 // expiry is its stored `expiresAt`; the first reader that finds it passed records it (status
 // expired, audited) by a conditional update, so several processes record it once.
-import { Type } from 'typebox';
+import type { SupportSessionType } from '../../protocol/index.js';
 import { randomUUID } from 'node:crypto';
 import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
 import type { SupportSession } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
+import { notify } from '../notifications/outbox.js';
 import { consentLapsed, defaultConsentHours, effectiveStatus, isConsentLive, transitionSession } from '../domain/support-sessions.js';
 
 /** The collectors support may ask for. The device runs only those configured on it; these names merely select among them. */
-export const collectorsSchema = Type.Array(Type.Union([Type.Literal('logs'), Type.Literal('journal'), Type.Literal('system')]), { minItems: 1, maxItems: 3 });
+export { Collectors as collectorsSchema } from '../../protocol/support-sessions.js';
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
-export function sessionView(session: SupportSession, now: Date) {
+export function sessionView(session: SupportSession, now: Date): SupportSessionType {
   return {
     id: session.id, device: session.device, customer: session.customer, reason: session.reason, collect: session.collect,
     status: effectiveStatus(session, now),
@@ -35,6 +36,7 @@ export async function requestSession(context: SluiceContext, input: { device: st
   return context.store.transaction(async (tx) => {
     await tx.supportSessions.insert({ id, device: device.id, customer: device.customer, reason: input.reason, collect: [...new Set(input.collect)], requestedBy: actor, requestedAt: now });
     await tx.audit.record({ at: now, actor, action: 'support.request', subject: `support-session:${id}`, details: { device: device.id, reason: input.reason, collect: input.collect } });
+    await notify(tx, { event: 'support.consent_requested', subject: `support-session:${id}`, customer: device.customer, at: now, data: { session: id, device: device.id, reason: input.reason, collect: input.collect, requestedBy: actor } });
     return (await tx.supportSessions.get(id))!;
   });
 }
@@ -48,6 +50,7 @@ export async function settleSession(context: SluiceContext, session: SupportSess
   await store.transaction(async (tx) => {
     if (!(await tx.supportSessions.markExpired(session.id, now))) return;
     await tx.audit.record({ at: now, actor: 'system', action: 'support.consent_expired', subject: `support-session:${session.id}`, details: { expiresAt: iso(session.expiresAt) } });
+    await notify(tx, consentExpiredNotification(session, now));
   });
   return { ...session, status: 'expired' };
 }
@@ -107,4 +110,12 @@ export async function recordUpload(context: SluiceContext, session: SupportSessi
     await place();
     await tx.audit.record({ at: now, actor, action: 'support.upload', subject: `support-session:${session.id}`, details: { size: bundle.size, sha256: bundle.sha256 } });
   });
+}
+
+/** support.consent_expired, keyed by the session: the reader that records the expiry and the worker's scan send it once between them. */
+export function consentExpiredNotification(session: Pick<SupportSession, 'id' | 'customer' | 'device' | 'expiresAt'>, now: Date) {
+  return {
+    event: 'support.consent_expired' as const, subject: `support-session:${session.id}`, key: `support.consent_expired:${session.id}`, customer: session.customer, at: now,
+    data: { session: session.id, device: session.device, expiresAt: iso(session.expiresAt) },
+  };
 }

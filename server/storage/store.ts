@@ -14,6 +14,7 @@ import { PlanRepository } from './repositories/plans.js';
 import { FaultRepository } from './repositories/faults.js';
 import { SupportSessionRepository } from './repositories/support-sessions.js';
 import { DdiRepository } from './repositories/ddi.js';
+import { NotificationRepository } from './repositories/notifications.js';
 import { StoreInspection } from './inspection.js';
 
 export interface Store {
@@ -29,6 +30,7 @@ export interface Store {
   readonly faults: FaultRepository;
   readonly supportSessions: SupportSessionRepository;
   readonly ddi: DdiRepository;
+  readonly notifications: NotificationRepository;
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
   // used by storage (H4): what is stored, per table, for tests and tools
   readonly inspection: StoreInspection;
@@ -54,6 +56,7 @@ function bind(session: SqlSession): Store {
     faults: new FaultRepository(session),
     supportSessions: new SupportSessionRepository(session),
     ddi: new DdiRepository(session),
+    notifications: new NotificationRepository(session),
     transaction: (work) => session.transaction((inner) => work(bind(inner))),
     // used by storage (H4)
     inspection: new StoreInspection(session),

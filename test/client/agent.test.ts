@@ -123,8 +123,8 @@ t.test('a failing install hook fails the update; the old slot stays active', asy
 t.test('a plan cancelled while waiting drops the staged update', async (t) => {
   const { server, device, agent } = await setup(t);
   await stepUntil(agent, (a) => journalState(a) === 'waiting_window');
-  server.script.offer!.cancelled = true;
-  server.script.offer!.installAllowed = true;
+  // The real server answers a cancelled plan's device with no assignment (protocol/checkin.ts).
+  server.script.offer = null;
   await agent.step();
   t.equal(journalState(agent), 'idle');
   t.equal(readdirSync(join(device.dataDir, 'staged')).length, 0, 'the staged artifact is deleted');

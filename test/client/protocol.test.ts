@@ -2,7 +2,7 @@
 // answer is accepted only if signed by the root's server role, bound to the nonce just sent,
 // for this device and unexpired by the device's own clock (freeze and replay, DESIGN.md
 // "Trust model"); root rotations are walked one version at a time; diagnostics go up as one
-// multipart part named `bundle`.
+// multipart part named `bundle`. A signed answer must also fit the protocol's schema of it.
 import t, { type Test } from 'tap';
 import { TrustStore } from '../../signing/trust-store.js';
 import { signDocument, type SignedDocument } from '../../signing/signed.js';
@@ -52,6 +52,10 @@ t.test('refused answers, each with its code', async (t) => {
     ['a replay of an earlier answer', () => { server.script.replayFirstAnswer = true; }, 'checkin_nonce_mismatch'],
     ['for another device', () => { server.script.deviceId = 'emu-0002'; }, 'checkin_wrong_device'],
     ['expired by its own expires', () => { server.script.rewrite = (signed) => ({ ...signed, expires: new Date(clock.now().getTime() - 1000).toISOString() }); }, 'checkin_expired'],
+    // Signed by the right key, yet not the protocol's shape (protocol/checkin.ts): acted on in no part.
+    ['signed, but pollAfterSeconds is text', () => { server.script.rewrite = (signed) => ({ ...signed, pollAfterSeconds: 'soon' }); }, 'checkin_malformed'],
+    ['signed, but without serverTime', () => { server.script.rewrite = ({ serverTime: _dropped, ...signed }) => signed; }, 'checkin_malformed'],
+    ['signed, but the diagnostics request names no session', () => { server.script.rewrite = (signed) => ({ ...signed, diagnostics: { collect: ['logs'] } }); }, 'checkin_malformed'],
   ];
   await checkin(protocol, store, body); // an answer to replay later
   for (const [name, arrange, code] of cases) {

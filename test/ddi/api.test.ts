@@ -114,7 +114,7 @@ t.test('the mapping table and the polling format', async (t) => {
   t.same(stateForFeedback('closed', 'failure'), { state: 'failed', closesAction: true });
   t.same(stateForFeedback('downloading', 'none'), { state: 'downloading', closesAction: false });
   t.same(stateForFeedback('scheduled', 'none'), { state: 'waiting_window', closesAction: false });
-  t.equal(errorCode(() => stateForFeedback('finished', 'none')), 'bad_request');
+  t.equal(errorCode(() => stateForFeedback('finished', 'none')), 'validation_failed');
   t.ok(feedbackTable.length >= executions.length);
   t.equal(pollingSleep(300), '00:05:00');
   t.equal(pollingSleep(3661), '01:01:01');

@@ -40,8 +40,8 @@ t.test('bad plans are refused with a clear 4xx and nothing changes', async (t) =
     ['a yanked release', { release: yanked.json.id }, 410, 'release_yanked'],
     ['an unknown release', { release: 'nope' }, 422, 'unknown_release'],
     ['an unknown customer', { customer: 'nope' }, 422, 'unknown_customer'],
-    ['no windows', { windows: [] }, 400, 'bad_request'],
-    ['an unknown field', { colour: 'blue' }, 400, 'bad_request'],
+    ['no windows', { windows: [] }, 400, 'validation_failed'],
+    ['an unknown field', { colour: 'blue' }, 400, 'validation_failed'],
   ];
   for (const [why, change, status, code] of cases) {
     const response = await server.call('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'acme', release: releaseId, windows: [good], ...change });

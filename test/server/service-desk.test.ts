@@ -45,10 +45,10 @@ t.test('fault clocks: a class A fault acknowledged late is a breach; the SLA rep
   const faultCount = async () => (await server.app.sluice.store.faults.list()).length;
   const before = await faultCount();
   const refusals: [string, object, string, number][] = [
-    ['a class outside A–D', { class: 'E', title: 'x' }, fleet.tokens.customer, 422],
-    ['a lower-case class', { class: 'a', title: 'x' }, fleet.tokens.customer, 422],
+    ['a class outside A–D', { class: 'E', title: 'x' }, fleet.tokens.customer, 400],
+    ['a lower-case class', { class: 'a', title: 'x' }, fleet.tokens.customer, 400],
     ['another customer\'s device', { class: 'C', title: 'x', device: 'nope' }, fleet.tokens.customer, 422],
-    ['staff without a customer', { class: 'C', title: 'x' }, fleet.tokens.support, 422],
+    ['staff without a customer', { class: 'C', title: 'x' }, fleet.tokens.support, 400],
   ];
   for (const [why, body, token, status] of refusals) t.equal((await report(body, token)).status, status, why);
   t.equal(await faultCount(), before, 'nothing stored');
@@ -165,7 +165,7 @@ t.test('a commissioning plan follows the same propose and confirm lifecycle and 
   t.match(document, /Luis/);
   const confirmed = await server.call('POST', `/api/v1/plans/${created.json.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
   t.equal(confirmed.json.status, 'confirmed');
-  t.equal((await server.call('POST', '/api/v1/commissioning', fleet.tokens.support, { customer: 'acme', mode: 'on_site', date: '2026-11-01T08:00:00Z', equipment: [{ type: 'x', count: 1 }], services: [], engineers: [{ name: 'L' }], windows: [{ start: '2026-12-10T09:00', end: '2026-12-10T17:00', timezone: 'Europe/Madrid' }] })).status, 422, 'a date in the past');
+  t.equal((await server.call('POST', '/api/v1/commissioning', fleet.tokens.support, { customer: 'acme', mode: 'on_site', date: '2026-11-01T08:00:00Z', equipment: [{ type: 'x', count: 1 }], services: [], engineers: [{ name: 'L' }], windows: [{ start: '2026-12-10T09:00', end: '2026-12-10T17:00', timezone: 'Europe/Madrid' }] })).status, 400, 'a date in the past');
 });
 
 t.test('timed work and races are recorded once: consent expiry, concurrent steps, fault numbers', async (t) => {

@@ -217,6 +217,20 @@ export class PlanRepository {
     await this.sql.run('UPDATE plan_devices SET state = ?, state_at = ? WHERE plan = ? AND device = ?', [state, at.toISOString(), plan, device]);
   }
 
+  /** What the device downloaded for the plan's release against the artifact's size (docs/delta-updates.md). */
+  async setDelivery(plan: string, device: string, delivery: { method: string; bytesDownloaded: number; bytesFull: number }): Promise<void> {
+    await this.sql.run('UPDATE plan_devices SET delivery_method = ?, bytes_downloaded = ?, bytes_full = ? WHERE plan = ? AND device = ?',
+      [delivery.method, delivery.bytesDownloaded, delivery.bytesFull, plan, device]);
+  }
+
+  /** The plan's download totals over the devices that reported one, by delivery method. */
+  async deliveryTotals(plan: string): Promise<{ method: string; devices: number; bytesDownloaded: number; bytesFull: number }[]> {
+    const rows = await this.sql.all<{ method: string; devices: number | string; downloaded: number | string; full: number | string }>(
+      `SELECT delivery_method AS method, COUNT(*) AS devices, SUM(bytes_downloaded) AS downloaded, SUM(bytes_full) AS "full"
+       FROM plan_devices WHERE plan = ? AND delivery_method IS NOT NULL GROUP BY delivery_method`, [plan]);
+    return rows.map((row) => ({ method: row.method, devices: Number(row.devices), bytesDownloaded: Number(row.downloaded), bytesFull: Number(row.full) }));
+  }
+
   /** The plan's devices counted by wave and reported state: its progress without reading every device. */
   async stateCounts(plan: string): Promise<PlanStateCount[]> {
     const rows = await this.sql.all<{ wave: number | null; state: string | null; devices: number | string }>(

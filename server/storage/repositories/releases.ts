@@ -61,10 +61,23 @@ export class ReleaseRepository {
     return changes === 1;
   }
 
-  /** The digests of every release's artifact: what the artifact store must keep. */
+  /** The digests of every release's artifact and uploaded chunk index: what the artifact store must keep. */
   async digests(): Promise<Set<string>> {
-    const rows = await this.sql.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM releases');
+    const rows = await this.sql.all<{ sha256: string }>(
+      'SELECT sha256 FROM releases UNION SELECT chunk_index_sha256 AS sha256 FROM releases WHERE chunk_index_sha256 IS NOT NULL');
     return new Set(rows.map((row) => row.sha256));
+  }
+
+  /** Records that the release's chunk index is stored (docs/delta-updates.md); false when it already was. */
+  async markChunkIndex(id: string, sha256: string): Promise<boolean> {
+    const { changes } = await this.sql.run('UPDATE releases SET chunk_index_sha256 = ? WHERE id = ? AND chunk_index_sha256 IS NULL', [sha256, id]);
+    return changes === 1;
+  }
+
+  /** The digest of the release's uploaded chunk index, or null before it is uploaded. */
+  async chunkIndex(id: string): Promise<string | null> {
+    const row = await this.sql.get<{ chunk_index_sha256: string | null }>('SELECT chunk_index_sha256 FROM releases WHERE id = ?', [id]);
+    return row?.chunk_index_sha256 ?? null;
   }
 
   /**

@@ -34,7 +34,6 @@ export interface Offer {
   window: { start: string; end: string } | null;
   installAllowed: boolean;
   downgrade: boolean;
-  cancelled?: boolean;
   /** The artifactUrl the answer names; by default this server's own artifact path. */
   artifactUrl?: string;
 }
@@ -109,7 +108,7 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
       assignment: offer && {
         id: offer.id, plan: `plan-${offer.id}`, release: `release-${offer.id}`, manifest: offer.manifest,
         artifactUrl: offer.artifactUrl ?? `/api/v1/releases/release-${offer.id}/artifact`, window: offer.window,
-        installAllowed: offer.installAllowed, downgrade: offer.downgrade, ...(offer.cancelled ? { cancelled: true } : {}),
+        installAllowed: offer.installAllowed, downgrade: offer.downgrade,
       },
       diagnostics: script.diagnostics,
     };

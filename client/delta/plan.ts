@@ -1,0 +1,71 @@
+// How to build the new image from a seed (pure, docs/delta-updates.md): walk the new index
+// from the first chunk not yet written; chunks the seed has become copies, the others
+// downloads; neighbours merge, so that a run of missing chunks is one Range request and a
+// run of chunks that sit together in the seed is one read.
+import type { ChunkIndex } from '../../signing/chunk-index.js';
+
+export type Operation =
+  | { kind: 'copy'; first: number; last: number; from: number; length: number }
+  | { kind: 'fetch'; first: number; last: number; start: number; end: number };
+
+export interface SeedLookup {
+  find(index: ChunkIndex, chunk: number): number;
+  offsets: Float64Array;
+}
+
+/**
+ * Two downloads with at most this many bytes between them become one: on loopback a request
+ * costs about as much as 16 KiB (BENCHMARKS.md), and on a cellular link its round trip more.
+ */
+export const mergeGapBytes = 16 * 1024;
+
+export function planOperations(index: ChunkIndex, seed: SeedLookup | null, fromChunk = 0, maxGap = mergeGapBytes): Operation[] {
+  return mergeCloseFetches(index, exactOperations(index, seed, fromChunk), maxGap);
+}
+
+/** A short copy between two downloads is downloaded too (its chunks verify like the others). */
+function mergeCloseFetches(index: ChunkIndex, operations: Operation[], maxGap: number): Operation[] {
+  const merged: Operation[] = [];
+  for (let at = 0; at < operations.length; at++) {
+    const operation = operations[at];
+    const previous = merged.at(-1);
+    const next = operations[at + 1];
+    if (operation.kind === 'copy' && previous?.kind === 'fetch' && next?.kind === 'fetch' && operation.length <= maxGap) {
+      previous.last = next.last;
+      previous.end = index.offsets[next.last] + index.lengths[next.last] - 1;
+      at++;
+      continue;
+    }
+    merged.push(operation.kind === 'fetch' ? { ...operation } : operation);
+  }
+  return merged;
+}
+
+function exactOperations(index: ChunkIndex, seed: SeedLookup | null, fromChunk: number): Operation[] {
+  const operations: Operation[] = [];
+  for (let chunk = fromChunk; chunk < index.count; chunk++) {
+    const length = index.lengths[chunk];
+    const found = seed ? seed.find(index, chunk) : -1;
+    const previous = operations.at(-1);
+    if (found >= 0) {
+      const from = seed!.offsets[found];
+      if (previous?.kind === 'copy' && previous.from + previous.length === from) {
+        previous.last = chunk;
+        previous.length += length;
+      } else {
+        operations.push({ kind: 'copy', first: chunk, last: chunk, from, length });
+      }
+    } else if (previous?.kind === 'fetch') {
+      previous.last = chunk;
+      previous.end += length;
+    } else {
+      const start = index.offsets[chunk];
+      operations.push({ kind: 'fetch', first: chunk, last: chunk, start, end: start + length - 1 });
+    }
+  }
+  return operations;
+}
+
+/** Bytes the operations download (the index aside). */
+export const bytesToFetch = (operations: Operation[]) =>
+  operations.reduce((sum, operation) => sum + (operation.kind === 'fetch' ? operation.end - operation.start + 1 : 0), 0);

@@ -1,0 +1,57 @@
+// A fault's clocks as both sides read them: due times in the reader's zone with the zone
+// named, "due in" / "overdue by" against now, breaches in words as well as colour, and each
+// class explained from the domain's own clock table.
+import { html, type Html } from './html.js';
+import { dueText, span, zonedTime } from './time.js';
+import { acknowledgeWithin, faultClasses, resolveWithin, type FaultClass } from '../domain/faults.js';
+import type { FaultView } from '../services/faults.js';
+
+/** "processing starts within 15 min; resolved within 1 h (major) or 2 h (general)". */
+export function classExplanation(faultClass: FaultClass): string {
+  const resolve = resolveWithin[faultClass];
+  const resolution = resolve ? `resolved within ${span(resolve.major)} (major) or ${span(resolve.general)} (general), around the clock` : 'may be fixed by a later release';
+  return `processing starts within ${span(acknowledgeWithin[faultClass])}; ${resolution}`;
+}
+
+const classNames: Record<FaultClass, string> = { A: 'critical', B: 'major', C: 'minor', D: 'question' };
+
+export const classOptions = (selected: string): Html => html`${faultClasses.map((name) => html`<option value="${name}"${name === selected ? html` selected` : ''}>${name} (${classNames[name]}): ${classExplanation(name)}</option>`)}`;
+
+export const classList = (): Html => html`<ul class="legend">${faultClasses.map((name) => html`<li><strong>${name}</strong> (${classNames[name]}): ${classExplanation(name)}</li>`)}</ul>`;
+
+/** Processing start: done (on time or late) or due, with the countdown. */
+export function acknowledgeCell(fault: FaultView, now: Date, zone: string): Html {
+  if (fault.acknowledgedAt) {
+    return html`${zonedTime(fault.acknowledgedAt, zone)} <div class="${fault.breaches.acknowledge ? 'breached' : 'pill-ok'}">${fault.breaches.acknowledge ? 'started late: clock breached' : 'started in time'}</div>`;
+  }
+  if (fault.resolvedAt) return html`<span class="muted">resolved without a separate start</span>`;
+  const due = dueText(fault.due.acknowledgeBy, now);
+  return html`by ${zonedTime(fault.due.acknowledgeBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
+}
+
+/** Resolution: the resolution text once resolved; otherwise due (A, B) or "a later release" (C, D). */
+export function resolveCell(fault: FaultView, now: Date, zone: string): Html {
+  if (fault.resolvedAt) {
+    return html`${zonedTime(fault.resolvedAt, zone)} <div class="${fault.breaches.resolve ? 'breached' : 'pill-ok'}">${fault.breaches.resolve ? 'resolved late: clock breached' : 'resolved in time'}</div>${fault.resolution ? html`<div>${fault.resolution}</div>` : ''}`;
+  }
+  if (!fault.due.resolveBy) return html`<span class="muted">may be fixed by a later release</span>${fault.fixRelease ? html`<div>fix available</div>` : ''}`;
+  const due = dueText(fault.due.resolveBy, now);
+  return html`by ${zonedTime(fault.due.resolveBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
+}
+
+/**
+ * Issue 20 adds the service-hours clock and the time paused while waiting on the customer to
+ * the fault's JSON; shown here when present, nothing otherwise.
+ */
+export function clockNote(fault: FaultView): Html {
+  const extra = fault as FaultView & { clock?: unknown; pausedSeconds?: number; paused?: unknown };
+  const parts: string[] = [];
+  if (extra.clock && typeof extra.clock === 'object') {
+    const clock = extra.clock as Record<string, unknown>;
+    if (typeof clock.kind === 'string') parts.push(clock.kind === 'service_hours' ? 'counts in service hours' : 'runs around the clock');
+    if (typeof clock.pausedSeconds === 'number' && clock.pausedSeconds > 0) parts.push(`paused ${span(clock.pausedSeconds * 1000)}`);
+    if (clock.paused === true) parts.push('paused now: waiting on the customer');
+  }
+  if (typeof extra.pausedSeconds === 'number' && extra.pausedSeconds > 0) parts.push(`paused ${span(extra.pausedSeconds * 1000)}`);
+  return parts.length ? html`<div class="legend">${parts.join(' · ')}</div>` : html``;
+}
