@@ -1,0 +1,78 @@
+// The README's shell blocks, run as a new user runs them: in order, in one bash session, in a
+// directory laid out like a fresh clone (its `npx sluice` is this checkout's CLI), against a
+// real server on a fresh data directory. A block meant for another machine says so in an
+// HTML comment just above it, with the reason; every other `sh` block runs. The only change
+// made to the text is the server's address: README says 127.0.0.1:8080, the test's server
+// listens on a free port.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sluiceBin, startServerProcess } from '../helpers/processes.js';
+
+const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const skipMarker = /^<!-- not run by test\/cli\/readme\.test\.ts: (.+) -->$/;
+
+interface Block { firstLine: string; text: string; skipped: string | null }
+
+/** The README's ```sh blocks in order, each with the reason it is left out, if it is. */
+export function shellBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    if (lines[index] !== '```sh') continue;
+    const end = lines.indexOf('```', index + 1);
+    const body = lines.slice(index + 1, end);
+    const skipped = skipMarker.exec(lines[index - 1] ?? '')?.[1] ?? null;
+    blocks.push({ firstLine: body[0], text: body.join('\n'), skipped });
+    index = end;
+  }
+  return blocks;
+}
+
+function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', script], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk; });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
+  });
+}
+
+t.test('every shell block of the README runs as written, in order, on a fresh clone', async (t) => {
+  const blocks = shellBlocks(readFileSync(join(repository, 'README.md'), 'utf8'));
+  const runnable = blocks.filter((block) => block.skipped === null);
+  t.ok(runnable.length >= 8, `the walk-through is there (${runnable.length} blocks run, ${blocks.length - runnable.length} left out)`);
+  for (const block of blocks.filter((each) => each.skipped !== null)) t.comment(`left out: "${block.firstLine}": ${block.skipped}`);
+
+  // A clone's directory: `npx sluice` finds the CLI in node_modules/.bin, as `npm install` makes it.
+  const clone = mkdtempSync(join(tmpdir(), 'sluice-readme-'));
+  t.teardown(() => rmSync(clone, { recursive: true, force: true }));
+  writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: 'sluice-readme-clone', private: true }));
+  mkdirSync(join(clone, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(sluiceBin, join(clone, 'node_modules', '.bin', 'sluice'));
+
+  const server = await startServerProcess(join(clone, 'data'));
+  t.teardown(server.stop);
+  const address = new URL(server.url).host;
+  const script = [
+    'set -euo pipefail',
+    // A refused call must fail the run, as a reader would notice its error; the README's own
+    // `curl -s` stays as written.
+    'curl() { command curl --fail-with-body "$@"; }',
+    ...runnable.map((block, index) => `echo "readme: block ${index + 1}: ${block.firstLine.replace(/["$`\\]/g, '')}" >&2\n${block.text}`),
+    'echo "readme: every block ran" >&2',
+  ].join('\n').replaceAll('127.0.0.1:8080', address);
+  const result = await runBash(script, clone, 240_000);
+  if (!t.equal(result.code, 0, 'the session ran to its end')) t.comment(result.output.slice(-6000));
+  t.match(result.output, /readme: every block ran/);
+  t.match(result.output, /identical/, 'the download is byte-identical');
+  t.match(result.output, /state:\s+waiting_window/, 'the agent staged the update and waits for the window');
+  t.match(result.output, /final: \{"idle@2\.1\.0":20\}/, 'the simulated fleet committed');
+  t.match(result.output, /committed: 20|"committed":20|committed.*20/, 'the plan saw them commit');
+  t.match(result.output, /restored backups\/sluice-/, 'the backup restored');
+});
