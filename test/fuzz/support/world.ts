@@ -35,7 +35,10 @@ const staffRoles = ['admin', 'support', 'release', 'customer', 'device'] as cons
 export const tenant = 'DEFAULT';
 
 export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
-  const server = await startTestServer(t);
+  // The notification worker writes on its own clock (leases, timed events such as a reminder
+  // coming due), which "nothing stored" would blame on whichever request ran meanwhile; what
+  // a request itself queues is still seen, in the outbox table.
+  const server = await startTestServer(t, { notificationWorker: { enabled: false, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 } });
   const fleet = await seedFleet(server);
   const deviceToken = await fleet.addDevice('emu-1');
   await fleet.addDevice('emu-2');
