@@ -25,7 +25,7 @@ export function acknowledgeCell(fault: FaultView, now: Date, zone: string): Html
     return html`${zonedTime(fault.acknowledgedAt, zone)} <div class="${fault.breaches.acknowledge ? 'breached' : 'pill-ok'}">${fault.breaches.acknowledge ? 'started late: clock breached' : 'started in time'}</div>`;
   }
   if (fault.resolvedAt) return html`<span class="muted">resolved without a separate start</span>`;
-  const due = dueText(fault.due.acknowledgeBy, now);
+  const due = dueWithClock(fault, fault.clock.acknowledge, fault.due.acknowledgeBy, now);
   return html`by ${zonedTime(fault.due.acknowledgeBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
 }
 
@@ -35,23 +35,21 @@ export function resolveCell(fault: FaultView, now: Date, zone: string): Html {
     return html`${zonedTime(fault.resolvedAt, zone)} <div class="${fault.breaches.resolve ? 'breached' : 'pill-ok'}">${fault.breaches.resolve ? 'resolved late: clock breached' : 'resolved in time'}</div>${fault.resolution ? html`<div>${fault.resolution}</div>` : ''}`;
   }
   if (!fault.due.resolveBy) return html`<span class="muted">may be fixed by a later release</span>${fault.fixRelease ? html`<div>fix available</div>` : ''}`;
-  const due = dueText(fault.due.resolveBy, now);
+  const due = dueWithClock(fault, fault.clock.resolve, fault.due.resolveBy, now);
   return html`by ${zonedTime(fault.due.resolveBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
 }
 
-/**
- * Issue 20 adds the service-hours clock and the time paused while waiting on the customer to
- * the fault's JSON; shown here when present, nothing otherwise.
- */
+/** How the fault's clocks count (server/domain/fault-clock.ts): service hours or around the clock, and time paused. */
 export function clockNote(fault: FaultView): Html {
-  const extra = fault as FaultView & { clock?: unknown; pausedSeconds?: number; paused?: unknown };
-  const parts: string[] = [];
-  if (extra.clock && typeof extra.clock === 'object') {
-    const clock = extra.clock as Record<string, unknown>;
-    if (typeof clock.kind === 'string') parts.push(clock.kind === 'service_hours' ? 'counts in service hours' : 'runs around the clock');
-    if (typeof clock.pausedSeconds === 'number' && clock.pausedSeconds > 0) parts.push(`paused ${span(clock.pausedSeconds * 1000)}`);
-    if (clock.paused === true) parts.push('paused now: waiting on the customer');
-  }
-  if (typeof extra.pausedSeconds === 'number' && extra.pausedSeconds > 0) parts.push(`paused ${span(extra.pausedSeconds * 1000)}`);
-  return parts.length ? html`<div class="legend">${parts.join(' · ')}</div>` : html``;
+  const parts = [fault.clock.serviceHours ? 'the clock counts service hours only' : 'the clock runs around the clock'];
+  if (fault.clock.paused) parts.push('paused now: waiting on the customer');
+  if (fault.clock.pausedSeconds > 0) parts.push(`paused ${span(fault.clock.pausedSeconds * 1000)} in all`);
+  return html`<div class="legend">${parts.join(' · ')}</div>`;
+}
+
+/** "due in 12 min", and for a service-hours clock the service time left: "(service hours: 40 min left)". */
+function dueWithClock(fault: FaultView, clock: FaultView['clock']['acknowledge'] | null | undefined, dueAt: string, now: Date) {
+  const due = dueText(dueAt, now);
+  const left = fault.clock.serviceHours && clock && clock.remainingSeconds !== null && !due.overdue ? ` (service hours: ${span(clock.remainingSeconds * 1000)} left)` : '';
+  return { ...due, text: `${due.text}${left}` };
 }

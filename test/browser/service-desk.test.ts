@@ -49,6 +49,8 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
     await page.fill('#resolution', 'Replaced the site router; meters report again.');
     await submit(page, 'button:has-text("Resolve")');
     t.match(await page.textContent('main'), /resolved in time/);
+    t.match(await page.textContent('main'), /the clock runs around the clock/, 'a class A clock is said to run around the clock');
+    t.match(await page.textContent('main'), /Notifications sent.*fault\.reported.*fault\.resolved|Notifications sent.*fault\.resolved.*fault\.reported/s, 'the notifications of the fault are listed');
     await checkPage(t, staff, 'console-fault');
     await phone.goto(`${base}/portal/faults`);
     t.match(await phone.textContent('main'), /Replaced the site router; meters report again\./, 'the customer reads the resolution');

@@ -9,7 +9,7 @@ import { dataTable } from '../table.js';
 import { localTime, zonedTime } from '../time.js';
 import { staffZone } from './zone.js';
 import { SluiceError } from '../../errors.js';
-import { faultView } from '../../services/faults.js';
+import { faultViews } from '../../services/faults.js';
 import { listSessions, sessionView } from '../../services/support-sessions.js';
 
 const seenChoices: [string, string, number][] = [['', 'any time', 0], ['1h', 'within the last hour', 3600_000], ['24h', 'within a day', 86400_000], ['stale', 'not for a day or more', -86400_000], ['never', 'never', 0]];
@@ -66,7 +66,7 @@ ${dataTable(['Device', 'Customer', 'Product', 'Version', 'State', 'Last seen'], 
     const releases = new Map((await store.releases.list(device.product)).map((release) => [release.id, release.version]));
     const versions = [...new Set(history.filter((event) => event.state === 'committed' && event.release).map((event) => releases.get(event.release!) ?? event.release!))];
     const previous = versions.filter((version) => version !== device.version);
-    const faults = (await store.faults.list({ customer: device.customer, unclosed: true, limit: 1000 })).filter((fault) => fault.device === device.id).map((fault) => faultView(fault, now));
+    const faults = await faultViews(context, (await store.faults.list({ customer: device.customer, unclosed: true, limit: 1000 })).filter((fault) => fault.device === device.id), now);
     const sessions = (await listSessions(context, device.customer, now)).filter((session) => session.device === device.id).map((session) => sessionView(session, now));
     return sendPage(request, reply, { title: device.id, section: '/staff/devices', body: html`<h1>${device.id} ${device.state ? statusBadge(device.state) : ''}</h1>
 <section class="card"><dl class="facts"><dt>Customer</dt><dd>${device.customer}</dd><dt>Product</dt><dd>${device.product} (${device.hardware})</dd>

@@ -12,7 +12,8 @@ import { acknowledgeCell, classExplanation, clockNote, resolveCell } from '../fa
 import { staffZone } from './zone.js';
 import { actorOf } from '../../auth/principal.js';
 import { SluiceError } from '../../errors.js';
-import { faultView, takeFaultStep, type FaultView } from '../../services/faults.js';
+import { notificationsPanel } from '../notifications-panel.js';
+import { faultViews, takeFaultStep, type FaultView } from '../../services/faults.js';
 
 const flashes = { acknowledge: 'Acknowledged: processing started.', resolve: 'Resolved; the customer sees the resolution.', close: 'Closed.' };
 
@@ -31,7 +32,7 @@ export default async function faultPages(app: FastifyInstance) {
     if (!requireStaff(request, reply)) return;
     const zone = staffZone(request);
     const now = options.now();
-    const faults = (await store.faults.list({ unclosed: true, limit: 1000 })).map((fault) => faultView(fault, now))
+    const faults = (await faultViews(context, await store.faults.list({ unclosed: true, limit: 1000 }), now))
       .filter((fault) => fault.status !== 'resolved').sort((a, b) => nextDue(a) - nextDue(b));
     return sendPage(request, reply, { title: 'Faults', section: '/staff/faults', live: true, body: html`<h1>Faults queue</h1>
 <p class="muted">Open faults, nearest due time first. Times in ${zone} (<a href="?zone=Europe/Madrid">Europe/Madrid</a> · <a href="?zone=UTC">UTC</a>).</p>
@@ -48,7 +49,7 @@ export default async function faultPages(app: FastifyInstance) {
     const now = options.now();
     const record = await store.faults.get(id);
     if (!record) throw new SluiceError('not_found', 'There is no such fault.');
-    const fault = faultView(record, now);
+    const [fault] = await faultViews(context, [record], now);
     const fix = fault.fixRelease ? await store.releases.get(fault.fixRelease) : undefined;
     const form = (event: 'acknowledge' | 'resolve' | 'close', label: string, extra = html``) => html`<form method="post" action="/staff/faults/${fault.id}/${event}">${csrfField(request)}${extra}<button type="submit">${label}</button></form>`;
     const actions = html`${fault.status === 'open' ? form('acknowledge', 'Acknowledge: processing starts now') : ''}
@@ -62,7 +63,8 @@ ${fault.breached ? html`<div class="flash error" role="status">A contractual clo
 <dt>Fixed by</dt><dd>${fix ? html`<a href="/staff/releases/${fix.id}">${fix.product} ${fix.version}</a>` : fault.fixRelease ?? 'no release yet'}</dd>
 ${fault.plan ? html`<dt>Plan</dt><dd><a href="/staff/plans/${fault.plan}">${fault.plan}</a></dd>` : ''}</dl>
 ${fault.description ? html`<h2>Description</h2><pre>${fault.description}</pre>` : ''}</section>
-<section class="card"><h2>Next step</h2>${actions}</section><p><a href="/staff/faults">Back to the queue</a></p>` }, state ? 422 : 200);
+<section class="card"><h2>Next step</h2>${actions}</section>
+<section class="card">${await notificationsPanel(store, `fault:${fault.id}`, zone)}</section><p><a href="/staff/faults">Back to the queue</a></p>` }, state ? 422 : 200);
   };
 
   app.get('/staff/faults/:id', async (request, reply) => {

@@ -2,6 +2,7 @@
 // plan's page: the counter-proposal when the customer countered, the windows editor to
 // propose (again), pause/resume/cancel, the live rollout, internal and customer notes, a
 // preview of the written plan for a draft, and the version history.
+import { notificationsPanel } from '../notifications-panel.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html, type Html } from '../html.js';
 import { progressBar, statusBadge } from '../layout.js';
@@ -91,6 +92,7 @@ ${counterProposal(plan, now, zone, 'customer')}
 <section class="card"><h2>Windows</h2><ul>${plan.windows.map((window, index) => html`<li>${windowText(window, index, now, zone)}${plan.confirmedWindow === index ? html` <strong class="pill-ok">confirmed</strong>` : ''}</li>`)}</ul>
 ${view.confirmation ? html`<p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}; maintenance staff ${view.confirmation.maintainer?.name} (${view.confirmation.maintainer?.phone}).</p>` : ''}${steps}</section>
 ${propose}<div id="live-rollout" data-live="5">${await rolloutView(store, view, zone)}</div>
+<section class="card">${await notificationsPanel(store, `plan:${plan.id}`, zone)}</section>
 <h2>Written plan: versions</h2>${await versionHistory(store, plan, zone, (version) => `/staff/plans/${plan.id}/document?version=${version}`)}
 ${draft ? html`<h2>Preview of the written plan</h2>${writtenPlan(draft.html, plan.documentVersion + 1, `/staff/plans/${plan.id}/document`)}` : document ? writtenPlan(document.html, document.version, `/staff/plans/${plan.id}/document`) : ''}`,
     }, state && !preview ? 422 : 200);

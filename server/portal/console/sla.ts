@@ -9,7 +9,7 @@ import { dataTable } from '../table.js';
 import { zonedTime } from '../time.js';
 import { classExplanation } from '../fault-parts.js';
 import { staffZone } from './zone.js';
-import { faultView, type FaultView } from '../../services/faults.js';
+import { faultViews, type FaultView } from '../../services/faults.js';
 import { faultClasses } from '../../domain/faults.js';
 
 const weeks = 8;
@@ -46,7 +46,7 @@ export default async function slaPages(app: FastifyInstance) {
     const zone = staffZone(request);
     const now = options.now();
     const start = DateTime.fromJSDate(now, { zone }).startOf('week').minus({ weeks: weeks - 1 });
-    const faults = (await store.faults.list({ reportedFrom: start.toJSDate(), reportedBefore: now, limit: 10_000 })).map((fault) => faultView(fault, now));
+    const faults = await faultViews(app.sluice, await store.faults.list({ reportedFrom: start.toJSDate(), reportedBefore: now, limit: 10_000 }), now);
     const decided = (fault: FaultView) => fault.breached || fault.resolvedAt !== null || fault.acknowledgedAt !== null;
     const sections = faultClasses.map((faultClass) => {
       const mine = faults.filter((fault) => fault.class === faultClass);

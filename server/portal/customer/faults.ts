@@ -10,7 +10,7 @@ import { acknowledgeCell, classList, classOptions, clockNote, resolveCell } from
 import { customerOf, requireRole } from '../customer-pages.js';
 import { actorOf } from '../../auth/principal.js';
 import { SluiceError } from '../../errors.js';
-import { faultView, openFault } from '../../services/faults.js';
+import { faultViews, openFault } from '../../services/faults.js';
 import { parseFaultClass } from '../../domain/faults.js';
 
 const flashes = { reported: 'Your fault report was received. The due times are shown below.' };
@@ -23,7 +23,7 @@ export default async function customerFaultPages(app: FastifyInstance) {
     const user = request.portal!.user;
     const zone = (await customerOf(store, user.customer!)).timezone;
     const now = options.now();
-    const faults = (await store.faults.list({ customer: user.customer!, limit: 1000 })).map((fault) => faultView(fault, now));
+    const faults = await faultViews(context, await store.faults.list({ customer: user.customer!, limit: 1000 }), now);
     const devices = await store.devices.list({ customer: user.customer! });
     const rows = faults.map((fault) => ({
       className: fault.breached ? 'breached' : '',
