@@ -154,7 +154,7 @@ const child = join(work, 'delta-child.mjs');
 await bundle(join(root, 'bench', 'delta-child.ts'), child);
 const server = await startServer();
 try {
-  for (const [label, pair] of [['ext4', images.ext4], ['ext4.gz (compressed)', images.compressed]] as const) {
+  for (const [label, pair] of process.env.SLUICE_BENCH_DELTA_ONLY === 'gib' ? [] : [['ext4', images.ext4], ['ext4.gz (compressed)', images.compressed]] as const) {
     const full = statSync(pair.new).size;
     const release = await publish(server, pair.new, label.startsWith('ext4.gz') ? '2.1.1' : '2.1.0');
     // What the delta fetches, from the plan alone (the agent's run below fetches the same).
@@ -195,6 +195,6 @@ try {
   if (!(error instanceof Skip)) throw error;
 } finally {
   await server.app.close();
-  writeFileSync(join(root, 'bench', 'delta-last-run.md'), `${report.join('\n')}\n`);
+  if (process.env.SLUICE_BENCH_DELTA_ONLY !== 'gib') writeFileSync(join(root, 'bench', 'delta-last-run.md'), `${report.join('\n')}\n`);
   rmSync(work, { recursive: true, force: true });
 }

@@ -28,20 +28,20 @@ export const passwordOptions = {
 interface Connection { server: string; token: string }
 
 /** One JSON API call; a refusal becomes one line with the server's code and message. */
-async function call(connection: Connection, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<any> {
+async function call<Reply = unknown>(connection: Connection, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<Reply> {
   const response = await request(new URL(path, connection.server), {
     method,
     headers: { authorization: `Bearer ${connection.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   }).catch((error: Error & { code?: string }) => { throw new Error(`cannot reach ${connection.server}: ${error.code ?? error.message}`); });
   const text = await response.body.text();
-  let parsed: any = null;
+  let parsed: { error?: { code: string; message: string } } | null = null;
   try { parsed = JSON.parse(text); } catch { /* not JSON: reported as is */ }
   if (response.statusCode >= 300) {
     const reason = parsed?.error ? `${parsed.error.code}: ${parsed.error.message}` : text;
     throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
   }
-  return parsed;
+  return parsed as Reply;
 }
 
 function connectionOf(values: { server?: string; token?: string }): Connection {

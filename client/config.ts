@@ -110,6 +110,9 @@ const configShape = object({
 });
 
 export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
+  // configShape has checked every field's type and refused unknown ones, so the fields read
+  // below are what the table above says.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const value = configShape(raw, '') as Record<string, any>;
   const path = (relative: string) => resolve(baseDirectory, relative);
   let token = value.token as string | undefined;

@@ -70,6 +70,10 @@ export async function deltaDownload(target: DeltaTarget, chooseSeed: SeedChooser
     // A delta that would fetch nearly everything (a compressed image) saves nothing and costs
     // a request per range: the plain download is better (its bytes resume from here).
     if (first === 0 && bytesToFetch(operations) > index.size * 0.9) throw new DeltaUnusable('no_saving', `the seed shares less than 10 % of the new image`);
+    // One count over all the ranges: thousands of small answers each leave socket buffers
+    // behind (BENCHMARKS.md: a 1 GiB delta peaked at 138 MiB while each range counted alone).
+    const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
+    const pending = Buffer.allocUnsafe(index.parameters.maxSize);
     const writer = new SequentialWriter(file, first < index.count ? index.offsets[first] : index.size, whole);
     try {
       for (const operation of operations) {
@@ -83,7 +87,7 @@ export async function deltaDownload(target: DeltaTarget, chooseSeed: SeedChooser
         requests++;
         const before = fetcher.received;
         try {
-          await fetchChunks(fetcher, index, operation, writer);
+          await fetchChunks(fetcher, index, operation, writer, collectGarbage, pending);
         } finally {
           downloaded += fetcher.received - before;
           writer.flush();
@@ -199,11 +203,9 @@ function copyFromSeed(seedFile: number, operation: Extract<Operation, { kind: 'c
   }
 }
 
-async function fetchChunks(fetcher: RangeFetcher, index: ChunkIndex, operation: Extract<Operation, { kind: 'fetch' }>, writer: SequentialWriter): Promise<void> {
-  const pending = Buffer.allocUnsafe(index.parameters.maxSize);
+async function fetchChunks(fetcher: RangeFetcher, index: ChunkIndex, operation: Extract<Operation, { kind: 'fetch' }>, writer: SequentialWriter, collectGarbage: (bytes: number) => void, pending: Buffer): Promise<void> {
   let chunk = operation.first;
   let filled = 0;
-  const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
   await fetcher.fetch(operation.start, operation.end, (data) => {
     for (let used = 0; used < data.length;) {
       const want = index.lengths[chunk] - filled;

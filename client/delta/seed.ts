@@ -57,14 +57,15 @@ export function seedFromIndex(path: string, indexPath: string, indexSha256: stri
 /** Chunks the seed file with the new index's parameters: one streaming read. */
 export async function seedByChunking(path: string, parameters: ChunkingParameters): Promise<Seed | null> {
   if (!existsSync(path) || !statSync(path).isFile()) return null;
-  let capacity = 1024;
+  // Sized for the expected count, grown by half: doubling a gibibyte's arrays cost 10 MiB at the peak.
+  let capacity = Math.max(1024, Math.ceil((statSync(path).size / parameters.averageSize) * 1.1));
   let digests = Buffer.allocUnsafe(capacity * 32);
   let offsets = new Float64Array(capacity);
   let lengths = new Uint32Array(capacity);
   let count = 0;
   await chunkFile(path, (offset, length, digest) => {
     if (count === capacity) {
-      capacity *= 2;
+      capacity = Math.ceil(capacity * 1.5);
       const grown = Buffer.allocUnsafe(capacity * 32);
       digests.copy(grown);
       digests = grown;

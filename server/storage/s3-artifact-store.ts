@@ -77,7 +77,7 @@ export async function openS3ArtifactStore(options: S3StoreOptions): Promise<Arti
     client.destroy();
     const status = (error as S3ServiceException).$metadata?.httpStatusCode;
     const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' : (error as Error).message || (error as Error).name;
-    throw new Error(`the artifact store s3://${bucket}/${options.location.prefix} does not answer: ${why}`);
+    throw new Error(`the artifact store s3://${bucket}/${options.location.prefix} does not answer: ${why}`, { cause: error });
   }
   const store = createS3ArtifactStore({ ...options, client });
   await store.sweepAbandoned();

@@ -122,7 +122,7 @@ t.test('SIGKILL in the middle of the download: the restart resumes with Range an
   const first = startAgentProcess(context.device);
   t.teardown(first.stop);
   const partial = join(context.device.dataDir, 'partial');
-  await waitFor(() => existsSync(partial) && statSync(join(partial, `${manifestFor(context.artifact).artifact.sha256}.part`), { throwIfNoEntry: false })?.size! > 200 * 1024, 'some bytes on disk', 20_000);
+  await waitFor(() => existsSync(partial) && (statSync(join(partial, `${manifestFor(context.artifact).artifact.sha256}.part`), { throwIfNoEntry: false })?.size ?? 0) > 200 * 1024, 'some bytes on disk', 20_000);
   await powerLoss(first);
   t.equal(readStateFile(context.device.dataDir, '0.0.0').journal.state, 'downloading');
   await finishAfterRestart(t, context);

@@ -5,7 +5,6 @@
 // and counters are filled beforehand through the same reservation the portal makes.
 import t from 'tap';
 import { request } from 'undici';
-import { randomBytes, scryptSync } from 'node:crypto';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { reserveSignIn, signInLimits } from '../../server/auth/sign-in-limits.js';

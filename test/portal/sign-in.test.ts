@@ -33,8 +33,6 @@ async function portal(server: TestServer) {
 const passwordHash = await hashPassword(password);
 const user = (server: TestServer, username: string) => server.app.sluice.store.users.create({ username, role: 'support', passwordHash }, new Date());
 
-const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
-
 t.test('an unknown user name costs a password hash, as a known one does', async (t) => {
   const server = await startTestServer(t, { trustProxy: ['127.0.0.1'] });
   await user(server, 'eve');

@@ -4,7 +4,7 @@
 // request timeout, an idle keep-alive connection at its timeout, connections over the cap as
 // they arrive; a slow upload that keeps moving is not cut off.
 import t, { type Test } from 'tap';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { get } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
