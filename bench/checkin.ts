@@ -24,16 +24,27 @@ const body = JSON.stringify({ version: '1.0.0', nonce: 'ab'.repeat(16) });
 export async function loadCheckins(url: string, tokens: string[], seconds: number) {
   let next = 0;
   const result = await autocannon({
-    url, method: 'POST', connections: 50, duration: seconds, body,
+    url,
+    method: 'POST',
+    connections: 50,
+    duration: seconds,
+    body,
     headers: { 'content-type': 'application/json' },
-    requests: [{
-      setupRequest: (request) => {
-        const token = tokens[next++ % tokens.length];
-        return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+    requests: [
+      {
+        setupRequest: (request) => {
+          const token = tokens[next++ % tokens.length];
+          return { ...request, headers: { ...request.headers, authorization: `Bearer ${token}` } };
+        },
       },
-    }],
+    ],
   });
-  return { perSecond: result.requests.average, total: result.requests.total, errors: result.errors + result.non2xx, latencyP99: result.latency.p99 };
+  return {
+    perSecond: result.requests.average,
+    total: result.requests.total,
+    errors: result.errors + result.non2xx,
+    latencyP99: result.latency.p99,
+  };
 }
 
 /** What the load cost the database: the server's own statement counts and, on PostgreSQL, the database's. */
@@ -43,7 +54,6 @@ export interface DatabaseLoad {
   /** PostgreSQL only: pg_stat_database over the server's life after seeding, and its backends' CPU. */
   postgres: { activity: DatabaseActivity; backendCpuSeconds: number } | null;
 }
-
 
 export async function checkinRate(devices: number, seconds: number, options: { database?: 'sqlite' | 'postgres' } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
@@ -58,7 +68,11 @@ export async function checkinRate(devices: number, seconds: number, options: { d
     const activityBefore = await postgres?.settledActivity();
     const server = await startSluice(dataDir, extra);
     const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-    const sample = await request(`${server.url}/api/v1/device/checkin`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` }, body });
+    const sample = await request(`${server.url}/api/v1/device/checkin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[0]}` },
+      body,
+    });
     const answer = await sample.body.text();
     const countsBefore = await scrapeServer(server.url, admin);
     const backends = postgres && sampleBackendCpu(postgres);
@@ -73,14 +87,26 @@ export async function checkinRate(devices: number, seconds: number, options: { d
       server: countsBefore && countsAfter ? countsBetween(countsBefore, countsAfter) : null,
       // The server's start-up and its one sample check-in are in here too: a few dozen
       // statements against tens of thousands (the first scrape says how many).
-      postgres: postgres && activityBefore && backendCpuSeconds !== undefined
-        ? { activity: activityBetween(activityBefore, await postgres.settledActivity()), backendCpuSeconds }
-        : null,
+      postgres:
+        postgres && activityBefore && backendCpuSeconds !== undefined
+          ? { activity: activityBetween(activityBefore, await postgres.settledActivity()), backendCpuSeconds }
+          : null,
     };
     const store = await openStore({ dataDir, url: postgres?.url });
     const written = (await store.devices.list({ customer: 'bench' })).filter((device) => device.lastSeenAt !== null).length;
     await store.close();
-    return { ...measured, answerBytes: answer.length, answer, cpuPerRequestMs: (cpu * 1000) / measured.total, serverCpuSeconds: cpu, devicesWritten: written, startupStatements: countsBefore ? countsBefore.statements.get.count + countsBefore.statements.all.count + countsBefore.statements.run.count : null, load };
+    return {
+      ...measured,
+      answerBytes: answer.length,
+      answer,
+      cpuPerRequestMs: (cpu * 1000) / measured.total,
+      serverCpuSeconds: cpu,
+      devicesWritten: written,
+      startupStatements: countsBefore
+        ? countsBefore.statements.get.count + countsBefore.statements.all.count + countsBefore.statements.run.count
+        : null,
+      load,
+    };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     await postgres?.drop();

@@ -8,7 +8,13 @@ const started = process.hrtime.bigint();
 const phases: string[] = [];
 const { delivery, note } = await fetchUpdate(
   { server, token, dataDir, enabled: mode === 'delta', source: seed || null },
-  { release, artifactUrl, size: Number(size), sha256, ...(indexSha256 ? { chunkIndex: { sha256: indexSha256, size: Number(indexSize) } } : {}) },
+  {
+    release,
+    artifactUrl,
+    size: Number(size),
+    sha256,
+    ...(indexSha256 ? { chunkIndex: { sha256: indexSha256, size: Number(indexSize) } } : {}),
+  },
   { log: (line) => phases.push(`${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s ${line}`) },
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -9,7 +9,19 @@
 // agent's peak RSS on a 1 GiB image.
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../server/app.js';
@@ -31,11 +43,23 @@ const mib = (bytes: number) => (bytes / 1048576).toFixed(2);
 const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(2)} %`;
 
 /** A peer's patch size, or why there is none; each gets `limitSeconds`. */
-function peer(name: string, command: string, args: string[], output: string, limitSeconds = 300): { name: string; bytes: number | null; seconds: number; note: string } {
+function peer(
+  name: string,
+  command: string,
+  args: string[],
+  output: string,
+  limitSeconds = 300,
+): { name: string; bytes: number | null; seconds: number; note: string } {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: limitSeconds * 1000, maxBuffer: 1 << 24 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.error || result.status !== 0) return { name, bytes: null, seconds, note: result.signal ? `stopped after ${limitSeconds} s` : `failed: ${String(result.stderr ?? result.error).slice(0, 120)}` };
+  if (result.error || result.status !== 0)
+    return {
+      name,
+      bytes: null,
+      seconds,
+      note: result.signal ? `stopped after ${limitSeconds} s` : `failed: ${String(result.stderr ?? result.error).slice(0, 120)}`,
+    };
   return { name, bytes: statSync(output).size, seconds, note: '' };
 }
 
@@ -45,11 +69,23 @@ function casync(old: string, next: string): { name: string; bytes: number | null
   rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory);
   const started = process.hrtime.bigint();
-  for (const [image, name] of [[old, 'old'], [next, 'new']]) {
-    const result = spawnSync('casync', ['make', `--store=${join(directory, `${name}.castr`)}`, join(directory, `${name}.caibx`), image], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
-    if (result.status !== 0) return { name: 'casync (64 KiB chunks, zstd)', bytes: null, seconds: 0, note: `failed: ${String(result.stderr).slice(0, 120)}` };
+  for (const [image, name] of [
+    [old, 'old'],
+    [next, 'new'],
+  ]) {
+    const result = spawnSync('casync', ['make', `--store=${join(directory, `${name}.castr`)}`, join(directory, `${name}.caibx`), image], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300_000,
+    });
+    if (result.status !== 0)
+      return { name: 'casync (64 KiB chunks, zstd)', bytes: null, seconds: 0, note: `failed: ${String(result.stderr).slice(0, 120)}` };
   }
-  const chunks = (store: string) => new Map(readdirSync(store, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => [entry.name, statSync(join(entry.parentPath, entry.name)).size]));
+  const chunks = (store: string) =>
+    new Map(
+      readdirSync(store, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => [entry.name, statSync(join(entry.parentPath, entry.name)).size]),
+    );
   const have = chunks(join(directory, 'old.castr'));
   let bytes = statSync(join(directory, 'new.caibx')).size;
   for (const [name, size] of chunks(join(directory, 'new.castr'))) if (!have.has(name)) bytes += size;
@@ -60,7 +96,12 @@ function peers(old: string, next: string) {
   const out = (name: string) => join(work, `patch.${name}`);
   return [
     peer('xdelta3 -9 -D', 'xdelta3', ['-e', '-9', '-D', '-f', '-s', old, next, out('xdelta')], out('xdelta')),
-    peer('zstd -19 --long=28 --patch-from', 'zstd', ['-q', '-f', '-19', '--long=28', `--patch-from=${old}`, next, '-o', out('zstd')], out('zstd')),
+    peer(
+      'zstd -19 --long=28 --patch-from',
+      'zstd',
+      ['-q', '-f', '-19', '--long=28', `--patch-from=${old}`, next, '-o', out('zstd')],
+      out('zstd'),
+    ),
     peer('bsdiff', 'bsdiff', [old, next, out('bsdiff')], out('bsdiff'), 240),
     casync(old, next),
   ];
@@ -72,7 +113,12 @@ async function startServer() {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   const call = async (method: string, path: string, body: unknown) => {
-    const response = await app.inject({ method: method as 'POST', url: path, headers: { authorization: `Bearer ${admin}` }, payload: body as object });
+    const response = await app.inject({
+      method: method as 'POST',
+      url: path,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: body as object,
+    });
     if (response.statusCode >= 300) throw new Error(`${path}: ${response.body}`);
     return response.json();
   };
@@ -92,14 +138,20 @@ async function publish(server: Server, image: string, version: string) {
   const indexPath = join(work, `${version}.chunks`);
   writeFileSync(indexPath, built.index);
   const manifest = createManifest({
-    product: 'emu', version, hardware: ['emu-hw-1'], artifact: { name: `emu-${version}.img`, size: built.size, sha256: built.sha256 },
+    product: 'emu',
+    version,
+    hardware: ['emu-hw-1'],
+    artifact: { name: `emu-${version}.img`, size: built.size, sha256: built.sha256 },
     chunkIndex: { sha256: createHash('sha256').update(built.index).digest('hex'), size: built.index.length },
   });
   const manifestPath = join(work, `${version}.json`);
   writeFileSync(manifestPath, JSON.stringify(signDocument(manifest, [loadPrivateKeyFile(join(server.dataDir, 'keys', 'release.key'))])));
-  const answer = JSON.parse(await publishRelease({ artifactPath: image, manifestPath, chunkIndexPath: indexPath, server: server.url, token: server.release })) as { id: string };
+  const answer = JSON.parse(
+    await publishRelease({ artifactPath: image, manifestPath, chunkIndexPath: indexPath, server: server.url, token: server.release }),
+  ) as { id: string };
   // Publishing computes the DDI clients' SHA-1 and MD5 in the background: not during the timed runs.
-  for (let waited = 0; !(await server.app.sluice.store.releases.get(answer.id))?.sha1 && waited < 600; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let waited = 0; !(await server.app.sluice.store.releases.get(answer.id))?.sha1 && waited < 600; waited++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   return { id: answer.id, size: built.size, sha256: built.sha256, index: manifest.chunkIndex!, signSeconds };
 }
 
@@ -110,17 +162,56 @@ async function keep(dataDir: string, image: string) {
   mkdirSync(installed, { recursive: true });
   linkSync(image, join(installed, 'artifact.bin'));
   writeFileSync(join(installed, 'artifact.chunks'), built.index);
-  writeFileSync(join(installed, 'artifact.json'), JSON.stringify({ sha256: built.sha256, size: built.size, chunkIndexSha256: createHash('sha256').update(built.index).digest('hex'), parameters: parseChunkIndex(built.index).parameters }));
+  writeFileSync(
+    join(installed, 'artifact.json'),
+    JSON.stringify({
+      sha256: built.sha256,
+      size: built.size,
+      chunkIndexSha256: createHash('sha256').update(built.index).digest('hex'),
+      parameters: parseChunkIndex(built.index).parameters,
+    }),
+  );
 }
 
-async function agent(child: string, server: Server, release: Awaited<ReturnType<typeof publish>>, mode: 'delta' | 'full', seed: string, kept: string | null = null) {
+async function agent(
+  child: string,
+  server: Server,
+  release: Awaited<ReturnType<typeof publish>>,
+  mode: 'delta' | 'full',
+  seed: string,
+  kept: string | null = null,
+) {
   const dataDir = join(work, `agent-${mode}-${release.id}`);
   rmSync(dataDir, { recursive: true, force: true });
   if (kept) await keep(dataDir, kept);
-  const started = await startProcess(process.execPath, [child, mode, server.url, release.id, `${server.url}/api/v1/releases/${release.id}/artifact`, server.support, String(release.size), release.sha256, release.index.sha256, String(release.index.size), dataDir, seed], /\{.*\}/, { timeoutMs: 600_000 });
+  const started = await startProcess(
+    process.execPath,
+    [
+      child,
+      mode,
+      server.url,
+      release.id,
+      `${server.url}/api/v1/releases/${release.id}/artifact`,
+      server.support,
+      String(release.size),
+      release.sha256,
+      release.index.sha256,
+      String(release.index.size),
+      dataDir,
+      seed,
+    ],
+    /\{.*\}/,
+    { timeoutMs: 600_000 },
+  );
   await started.stop();
   rmSync(dataDir, { recursive: true, force: true });
-  return JSON.parse(started.match[0]) as { seconds: number; peakRssMiB: number; method: string; bytesDownloaded: number; note: string | null };
+  return JSON.parse(started.match[0]) as {
+    seconds: number;
+    peakRssMiB: number;
+    method: string;
+    bytesDownloaded: number;
+    note: string | null;
+  };
 }
 
 /** 1 GiB of noise and a copy with 3 % of its 4 KiB blocks rewritten, for the memory reading. */
@@ -136,7 +227,8 @@ function gibibytePair(): { old: string; next: string } {
     const data = cipher.update(zero);
     writeSync(a, data);
     const changed = Buffer.from(data);
-    for (let at = 0; at < changed.length; at += 4096) if (changes.update(Buffer.alloc(1))[0] < 8) changes.update(zero.subarray(0, 4096)).copy(changed, at);
+    for (let at = 0; at < changed.length; at += 4096)
+      if (changes.update(Buffer.alloc(1))[0] < 8) changes.update(zero.subarray(0, 4096)).copy(changed, at);
     writeSync(b, changed);
   }
   closeSync(a);
@@ -146,15 +238,25 @@ function gibibytePair(): { old: string; next: string } {
 
 class Skip extends Error {}
 const report: string[] = [];
-const line = (text = '') => { report.push(text); console.log(text); };
+const line = (text = '') => {
+  report.push(text);
+  console.log(text);
+};
 
 const images = await buildDeltaImages(sizeMiB);
-line(`# Delta updates, ${sizeMiB} MiB images (${images.files.old} files; ${images.files.changed} changed, ${images.files.added} added, ${images.files.removed} removed)`);
+line(
+  `# Delta updates, ${sizeMiB} MiB images (${images.files.old} files; ${images.files.changed} changed, ${images.files.added} added, ${images.files.removed} removed)`,
+);
 const child = join(work, 'delta-child.mjs');
 await bundle(join(root, 'bench', 'delta-child.ts'), child);
 const server = await startServer();
 try {
-  for (const [label, pair] of process.env.SLUICE_BENCH_DELTA_ONLY === 'gib' ? [] : [['ext4', images.ext4], ['ext4.gz (compressed)', images.compressed]] as const) {
+  for (const [label, pair] of process.env.SLUICE_BENCH_DELTA_ONLY === 'gib'
+    ? []
+    : ([
+        ['ext4', images.ext4],
+        ['ext4.gz (compressed)', images.compressed],
+      ] as const)) {
     const full = statSync(pair.new).size;
     const release = await publish(server, pair.new, label.startsWith('ext4.gz') ? '2.1.1' : '2.1.0');
     // What the delta fetches, from the plan alone (the agent's run below fetches the same).
@@ -163,15 +265,21 @@ try {
     const ranges = operations.filter((operation) => operation.kind === 'fetch').length;
     const deltaBytes = bytesToFetch(operations) + release.index.size;
     line();
-    line(`## ${label}: ${mib(full)} MiB new image, index ${mib(release.index.size)} MiB (${index.count} chunks), signing with the index ${release.signSeconds.toFixed(2)} s`);
+    line(
+      `## ${label}: ${mib(full)} MiB new image, index ${mib(release.index.size)} MiB (${index.count} chunks), signing with the index ${release.signSeconds.toFixed(2)} s`,
+    );
     line('| method | bytes to the device | of the full image | vs sluice | to make |');
     line('| --- | ---: | ---: | ---: | ---: |');
     line(`| full image | ${mib(full)} MiB | 100 % | | |`);
-    line(`| sluice delta (index + ${ranges} ranges) | ${mib(deltaBytes)} MiB | ${percent(deltaBytes, full)} | 1.00× | ${release.signSeconds.toFixed(1)} s, once per release |`);
+    line(
+      `| sluice delta (index + ${ranges} ranges) | ${mib(deltaBytes)} MiB | ${percent(deltaBytes, full)} | 1.00× | ${release.signSeconds.toFixed(1)} s, once per release |`,
+    );
     for (const result of process.env.SLUICE_BENCH_DELTA_PEERS === '0' ? [] : peers(pair.old, pair.new)) {
-      line(result.bytes === null
-        ? `| ${result.name} | — | — | — | ${result.note} |`
-        : `| ${result.name} | ${mib(result.bytes)} MiB | ${percent(result.bytes, full)} | ${(result.bytes / deltaBytes).toFixed(2)}× | ${result.seconds.toFixed(1)} s, per pair |`);
+      line(
+        result.bytes === null
+          ? `| ${result.name} | — | — | — | ${result.note} |`
+          : `| ${result.name} | ${mib(result.bytes)} MiB | ${percent(result.bytes, full)} | ${(result.bytes / deltaBytes).toFixed(2)}× | ${result.seconds.toFixed(1)} s, per pair |`,
+      );
     }
     const delta = await agent(child, server, release, 'delta', pair.old);
     const fromKept = await agent(child, server, release, 'delta', '', pair.old);
@@ -180,8 +288,12 @@ try {
     line(`Agent, ${label} (own process, loopback, ${delta.method}):`);
     line('| run | wall time | peak RSS | fetched |');
     line('| --- | ---: | ---: | ---: |');
-    line(`| delta, seed = running image (chunked on the device) | ${delta.seconds.toFixed(2)} s | ${delta.peakRssMiB.toFixed(1)} MiB | ${mib(delta.bytesDownloaded)} MiB |`);
-    line(`| delta, seed = kept last artifact with its index | ${fromKept.seconds.toFixed(2)} s | ${fromKept.peakRssMiB.toFixed(1)} MiB | ${mib(fromKept.bytesDownloaded)} MiB |`);
+    line(
+      `| delta, seed = running image (chunked on the device) | ${delta.seconds.toFixed(2)} s | ${delta.peakRssMiB.toFixed(1)} MiB | ${mib(delta.bytesDownloaded)} MiB |`,
+    );
+    line(
+      `| delta, seed = kept last artifact with its index | ${fromKept.seconds.toFixed(2)} s | ${fromKept.peakRssMiB.toFixed(1)} MiB | ${mib(fromKept.bytesDownloaded)} MiB |`,
+    );
     line(`| full download | ${whole.seconds.toFixed(2)} s | ${whole.peakRssMiB.toFixed(1)} MiB | ${mib(whole.bytesDownloaded)} MiB |`);
   }
   // SLUICE_BENCH_DELTA_GIB=0 skips it (a quick check of the script itself).
@@ -190,7 +302,9 @@ try {
   const release = await publish(server, gib.next, '3.0.0');
   const delta = await agent(child, server, release, 'delta', gib.old);
   line();
-  line(`Agent, 1 GiB image with 3 % of its 4 KiB blocks rewritten: rebuild + verify by delta ${delta.seconds.toFixed(2)} s, peak RSS ${delta.peakRssMiB.toFixed(1)} MiB, ${mib(delta.bytesDownloaded)} MiB fetched (${delta.method}).`);
+  line(
+    `Agent, 1 GiB image with 3 % of its 4 KiB blocks rewritten: rebuild + verify by delta ${delta.seconds.toFixed(2)} s, peak RSS ${delta.peakRssMiB.toFixed(1)} MiB, ${mib(delta.bytesDownloaded)} MiB fetched (${delta.method}).`,
+  );
 } catch (error) {
   if (!(error instanceof Skip)) throw error;
 } finally {

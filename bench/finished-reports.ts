@@ -41,7 +41,8 @@ for (const size of sizes) {
       // One at a time: the hold time of each, without waiting for another.
       for (let index = 0; index < reports; index++) {
         const response = await request(`${server.url}/api/v1/device/events`, {
-          method: 'POST', headers: { authorization: `Bearer ${tokens[index]}`, 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens[index]}`, 'content-type': 'application/json' },
           body: JSON.stringify({ assignment: planId, state, eventId: `${state}-${index}-bench` }),
         });
         await response.body.dump();
@@ -50,7 +51,9 @@ for (const size of sizes) {
       const milliseconds = (performance.now() - started) / reports;
       const counts = countsBetween(before, (await scrapeServer(server.url, admin))!);
       const transaction = counts.statements.transaction;
-      line.push(`${state}: ${((transaction.seconds / transaction.count) * 1000).toFixed(2)} ms per transaction, ${(statementTotals(counts).count / reports).toFixed(1)} statements, ${milliseconds.toFixed(2)} ms per report over HTTP`);
+      line.push(
+        `${state}: ${((transaction.seconds / transaction.count) * 1000).toFixed(2)} ms per transaction, ${(statementTotals(counts).count / reports).toFixed(1)} statements, ${milliseconds.toFixed(2)} ms per report over HTTP`,
+      );
     }
     console.log(`${dialect}, plan of ${size} devices: ${line.join('; ')}`);
     await server.stop();

@@ -13,7 +13,11 @@ export interface ServerCounts {
 const kinds: readonly StatementKind[] = ['all', 'get', 'run', 'transaction'];
 
 function emptyCounts(): ServerCounts {
-  return { statements: Object.fromEntries(kinds.map((kind) => [kind, { count: 0, seconds: 0 }])) as ServerCounts['statements'], checkins: 0, events: 0 };
+  return {
+    statements: Object.fromEntries(kinds.map((kind) => [kind, { count: 0, seconds: 0 }])) as ServerCounts['statements'],
+    checkins: 0,
+    events: 0,
+  };
 }
 
 /** Samples `name{labels} value` of the Prometheus text format, labels parsed. */
@@ -31,8 +35,10 @@ export function parseServerCounts(text: string): ServerCounts {
   const counts = emptyCounts();
   for (const sample of samples(text)) {
     const kind = sample.labels.kind as StatementKind;
-    if (sample.name === 'sluice_db_statement_duration_seconds_count' && kind in counts.statements) counts.statements[kind].count += sample.value;
-    if (sample.name === 'sluice_db_statement_duration_seconds_sum' && kind in counts.statements) counts.statements[kind].seconds += sample.value;
+    if (sample.name === 'sluice_db_statement_duration_seconds_count' && kind in counts.statements)
+      counts.statements[kind].count += sample.value;
+    if (sample.name === 'sluice_db_statement_duration_seconds_sum' && kind in counts.statements)
+      counts.statements[kind].seconds += sample.value;
     if (sample.name === 'sluice_checkins_total' && sample.labels.outcome === 'answered') counts.checkins += sample.value;
     if (sample.name === 'sluice_device_events_total') counts.events += sample.value;
   }
@@ -50,7 +56,10 @@ export async function scrapeServer(baseUrl: string, adminToken: string): Promise
 export function countsBetween(before: ServerCounts, after: ServerCounts): ServerCounts {
   const difference = emptyCounts();
   for (const kind of kinds) {
-    difference.statements[kind] = { count: after.statements[kind].count - before.statements[kind].count, seconds: after.statements[kind].seconds - before.statements[kind].seconds };
+    difference.statements[kind] = {
+      count: after.statements[kind].count - before.statements[kind].count,
+      seconds: after.statements[kind].seconds - before.statements[kind].seconds,
+    };
   }
   difference.checkins = after.checkins - before.checkins;
   difference.events = after.events - before.events;

@@ -8,7 +8,13 @@ import { checkinRate } from './checkin.js';
 import { fleetRun } from './fleet.js';
 import { statementTotals, type ServerCounts } from './metrics.js';
 
-export interface Row { measurement: string; value: string; baseline: string; ratio: number; target: string }
+export interface Row {
+  measurement: string;
+  value: string;
+  baseline: string;
+  ratio: number;
+  target: string;
+}
 type Record = (row: Row) => void;
 type Log = (line: string) => void;
 
@@ -64,7 +70,9 @@ export async function postgresCheckinRows(record: Record, log: Log, seconds: num
     sqliteRuns.push(await checkinRate(1000, seconds));
     postgresRuns.push(await checkinRate(1000, seconds, { database: 'postgres' }));
     const [sqlite, postgres] = [sqliteRuns[round], postgresRuns[round]];
-    log(`  SQLite ${fixed(sqlite.perSecond, 0)}/s, PostgreSQL ${fixed(postgres.perSecond, 0)}/s; start-up statements ${sqlite.startupStatements} / ${postgres.startupStatements}`);
+    log(
+      `  SQLite ${fixed(sqlite.perSecond, 0)}/s, PostgreSQL ${fixed(postgres.perSecond, 0)}/s; start-up statements ${sqlite.startupStatements} / ${postgres.startupStatements}`,
+    );
   }
   const sqliteRate = medianOf(sqliteRuns, (run) => run.perSecond);
   const postgresRate = medianOf(postgresRuns, (run) => run.perSecond);
@@ -72,7 +80,9 @@ export async function postgresCheckinRows(record: Record, log: Log, seconds: num
   record({
     measurement: `check-ins/s on PostgreSQL vs SQLite, one process each, 1,000 devices, 50 connections (median of ${rounds} alternating)`,
     value: `${fixed(postgresRate, 0)}/s (p99 ${medianOf(postgresRuns, (run) => run.latencyP99)} ms, ${errors} errors)`,
-    baseline: `SQLite ${fixed(sqliteRate, 0)}/s`, ratio: ratio(postgresRate, sqliteRate), target: '≥ 0.7',
+    baseline: `SQLite ${fixed(sqliteRate, 0)}/s`,
+    ratio: ratio(postgresRate, sqliteRate),
+    target: '≥ 0.7',
   });
   const postgresCosts = postgresRuns.map(costPerCheckin).filter((cost): cost is Cost => cost !== null);
   const sqliteCosts = sqliteRuns.map(costPerCheckin).filter((cost): cost is Cost => cost !== null);
@@ -83,20 +93,53 @@ export async function postgresCheckinRows(record: Record, log: Log, seconds: num
   const cost = (costs: Cost[], pick: (cost: Cost) => number) => medianOf(costs, pick);
   const roundTrips = cost(postgresCosts, (each) => each.roundTrips);
   record({
-    measurement: 'database round trips per steady-state check-in, PostgreSQL (statements the server ran, + BEGIN and COMMIT of each transaction; median)',
-    value: `${fixed(roundTrips)} (get ${fixed(cost(postgresCosts, (each) => each.get))}, all ${fixed(cost(postgresCosts, (each) => each.all))}, run ${fixed(cost(postgresCosts, (each) => each.run), 4)}, transactions ${fixed(cost(postgresCosts, (each) => each.transactions), 4)})`,
-    baseline: `SQLite: ${fixed(cost(sqliteCosts, (each) => each.statements))} statements, ${fixed(cost(sqliteCosts, (each) => each.transactions), 4)} transactions`,
-    ratio: Math.round(roundTrips * 100) / 100, target: '≤ 2 round trips',
+    measurement:
+      'database round trips per steady-state check-in, PostgreSQL (statements the server ran, + BEGIN and COMMIT of each transaction; median)',
+    value: `${fixed(roundTrips)} (get ${fixed(cost(postgresCosts, (each) => each.get))}, all ${fixed(cost(postgresCosts, (each) => each.all))}, run ${fixed(
+      cost(postgresCosts, (each) => each.run),
+      4,
+    )}, transactions ${fixed(
+      cost(postgresCosts, (each) => each.transactions),
+      4,
+    )})`,
+    baseline: `SQLite: ${fixed(cost(sqliteCosts, (each) => each.statements))} statements, ${fixed(
+      cost(sqliteCosts, (each) => each.transactions),
+      4,
+    )} transactions`,
+    ratio: Math.round(roundTrips * 100) / 100,
+    target: '≤ 2 round trips',
   });
   const database = postgresCosts.map((each) => each.postgres).filter((each): each is NonNullable<Cost['postgres']> => each !== null);
   if (database.length > 0) {
     const backendCpu = medianOf(database, (each) => each.backendCpuMicroseconds);
     const serverCpu = cost(postgresCosts, (each) => each.serverCpuMicroseconds);
     record({
-      measurement: 'database cost per check-in, PostgreSQL (pg_stat_database and the backends\' CPU; median)',
-      value: `${fixed(medianOf(database, (each) => each.activeMicroseconds), 0)} µs executing, ${fixed(backendCpu, 0)} µs backend CPU, ${fixed(medianOf(database, (each) => each.commits), 3)} commits, ${fixed(medianOf(database, (each) => each.rowsWritten), 3)} rows written, ${fixed(medianOf(database, (each) => each.rowsRead), 1)} rows read`,
-      baseline: `server CPU ${fixed(serverCpu, 0)} µs per check-in (SQLite ${fixed(cost(sqliteCosts, (each) => each.serverCpuMicroseconds), 0)} µs); statement time seen by the server ${fixed(cost(postgresCosts, (each) => each.statementMicroseconds), 0)} µs (SQLite ${fixed(cost(sqliteCosts, (each) => each.statementMicroseconds), 0)} µs)`,
-      ratio: ratio(backendCpu, serverCpu), target: '— (database CPU / server CPU)',
+      measurement: "database cost per check-in, PostgreSQL (pg_stat_database and the backends' CPU; median)",
+      value: `${fixed(
+        medianOf(database, (each) => each.activeMicroseconds),
+        0,
+      )} µs executing, ${fixed(backendCpu, 0)} µs backend CPU, ${fixed(
+        medianOf(database, (each) => each.commits),
+        3,
+      )} commits, ${fixed(
+        medianOf(database, (each) => each.rowsWritten),
+        3,
+      )} rows written, ${fixed(
+        medianOf(database, (each) => each.rowsRead),
+        1,
+      )} rows read`,
+      baseline: `server CPU ${fixed(serverCpu, 0)} µs per check-in (SQLite ${fixed(
+        cost(sqliteCosts, (each) => each.serverCpuMicroseconds),
+        0,
+      )} µs); statement time seen by the server ${fixed(
+        cost(postgresCosts, (each) => each.statementMicroseconds),
+        0,
+      )} µs (SQLite ${fixed(
+        cost(sqliteCosts, (each) => each.statementMicroseconds),
+        0,
+      )} µs)`,
+      ratio: ratio(backendCpu, serverCpu),
+      target: '— (database CPU / server CPU)',
     });
   }
 }
@@ -114,7 +157,8 @@ function fleetCost(run: FleetRun, devices: number) {
   const transactions = counts.statements.transaction.count;
   const activity = run.database?.activity;
   return {
-    checkins: counts.checkins, events: counts.events,
+    checkins: counts.checkins,
+    events: counts.events,
     roundTrips: (statements.count + 2 * transactions) / devices,
     transactions: transactions / devices,
     backendCpuMilliseconds: run.database ? (run.database.backendCpuSeconds * 1000) / devices : null,
@@ -126,13 +170,17 @@ export async function postgresFleetRows(record: Record, log: Log) {
   const sqliteRuns: FleetRun[] = [];
   const postgresRuns: FleetRun[] = [];
   for (let round = 0; round < fleetRounds; round++) {
-    log(`fleet of ${fleetDevices}, one SQLite process then ${serverProcesses} processes on PostgreSQL, round ${round + 1} of ${fleetRounds}`);
+    log(
+      `fleet of ${fleetDevices}, one SQLite process then ${serverProcesses} processes on PostgreSQL, round ${round + 1} of ${fleetRounds}`,
+    );
     // As many simulations against the one SQLite process as against the PostgreSQL ones, so
     // that the devices' side is the same and only the servers differ.
     sqliteRuns.push(await fleetRun(fleetDevices, { simulations: serverProcesses }));
     postgresRuns.push(await fleetRun(fleetDevices, { database: 'postgres', processes: serverProcesses }));
     for (const run of [sqliteRuns[round], postgresRuns[round]]) {
-      log(`  ${run.database ? 'PostgreSQL' : 'SQLite'}: ${run.committed}/${fleetDevices} committed in ${fixed(run.seconds, 1)} s, ${run.events}/${run.expectedEvents} reports, ${run.duplicates} duplicates, plan ${run.status} (${run.completions} completion), server CPU ${fixed(run.serverCpuSeconds, 1)} s, simulators' CPU ${fixed(run.simulatorCpuSeconds, 1)} s`);
+      log(
+        `  ${run.database ? 'PostgreSQL' : 'SQLite'}: ${run.committed}/${fleetDevices} committed in ${fixed(run.seconds, 1)} s, ${run.events}/${run.expectedEvents} reports, ${run.duplicates} duplicates, plan ${run.status} (${run.completions} completion), server CPU ${fixed(run.serverCpuSeconds, 1)} s, simulators' CPU ${fixed(run.simulatorCpuSeconds, 1)} s`,
+      );
     }
   }
   const summary = (runs: FleetRun[]) => {
@@ -140,26 +188,48 @@ export async function postgresFleetRows(record: Record, log: Log) {
     const lost = runs.reduce((sum, run) => sum + Math.max(0, run.expectedEvents - run.events), 0);
     const duplicates = runs.reduce((sum, run) => sum + run.duplicates, 0);
     const completedOnce = runs.every((run) => run.status === 'completed' && run.completions === 1);
-    return { worst, lost, duplicates, completedOnce, seconds: medianOf(runs, (run) => run.seconds), cpu: medianOf(runs, (run) => run.serverCpuSeconds), simulatorCpu: medianOf(runs, (run) => run.simulatorCpuSeconds) };
+    return {
+      worst,
+      lost,
+      duplicates,
+      completedOnce,
+      seconds: medianOf(runs, (run) => run.seconds),
+      cpu: medianOf(runs, (run) => run.serverCpuSeconds),
+      simulatorCpu: medianOf(runs, (run) => run.simulatorCpuSeconds),
+    };
   };
   const [sqlite, postgres] = [summary(sqliteRuns), summary(postgresRuns)];
   const describe = (result: ReturnType<typeof summary>) =>
     `${result.worst}/${fleetDevices} committed in every run, median ${fixed(result.seconds, 0)} s, ${result.lost} reports missing, ${result.duplicates} stored twice, ${result.completedOnce ? 'completed once each run' : 'NOT completed once in every run'}, server CPU ${fixed(result.cpu, 0)} s (simulators ${fixed(result.simulatorCpu, 0)} s)`;
   record({
     measurement: `fleet: ${fleetDevices} devices through one window, ${serverProcesses} processes on PostgreSQL vs one SQLite process, ${serverProcesses} simulations each (median of ${fleetRounds} alternating)`,
-    value: describe(postgres), baseline: `SQLite: ${describe(sqlite)}`,
-    ratio: ratio(sqlite.seconds, postgres.seconds), target: 'all committed, none lost (ratio: SQLite time / PostgreSQL time)',
+    value: describe(postgres),
+    baseline: `SQLite: ${describe(sqlite)}`,
+    ratio: ratio(sqlite.seconds, postgres.seconds),
+    target: 'all committed, none lost (ratio: SQLite time / PostgreSQL time)',
   });
-  const costs = postgresRuns.map((run) => fleetCost(run, fleetDevices)).filter((cost): cost is NonNullable<ReturnType<typeof fleetCost>> => cost !== null);
+  const costs = postgresRuns
+    .map((run) => fleetCost(run, fleetDevices))
+    .filter((cost): cost is NonNullable<ReturnType<typeof fleetCost>> => cost !== null);
   if (costs.length > 0) {
     const present = (values: (number | null)[]) => values.filter((value): value is number => value !== null);
     const value = (values: number[], digits: number) => (values.length ? fixed(median(values), digits) : '?');
     const roundTrips = medianOf(costs, (cost) => cost.roundTrips);
     record({
       measurement: 'fleet database cost, PostgreSQL, per device updated (registration, check-ins, download, 8 reports; median)',
-      value: `${fixed(roundTrips, 1)} round trips, ${value(present(costs.map((cost) => cost.backendCpuMilliseconds)), 1)} ms backend CPU, ${fixed(medianOf(costs, (cost) => cost.transactions), 1)} transactions, ${value(present(costs.map((cost) => cost.rowsWritten)), 1)} rows written`,
-      baseline: `${fixed(medianOf(costs, (cost) => cost.checkins), 0)} check-ins and ${fixed(medianOf(costs, (cost) => cost.events), 0)} events per run`,
-      ratio: Math.round(roundTrips * 10) / 10, target: '— (round trips per device)',
+      value: `${fixed(roundTrips, 1)} round trips, ${value(present(costs.map((cost) => cost.backendCpuMilliseconds)), 1)} ms backend CPU, ${fixed(
+        medianOf(costs, (cost) => cost.transactions),
+        1,
+      )} transactions, ${value(present(costs.map((cost) => cost.rowsWritten)), 1)} rows written`,
+      baseline: `${fixed(
+        medianOf(costs, (cost) => cost.checkins),
+        0,
+      )} check-ins and ${fixed(
+        medianOf(costs, (cost) => cost.events),
+        0,
+      )} events per run`,
+      ratio: Math.round(roundTrips * 10) / 10,
+      target: '— (round trips per device)',
     });
   }
 }

@@ -5,7 +5,14 @@
 // the CPU time of its backends.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDatabase, dropDatabase, databaseActivity, backendProcesses, probe, type DatabaseActivity } from '../server/storage/postgres/admin.js';
+import {
+  createDatabase,
+  dropDatabase,
+  databaseActivity,
+  backendProcesses,
+  probe,
+  type DatabaseActivity,
+} from '../server/storage/postgres/admin.js';
 import { redactDatabaseUrl } from '../server/storage/database-url.js';
 import { cpuSeconds } from './processes.js';
 
@@ -47,7 +54,11 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
     async backendCpu() {
       const cpu = new Map<number, number>();
       for (const pid of await backendProcesses(postgresAdminUrl, name)) {
-        try { cpu.set(pid, cpuSeconds(pid)); } catch { /* it exited meanwhile */ }
+        try {
+          cpu.set(pid, cpuSeconds(pid));
+        } catch {
+          /* it exited meanwhile */
+        }
       }
       return cpu;
     },
@@ -74,7 +85,12 @@ export function sampleBackendCpu(database: BenchDatabase, everyMs = 500) {
   };
   let stopped = false;
   const started = read();
-  const loop = started.then(async () => { while (!stopped) { await sleep(everyMs); await read(); } });
+  const loop = started.then(async () => {
+    while (!stopped) {
+      await sleep(everyMs);
+      await read();
+    }
+  });
   return {
     started,
     async stop(): Promise<number> {
@@ -89,5 +105,7 @@ export function sampleBackendCpu(database: BenchDatabase, everyMs = 500) {
 }
 
 export function activityBetween(before: DatabaseActivity, after: DatabaseActivity): DatabaseActivity {
-  return Object.fromEntries(Object.keys(after).map((key) => [key, after[key as keyof DatabaseActivity] - before[key as keyof DatabaseActivity]])) as unknown as DatabaseActivity;
+  return Object.fromEntries(
+    Object.keys(after).map((key) => [key, after[key as keyof DatabaseActivity] - before[key as keyof DatabaseActivity]]),
+  ) as unknown as DatabaseActivity;
 }

@@ -12,8 +12,18 @@ import { seedDevices } from './seed.js';
 import { loadCheckins } from './checkin.js';
 import { createBenchDatabase } from './postgres.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const seconds = Number(process.env.PROFILE_SECONDS ?? 5);
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-profile-'));
@@ -25,14 +35,26 @@ try {
   const boot = await startSluice(dataDir, extra);
   await boot.stop();
   const tokens = await seedDevices(dataDir, 1000, postgres?.url);
-  const server = await startProcess(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], /listening on (http:\/\/[\d.:]+)/);
+  const server = await startProcess(
+    process.execPath,
+    ['--cpu-prof', '--cpu-prof-dir', profiles, sluiceScript, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra],
+    /listening on (http:\/\/[\d.:]+)/,
+  );
   const url = `${server.match[1]}/api/v1/device/checkin`;
   await loadCheckins(url, tokens, 1);
   const result = await loadCheckins(url, tokens, seconds);
   const loadEnded = performance.now();
   await server.stop();
   const stopMicroseconds = (performance.now() - loadEnded) * 1000;
-  const profile = JSON.parse(readFileSync(join(profiles, readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'))!), 'utf8')) as CpuProfile;
+  const profile = JSON.parse(
+    readFileSync(
+      join(
+        profiles,
+        readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'))!,
+      ),
+      'utf8',
+    ),
+  ) as CpuProfile;
   const window = { from: profile.endTime - stopMicroseconds - seconds * 1e6, to: profile.endTime - stopMicroseconds };
   report(profile, window, result.perSecond);
 } finally {
@@ -54,7 +76,8 @@ function report(profile: CpuProfile, window: { from: number; to: number }, perSe
   const ours = new Set<string>();
   const packages = new Map<string, number>();
   const packageOf = (url: string) =>
-    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes(root) ? 'sluice' : url.startsWith('node:') ? 'node' : url || '(native, gc, idle)');
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+    (url.includes(root) ? 'sluice' : url.startsWith('node:') ? 'node' : url || '(native, gc, idle)');
   let measured = 0;
   let at = profile.startTime;
   profile.samples.forEach((id, index) => {
@@ -85,5 +108,9 @@ function report(profile: CpuProfile, window: { from: number; to: number }, perSe
   for (const [key, time] of [...packages.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${share(time)}  ${key}`);
   // Total time of sluice's own functions says which step of the check-in costs what.
   console.log('total time of sluice functions:');
-  for (const [key, time] of [...total.entries()].filter(([key]) => ours.has(key)).sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${share(time)}  ${key}`);
+  for (const [key, time] of [...total.entries()]
+    .filter(([key]) => ours.has(key))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20))
+    console.log(`${share(time)}  ${key}`);
 }

@@ -15,7 +15,12 @@ export async function confirmedRollout(options: { url: string; dataDir: string; 
   // picked for the next call before its close is seen ("fetch failed").
   const dispatcher = new Agent({ pipelining: 0 });
   const call = async (path: string, body: unknown, token = admin) => {
-    const response = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher });
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      dispatcher,
+    });
     return response.json() as Promise<Record<string, any>>;
   };
   try {
@@ -26,8 +31,36 @@ export async function confirmedRollout(options: { url: string; dataDir: string; 
     const support = (await call('/api/v1/users', { username: 's', role: 'support' })).token;
     const customer = (await call('/api/v1/users', { username: 'c', role: 'customer', customer: customerId })).token;
     writeFileSync(join(work, 'image.bin'), randomBytes(64 * 1024));
-    execFileSync(process.execPath, [sluiceScript, 'release', 'sign', join(work, 'image.bin'), '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', join(work, 'm.json')]);
-    const published = JSON.parse(execFileSync(process.execPath, [sluiceScript, 'release', 'publish', join(work, 'image.bin'), '--manifest', join(work, 'm.json'), '--server', url, '--token', release]).toString());
+    execFileSync(process.execPath, [
+      sluiceScript,
+      'release',
+      'sign',
+      join(work, 'image.bin'),
+      '--key',
+      join(dataDir, 'keys', 'release.key'),
+      '--product',
+      'emu',
+      '--version',
+      '2.0.0',
+      '--hardware',
+      'emu-hw-1',
+      '--out',
+      join(work, 'm.json'),
+    ]);
+    const published = JSON.parse(
+      execFileSync(process.execPath, [
+        sluiceScript,
+        'release',
+        'publish',
+        join(work, 'image.bin'),
+        '--manifest',
+        join(work, 'm.json'),
+        '--server',
+        url,
+        '--token',
+        release,
+      ]).toString(),
+    );
     const plan = await call('/api/v1/plans', { customer: customerId, release: published.id, windows: [{ asap: true }] }, support);
     await call(`/api/v1/plans/${plan.id}/propose`, {}, support);
     await call(`/api/v1/plans/${plan.id}/confirm`, { window: 0, maintainer: { name: 'Bench', phone: '000' } }, customer);

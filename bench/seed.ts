@@ -11,7 +11,11 @@ export async function seedDevices(dataDir: string, count: number, databaseUrl?: 
     if (!(await store.products.get('emu'))) await store.products.create({ id: 'emu', name: 'EMU' }, now);
     if (!(await store.customers.get('bench'))) await store.customers.create({ id: 'bench', name: 'Bench', timezone: 'Europe/Madrid' }, now);
     const devices = Array.from({ length: count }, (_, index) => ({
-      id: `bench-${String(index).padStart(6, '0')}`, customer: 'bench', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0',
+      id: `bench-${String(index).padStart(6, '0')}`,
+      customer: 'bench',
+      product: 'emu',
+      hardware: 'emu-hw-1',
+      version: '1.0.0',
     }));
     return (await store.devices.createMany(devices, now)).map((device) => device.token);
   } finally {

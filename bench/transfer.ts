@@ -30,7 +30,18 @@ export function timeCommand(command: string, args: string[]): number {
 
 /** Publishes through the real CLI; returns seconds and the server's peak RSS. */
 export function publish(serverUrl: string, serverPid: number, artifact: string, manifest: string, token: string) {
-  const seconds = timeCommand(process.execPath, [sluiceScript, 'release', 'publish', artifact, '--manifest', manifest, '--server', serverUrl, '--token', token]);
+  const seconds = timeCommand(process.execPath, [
+    sluiceScript,
+    'release',
+    'publish',
+    artifact,
+    '--manifest',
+    manifest,
+    '--server',
+    serverUrl,
+    '--token',
+    token,
+  ]);
   return { seconds, serverPeakRssMiB: peakRssMiB(serverPid) };
 }
 
@@ -45,13 +56,15 @@ export async function ingest(serverUrl: string, serverPid: number, artifact: str
 export async function downloadThroughput(url: string, clients: number, expectedBytes: number, token?: string): Promise<number> {
   const dispatcher = new Agent({ connections: clients, bodyTimeout: 0, headersTimeout: 0 });
   const started = process.hrtime.bigint();
-  const totals = await Promise.all(Array.from({ length: clients }, async () => {
-    const response = await request(url, { dispatcher, headers: token ? { authorization: `Bearer ${token}` } : {} });
-    if (response.statusCode !== 200) throw new Error(`${url}: HTTP ${response.statusCode}`);
-    let bytes = 0;
-    for await (const chunk of response.body) bytes += (chunk as Buffer).length;
-    return bytes;
-  }));
+  const totals = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const response = await request(url, { dispatcher, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      if (response.statusCode !== 200) throw new Error(`${url}: HTTP ${response.statusCode}`);
+      let bytes = 0;
+      for await (const chunk of response.body) bytes += (chunk as Buffer).length;
+      return bytes;
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await dispatcher.close();
   if (totals.some((bytes) => bytes !== expectedBytes)) throw new Error(`${url}: short download`);
@@ -76,7 +89,7 @@ export async function startNginx(directory: string, fileDirectory: string, artif
   mkdirSync(join(directory, 'logs'), { recursive: true });
   const port = 20000 + Math.floor(Math.random() * 20000);
   // Workers must read the temporary directories the benchmark made (mode 0700, owned by us).
-  const user = process.getuid?.() === 0 ? "user root; " : "";
+  const user = process.getuid?.() === 0 ? 'user root; ' : '';
   const config = `${user}worker_processes 2; pid ${directory}/nginx.pid; error_log ${directory}/logs/error.log; daemon off;
 events { worker_connections 1024; }
 http {
@@ -91,16 +104,33 @@ http {
 }`;
   writeFileSync(join(directory, 'nginx.conf'), config);
   execFileSync('nginx', ['-t', '-c', join(directory, 'nginx.conf'), '-p', directory], { stdio: 'ignore' });
-  const started = await startProcess('sh', ['-c', `nginx -c ${join(directory, 'nginx.conf')} -p ${directory} & echo started; wait`], /started/);
+  const started = await startProcess(
+    'sh',
+    ['-c', `nginx -c ${join(directory, 'nginx.conf')} -p ${directory} & echo started; wait`],
+    /started/,
+  );
   await new Promise((resolve) => setTimeout(resolve, 500));
-  return { ...started, url: `http://127.0.0.1:${port}`, stop: async () => { spawnSync('sh', ['-c', `kill $(cat ${directory}/nginx.pid) 2>/dev/null`]); await started.stop(); } };
+  return {
+    ...started,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      spawnSync('sh', ['-c', `kill $(cat ${directory}/nginx.pid) 2>/dev/null`]);
+      await started.stop();
+    },
+  };
 }
 
 /**
  * The agent's download + verification in its own process, built as a device runs it (the
  * prebuilt bundle of `npm run build:agent`, plain node, no TypeScript loader).
  */
-export async function agentDownload(work: string, url: string, token: string, size: number, sha256: string): Promise<{ seconds: number; peakRssMiB: number }> {
+export async function agentDownload(
+  work: string,
+  url: string,
+  token: string,
+  size: number,
+  sha256: string,
+): Promise<{ seconds: number; peakRssMiB: number }> {
   const child = join(work, 'agent-download-child.mjs');
   await bundle(join(root, 'bench', 'agent-download-child.ts'), child);
   const path = join(work, 'agent.part');

@@ -7,7 +7,7 @@ import { createAgent } from '../client/agent.js';
 import { AgentError } from '../client/errors.js';
 
 export const options = {
-  config: { type: 'string', value: 'FILE', required: true, description: 'the agent\'s configuration file' },
+  config: { type: 'string', value: 'FILE', required: true, description: "the agent's configuration file" },
   once: { type: 'boolean', default: false, description: 'run one cycle, then exit: 0 when it ended waiting, 1 on an error' },
   quiet: { type: 'boolean', default: false, description: 'log nothing to stderr' },
 } as const;
@@ -16,7 +16,9 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseOptions(options, argv);
   if (!values.config) throw new Error('--config agent.json is required');
   const config = loadConfig(values.config);
-  const log = values.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} sluice agent ${config.deviceId}: ${line}\n`);
+  const log = values.quiet
+    ? () => {}
+    : (line: string) => process.stderr.write(`${new Date().toISOString()} sluice agent ${config.deviceId}: ${line}\n`);
   const agent = createAgent(config, { log });
   log(`running ${agent.state.device.version} from slot ${agent.state.device.activeSlot}; state ${agent.state.journal.state}`);
   if (values.once) {

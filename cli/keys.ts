@@ -47,7 +47,12 @@ export function initKeys(directory: string, options: InitKeysOptions = {}): Init
 }
 
 export const options = {
-  out: { type: 'string', value: 'DIR', required: true, description: 'the directory for root.json and the three keys, created; keys are never overwritten' },
+  out: {
+    type: 'string',
+    value: 'DIR',
+    required: true,
+    description: 'the directory for root.json and the three keys, created; keys are never overwritten',
+  },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {

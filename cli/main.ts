@@ -34,7 +34,8 @@ export const commands: Record<string, Command> = {
   },
   'release sign': {
     summary: 'sign a build offline into a release manifest',
-    usage: 'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] --out MANIFEST',
+    usage:
+      'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] --out MANIFEST',
     load: () => import('./release-sign.js'),
   },
   'release publish': {
@@ -45,17 +46,26 @@ export const commands: Record<string, Command> = {
   'token rotate': {
     summary: 'issue a new token for a user, device or DDI gateway; the old ones stop working at once',
     usage: 'sluice token rotate --server URL --token T (--user NAME | --device ID | --gateway ID)',
-    load: async () => { const module = await import('./credentials.js'); return { run: module.rotate, options: module.tokenOptions }; },
+    load: async () => {
+      const module = await import('./credentials.js');
+      return { run: module.rotate, options: module.tokenOptions };
+    },
   },
   'token revoke': {
     summary: 'revoke the tokens of a user or device, or a DDI gateway token',
     usage: 'sluice token revoke --server URL --token T (--user NAME | --device ID | --gateway ID)',
-    load: async () => { const module = await import('./credentials.js'); return { run: module.revoke, options: module.tokenOptions }; },
+    load: async () => {
+      const module = await import('./credentials.js');
+      return { run: module.revoke, options: module.tokenOptions };
+    },
   },
   'password set': {
-    summary: 'change your password, or reset a user\'s as an admin; ends their portal sessions',
+    summary: "change your password, or reset a user's as an admin; ends their portal sessions",
     usage: 'sluice password set --server URL --token T --user NAME [--password-file FILE] [--current-password-file FILE]',
-    load: async () => { const module = await import('./credentials.js'); return { run: module.setPassword, options: module.passwordOptions }; },
+    load: async () => {
+      const module = await import('./credentials.js');
+      return { run: module.setPassword, options: module.passwordOptions };
+    },
   },
   'agent status': {
     summary: "print the device's running version, active slot and journal state",

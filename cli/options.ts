@@ -31,17 +31,24 @@ export type OptionValues<Specs extends OptionSpecs> = {
 };
 
 export function parseOptions<Specs extends OptionSpecs>(
-  specs: Specs, argv: string[], { positionals = false } = {},
+  specs: Specs,
+  argv: string[],
+  { positionals = false } = {},
 ): { values: OptionValues<Specs>; positionals: string[] } {
-  const options = Object.fromEntries(Object.entries(specs).map(([name, spec]) => {
-    const fallback = spec.environment === undefined ? spec.default : process.env[spec.environment] ?? spec.default;
-    // parseArgs validates every key it is given, so absent ones must be left out, not undefined.
-    return [name, {
-      type: spec.type,
-      ...(spec.multiple ? { multiple: true } : {}),
-      ...(fallback === undefined ? {} : { default: fallback }),
-    }];
-  }));
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => {
+      const fallback = spec.environment === undefined ? spec.default : (process.env[spec.environment] ?? spec.default);
+      // parseArgs validates every key it is given, so absent ones must be left out, not undefined.
+      return [
+        name,
+        {
+          type: spec.type,
+          ...(spec.multiple ? { multiple: true } : {}),
+          ...(fallback === undefined ? {} : { default: fallback }),
+        },
+      ];
+    }),
+  );
   const parsed = parseArgs({ args: argv, options, allowPositionals: positionals, strict: true });
   return { values: { ...parsed.values } as OptionValues<Specs>, positionals: parsed.positionals };
 }

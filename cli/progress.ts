@@ -11,14 +11,19 @@ export function progressReporter(label: string, total: number) {
     const filled = Math.round(share * width);
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     const rate = done / seconds / (1024 * 1024);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${rate.toFixed(1)} MiB/s`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${rate.toFixed(1)} MiB/s`,
+    );
   };
   return {
     advance(bytes: number) {
       done += bytes;
       if (!enabled) return;
       const now = Date.now();
-      if (now - lastDrawn > 200) { lastDrawn = now; draw(); }
+      if (now - lastDrawn > 200) {
+        lastDrawn = now;
+        draw();
+      }
     },
     done() {
       if (!enabled) return;

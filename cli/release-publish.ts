@@ -11,9 +11,20 @@ import { progressReporter } from './progress.js';
 
 export const options = {
   manifest: { type: 'string', value: 'MANIFEST', required: true, description: 'the signed manifest made by `sluice release sign`' },
-  server: { type: 'string', value: 'URL', required: true, environment: 'SLUICE_SERVER', description: 'the server\'s base URL' },
-  token: { type: 'string', value: 'T', required: true, environment: 'SLUICE_TOKEN', description: 'a token of a user with the release role' },
-  'chunk-index': { type: 'string', value: 'FILE', shownDefault: 'MANIFEST.chunks', description: 'the chunk index `sluice release sign` wrote, uploaded after the artifact when the manifest names one' },
+  server: { type: 'string', value: 'URL', required: true, environment: 'SLUICE_SERVER', description: "the server's base URL" },
+  token: {
+    type: 'string',
+    value: 'T',
+    required: true,
+    environment: 'SLUICE_TOKEN',
+    description: 'a token of a user with the release role',
+  },
+  'chunk-index': {
+    type: 'string',
+    value: 'FILE',
+    shownDefault: 'MANIFEST.chunks',
+    description: 'the chunk index `sluice release sign` wrote, uploaded after the artifact when the manifest names one',
+  },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -23,7 +34,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.manifest) throw new Error('--manifest is required (made by `sluice release sign`)');
   if (!values.server) throw new Error('--server URL is required (or SLUICE_SERVER)');
   if (!values.token) throw new Error('--token is required (or SLUICE_TOKEN): a token of a user with the release role');
-  const text = await publishRelease({ artifactPath, manifestPath: values.manifest, chunkIndexPath: values['chunk-index'], server: values.server, token: values.token, progress: progressReporter('upload', statSync(artifactPath).size) });
+  const text = await publishRelease({
+    artifactPath,
+    manifestPath: values.manifest,
+    chunkIndexPath: values['chunk-index'],
+    server: values.server,
+    token: values.token,
+    progress: progressReporter('upload', statSync(artifactPath).size),
+  });
   process.stdout.write(`${text}\n`);
   return 0;
 }
@@ -32,30 +50,47 @@ export async function run(argv: string[]): Promise<number> {
  * Streams one release to the server; resolves to the 201 body, throws a one-line reason.
  * Exported so that the benchmark times the same upload without the CLI's start-up.
  */
-export async function publishRelease(options: { artifactPath: string; manifestPath: string; chunkIndexPath?: string; server: string; token: string; progress?: { advance(bytes: number): void; done(): void } }): Promise<string> {
+export async function publishRelease(options: {
+  artifactPath: string;
+  manifestPath: string;
+  chunkIndexPath?: string;
+  server: string;
+  token: string;
+  progress?: { advance(bytes: number): void; done(): void };
+}): Promise<string> {
   const { artifactPath, server, token } = options;
   const progress = options.progress ?? { advance() {}, done() {} };
   const manifest = readFileSync(options.manifestPath);
   // Looked for before the upload: a release published without its index would update by full downloads only.
-  const chunkIndexPath = signsChunkIndex(manifest) ? options.chunkIndexPath ?? `${options.manifestPath}.chunks` : null;
-  if (chunkIndexPath && !existsSync(chunkIndexPath)) throw new Error(`the manifest names a chunk index, and ${chunkIndexPath} is missing: pass --chunk-index FILE (written by \`sluice release sign\`)`);
+  const chunkIndexPath = signsChunkIndex(manifest) ? (options.chunkIndexPath ?? `${options.manifestPath}.chunks`) : null;
+  if (chunkIndexPath && !existsSync(chunkIndexPath))
+    throw new Error(
+      `the manifest names a chunk index, and ${chunkIndexPath} is missing: pass --chunk-index FILE (written by \`sluice release sign\`)`,
+    );
   const size = statSync(artifactPath).size;
 
   const boundary = `sluice-${randomBytes(16).toString('hex')}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="manifest"; filename="manifest.json"\r\nContent-Type: application/json\r\n\r\n` +
-    `${manifest.toString('utf8')}\r\n` +
-    `--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="${basename(artifactPath).replace(/"/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      `${manifest.toString('utf8')}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="artifact"; filename="${basename(artifactPath).replace(/"/g, '_')}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const counted = createReadStream(artifactPath, { highWaterMark: 1024 * 1024 }).pipe(new Transform({
-    transform(chunk: Buffer, _encoding, callback) { progress.advance(chunk.length); callback(null, chunk); },
-  }));
-  const body = Readable.from((async function* () {
-    yield head;
-    for await (const chunk of counted) yield chunk as Buffer;
-    yield tail;
-  })());
+  const counted = createReadStream(artifactPath, { highWaterMark: 1024 * 1024 }).pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        progress.advance(chunk.length);
+        callback(null, chunk);
+      },
+    }),
+  );
+  const body = Readable.from(
+    (async function* () {
+      yield head;
+      for await (const chunk of counted) yield chunk as Buffer;
+      yield tail;
+    })(),
+  );
 
   const url = new URL('/api/v1/releases', server);
   const response = await request(url, {
@@ -79,7 +114,9 @@ export async function publishRelease(options: { artifactPath: string; manifestPa
     try {
       const parsed = JSON.parse(text) as { error?: { code: string; message: string } };
       if (parsed.error) reason = `${parsed.error.code}: ${parsed.error.message}`;
-    } catch { /* not JSON: print as is */ }
+    } catch {
+      /* not JSON: print as is */
+    }
     throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
   }
   if (chunkIndexPath) await uploadChunkIndex(server, token, (JSON.parse(text) as { id: string }).id, chunkIndexPath);
@@ -100,7 +137,9 @@ async function uploadChunkIndex(server: string, token: string, release: string, 
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
     body: readFileSync(path),
-  }).catch((error: Error & { code?: string }) => { throw new Error(`published, but the chunk index did not reach ${server}: ${error.code ?? error.message}; run the publish again`); });
+  }).catch((error: Error & { code?: string }) => {
+    throw new Error(`published, but the chunk index did not reach ${server}: ${error.code ?? error.message}; run the publish again`);
+  });
   const text = await response.body.text();
   if (response.statusCode !== 204) throw new Error(`published, but the chunk index was refused (HTTP ${response.statusCode}) ${text}`);
 }

@@ -53,7 +53,14 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     ...overrides,
   };
   const { now } = dependencies;
-  const protocol: ProtocolOptions = { server: config.server, deviceId: config.deviceId, token: config.token, dispatcher: dependencies.dispatcher, now, randomBytes: dependencies.randomBytes };
+  const protocol: ProtocolOptions = {
+    server: config.server,
+    deviceId: config.deviceId,
+    token: config.token,
+    dispatcher: dependencies.dispatcher,
+    now,
+    randomBytes: dependencies.randomBytes,
+  };
   mkdirSync(config.dataDir, { recursive: true });
   const outbox = new Outbox(config.dataDir);
   const starting = startingState(config);
@@ -80,7 +87,13 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   }
 
   /** Persists the new state (with any device change in the same write), then reports it. */
-  function enter(to: AgentState, detail: string | null = null, device: Partial<AgentStateFile['device']> = {}, journal: Partial<AgentStateFile['journal']> = {}, delivery?: Delivery): void {
+  function enter(
+    to: AgentState,
+    detail: string | null = null,
+    device: Partial<AgentStateFile['device']> = {},
+    journal: Partial<AgentStateFile['journal']> = {},
+    delivery?: Delivery,
+  ): void {
     const from = state.journal.state;
     if (from !== to && !canTransition(from, to)) throw new Error(`agent bug: no transition ${from} → ${to}`);
     const attempts = { ...state.journal.attempts, [to]: (state.journal.attempts[to] ?? 0) + 1 };
@@ -102,7 +115,14 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     const run = state.journal.run;
     const id = eventId ?? (run ? eventIdFor(run, stateName, state.journal.attempts[stateName] ?? 0) : eventIdFor(newRun(), stateName, 0));
     if (outbox.pending().some((item) => item.eventId === id)) return;
-    outbox.enqueue({ eventId: id, assignment: state.journal.assignment?.id ?? null, state: stateName, detail, at: now().toISOString(), ...(delivery ? { delivery } : {}) });
+    outbox.enqueue({
+      eventId: id,
+      assignment: state.journal.assignment?.id ?? null,
+      state: stateName,
+      detail,
+      at: now().toISOString(),
+      ...(delivery ? { delivery } : {}),
+    });
   }
 
   async function flushOutbox(): Promise<void> {
@@ -116,22 +136,32 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   }
 
   async function talk(stateName: AgentState): Promise<CheckinAnswer> {
-    const refusedRoot = await updateRoots(protocol, trust).then((walked) => {
-      if (walked > 0) writeFileAtomically(rootPath, JSON.stringify(trust.rootDocument));
-      return null;
-    }, (error) => (error instanceof AgentError && error.code === 'root_invalid' ? error : null));
+    const refusedRoot = await updateRoots(protocol, trust).then(
+      (walked) => {
+        if (walked > 0) writeFileAtomically(rootPath, JSON.stringify(trust.rootDocument));
+        return null;
+      },
+      (error) => (error instanceof AgentError && error.code === 'root_invalid' ? error : null),
+    );
     // Reports first: the server must know about a commit before it decides what to offer.
     // Reports go out even when the root is refused (they ride on the device token, not on the
     // trust root), so that the server learns of an expired or forged root.
     await flushOutbox().catch(() => {});
     if (refusedRoot) throw refusedRoot;
-    const answer = await checkin(protocol, trust, { version: state.device.version, state: stateName, assignment: state.journal.assignment?.id ?? null });
+    const answer = await checkin(protocol, trust, {
+      version: state.device.version,
+      state: stateName,
+      assignment: state.journal.assignment?.id ?? null,
+    });
     if (answer.diagnostics && !diagnosticsDone.has(answer.diagnostics.session)) {
       // One bundle per session, of the collectors configured on this device (never commands
       // from the server); marked answered only once the server took it, so a failure retries.
       const session = answer.diagnostics.session;
       const bundle = await collectDiagnostics(config, answer.diagnostics.collect, state, now());
-      await uploadDiagnostics(protocol, session, bundle).then(() => diagnosticsDone.add(session), (error) => dependencies.log(`diagnostics upload failed: ${(error as Error).message}`));
+      await uploadDiagnostics(protocol, session, bundle).then(
+        () => diagnosticsDone.add(session),
+        (error) => dependencies.log(`diagnostics upload failed: ${(error as Error).message}`),
+      );
     }
     return answer;
   }
@@ -145,11 +175,25 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     try {
       manifest = trust.verifyManifest(offered.manifest, now());
     } catch (error) {
-      if (error instanceof SigningError) throw new AgentError(error.code === 'expired' ? 'manifest_expired' : 'manifest_invalid', error.message);
+      if (error instanceof SigningError)
+        throw new AgentError(error.code === 'expired' ? 'manifest_expired' : 'manifest_invalid', error.message);
       throw error;
     }
-    const { downgrade } = checkOffer(manifest, offered.downgrade === true, { product: config.product, hardware: config.hardware, version: state.device.version });
-    return { id: offered.id, release: offered.release, version: manifest.version, manifest: offered.manifest, artifactUrl: new URL(offered.artifactUrl, config.server).toString(), sha256: manifest.artifact.sha256, size: manifest.artifact.size, downgrade };
+    const { downgrade } = checkOffer(manifest, offered.downgrade === true, {
+      product: config.product,
+      hardware: config.hardware,
+      version: state.device.version,
+    });
+    return {
+      id: offered.id,
+      release: offered.release,
+      version: manifest.version,
+      manifest: offered.manifest,
+      artifactUrl: new URL(offered.artifactUrl, config.server).toString(),
+      sha256: manifest.artifact.sha256,
+      size: manifest.artifact.size,
+      downgrade,
+    };
   }
 
   const handlers: Record<AgentState, () => Promise<Step>> = {
@@ -165,7 +209,10 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
           // Already running exactly this version (e.g. the server has not seen our commit yet): nothing to do.
           if (error instanceof AgentError && error.code === 'up_to_date') return pollDelay(answer);
           // Refused before any download: reported against the assignment, nothing installed.
-          persist({ ...state, journal: { ...state.journal, run, attempts: {}, assignment: { id: answer.assignment.id } as JournalAssignment } });
+          persist({
+            ...state,
+            journal: { ...state.journal, run, attempts: {}, assignment: { id: answer.assignment.id } as JournalAssignment },
+          });
           return fail(error);
         }
         enter('downloading', null, {}, { assignment, attempts: {}, previous: null, run });
@@ -181,8 +228,20 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
         // (docs/delta-updates.md); by the full download otherwise or when the delta fails.
         const chunkIndex = (assignment.manifest.signed as ReleaseManifest).chunkIndex;
         fetched = await fetchUpdate(
-          { server: config.server, token: config.token, dataDir: config.dataDir, enabled: config.delta.enabled, source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null },
-          { release: assignment.release, artifactUrl: assignment.artifactUrl, size: assignment.size, sha256: assignment.sha256, ...(chunkIndex ? { chunkIndex } : {}) },
+          {
+            server: config.server,
+            token: config.token,
+            dataDir: config.dataDir,
+            enabled: config.delta.enabled,
+            source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null,
+          },
+          {
+            release: assignment.release,
+            artifactUrl: assignment.artifactUrl,
+            size: assignment.size,
+            sha256: assignment.sha256,
+            ...(chunkIndex ? { chunkIndex } : {}),
+          },
           { agent: dependencies.downloadAgent, log: dependencies.log },
         );
         verifiedWhileDownloading.add(assignment.sha256);
@@ -197,9 +256,13 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const assignment = state.journal.assignment!;
       try {
         trust.verifyManifest(assignment.manifest, now());
-        const digest = verifiedWhileDownloading.has(assignment.sha256) ? { sha256: assignment.sha256, size: assignment.size } : await hashFile(partialPath(assignment.sha256));
-        if (digest.size !== assignment.size) throw new AgentError('size_mismatch', `${digest.size} bytes on disk, ${assignment.size} expected`);
-        if (digest.sha256 !== assignment.sha256) throw new AgentError('digest_mismatch', `sha256 ${digest.sha256} on disk, ${assignment.sha256} expected`);
+        const digest = verifiedWhileDownloading.has(assignment.sha256)
+          ? { sha256: assignment.sha256, size: assignment.size }
+          : await hashFile(partialPath(assignment.sha256));
+        if (digest.size !== assignment.size)
+          throw new AgentError('size_mismatch', `${digest.size} bytes on disk, ${assignment.size} expected`);
+        if (digest.sha256 !== assignment.sha256)
+          throw new AgentError('digest_mismatch', `sha256 ${digest.sha256} on disk, ${assignment.sha256} expected`);
       } catch (error) {
         rmSync(partialPath(assignment.sha256), { force: true });
         return fail(error instanceof SigningError ? new AgentError('manifest_invalid', error.message) : error);
@@ -211,7 +274,8 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       const assignment = state.journal.assignment!;
       mkdirSync(join(config.dataDir, 'staged'), { recursive: true });
       if (existsSync(partialPath(assignment.sha256))) renameSync(partialPath(assignment.sha256), stagedPath(assignment.sha256));
-      if (!existsSync(stagedPath(assignment.sha256))) return fail(new AgentError('download_failed', 'the verified artifact vanished; downloading again next time'));
+      if (!existsSync(stagedPath(assignment.sha256)))
+        return fail(new AgentError('download_failed', 'the verified artifact vanished; downloading again next time'));
       enter('staged');
       return 0;
     },
@@ -249,9 +313,18 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     async installing() {
       const assignment = state.journal.assignment!;
       const target = otherSlot(state.device.activeSlot);
-      const result = await dependencies.runHook(config.install.command, hookEnvironment(config, assignment, target), config.install.timeoutSeconds);
+      const result = await dependencies.runHook(
+        config.install.command,
+        hookEnvironment(config, assignment, target),
+        config.install.timeoutSeconds,
+      );
       if (!result.ok) {
-        return fail(new AgentError(result.timedOut ? 'install_timeout' : 'install_failed', `install hook ${result.timedOut ? 'timed out' : `exited ${result.code}`}: ${result.output.slice(-500)}`));
+        return fail(
+          new AgentError(
+            result.timedOut ? 'install_timeout' : 'install_failed',
+            `install hook ${result.timedOut ? 'timed out' : `exited ${result.code}`}: ${result.output.slice(-500)}`,
+          ),
+        );
       }
       // The atomic switch: the new active slot and the journal's health_check in one write.
       enter('health_check', null, { activeSlot: target }, { previous: { version: state.device.version, slot: state.device.activeSlot } });
@@ -259,9 +332,16 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     },
     async health_check() {
       const assignment = state.journal.assignment!;
-      const result = await dependencies.runHook(config.health.command, hookEnvironment(config, assignment, state.device.activeSlot), config.health.timeoutSeconds);
+      const result = await dependencies.runHook(
+        config.health.command,
+        hookEnvironment(config, assignment, state.device.activeSlot),
+        config.health.timeoutSeconds,
+      );
       if (!result.ok) {
-        enter('rolling_back', `${result.timedOut ? 'health_timeout' : 'health_failed'}: ${result.output.slice(-500) || `exit ${result.code}`}`);
+        enter(
+          'rolling_back',
+          `${result.timedOut ? 'health_timeout' : 'health_failed'}: ${result.output.slice(-500) || `exit ${result.code}`}`,
+        );
         return 0;
       }
       // The commit is one transaction: the new version and "committed" are written together.
@@ -282,7 +362,8 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     const assignment = state.journal.assignment;
     if (assignment?.sha256) {
       // The committed artifact stays as the next delta's seed (docs/delta-updates.md).
-      if (state.journal.state === 'committed' && config.delta.keepInstalled) keepInstalled(config.dataDir, stagedPath(assignment.sha256), assignment.sha256, assignment.size);
+      if (state.journal.state === 'committed' && config.delta.keepInstalled)
+        keepInstalled(config.dataDir, stagedPath(assignment.sha256), assignment.sha256, assignment.size);
       removeDeltaFiles(config.dataDir, assignment.sha256);
       rmSync(stagedPath(assignment.sha256), { force: true });
       rmSync(partialPath(assignment.sha256), { force: true });
@@ -290,9 +371,28 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     await flushOutbox().catch(() => {});
     const outcome = state.journal.state as LastUpdate['outcome'];
     const lastUpdate: LastUpdate | undefined = assignment
-      ? { release: assignment.release, version: assignment.version, outcome, at: state.journal.updatedAt, detail: outcome === 'committed' ? null : state.journal.detail, runningVersion: state.device.version }
+      ? {
+          release: assignment.release,
+          version: assignment.version,
+          outcome,
+          at: state.journal.updatedAt,
+          detail: outcome === 'committed' ? null : state.journal.detail,
+          runningVersion: state.device.version,
+        }
       : state.lastUpdate;
-    persist({ ...state, lastUpdate, journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: state.journal.detail, run: null, updatedAt: now().toISOString() } });
+    persist({
+      ...state,
+      lastUpdate,
+      journal: {
+        state: 'idle',
+        assignment: null,
+        previous: null,
+        attempts: {},
+        detail: state.journal.detail,
+        run: null,
+        updatedAt: now().toISOString(),
+      },
+    });
     return 0;
   }
 
@@ -311,7 +411,11 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     if (current !== 'idle') {
       // The crash may have come between persisting the state and queueing its report: queue it
       // again under the same event id (a duplicate is dropped here or by the server).
-      report(current, state.journal.detail, state.journal.run ? eventIdFor(state.journal.run, current, state.journal.attempts[current] ?? 0) : undefined);
+      report(
+        current,
+        state.journal.detail,
+        state.journal.run ? eventIdFor(state.journal.run, current, state.journal.attempts[current] ?? 0) : undefined,
+      );
       persist({ ...state, journal: { ...state.journal, state: resume, attempts: { ...state.journal.attempts, [resume]: attempts } } });
       dependencies.log(`recovery: ${current} → ${resume} (${recoveryTable[current].why})`);
     }
@@ -329,11 +433,15 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       lastError = error;
       const base = Math.min(300_000, 1000 * 2 ** Math.min(consecutiveErrors, 9));
       dependencies.log(`${state.journal.state}: ${(error as Error).message}; retrying in about ${Math.round(base / 1000)} s`);
-      if (error instanceof AgentError && error.code.startsWith('checkin_') || (error as AgentError).code === 'root_invalid') {
+      if ((error instanceof AgentError && error.code.startsWith('checkin_')) || (error as AgentError).code === 'root_invalid') {
         // A forged, replayed or expired answer is refused and reported; nothing it says is acted on.
         // Its own event id: the state's id belongs to the transition, already reported (and
         // recorded once by the server), and each refusal is an event of its own to count.
-        report(state.journal.state, `${(error as AgentError).code}: ${(error as Error).message}`, eventIdFor(newRun(), state.journal.state, 0));
+        report(
+          state.journal.state,
+          `${(error as AgentError).code}: ${(error as Error).message}`,
+          eventIdFor(newRun(), state.journal.state, 0),
+        );
       }
       return jitter(Math.min(base, config.pollSeconds * 1000 * 4));
     }
@@ -346,7 +454,9 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
   recover();
   return {
     step,
-    get state() { return state; },
+    get state() {
+      return state;
+    },
     outbox,
     /**
      * One cycle (`sluice agent --once`): steps until the agent would wait (for the next poll,
@@ -354,7 +464,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
      */
     async runOnce(maximumSteps = 100): Promise<{ state: AgentState; error: unknown }> {
       for (let count = 0; count < maximumSteps; count++) {
-        if (await step() > 0) break;
+        if ((await step()) > 0) break;
       }
       return { state: state.journal.state, error: lastError };
     },
@@ -370,8 +480,14 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
 
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const onAbort = () => { clearTimeout(timer); resolve(); };
-    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, milliseconds);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

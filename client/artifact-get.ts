@@ -27,7 +27,10 @@ export const maximumRedirects = 5;
 export const sameOrigin = (url: URL, server: string) => url.origin === new URL(server).origin;
 
 /** The answer, and the URL that gave it (after the redirects). */
-export interface ArtifactAnswer { response: IncomingMessage; url: URL }
+export interface ArtifactAnswer {
+  response: IncomingMessage;
+  url: URL;
+}
 
 /** The first answer that is not a redirect; throws on a bad Location, a loop, or a non-HTTP URL. */
 export async function getArtifact(request: ArtifactGet): Promise<ArtifactAnswer> {

@@ -5,7 +5,10 @@ import { dirname, resolve } from 'node:path';
 import semver from 'semver';
 import { ConfigError } from './errors.js';
 
-export interface HookConfig { command: string[]; timeoutSeconds: number }
+export interface HookConfig {
+  command: string[];
+  timeoutSeconds: number;
+}
 export interface AgentConfig {
   server: string;
   deviceId: string;
@@ -94,10 +97,17 @@ const configShape = object({
   slots: required(object({ a: required(string), b: required(string) })),
   install: required(object({ command: required(argv), timeoutSeconds: optional(positive), expectedSeconds: optional(positive) })),
   health: required(object({ command: required(argv), timeoutSeconds: optional(positive) })),
-  diagnostics: optional(object({ logs: optional((value, field) => {
-    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new ConfigError(field, 'must be a list of file paths');
-    return value;
-  }), maxBytes: optional(positive), timeoutSeconds: optional(positive) })),
+  diagnostics: optional(
+    object({
+      logs: optional((value, field) => {
+        if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+          throw new ConfigError(field, 'must be a list of file paths');
+        return value;
+      }),
+      maxBytes: optional(positive),
+      timeoutSeconds: optional(positive),
+    }),
+  ),
   product: required(string),
   hardware: required(string),
   version: optional((value, field) => {
@@ -136,9 +146,17 @@ export function parseConfig(raw: unknown, baseDirectory: string): AgentConfig {
     trustRoot: path(value.trustRoot),
     dataDir: path(value.dataDir),
     slots: { a: path(value.slots.a), b: path(value.slots.b) },
-    install: { command: resolveCommand(value.install.command, baseDirectory), timeoutSeconds: value.install.timeoutSeconds ?? 600, expectedSeconds: value.install.expectedSeconds ?? 300 },
+    install: {
+      command: resolveCommand(value.install.command, baseDirectory),
+      timeoutSeconds: value.install.timeoutSeconds ?? 600,
+      expectedSeconds: value.install.expectedSeconds ?? 300,
+    },
     health: { command: resolveCommand(value.health.command, baseDirectory), timeoutSeconds: value.health.timeoutSeconds ?? 120 },
-    diagnostics: { logs: (value.diagnostics?.logs ?? []).map(path), maxBytes: value.diagnostics?.maxBytes ?? 10 * 1024 * 1024, timeoutSeconds: value.diagnostics?.timeoutSeconds ?? 30 },
+    diagnostics: {
+      logs: (value.diagnostics?.logs ?? []).map(path),
+      maxBytes: value.diagnostics?.maxBytes ?? 10 * 1024 * 1024,
+      timeoutSeconds: value.diagnostics?.timeoutSeconds ?? 30,
+    },
     product: value.product,
     hardware: value.hardware,
     version: versionFile ? readVersionFile(versionFile) : value.version,
@@ -160,7 +178,8 @@ function readVersionFile(file: string): string {
   } catch {
     throw new ConfigError('versionFile', `cannot read ${file}`);
   }
-  if (!semver.valid(text)) throw new ConfigError('versionFile', `${file} must hold a semantic version, not ${JSON.stringify(text.slice(0, 40))}`);
+  if (!semver.valid(text))
+    throw new ConfigError('versionFile', `${file} must hold a semantic version, not ${JSON.stringify(text.slice(0, 40))}`);
   return text;
 }
 

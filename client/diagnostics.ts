@@ -38,7 +38,16 @@ export async function collectDiagnostics(config: AgentConfig, requested: string[
     (bundle.collectors as string[]).push('journal');
   }
   if (wanted.has('system')) {
-    bundle.system = { hostname: hostname(), platform: platform(), kernel: release(), uptimeSeconds: uptime(), memory: { total: totalmem(), free: freemem() }, node: process.version, version: state.device.version, activeSlot: state.device.activeSlot };
+    bundle.system = {
+      hostname: hostname(),
+      platform: platform(),
+      kernel: release(),
+      uptimeSeconds: uptime(),
+      memory: { total: totalmem(), free: freemem() },
+      node: process.version,
+      version: state.device.version,
+      activeSlot: state.device.activeSlot,
+    };
     (bundle.collectors as string[]).push('system');
   }
   if (wanted.has('logs')) {
@@ -63,10 +72,14 @@ export async function uploadDiagnostics(options: ProtocolOptions, session: strin
   const form = new FormData();
   form.append('bundle', new Blob([new Uint8Array(bundle)], { type: 'application/gzip' }), 'diagnostics.json.gz');
   const response = await request(new URL(`/api/v1/device/diagnostics/${encodeURIComponent(session)}`, options.server), {
-    method: 'POST', headers: { authorization: `Bearer ${options.token}` }, body: form, dispatcher: options.dispatcher,
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.token}` },
+    body: form,
+    dispatcher: options.dispatcher,
   });
   const text = await response.body.text();
-  if (response.statusCode >= 300) throw new AgentError('server_error', `diagnostics upload answered ${response.statusCode}: ${text.slice(0, 200)}`);
+  if (response.statusCode >= 300)
+    throw new AgentError('server_error', `diagnostics upload answered ${response.statusCode}: ${text.slice(0, 200)}`);
 }
 
 /**
@@ -76,7 +89,11 @@ export async function uploadDiagnostics(options: ProtocolOptions, session: strin
 export function answeredSessions(dataDir: string) {
   const path = join(dataDir, 'diagnostics-sessions.json');
   let sessions: string[] = [];
-  try { sessions = JSON.parse(readFileSync(path, 'utf8')) as string[]; } catch { /* none yet */ }
+  try {
+    sessions = JSON.parse(readFileSync(path, 'utf8')) as string[];
+  } catch {
+    /* none yet */
+  }
   return {
     has: (session: string) => sessions.includes(session),
     add(session: string) {

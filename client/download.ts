@@ -12,14 +12,28 @@ import { garbageCollectorEvery } from './garbage.js';
 import { digestFile } from '../signing/digest.js';
 
 /** `token` goes to the origin of `server` only (artifact-get.ts); without `server`, to the origin of `url`. */
-export interface DownloadTarget { url: string; server?: string; token: string; size: number; sha256: string; path: string }
-export interface DownloadResult { resumedFrom: number; sha256: string; size: number }
+export interface DownloadTarget {
+  url: string;
+  server?: string;
+  token: string;
+  size: number;
+  sha256: string;
+  path: string;
+}
+export interface DownloadResult {
+  resumedFrom: number;
+  sha256: string;
+  size: number;
+}
 
 async function hashExisting(path: string, hash: Hash): Promise<number> {
   return existsSync(path) ? digestFile(path, [hash]) : 0;
 }
 
-export async function download(target: DownloadTarget, options: { onProgress?: (bytes: number) => void; agent?: HttpAgent } = {}): Promise<DownloadResult> {
+export async function download(
+  target: DownloadTarget,
+  options: { onProgress?: (bytes: number) => void; agent?: HttpAgent } = {},
+): Promise<DownloadResult> {
   mkdirSync(dirname(target.path), { recursive: true });
   if (existsSync(target.path) && statSync(target.path).size > target.size) truncateSync(target.path, 0);
   const hash = createHash('sha256');
@@ -30,15 +44,16 @@ export async function download(target: DownloadTarget, options: { onProgress?: (
   }
   if (have < target.size) {
     const server = target.server ?? target.url;
-    const fetchArtifact = () => getArtifact({
-      url: target.url,
-      server,
-      token: target.token,
-      headers: have > 0 ? { range: `bytes=${have}-` } : {},
-      headersTimeoutMs: 30_000,
-      bodyTimeoutMs: 60_000,
-      agent: options.agent,
-    });
+    const fetchArtifact = () =>
+      getArtifact({
+        url: target.url,
+        server,
+        token: target.token,
+        headers: have > 0 ? { range: `bytes=${have}-` } : {},
+        headersTimeoutMs: 30_000,
+        bodyTimeoutMs: 60_000,
+        agent: options.agent,
+      });
     let response: IncomingMessage;
     try {
       let answer = await fetchArtifact();

@@ -7,7 +7,11 @@ import semver from 'semver';
 import type { VerifiedManifest } from '../signing/trust-store.js';
 import { AgentError } from './errors.js';
 
-export interface RunningDevice { product: string; hardware: string; version: string }
+export interface RunningDevice {
+  product: string;
+  hardware: string;
+  version: string;
+}
 
 /** Throws the AgentError that refuses the offer; otherwise says whether it goes back in version. */
 export function checkOffer(manifest: VerifiedManifest, planSaysDowngrade: boolean, device: RunningDevice): { downgrade: boolean } {
@@ -25,10 +29,16 @@ export function checkOffer(manifest: VerifiedManifest, planSaysDowngrade: boolea
     throw new AgentError('version_not_newer', `the release ${manifest.version} is not newer than the running ${device.version}`);
   }
   if (manifest.replaces !== undefined && !semver.satisfies(device.version, manifest.replaces)) {
-    throw new AgentError('replaces_mismatch', `the release ${manifest.version} replaces only ${manifest.replaces}; this device runs ${device.version}`);
+    throw new AgentError(
+      'replaces_mismatch',
+      `the release ${manifest.version} replaces only ${manifest.replaces}; this device runs ${device.version}`,
+    );
   }
   if (manifest.minVersion && semver.lt(device.version, manifest.minVersion)) {
-    throw new AgentError('version_below_minimum', `the release ${manifest.version} needs at least ${manifest.minVersion}; this device runs ${device.version}`);
+    throw new AgentError(
+      'version_below_minimum',
+      `the release ${manifest.version} needs at least ${manifest.minVersion}; this device runs ${device.version}`,
+    );
   }
   return { downgrade };
 }

@@ -44,7 +44,9 @@ export class Outbox {
   }
 
   private files(): string[] {
-    return readdirSync(this.directory).filter((name) => /^\d{12}-.+\.json$/.test(name)).sort();
+    return readdirSync(this.directory)
+      .filter((name) => /^\d{12}-.+\.json$/.test(name))
+      .sort();
   }
 
   enqueue(report: Report): void {

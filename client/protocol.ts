@@ -36,7 +36,10 @@ async function call(options: ProtocolOptions, method: 'GET' | 'POST', path: stri
       bodyTimeout: 30_000,
     });
   } catch (error) {
-    throw new AgentError('server_unreachable', `${method} ${path}: ${(error as Error & { code?: string }).code ?? (error as Error).message}`);
+    throw new AgentError(
+      'server_unreachable',
+      `${method} ${path}: ${(error as Error & { code?: string }).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -45,7 +48,11 @@ async function call(options: ProtocolOptions, method: 'GET' | 'POST', path: stri
  * root's server role, carry the nonce this device just sent, name this device, and not be
  * expired by the device's own clock.
  */
-export async function checkin(options: ProtocolOptions, trust: TrustStore, body: { version: string; state: string; assignment: string | null }): Promise<CheckinAnswer> {
+export async function checkin(
+  options: ProtocolOptions,
+  trust: TrustStore,
+  body: { version: string; state: string; assignment: string | null },
+): Promise<CheckinAnswer> {
   // 32 random bytes: the answer must echo them, so a recorded answer cannot be replayed.
   const nonce = (options.randomBytes ?? randomBytes)(32).toString('hex');
   const response = await call(options, 'POST', '/api/v1/device/checkin', { ...body, nonce });
@@ -54,22 +61,34 @@ export async function checkin(options: ProtocolOptions, trust: TrustStore, body:
   return verifyCheckinAnswer(JSON.parse(text), trust, nonce, options.deviceId, options.now());
 }
 
-export function verifyCheckinAnswer(document: SignedDocument<unknown>, trust: TrustStore, nonce: string, deviceId: string, now: Date): CheckinAnswer {
+export function verifyCheckinAnswer(
+  document: SignedDocument<unknown>,
+  trust: TrustStore,
+  nonce: string,
+  deviceId: string,
+  now: Date,
+): CheckinAnswer {
   let answer: CheckinAnswer;
   try {
     answer = trust.verifyServerDocument<CheckinAnswer>(document, now);
   } catch (error) {
-    if (error instanceof SigningError) throw new AgentError('checkin_signature_invalid', `the check-in answer does not verify: ${error.message}`);
+    if (error instanceof SigningError)
+      throw new AgentError('checkin_signature_invalid', `the check-in answer does not verify: ${error.message}`);
     throw error;
   }
-  if (answer.type !== 'checkin' || answer.nonce !== nonce) throw new AgentError('checkin_nonce_mismatch', 'the check-in answer is bound to another nonce (a replay)');
+  if (answer.type !== 'checkin' || answer.nonce !== nonce)
+    throw new AgentError('checkin_nonce_mismatch', 'the check-in answer is bound to another nonce (a replay)');
   // Signed is not the same as well formed: a field missing or of the wrong type stops here, not deep in an install.
   if (!checkinAnswerShape.Check(answer)) {
     const [first] = [...checkinAnswerShape.Errors(answer)];
-    throw new AgentError('checkin_malformed', `the check-in answer does not fit the protocol: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown shape'}`);
+    throw new AgentError(
+      'checkin_malformed',
+      `the check-in answer does not fit the protocol: ${first ? `${first.instancePath || '/'} ${first.message}` : 'unknown shape'}`,
+    );
   }
   if (answer.deviceId !== deviceId) throw new AgentError('checkin_wrong_device', `the check-in answer is for ${answer.deviceId}`);
-  if (!(Date.parse(answer.expires) > now.getTime())) throw new AgentError('checkin_expired', `the check-in answer expired at ${answer.expires}`);
+  if (!(Date.parse(answer.expires) > now.getTime()))
+    throw new AgentError('checkin_expired', `the check-in answer expired at ${answer.expires}`);
   return answer;
 }
 
@@ -79,9 +98,12 @@ export async function updateRoots(options: ProtocolOptions, trust: TrustStore): 
   try {
     await trust.walkRoots(async (version) => {
       const response = await call(options, 'GET', `/api/v1/trust/root/${version}.json`);
-      if (response.statusCode === 404) { await response.body.dump(); return null; }
+      if (response.statusCode === 404) {
+        await response.body.dump();
+        return null;
+      }
       if (response.statusCode !== 200) throw new AgentError('server_error', `root ${version}: HTTP ${response.statusCode}`);
-      return await response.body.json() as SignedDocument<unknown>;
+      return (await response.body.json()) as SignedDocument<unknown>;
     }, options.now());
   } catch (error) {
     if (error instanceof SigningError) throw new AgentError('root_invalid', `a root rotation was refused: ${error.message}`);

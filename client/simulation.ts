@@ -37,7 +37,10 @@ export interface SimulationOptions {
 
 async function api(options: SimulationOptions, dispatcher: Dispatcher, method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await request(new URL(path, options.server), {
-    dispatcher, method, headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    dispatcher,
+    method,
+    headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.body.text();
   return { status: response.statusCode, json: text ? JSON.parse(text) : null };
@@ -46,7 +49,10 @@ async function api(options: SimulationOptions, dispatcher: Dispatcher, method: '
 /** Registers the virtual devices (remembering their tokens) and returns one agent per device. */
 export async function prepareSimulation(options: SimulationOptions): Promise<Agent[]> {
   const dispatcher = new UndiciAgent({ connections: options.connections });
-  const downloadAgent = new (options.server.startsWith('https:') ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: options.connections });
+  const downloadAgent = new (options.server.startsWith('https:') ? HttpsAgent : HttpAgent)({
+    keepAlive: true,
+    maxSockets: options.connections,
+  });
   mkdirSync(options.dataDir, { recursive: true });
   const tokensPath = join(options.dataDir, 'tokens.json');
   const tokens: Record<string, string> = existsSync(tokensPath) ? JSON.parse(readFileSync(tokensPath, 'utf8')) : {};
@@ -57,19 +63,33 @@ export async function prepareSimulation(options: SimulationOptions): Promise<Age
   for (let index = 1; index <= options.devices; index++) {
     const id = `${options.prefix}${String(index).padStart(5, '0')}`;
     if (!tokens[id]) {
-      const created = await api(options, dispatcher, 'POST', '/api/v1/devices', { id, customer: options.customer, product: options.product, hardware: options.hardware, version: options.version });
+      const created = await api(options, dispatcher, 'POST', '/api/v1/devices', {
+        id,
+        customer: options.customer,
+        product: options.product,
+        hardware: options.hardware,
+        version: options.version,
+      });
       if (created.status !== 201) throw new Error(`cannot register ${id}: ${created.status} ${JSON.stringify(created.json)}`);
       tokens[id] = created.json.token;
       if (index % 500 === 0) writeFileSync(tokensPath, JSON.stringify(tokens));
     }
     const directory = join(options.dataDir, id);
     const config: AgentConfig = {
-      server: options.server, deviceId: id, token: tokens[id], trustRoot: rootPath, dataDir: join(directory, 'state'),
+      server: options.server,
+      deviceId: id,
+      token: tokens[id],
+      trustRoot: rootPath,
+      dataDir: join(directory, 'state'),
       slots: { a: join(directory, 'a'), b: join(directory, 'b') },
       install: { command: ['simulated-install'], timeoutSeconds: 60, expectedSeconds: 60 },
       health: { command: ['simulated-health'], timeoutSeconds: 60 },
       diagnostics: { logs: [], maxBytes: 1024 * 1024, timeoutSeconds: 5 },
-      product: options.product, hardware: options.hardware, version: options.version, versionFile: null, pollSeconds: 30,
+      product: options.product,
+      hardware: options.hardware,
+      version: options.version,
+      versionFile: null,
+      pollSeconds: 30,
       // Thousands of simulated devices keep no copies of what they installed.
       delta: { enabled: false, source: null, keepInstalled: false },
     };

@@ -17,7 +17,11 @@ export function artifactPaths(dataDir: string, sha256: string) {
   };
 }
 
-export interface HookSubject { sha256: string; version: string; release: string }
+export interface HookSubject {
+  sha256: string;
+  version: string;
+  release: string;
+}
 
 /** The hook environment DESIGN.md names: the verified artifact, the slot's directory, the release. */
 export function hookEnvironment(config: AgentConfig, subject: HookSubject, slot: SlotName): Record<string, string> {

@@ -62,7 +62,11 @@ export function writeFileAtomically(path: string, content: string): void {
   renameSync(temporary, path);
   // The rename itself is durable only once the directory entry is flushed.
   const directory = openSync(dirname(path), 'r');
-  try { fsyncSync(directory); } finally { closeSync(directory); }
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
+  }
 }
 
 export const stateFilePath = (dataDir: string) => join(dataDir, 'state.json');
@@ -75,7 +79,15 @@ export function readStateFile(dataDir: string, initialVersion: string): AgentSta
     return {
       format: 1,
       device: { version: initialVersion, activeSlot: 'a' },
-      journal: { state: 'idle', assignment: null, previous: null, attempts: {}, detail: null, run: null, updatedAt: new Date(0).toISOString() },
+      journal: {
+        state: 'idle',
+        assignment: null,
+        previous: null,
+        attempts: {},
+        detail: null,
+        run: null,
+        updatedAt: new Date(0).toISOString(),
+      },
     };
   }
 }

@@ -3,8 +3,18 @@
 // resumes (STYLE.md: Mender's initState). Pure: no I/O.
 
 export const agentStates = [
-  'idle', 'downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing',
-  'health_check', 'committed', 'rolling_back', 'rolled_back', 'failed',
+  'idle',
+  'downloading',
+  'downloaded',
+  'verified',
+  'staged',
+  'waiting_window',
+  'installing',
+  'health_check',
+  'committed',
+  'rolling_back',
+  'rolled_back',
+  'failed',
 ] as const;
 export type AgentState = (typeof agentStates)[number];
 
@@ -21,7 +31,10 @@ export const agentTransitions: readonly { from: AgentState; to: AgentState }[] =
   { from: 'rolling_back', to: 'rolled_back' },
   // Any step before the slot switch can fail; the old slot stays active. From idle: an offered
   // update refused by the trust checks before a byte is downloaded.
-  ...(['idle', 'downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing'] as const).map((from) => ({ from, to: 'failed' as const })),
+  ...(['idle', 'downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing'] as const).map((from) => ({
+    from,
+    to: 'failed' as const,
+  })),
   // A plan cancelled before the install: the staged update is dropped.
   ...(['downloading', 'downloaded', 'verified', 'staged', 'waiting_window'] as const).map((from) => ({ from, to: 'idle' as const })),
   // Finished updates return to idle once reported.

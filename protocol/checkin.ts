@@ -9,12 +9,15 @@ import { SignedManifest } from './releases.js';
 
 const AgentState = Type.Enum(agentStates);
 
-export const CheckinRequest = Type.Object({
-  version: Type.String({ minLength: 1, maxLength: 100, description: 'the version the device runs' }),
-  nonce: Type.String({ pattern: '^[0-9a-f]{16,128}$', description: 'random hex chosen by the device; echoed in the signed answer' }),
-  state: Type.Optional(AgentState),
-  assignment: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
-}, { additionalProperties: false });
+export const CheckinRequest = Type.Object(
+  {
+    version: Type.String({ minLength: 1, maxLength: 100, description: 'the version the device runs' }),
+    nonce: Type.String({ pattern: '^[0-9a-f]{16,128}$', description: 'random hex chosen by the device; echoed in the signed answer' }),
+    state: Type.Optional(AgentState),
+    assignment: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+  },
+  { additionalProperties: false },
+);
 export type CheckinRequestType = Static<typeof CheckinRequest>;
 
 export const CheckinAssignment = Type.Object({
@@ -23,7 +26,9 @@ export const CheckinAssignment = Type.Object({
   release: Type.String(),
   manifest: SignedManifest,
   artifactUrl: Type.String({ description: 'path on the same server' }),
-  window: Nullable(Type.Object({ start: Timestamp, end: Timestamp }, { description: 'the occurrence of the confirmed window the install waits for' })),
+  window: Nullable(
+    Type.Object({ start: Timestamp, end: Timestamp }, { description: 'the occurrence of the confirmed window the install waits for' }),
+  ),
   installAllowed: Type.Boolean({ description: 'now is inside the window and the install fits before its end' }),
   downgrade: Type.Boolean(),
 });
@@ -52,17 +57,28 @@ export const CheckinAnswer = Type.Object({
 export type CheckinAnswerType = Static<typeof CheckinAnswer>;
 export const SignedCheckinAnswer = Signed(CheckinAnswer, 16);
 
-export const DeviceReport = Type.Object({
-  assignment: Nullable(Type.String({ maxLength: 100 })),
-  state: AgentState,
-  detail: Type.Optional(Nullable(Type.String({ maxLength: 4000 }))),
-  progress: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
-  eventId: Type.Optional(Type.String({ minLength: 8, maxLength: 100, description: 'makes resends idempotent' })),
-  at: Type.Optional(Type.String({ format: 'date-time', description: 'when it happened, by the device\'s clock' })),
-  delivery: Type.Optional(Type.Object({
-    method: Type.Union([Type.Literal('delta'), Type.Literal('full')]),
-    bytesDownloaded: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-    bytesFull: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-  }, { additionalProperties: false, description: 'on `downloaded`: the bytes fetched for the artifact (index included) against its size (docs/delta-updates.md)' })),
-}, { additionalProperties: false });
+export const DeviceReport = Type.Object(
+  {
+    assignment: Nullable(Type.String({ maxLength: 100 })),
+    state: AgentState,
+    detail: Type.Optional(Nullable(Type.String({ maxLength: 4000 }))),
+    progress: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 1 }))),
+    eventId: Type.Optional(Type.String({ minLength: 8, maxLength: 100, description: 'makes resends idempotent' })),
+    at: Type.Optional(Type.String({ format: 'date-time', description: "when it happened, by the device's clock" })),
+    delivery: Type.Optional(
+      Type.Object(
+        {
+          method: Type.Union([Type.Literal('delta'), Type.Literal('full')]),
+          bytesDownloaded: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+          bytesFull: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+        },
+        {
+          additionalProperties: false,
+          description: 'on `downloaded`: the bytes fetched for the artifact (index included) against its size (docs/delta-updates.md)',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type DeviceReportType = Static<typeof DeviceReport>;

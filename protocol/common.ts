@@ -2,7 +2,10 @@
 import { Type, type TSchema } from 'typebox';
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
-export const Identifier = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'letters, digits, dot, dash, underscore' });
+export const Identifier = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+  description: 'letters, digits, dot, dash, underscore',
+});
 export const Timestamp = Type.String({ format: 'date-time' });
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** A reply without a body (204, or hawkBit's empty 200), stated so /docs shows it. */
@@ -10,7 +13,13 @@ export const NoContent = Type.Null({ description: 'no body' });
 /** Bytes, not JSON: an artifact, a bundle, a document. */
 export const Binary = (description: string) => Type.String({ format: 'binary', description });
 
-export const Signature = Type.Object({ keyid: Type.String({ description: 'hex SHA-256 of the raw public key' }), sig: Type.String({ description: 'base64 Ed25519 signature over the canonical JSON of "signed"' }) }, { additionalProperties: false });
+export const Signature = Type.Object(
+  {
+    keyid: Type.String({ description: 'hex SHA-256 of the raw public key' }),
+    sig: Type.String({ description: 'base64 Ed25519 signature over the canonical JSON of "signed"' }),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * A signed document `{ signed, signatures }`. The signature covers every field of `signed`,

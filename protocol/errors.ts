@@ -8,15 +8,18 @@ export const ErrorReply = Type.Object(
       {
         code: Type.String({ description: 'a code of docs/errors.md, snake_case' }),
         message: Type.String({ description: 'for people; do not parse it' }),
-        status: Type.Optional(Type.String({ description: 'illegal_transition, conflict, action_closed, consent_required: the current status' })),
-        size: Type.Optional(Type.Integer({ description: 'range_not_satisfiable: the artifact\'s length' })),
+        status: Type.Optional(
+          Type.String({ description: 'illegal_transition, conflict, action_closed, consent_required: the current status' }),
+        ),
+        size: Type.Optional(Type.Integer({ description: "range_not_satisfiable: the artifact's length" })),
         retryAfterSeconds: Type.Optional(Type.Integer({ description: 'rate_limited: as the Retry-After header' })),
         window: Type.Optional(Type.Integer({ description: 'no_window_before_deadline: the index of the window' })),
         reason: Type.Optional(Type.String({ description: 'not_assigned: why the release does not fit the device' })),
-        devices: Type.Optional(Type.Array(
-          Type.Object({ device: Type.String(), reason: Type.String(), message: Type.String() }),
-          { description: 'release_mismatch: the devices that do not fit, and why' },
-        )),
+        devices: Type.Optional(
+          Type.Array(Type.Object({ device: Type.String(), reason: Type.String(), message: Type.String() }), {
+            description: 'release_mismatch: the devices that do not fit, and why',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -56,10 +56,19 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   const store = await openStore({ url: options.databaseUrl, dataDir: options.dataDir });
   const trust = createTrustRoots(store);
   // A refused start (bad trust root, unreadable key) must not leave the pool open behind it.
-  const report = await bootstrap(store, trust, options).catch(async (error: unknown) => { await store.close(); throw error; });
+  const report = await bootstrap(store, trust, options).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   const artifactStores = await openArtifactStores({ url: options.artifactStoreUrl, dataDir: options.dataDir })
-    .then((stores) => { checkDeliveryFits(options.artifactDelivery, stores.artifacts); return stores; })
-    .catch(async (error: unknown) => { await store.close(); throw error; });
+    .then((stores) => {
+      checkDeliveryFits(options.artifactDelivery, stores.artifacts);
+      return stores;
+    })
+    .catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
   const context: SluiceContext = {
     store,
     options,
@@ -93,7 +102,9 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
   // The outbox's delivery worker (docs/notifications.md); it stops before the store closes.
   const notificationWorker = new NotificationWorker(context);
   app.decorate('notifications', notificationWorker);
-  app.addHook('preClose', async () => { await notificationWorker.stop(); });
+  app.addHook('preClose', async () => {
+    await notificationWorker.stop();
+  });
   app.decorate('sluice', context);
   app.decorate('bootstrapReport', report);
   app.addHook('onClose', async () => {
@@ -123,7 +134,24 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     if (request.body === undefined && request.method === 'POST' && request.routeOptions.schema?.body) request.body = {};
   });
 
-  for (const routes of [healthRoutes, trustRoutes, usersRoutes, productsRoutes, customersRoutes, devicesRoutes, releasesRoutes, releaseIndexRoutes, plansRoutes, commissioningRoutes, deviceRoutes, faultsRoutes, supportSessionsRoutes, ddiGatewayTokenRoutes, ddiRoutes, auditRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    trustRoutes,
+    usersRoutes,
+    productsRoutes,
+    customersRoutes,
+    devicesRoutes,
+    releasesRoutes,
+    releaseIndexRoutes,
+    plansRoutes,
+    commissioningRoutes,
+    deviceRoutes,
+    faultsRoutes,
+    supportSessionsRoutes,
+    ddiGatewayTokenRoutes,
+    ddiRoutes,
+    auditRoutes,
+  ]) {
     await app.register(routes);
   }
   await app.register(webhooksRoutes);

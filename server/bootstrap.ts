@@ -23,7 +23,10 @@ export async function bootstrap(store: Store, trust: TrustRoots, options: Readon
   const now = options.now();
   // A root whose server role lacks the key this server signs with would freeze the fleet:
   // adopting one is refused (services/trust-roots.ts), here as in POST /trust/root.
-  const signing = () => ({ serverKeyId: options.serverKeyPath && existsSync(options.serverKeyPath) ? keyIdOf(loadPrivateKeyFile(options.serverKeyPath)) : undefined });
+  const signing = () => ({
+    serverKeyId:
+      options.serverKeyPath && existsSync(options.serverKeyPath) ? keyIdOf(loadPrivateKeyFile(options.serverKeyPath)) : undefined,
+  });
   if (options.trustRootPath) {
     await trust.adopt(JSON.parse(readFileSync(options.trustRootPath, 'utf8')) as SignedDocument<Root>, now, signing());
   } else if (!(await store.trustRoots.latest())) {
@@ -38,7 +41,9 @@ export async function bootstrap(store: Store, trust: TrustRoots, options: Readon
   // A restart with another server key than the stored root names would sign answers no device accepts.
   const { serverKeyId } = signing();
   if (serverKeyId && !current.roles.server.keyids.includes(serverKeyId)) {
-    throw new Error(`the server key ${options.serverKeyPath} (key id ${serverKeyId}) is not in the server role of root version ${current.version}: devices would refuse every check-in answer`);
+    throw new Error(
+      `the server key ${options.serverKeyPath} (key id ${serverKeyId}) is not in the server role of root version ${current.version}: devices would refuse every check-in answer`,
+    );
   }
   const misplaced = findOfflineKeys(current, { dataDir: paths.root, keysDir: paths.keys, serverKeyPath: options.serverKeyPath });
   if (misplaced.length > 0) messages.push(misplacedKeyWarning(misplaced));

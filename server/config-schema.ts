@@ -7,7 +7,8 @@ import { Type, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 
 // `unit` is said in a refusal: "a whole number of seconds from 1 to 86400".
-const whole = (minimum: number, maximum: number, description: string, unit?: string) => Type.Integer({ minimum, maximum, description, unit });
+const whole = (minimum: number, maximum: number, description: string, unit?: string) =>
+  Type.Integer({ minimum, maximum, description, unit });
 const seconds = (minimum: number, maximum: number, description: string) => Type.Number({ minimum, maximum, description, unit: 'seconds' });
 
 /** Each checked setting: its schema, and the flag that sets it on the command line. */
@@ -18,21 +19,37 @@ export const serverSettings = {
   signingThreads: { flag: '--signing-threads', schema: whole(0, 1, 'worker threads that sign check-in answers') },
   checkinTtlSeconds: { flag: 'checkinTtlSeconds', schema: whole(10, 3600, 'lifetime of a signed check-in answer', 'seconds') },
   maxArtifactBytes: { flag: 'maxArtifactBytes', schema: whole(1, Number.MAX_SAFE_INTEGER, 'largest artifact accepted') },
-  ddiTenant: { flag: 'ddiTenant', schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the hawkBit tenant in DDI URLs' }) },
-  autoFaultClass: { flag: 'autoFaultClass', schema: Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D')]) },
+  ddiTenant: {
+    flag: 'ddiTenant',
+    schema: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the hawkBit tenant in DDI URLs' }),
+  },
+  autoFaultClass: {
+    flag: 'autoFaultClass',
+    schema: Type.Union([Type.Literal('A'), Type.Literal('B'), Type.Literal('C'), Type.Literal('D')]),
+  },
   logger: { flag: '--quiet', schema: Type.Boolean() },
   headersTimeoutSeconds: { flag: '--headers-timeout', schema: seconds(0.1, 3600, 'seconds to send the headers') },
   requestTimeoutSeconds: { flag: '--request-timeout', schema: seconds(0.1, 86_400, 'seconds a transfer may stall') },
   keepAliveTimeoutSeconds: { flag: '--keep-alive-timeout', schema: seconds(0.1, 3600, 'seconds an idle connection stays open') },
   maxConnections: { flag: '--max-connections', schema: whole(1, 1_000_000, 'connections open at once', 'connections') },
-  presignSeconds: { flag: '--presign-seconds', schema: whole(1, 604_800, 'seconds a pre-signed URL stays valid (S3 allows seven days)', 'seconds') },
+  presignSeconds: {
+    flag: '--presign-seconds',
+    schema: whole(1, 604_800, 'seconds a pre-signed URL stays valid (S3 allows seven days)', 'seconds'),
+  },
 } as const satisfies Record<string, { flag: string; schema: TSchema }>;
 
 export type ServerSettingName = keyof typeof serverSettings;
 
 /** What the schema allows, in words, for a refusal: "a whole number from 1 to 86400". */
 function allowed(schema: TSchema): string {
-  const bounds = schema as { minimum?: number; maximum?: number; pattern?: string; type?: string; unit?: string; anyOf?: { const: string }[] };
+  const bounds = schema as {
+    minimum?: number;
+    maximum?: number;
+    pattern?: string;
+    type?: string;
+    unit?: string;
+    anyOf?: { const: string }[];
+  };
   const unit = bounds.unit ? ` of ${bounds.unit}` : '';
   if (bounds.anyOf) return `one of ${bounds.anyOf.map((each) => each.const).join(', ')}`;
   if (bounds.type === 'integer') return `a whole number${unit} from ${bounds.minimum} to ${bounds.maximum}`;

@@ -41,7 +41,8 @@ export interface ServerOptions {
    * How artifact bytes leave the server: streamed by Node, handed to nginx, or a redirect to a
    * pre-signed object-store URL that expires after `presignSeconds`.
    */
-  artifactDelivery: { mode: 'stream' } | { mode: 'x-accel-redirect'; internalPrefix: string } | { mode: 'redirect'; presignSeconds: number };
+  artifactDelivery:
+    { mode: 'stream' } | { mode: 'x-accel-redirect'; internalPrefix: string } | { mode: 'redirect'; presignSeconds: number };
   /** Seconds devices wait between check-ins (DESIGN.md, pollAfterSeconds). */
   pollSeconds: number;
   /**
@@ -104,12 +105,12 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
   const dataDir = resolve(partial.dataDir ?? 'data');
   if (partial.databaseUrl !== undefined) parseDatabaseUrl(partial.databaseUrl, 'databaseUrl');
   if (partial.trustProxy !== undefined) partial.trustProxy.forEach((entry) => checkProxyEntry(entry, 'trustProxy'));
-  const serverKeyPath =
-    partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));
+  const serverKeyPath = partial.serverKeyPath ?? (partial.trustRootPath ? undefined : join(dataDir, 'keys', 'server.key'));
   // Every setting the schema covers, refused naming its flag (config-schema.ts).
   checkSettings(partial);
   if (partial.serviceHours) validateServiceHours(partial.serviceHours);
-  if (partial.clockWarningShare !== undefined && !(partial.clockWarningShare > 0 && partial.clockWarningShare < 1)) throw new Error(`clockWarningShare must be between 0 and 1, not ${partial.clockWarningShare}`);
+  if (partial.clockWarningShare !== undefined && !(partial.clockWarningShare > 0 && partial.clockWarningShare < 1))
+    throw new Error(`clockWarningShare must be between 0 and 1, not ${partial.clockWarningShare}`);
   if (partial.smtpUrl !== undefined) smtpUrlFrom(partial.smtpUrl);
   return Object.freeze({
     port: 8080,
@@ -165,7 +166,10 @@ function checkProxyEntry(entry: string, option: string): void {
 
 /** `--trust-proxy 10.0.0.1,192.168.0.0/16`: the list, each entry checked. */
 export function parseTrustProxy(text: string, option = '--trust-proxy'): string[] {
-  const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error(`${option} needs at least one address or CIDR`);
   entries.forEach((entry) => checkProxyEntry(entry, option));
   return entries;
@@ -192,20 +196,29 @@ export const defaultPresignSeconds = 300;
  * The delivery mode of `--artifact-delivery stream|x-accel-redirect|redirect`, with
  * `--x-accel-prefix PATH` (which alone means x-accel-redirect) and `--presign-seconds N`.
  */
-export function artifactDeliveryFrom(given: { mode?: string; xAccelPrefix?: string; presignSeconds?: string }): ServerOptions['artifactDelivery'] | undefined {
+export function artifactDeliveryFrom(given: {
+  mode?: string;
+  xAccelPrefix?: string;
+  presignSeconds?: string;
+}): ServerOptions['artifactDelivery'] | undefined {
   const mode = given.mode ?? (given.xAccelPrefix ? 'x-accel-redirect' : undefined);
-  if (given.presignSeconds !== undefined && mode !== 'redirect') throw new Error('--presign-seconds goes with --artifact-delivery redirect');
+  if (given.presignSeconds !== undefined && mode !== 'redirect')
+    throw new Error('--presign-seconds goes with --artifact-delivery redirect');
   if (mode === undefined || mode === 'stream') {
     if (given.xAccelPrefix) throw new Error('--x-accel-prefix goes with --artifact-delivery x-accel-redirect');
     return mode && { mode };
   }
   if (mode === 'x-accel-redirect') {
-    if (!given.xAccelPrefix) throw new Error('--artifact-delivery x-accel-redirect needs --x-accel-prefix PATH, the internal location of nginx (e.g. /protected-artifacts)');
+    if (!given.xAccelPrefix)
+      throw new Error(
+        '--artifact-delivery x-accel-redirect needs --x-accel-prefix PATH, the internal location of nginx (e.g. /protected-artifacts)',
+      );
     return { mode, internalPrefix: given.xAccelPrefix };
   }
   if (mode === 'redirect') {
     if (given.xAccelPrefix) throw new Error('--x-accel-prefix goes with --artifact-delivery x-accel-redirect, not redirect');
-    const seconds = given.presignSeconds === undefined ? defaultPresignSeconds : settingFromFlag('presignSeconds', given.presignSeconds) as number;
+    const seconds =
+      given.presignSeconds === undefined ? defaultPresignSeconds : (settingFromFlag('presignSeconds', given.presignSeconds) as number);
     return { mode, presignSeconds: seconds };
   }
   throw new Error(`--artifact-delivery must be stream, x-accel-redirect or redirect, not "${mode}"`);
@@ -214,8 +227,13 @@ export function artifactDeliveryFrom(given: { mode?: string; xAccelPrefix?: stri
 /** `--smtp smtp://host:port` (or smtps://, with user:password@ if the relay needs them), refused naming the flag. */
 export function smtpUrlFrom(text: string): string {
   let url: URL | null = null;
-  try { url = new URL(text); } catch { /* refused below */ }
-  if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname) throw new Error(`--smtp must be smtp://host:port or smtps://host:port, not "${text}"`);
+  try {
+    url = new URL(text);
+  } catch {
+    /* refused below */
+  }
+  if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname)
+    throw new Error(`--smtp must be smtp://host:port or smtps://host:port, not "${text}"`);
   return text;
 }
 
@@ -227,7 +245,9 @@ const weekdayNames = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
  */
 export function serviceHoursFrom(text: string): ServiceHours {
   const match = /^\s*([A-Za-z,-]+)\s+(\d{2}:\d{2})-(\d{2}:\d{2})\s+(\S+)(?:\s+holidays\s+(\S+))?\s*$/i.exec(text);
-  const fail = (why: string): never => { throw new Error(`--service-hours: ${why}; e.g. "Mon-Fri 08:00-17:00 Europe/Madrid holidays 2026-12-25"`); };
+  const fail = (why: string): never => {
+    throw new Error(`--service-hours: ${why}; e.g. "Mon-Fri 08:00-17:00 Europe/Madrid holidays 2026-12-25"`);
+  };
   if (!match) return fail(`cannot read "${text}"`);
   const day = (name: string) => {
     const index = weekdayNames.indexOf(name.toLowerCase().slice(0, 3));
@@ -238,8 +258,21 @@ export function serviceHoursFrom(text: string): ServiceHours {
     const [first, last] = part.split('-');
     const from = day(first);
     const to = last === undefined ? from : day(last);
-    for (let weekday = from; ; weekday = (weekday % 7) + 1) { weekdays.add(weekday); if (weekday === to) break; }
+    for (let weekday = from; ; weekday = (weekday % 7) + 1) {
+      weekdays.add(weekday);
+      if (weekday === to) break;
+    }
   }
-  const hours: ServiceHours = { weekdays: [...weekdays].sort(), opens: match[2], closes: match[3], zone: match[4], holidays: match[5] ? match[5].split(',') : [] };
-  try { return validateServiceHours(hours); } catch (error) { return fail((error as Error).message); }
+  const hours: ServiceHours = {
+    weekdays: [...weekdays].sort(),
+    opens: match[2],
+    closes: match[3],
+    zone: match[4],
+    holidays: match[5] ? match[5].split(',') : [],
+  };
+  try {
+    return validateServiceHours(hours);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
 }

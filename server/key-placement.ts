@@ -9,7 +9,10 @@ import { createPrivateKey } from 'node:crypto';
 import { keyIdOf } from '../signing/keys.js';
 import type { Root } from '../signing/root.js';
 
-export interface MisplacedKey { path: string; role: 'root' | 'release' }
+export interface MisplacedKey {
+  path: string;
+  role: 'root' | 'release';
+}
 
 /**
  * Private keys of the root's `root` or `release` role in the data directory, its keys/
@@ -17,11 +20,17 @@ export interface MisplacedKey { path: string; role: 'root' | 'release' }
  * a renamed copy is found too; unreadable and non-key files are passed over.
  */
 export function findOfflineKeys(root: Root, places: { dataDir: string; keysDir: string; serverKeyPath?: string }): MisplacedKey[] {
-  const directories = new Set([places.dataDir, places.keysDir, ...(places.serverKeyPath ? [dirname(places.serverKeyPath)] : [])].map((path) => resolve(path)));
+  const directories = new Set(
+    [places.dataDir, places.keysDir, ...(places.serverKeyPath ? [dirname(places.serverKeyPath)] : [])].map((path) => resolve(path)),
+  );
   const found: MisplacedKey[] = [];
   for (const directory of directories) {
     let names: string[];
-    try { names = readdirSync(directory); } catch { continue; }
+    try {
+      names = readdirSync(directory);
+    } catch {
+      continue;
+    }
     for (const name of names.filter((entry) => /\.(key|pem)$/i.test(entry))) {
       const path = join(directory, name);
       const role = roleOf(path, root);
@@ -37,12 +46,16 @@ function roleOf(path: string, root: Root): MisplacedKey['role'] | null {
     const keyid = keyIdOf(createPrivateKey(readFileSync(path)));
     if (root.roles.root.keyids.includes(keyid)) return 'root';
     if (root.roles.release.keyids.includes(keyid)) return 'release';
-  } catch { /* not a private key we can read */ }
+  } catch {
+    /* not a private key we can read */
+  }
   return null;
 }
 
 export function misplacedKeyWarning(keys: readonly MisplacedKey[]): string {
   const list = keys.map((key) => `${key.role} key ${key.path}`).join(', ');
-  return `warning: ${list} beside the server key: anyone who takes this server could sign releases or new roots. `
-    + 'That suits development only; in production keep root and release keys offline (README, "Running in production")';
+  return (
+    `warning: ${list} beside the server key: anyone who takes this server could sign releases or new roots. ` +
+    'That suits development only; in production keep root and release keys offline (README, "Running in production")'
+  );
 }

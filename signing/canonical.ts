@@ -57,11 +57,13 @@ function serializeObject(value: object, ancestors: Set<object>, known?: Readonly
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      return `[${value.map((item: unknown) => {
-        // JSON.stringify would write null here: a silent change of what was signed.
-        if (item === undefined) throw new Error('canonical JSON arrays cannot hold undefined');
-        return serialize(item, ancestors, known);
-      }).join(',')}]`;
+      return `[${value
+        .map((item: unknown) => {
+          // JSON.stringify would write null here: a silent change of what was signed.
+          if (item === undefined) throw new Error('canonical JSON arrays cannot hold undefined');
+          return serialize(item, ancestors, known);
+        })
+        .join(',')}]`;
     }
     const prototype = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) {

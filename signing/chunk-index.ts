@@ -42,7 +42,13 @@ export type ChunkVisitor = (offset: number, length: number, digest: Buffer) => v
  * Streams the file through the chunker: each chunk's offset, length and SHA-256 go to `visit`,
  * and the whole file's SHA-256 is returned with its size. One 1 MiB buffer, read into again.
  */
-export async function chunkFile(path: string, visit: ChunkVisitor, parameters: ChunkingParameters = defaultChunking, extra: Hash[] = [], options: { wholeDigest?: boolean } = {}): Promise<{ sha256: string; size: number }> {
+export async function chunkFile(
+  path: string,
+  visit: ChunkVisitor,
+  parameters: ChunkingParameters = defaultChunking,
+  extra: Hash[] = [],
+  options: { wholeDigest?: boolean } = {},
+): Promise<{ sha256: string; size: number }> {
   // A seed's whole digest is not needed: one SHA-256 pass fewer.
   const wantWhole = options.wholeDigest ?? true;
   const chunker = new Chunker(parameters);
@@ -83,17 +89,24 @@ export async function chunkFile(path: string, visit: ChunkVisitor, parameters: C
 }
 
 /** The index of the file at `path`, with the file's own digest (one read for both). */
-export async function buildChunkIndex(path: string, parameters: ChunkingParameters = defaultChunking): Promise<{ index: Buffer; sha256: string; size: number }> {
+export async function buildChunkIndex(
+  path: string,
+  parameters: ChunkingParameters = defaultChunking,
+): Promise<{ index: Buffer; sha256: string; size: number }> {
   const lengths: Buffer[] = [];
   const digests: Buffer[] = [];
   let count = 0;
-  const result = await chunkFile(path, (_offset, length, digest) => {
-    const entry = Buffer.allocUnsafe(4);
-    entry.writeUInt32LE(length, 0);
-    lengths.push(entry);
-    digests.push(digest);
-    count++;
-  }, parameters);
+  const result = await chunkFile(
+    path,
+    (_offset, length, digest) => {
+      const entry = Buffer.allocUnsafe(4);
+      entry.writeUInt32LE(length, 0);
+      lengths.push(entry);
+      digests.push(digest);
+      count++;
+    },
+    parameters,
+  );
   const header = Buffer.alloc(headerSize);
   magic.copy(header, 0);
   header.writeUInt16LE(chunkIndexFormat, 8);
@@ -107,11 +120,17 @@ export async function buildChunkIndex(path: string, parameters: ChunkingParamete
 
 /** Reads an index, refusing anything malformed; `expectedSize` is the manifest's artifact size. */
 export function parseChunkIndex(bytes: Buffer, expectedSize?: number): ChunkIndex {
-  const fail = (why: string): never => { throw new ChunkIndexError(`the chunk index ${why}`); };
+  const fail = (why: string): never => {
+    throw new ChunkIndexError(`the chunk index ${why}`);
+  };
   if (bytes.length < headerSize || !bytes.subarray(0, 8).equals(magic)) fail('does not start with SLUICECI');
   if (bytes.readUInt16LE(8) !== chunkIndexFormat) fail(`has format ${bytes.readUInt16LE(8)}; this agent reads ${chunkIndexFormat}`);
   const parameters = { minSize: bytes.readUInt32LE(12), averageSize: bytes.readUInt32LE(16), maxSize: bytes.readUInt32LE(20) };
-  try { checkChunkingParameters(parameters); } catch (error) { fail(`has unusable chunk sizes: ${(error as Error).message}`); }
+  try {
+    checkChunkingParameters(parameters);
+  } catch (error) {
+    fail(`has unusable chunk sizes: ${(error as Error).message}`);
+  }
   const count = bytes.readUInt32LE(24);
   const size = Number(bytes.readBigUInt64LE(28));
   if (!Number.isSafeInteger(size)) fail('names an impossible size');

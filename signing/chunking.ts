@@ -7,7 +7,11 @@
 // a delta works, never what gets installed: every chunk and the whole image are verified.
 import { createHash } from 'node:crypto';
 
-export interface ChunkingParameters { minSize: number; averageSize: number; maxSize: number }
+export interface ChunkingParameters {
+  minSize: number;
+  averageSize: number;
+  maxSize: number;
+}
 
 /**
  * 1 / 4 / 16 KiB, measured on ext4 image pairs (BENCHMARKS.md, "Delta updates"): filesystem
@@ -32,8 +36,16 @@ const topMask = (bits: number) => (((1 << bits) - 1) << (32 - bits)) | 0;
 export function checkChunkingParameters(parameters: ChunkingParameters): void {
   const { minSize, averageSize, maxSize } = parameters;
   const power = Math.log2(averageSize);
-  if (!Number.isInteger(power) || power < 8 || power > 22) throw new RangeError('the average chunk size must be a power of two from 256 B to 4 MiB');
-  if (!Number.isInteger(minSize) || !Number.isInteger(maxSize) || minSize < 64 || minSize >= averageSize || maxSize <= averageSize || maxSize > 16 * 1024 * 1024) {
+  if (!Number.isInteger(power) || power < 8 || power > 22)
+    throw new RangeError('the average chunk size must be a power of two from 256 B to 4 MiB');
+  if (
+    !Number.isInteger(minSize) ||
+    !Number.isInteger(maxSize) ||
+    minSize < 64 ||
+    minSize >= averageSize ||
+    maxSize <= averageSize ||
+    maxSize > 16 * 1024 * 1024
+  ) {
     throw new RangeError('chunk sizes must satisfy 64 <= min < average < max <= 16 MiB');
   }
 }
@@ -84,7 +96,10 @@ export class Chunker {
         while (position < stop) {
           hash = ((hash << 1) + gear[data[position]]) | 0;
           position++;
-          if ((hash & strict) === 0) { cut = position; break; }
+          if ((hash & strict) === 0) {
+            cut = position;
+            break;
+          }
         }
         length += position - from;
       } else {
@@ -93,7 +108,10 @@ export class Chunker {
         while (position < stop) {
           hash = ((hash << 1) + gear[data[position]]) | 0;
           position++;
-          if ((hash & loose) === 0) { cut = position; break; }
+          if ((hash & loose) === 0) {
+            cut = position;
+            break;
+          }
         }
         length += position - from;
         if (cut < 0 && length >= maxSize) cut = position;

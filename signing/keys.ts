@@ -45,7 +45,9 @@ export function loadPrivateKeyFile(path: string): KeyObject {
   try {
     text = readFileSync(path);
   } catch (error) {
-    throw new Error(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new Error(`cannot read the key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      cause: error,
+    });
   }
   let key: KeyObject;
   try {

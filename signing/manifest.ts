@@ -38,7 +38,8 @@ export interface ReleaseManifest {
   chunkIndex?: { sha256: string; size: number };
 }
 
-export type ManifestFields = Omit<ReleaseManifest, 'type' | 'createdAt' | 'fixes' | 'notes'> & Partial<Pick<ReleaseManifest, 'createdAt' | 'fixes' | 'notes'>>;
+export type ManifestFields = Omit<ReleaseManifest, 'type' | 'createdAt' | 'fixes' | 'notes'> &
+  Partial<Pick<ReleaseManifest, 'createdAt' | 'fixes' | 'notes'>>;
 
 /** A complete, valid manifest: createdAt defaults to now, fixes to [], notes to ''. */
 export function createManifest(fields: ManifestFields): ReleaseManifest {
@@ -57,10 +58,13 @@ const hexDigest = /^[0-9a-f]{64}$/;
 /** Returns the value typed as a manifest, or throws ManifestInvalidError naming the first bad field. */
 export function validateManifestShape(value: unknown): ReleaseManifest {
   const manifest = value as ReleaseManifest;
-  const fail = (field: string, why: string): never => { throw new ManifestInvalidError(`manifest field "${field}" ${why}`); };
+  const fail = (field: string, why: string): never => {
+    throw new ManifestInvalidError(`manifest field "${field}" ${why}`);
+  };
   if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) fail('signed', 'must be an object');
   if (manifest.type !== 'release') fail('type', 'must be "release"');
-  if (typeof manifest.product !== 'string' || !productId.test(manifest.product)) fail('product', 'must be a product id (letters, digits, ".", "_", "-")');
+  if (typeof manifest.product !== 'string' || !productId.test(manifest.product))
+    fail('product', 'must be a product id (letters, digits, ".", "_", "-")');
   if (typeof manifest.version !== 'string' || !semver.valid(manifest.version)) fail('version', 'must be a semantic version');
   if (!Array.isArray(manifest.hardware) || manifest.hardware.length === 0) fail('hardware', 'must list at least one hardware id');
   if (!manifest.hardware.every((item) => typeof item === 'string' && item.length > 0)) fail('hardware', 'must hold non-empty hardware ids');
@@ -71,13 +75,18 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
   }
   if (!Number.isSafeInteger(artifact.size) || artifact.size < 0) fail('artifact.size', 'must be a non-negative integer');
   if (typeof artifact.sha256 !== 'string' || !hexDigest.test(artifact.sha256)) fail('artifact.sha256', 'must be 64 lowercase hex digits');
-  if (manifest.minVersion !== undefined && (typeof manifest.minVersion !== 'string' || !semver.valid(manifest.minVersion))) fail('minVersion', 'must be a semantic version');
-  if (!Array.isArray(manifest.fixes) || !manifest.fixes.every((item) => typeof item === 'string' && item.length > 0)) fail('fixes', 'must be a list of fault ids');
+  if (manifest.minVersion !== undefined && (typeof manifest.minVersion !== 'string' || !semver.valid(manifest.minVersion)))
+    fail('minVersion', 'must be a semantic version');
+  if (!Array.isArray(manifest.fixes) || !manifest.fixes.every((item) => typeof item === 'string' && item.length > 0))
+    fail('fixes', 'must be a list of fault ids');
   if (typeof manifest.notes !== 'string') fail('notes', 'must be text');
   if (!isTimestamp(manifest.createdAt)) fail('createdAt', 'must be an ISO 8601 date-time');
   if (manifest.expires !== undefined && !isTimestamp(manifest.expires)) fail('expires', 'must be an ISO 8601 date-time');
   if (manifest.downgrade !== undefined && typeof manifest.downgrade !== 'boolean') fail('downgrade', 'must be true or false');
-  if (manifest.replaces !== undefined && (typeof manifest.replaces !== 'string' || manifest.replaces.trim() === '' || semver.validRange(manifest.replaces) === null)) {
+  if (
+    manifest.replaces !== undefined &&
+    (typeof manifest.replaces !== 'string' || manifest.replaces.trim() === '' || semver.validRange(manifest.replaces) === null)
+  ) {
     fail('replaces', 'must be a semver range, e.g. ">=3.0.0 <3.2.0"');
   }
   if (manifest.chunkIndex !== undefined) {
@@ -86,7 +95,8 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
     if (typeof index.sha256 !== 'string' || !hexDigest.test(index.sha256)) fail('chunkIndex.sha256', 'must be 64 lowercase hex digits');
     if (!Number.isSafeInteger(index.size) || index.size <= 0) fail('chunkIndex.size', 'must be a positive integer');
   }
-  if (manifest.downgrade === true && manifest.replaces === undefined) fail('replaces', 'is required with "downgrade": true (the running versions this downgrade may replace)');
+  if (manifest.downgrade === true && manifest.replaces === undefined)
+    fail('replaces', 'is required with "downgrade": true (the running versions this downgrade may replace)');
   return manifest;
 }
 
@@ -95,7 +105,8 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
  * result should get it from TrustStore.verifyManifest, which also checks the root itself.
  */
 export function verifyManifest(root: Root, document: SignedDocument<unknown>, now: Date): ReleaseManifest {
-  if (!document || typeof document !== 'object') throw new ManifestInvalidError('a signed manifest must be an object with "signed" and "signatures"');
+  if (!document || typeof document !== 'object')
+    throw new ManifestInvalidError('a signed manifest must be an object with "signed" and "signatures"');
   const manifest = validateManifestShape(document.signed);
   verifyThreshold(document, root.keys, root.roles.release, 'release');
   if (manifest.expires && Date.parse(manifest.expires) <= now.getTime()) {

@@ -47,7 +47,9 @@ export function createRoot(options: {
  */
 export function validateRootShape(value: unknown): Root {
   const root = value as Root;
-  const fail = (field: string, why = 'is missing or malformed'): never => { throw new ManifestInvalidError(`root.json field "${field}" ${why}`); };
+  const fail = (field: string, why = 'is missing or malformed'): never => {
+    throw new ManifestInvalidError(`root.json field "${field}" ${why}`);
+  };
   if (!root || typeof root !== 'object' || Array.isArray(root)) fail('signed', 'must be an object');
   if (root.type !== 'root') fail('type', 'must be "root"');
   if (!Number.isSafeInteger(root.version) || root.version < 1) fail('version', 'must be a positive integer');
@@ -55,7 +57,8 @@ export function validateRootShape(value: unknown): Root {
   if (!root.keys || typeof root.keys !== 'object' || Array.isArray(root.keys)) fail('keys', 'must be an object');
   for (const [keyid, key] of Object.entries(root.keys)) {
     if (!key || key.keytype !== 'ed25519') fail(`keys.${keyid}.keytype`, 'must be "ed25519"');
-    if (typeof key.public !== 'string' || !/^[0-9a-f]{64}$/.test(key.public)) fail(`keys.${keyid}.public`, 'must be 64 lowercase hex digits');
+    if (typeof key.public !== 'string' || !/^[0-9a-f]{64}$/.test(key.public))
+      fail(`keys.${keyid}.public`, 'must be 64 lowercase hex digits');
     if (sha256Hex(Buffer.from(key.public, 'hex')) !== keyid) fail(`keys.${keyid}`, 'is not the SHA-256 of its public key');
   }
   if (!root.roles || typeof root.roles !== 'object') fail('roles', 'must be an object');
@@ -64,7 +67,8 @@ export function validateRootShape(value: unknown): Root {
     if (!role || !Array.isArray(role.keyids)) fail(`roles.${name}.keyids`, 'must be a list');
     if (new Set(role.keyids).size !== role.keyids.length) fail(`roles.${name}.keyids`, 'lists a key twice');
     for (const keyid of role.keyids) {
-      if (typeof keyid !== 'string' || !Object.hasOwn(root.keys, keyid)) fail(`roles.${name}.keyids`, `names a key not in "keys": ${String(keyid)}`);
+      if (typeof keyid !== 'string' || !Object.hasOwn(root.keys, keyid))
+        fail(`roles.${name}.keyids`, `names a key not in "keys": ${String(keyid)}`);
     }
     if (!Number.isSafeInteger(role.threshold) || role.threshold < 1) fail(`roles.${name}.threshold`, 'must be a positive integer');
     if (role.threshold > role.keyids.length) fail(`roles.${name}.threshold`, `is ${role.threshold} with only ${role.keyids.length} key(s)`);

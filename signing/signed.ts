@@ -5,11 +5,23 @@ import { canonicalBytes, canonicalize } from './canonical.js';
 import { keyIdOf, publicKeyFromHex, sha256Hex } from './keys.js';
 import { SignatureError } from './errors.js';
 
-export interface Signature { keyid: string; sig: string }
-export interface SignedDocument<T> { signed: T; signatures: Signature[] }
-export interface RoleKeys { keyids: string[]; threshold: number }
+export interface Signature {
+  keyid: string;
+  sig: string;
+}
+export interface SignedDocument<T> {
+  signed: T;
+  signatures: Signature[];
+}
+export interface RoleKeys {
+  keyids: string[];
+  threshold: number;
+}
 /** A public key as root.json lists it: the raw 32 bytes in hex. */
-export interface RootKey { keytype: 'ed25519'; public: string }
+export interface RootKey {
+  keytype: 'ed25519';
+  public: string;
+}
 
 export function signDocument<T>(signed: T, privateKeys: KeyObject[]): SignedDocument<T> {
   const bytes = canonicalBytes(signed);
@@ -28,7 +40,10 @@ export function signDocumentJson(signed: unknown, privateKeys: KeyObject[], know
 }
 
 /** One key that signs elsewhere (the server's check-in signer, on a worker thread). */
-export interface DetachedSigner { keyid: string; sign(bytes: Buffer): Promise<Buffer> }
+export interface DetachedSigner {
+  keyid: string;
+  sign(bytes: Buffer): Promise<Buffer>;
+}
 
 /** signDocumentJson with a signature that arrives later. */
 export async function signDocumentJsonWith(signed: unknown, signer: DetachedSigner, known?: ReadonlyMap<object, string>): Promise<string> {
@@ -52,7 +67,12 @@ function signaturesOver(bytes: Buffer, privateKeys: KeyObject[]): Signature[] {
  * its bytes (DESIGN.md: "a key id is the hex SHA-256 of the raw public key") all count for
  * nothing, so that one key can never reach a threshold of two.
  */
-export function verifyThreshold(document: SignedDocument<unknown>, keys: Record<string, RootKey>, role: RoleKeys, roleName: string): string[] {
+export function verifyThreshold(
+  document: SignedDocument<unknown>,
+  keys: Record<string, RootKey>,
+  role: RoleKeys,
+  roleName: string,
+): string[] {
   if (!document || typeof document !== 'object' || !Array.isArray(document.signatures)) {
     throw new SignatureError(`the document for the ${roleName} role has no signatures list`);
   }

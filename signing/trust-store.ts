@@ -10,7 +10,11 @@ import { canonicalize } from './canonical.js';
 import { SignatureError } from './errors.js';
 
 declare const verified: unique symbol;
-type DeepReadonly<T> = T extends (infer Item)[] ? readonly DeepReadonly<Item>[] : T extends object ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> } : T;
+type DeepReadonly<T> = T extends (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object
+    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+    : T;
 /** A manifest that passed TrustStore.verifyManifest; the brand cannot be had any other way. */
 export type VerifiedManifest = DeepReadonly<ReleaseManifest> & { readonly [verified]: true };
 
@@ -99,7 +103,8 @@ function detach(document: SignedDocument<unknown>): SignedDocument<unknown> {
     throw new SignatureError(`the signed document is not JSON: ${(error as Error).message}`);
   }
   const copy = JSON.parse(text) as SignedDocument<unknown>;
-  if (!copy || typeof copy !== 'object' || Array.isArray(copy)) throw new SignatureError('a signed document must be an object with "signed" and "signatures"');
+  if (!copy || typeof copy !== 'object' || Array.isArray(copy))
+    throw new SignatureError('a signed document must be an object with "signed" and "signatures"');
   return copy;
 }
 

@@ -5,7 +5,21 @@
 // manifest's size and SHA-256 at the end. So a restart (even after SIGKILL) resumes from the
 // file's verified chunks, and the full download can take over from the same bytes.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
 import { getArtifact } from '../artifact-get.js';
@@ -41,7 +55,11 @@ export type SeedChooser = (index: ChunkIndex) => Promise<Seed | null>;
 const blockSize = 1024 * 1024;
 const killAfterRequests = Number(process.env.SLUICE_DELTA_KILL_AFTER_REQUESTS ?? -1);
 
-export async function deltaDownload(target: DeltaTarget, chooseSeed: SeedChooser, log: (line: string) => void = () => {}): Promise<DeltaResult> {
+export async function deltaDownload(
+  target: DeltaTarget,
+  chooseSeed: SeedChooser,
+  log: (line: string) => void = () => {},
+): Promise<DeltaResult> {
   const paths = deltaPaths(target.dataDir, target.sha256);
   mkdirSync(dirname(paths.partial), { recursive: true });
   let downloaded = previousBytes(paths.delivery);
@@ -69,7 +87,8 @@ export async function deltaDownload(target: DeltaTarget, chooseSeed: SeedChooser
     const operations = planOperations(index, seed, first);
     // A delta that would fetch nearly everything (a compressed image) saves nothing and costs
     // a request per range: the plain download is better (its bytes resume from here).
-    if (first === 0 && bytesToFetch(operations) > index.size * 0.9) throw new DeltaUnusable('no_saving', `the seed shares less than 10 % of the new image`);
+    if (first === 0 && bytesToFetch(operations) > index.size * 0.9)
+      throw new DeltaUnusable('no_saving', `the seed shares less than 10 % of the new image`);
     // One count over all the ranges: thousands of small answers each leave socket buffers
     // behind (BENCHMARKS.md: a 1 GiB delta peaked at 138 MiB while each range counted alone).
     const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
@@ -110,7 +129,10 @@ export async function deltaDownload(target: DeltaTarget, chooseSeed: SeedChooser
     // Every chunk matched the signed index, yet the image does not: the seed changed under us
     // or the index was signed wrongly. Nothing of it is kept.
     truncateSync(paths.partial, 0);
-    throw new DeltaUnusable('image_mismatch', `the rebuilt image has ${size} bytes and sha256 ${sha256}; the manifest says ${target.size} and ${target.sha256}`);
+    throw new DeltaUnusable(
+      'image_mismatch',
+      `the rebuilt image has ${size} bytes and sha256 ${sha256}; the manifest says ${target.size} and ${target.sha256}`,
+    );
   }
   return { bytesDownloaded: downloaded, bytesReused: reused, requests };
 }
@@ -126,14 +148,22 @@ function previousBytes(path: string): number {
 
 /** The index, from the earlier attempt's verified copy or from the server; its digest must be the manifest's. */
 async function loadIndex(target: DeltaTarget, path: string): Promise<{ index: ChunkIndex; fetched: number }> {
-  const check = (bytes: Buffer) => bytes.length === target.chunkIndex.size && createHash('sha256').update(bytes).digest('hex') === target.chunkIndex.sha256;
+  const check = (bytes: Buffer) =>
+    bytes.length === target.chunkIndex.size && createHash('sha256').update(bytes).digest('hex') === target.chunkIndex.sha256;
   if (existsSync(path)) {
     const kept = readFileSync(path);
     if (check(kept)) return { index: parse(kept, target.size), fetched: 0 };
   }
   let answer;
   try {
-    answer = await getArtifact({ url: target.indexUrl, server: target.server, token: target.token, headers: {}, headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000 });
+    answer = await getArtifact({
+      url: target.indexUrl,
+      server: target.server,
+      token: target.token,
+      headers: {},
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 60_000,
+    });
   } catch (error) {
     throw new AgentError('download_failed', `cannot reach the chunk index: ${(error as Error).message}`);
   }
@@ -148,14 +178,21 @@ async function loadIndex(target: DeltaTarget, path: string): Promise<{ index: Ch
     for await (const data of response as AsyncIterable<Buffer>) {
       length += data.length;
       // Endless data: never more than the signed size.
-      if (length > target.chunkIndex.size) { response.destroy(); break; }
+      if (length > target.chunkIndex.size) {
+        response.destroy();
+        break;
+      }
       parts.push(data);
     }
   } catch (error) {
     throw new AgentError('download_failed', `the chunk index broke off: ${(error as Error).message}`);
   }
   const bytes = Buffer.concat(parts);
-  if (!check(bytes)) throw new DeltaUnusable('index_mismatch', `the chunk index (${length} bytes) does not match the manifest's sha256 ${target.chunkIndex.sha256} and size ${target.chunkIndex.size}`);
+  if (!check(bytes))
+    throw new DeltaUnusable(
+      'index_mismatch',
+      `the chunk index (${length} bytes) does not match the manifest's sha256 ${target.chunkIndex.sha256} and size ${target.chunkIndex.size}`,
+    );
   const index = parse(bytes, target.size);
   writeFileSync(path, bytes);
   return { index, fetched: length };
@@ -179,7 +216,13 @@ function verifiedPrefix(file: number, index: ChunkIndex, whole: Hash): number {
     const length = index.lengths[chunk];
     readExactly(file, buffer, length, index.offsets[chunk]);
     const data = buffer.subarray(0, length);
-    if (!createHash('sha256').update(data).digest().equals(index.digests.subarray(chunk * 32, chunk * 32 + 32))) break;
+    if (
+      !createHash('sha256')
+        .update(data)
+        .digest()
+        .equals(index.digests.subarray(chunk * 32, chunk * 32 + 32))
+    )
+      break;
     whole.update(data);
     chunk++;
   }
@@ -203,7 +246,14 @@ function copyFromSeed(seedFile: number, operation: Extract<Operation, { kind: 'c
   }
 }
 
-async function fetchChunks(fetcher: RangeFetcher, index: ChunkIndex, operation: Extract<Operation, { kind: 'fetch' }>, writer: SequentialWriter, collectGarbage: (bytes: number) => void, pending: Buffer): Promise<void> {
+async function fetchChunks(
+  fetcher: RangeFetcher,
+  index: ChunkIndex,
+  operation: Extract<Operation, { kind: 'fetch' }>,
+  writer: SequentialWriter,
+  collectGarbage: (bytes: number) => void,
+  pending: Buffer,
+): Promise<void> {
   let chunk = operation.first;
   let filled = 0;
   await fetcher.fetch(operation.start, operation.end, (data) => {
@@ -215,8 +265,16 @@ async function fetchChunks(fetcher: RangeFetcher, index: ChunkIndex, operation: 
       used += take;
       if (filled < index.lengths[chunk]) continue;
       const bytes = pending.subarray(0, filled);
-      if (!createHash('sha256').update(bytes).digest().equals(index.digests.subarray(chunk * 32, chunk * 32 + 32))) {
-        throw new DeltaUnusable('chunk_mismatch', `chunk ${chunk} (bytes ${index.offsets[chunk]}-${index.offsets[chunk] + filled - 1}) does not match the signed index`);
+      if (
+        !createHash('sha256')
+          .update(bytes)
+          .digest()
+          .equals(index.digests.subarray(chunk * 32, chunk * 32 + 32))
+      ) {
+        throw new DeltaUnusable(
+          'chunk_mismatch',
+          `chunk ${chunk} (bytes ${index.offsets[chunk]}-${index.offsets[chunk] + filled - 1}) does not match the signed index`,
+        );
       }
       writer.append(bytes);
       chunk++;
@@ -231,7 +289,11 @@ class SequentialWriter {
   private readonly buffer = Buffer.allocUnsafe(blockSize);
   private used = 0;
 
-  constructor(private readonly file: number, private position: number, private readonly whole: Hash) {}
+  constructor(
+    private readonly file: number,
+    private position: number,
+    private readonly whole: Hash,
+  ) {}
 
   append(data: Buffer): void {
     this.appendFrom((buffer, offset) => data.copy(buffer, offset), data.length);

@@ -29,9 +29,17 @@ export interface AgentSettings {
   enabled: boolean;
 }
 
-export interface Delivery { method: 'delta' | 'full'; bytesDownloaded: number; bytesFull: number }
+export interface Delivery {
+  method: 'delta' | 'full';
+  bytesDownloaded: number;
+  bytesFull: number;
+}
 
-export async function fetchUpdate(settings: AgentSettings, target: UpdateTarget, options: { agent?: HttpAgent; log?: (line: string) => void } = {}): Promise<{ delivery: Delivery; note: string | null }> {
+export async function fetchUpdate(
+  settings: AgentSettings,
+  target: UpdateTarget,
+  options: { agent?: HttpAgent; log?: (line: string) => void } = {},
+): Promise<{ delivery: Delivery; note: string | null }> {
   const log = options.log ?? (() => {});
   const paths = deltaPaths(settings.dataDir, target.sha256);
   let note: string | null = null;
@@ -39,12 +47,23 @@ export async function fetchUpdate(settings: AgentSettings, target: UpdateTarget,
   const seedAtHand = existsSync(installedPaths(settings.dataDir).artifact) || (settings.source !== null && existsSync(settings.source));
   if (settings.enabled && target.chunkIndex && seedAtHand && !existsSync(paths.noDelta)) {
     try {
-      const result = await deltaDownload({
-        artifactUrl: target.artifactUrl,
-        indexUrl: new URL(`/api/v1/releases/${encodeURIComponent(target.release)}/chunk-index`, settings.server).toString(),
-        server: settings.server, token: settings.token, size: target.size, sha256: target.sha256, chunkIndex: target.chunkIndex, dataDir: settings.dataDir,
-      }, (index) => chooseSeed(settings, index), log);
-      log(`delta: ${result.bytesDownloaded} of ${target.size} bytes downloaded in ${result.requests} range request(s), ${result.bytesReused} reused`);
+      const result = await deltaDownload(
+        {
+          artifactUrl: target.artifactUrl,
+          indexUrl: new URL(`/api/v1/releases/${encodeURIComponent(target.release)}/chunk-index`, settings.server).toString(),
+          server: settings.server,
+          token: settings.token,
+          size: target.size,
+          sha256: target.sha256,
+          chunkIndex: target.chunkIndex,
+          dataDir: settings.dataDir,
+        },
+        (index) => chooseSeed(settings, index),
+        log,
+      );
+      log(
+        `delta: ${result.bytesDownloaded} of ${target.size} bytes downloaded in ${result.requests} range request(s), ${result.bytesReused} reused`,
+      );
       return { delivery: { method: 'delta', bytesDownloaded: result.bytesDownloaded, bytesFull: target.size }, note: null };
     } catch (error) {
       // The network's failures are retried (by delta, resuming); anything else is the delta's
@@ -56,7 +75,17 @@ export async function fetchUpdate(settings: AgentSettings, target: UpdateTarget,
     }
   }
   const before = previousDelivery(paths.delivery);
-  const result = await download({ url: target.artifactUrl, server: settings.server, token: settings.token, size: target.size, sha256: target.sha256, path: paths.partial }, { agent: options.agent });
+  const result = await download(
+    {
+      url: target.artifactUrl,
+      server: settings.server,
+      token: settings.token,
+      size: target.size,
+      sha256: target.sha256,
+      path: paths.partial,
+    },
+    { agent: options.agent },
+  );
   // What this download fetched, plus what an earlier delta attempt did (a restart keeps the count).
   const bytesDownloaded = before + target.size - result.resumedFrom;
   return { delivery: { method: 'full', bytesDownloaded, bytesFull: target.size }, note };
@@ -76,7 +105,11 @@ async function chooseSeed(settings: AgentSettings, index: ChunkIndex): Promise<S
   const installed = installedPaths(settings.dataDir);
   if (existsSync(installed.artifact)) {
     const record = readRecord(installed.record);
-    const same = record?.parameters && record.parameters.minSize === index.parameters.minSize && record.parameters.averageSize === index.parameters.averageSize && record.parameters.maxSize === index.parameters.maxSize;
+    const same =
+      record?.parameters &&
+      record.parameters.minSize === index.parameters.minSize &&
+      record.parameters.averageSize === index.parameters.averageSize &&
+      record.parameters.maxSize === index.parameters.maxSize;
     const seed = same && record.chunkIndexSha256 ? seedFromIndex(installed.artifact, installed.index, record.chunkIndexSha256) : null;
     if (seed) return seed;
     const chunked = await seedByChunking(installed.artifact, index.parameters);
@@ -85,7 +118,12 @@ async function chooseSeed(settings: AgentSettings, index: ChunkIndex): Promise<S
   return settings.source ? seedByChunking(settings.source, index.parameters) : null;
 }
 
-interface InstalledRecord { sha256: string; size: number; chunkIndexSha256: string | null; parameters: ChunkIndex['parameters'] | null }
+interface InstalledRecord {
+  sha256: string;
+  size: number;
+  chunkIndexSha256: string | null;
+  parameters: ChunkIndex['parameters'] | null;
+}
 
 function readRecord(path: string): InstalledRecord | null {
   try {
@@ -121,7 +159,9 @@ export function keepInstalled(dataDir: string, stagedPath: string, sha256: strin
       const index = parseChunkIndex(bytes, size);
       renameSync(delta.index, installed.index);
       record = { ...record, chunkIndexSha256: createHash('sha256').update(bytes).digest('hex'), parameters: index.parameters };
-    } catch { /* an index that does not describe the artifact is not kept */ }
+    } catch {
+      /* an index that does not describe the artifact is not kept */
+    }
   }
   writeFileSync(installed.record, JSON.stringify(record));
 }

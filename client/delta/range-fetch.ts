@@ -9,11 +9,18 @@ import { AgentError } from '../errors.js';
 import { getArtifact, sameOrigin } from '../artifact-get.js';
 import { get } from '../http-get.js';
 
-export interface RangeSource { url: string; server: string; token: string }
+export interface RangeSource {
+  url: string;
+  server: string;
+  token: string;
+}
 
 const timeouts = { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000 };
 
-const agentFor = (url: string) => (url.startsWith('https:') ? new HttpsAgent({ keepAlive: true, maxSockets: 1, noDelay: true }) : new HttpAgent({ keepAlive: true, maxSockets: 1, noDelay: true }));
+const agentFor = (url: string) =>
+  url.startsWith('https:')
+    ? new HttpsAgent({ keepAlive: true, maxSockets: 1, noDelay: true })
+    : new HttpAgent({ keepAlive: true, maxSockets: 1, noDelay: true });
 
 export class RangeFetcher {
   private direct: URL | null = null;
@@ -33,7 +40,10 @@ export class RangeFetcher {
     if (response.statusCode !== 206 || !range || Number(range[1]) !== start || Number(range[2]) !== end) {
       response.destroy();
       // A server or store that ignores Range would send the whole image: not a delta any more.
-      throw new DeltaUnusable('range_refused', `asked for bytes ${start}-${end}, got HTTP ${response.statusCode} ${response.headers['content-range'] ?? 'without Content-Range'}`);
+      throw new DeltaUnusable(
+        'range_refused',
+        `asked for bytes ${start}-${end}, got HTTP ${response.statusCode} ${response.headers['content-range'] ?? 'without Content-Range'}`,
+      );
     }
     const expected = end - start + 1;
     let got = 0;
@@ -61,7 +71,14 @@ export class RangeFetcher {
         response.resume();
         this.direct = null;
       }
-      const answer = await getArtifact({ url: this.source.url, server: this.source.server, token: this.source.token, headers: { range }, ...timeouts, agent: this.serverAgent });
+      const answer = await getArtifact({
+        url: this.source.url,
+        server: this.source.server,
+        token: this.source.token,
+        headers: { range },
+        ...timeouts,
+        agent: this.serverAgent,
+      });
       if (!sameOrigin(answer.url, this.source.server)) {
         this.direct = answer.url;
         this.directAgent ??= agentFor(answer.url.toString());
@@ -80,7 +97,10 @@ export class RangeFetcher {
 
 /** The delta cannot be used (a bad index, a chunk that does not verify, no Range): download the whole artifact. */
 export class DeltaUnusable extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'DeltaUnusable';
   }

@@ -25,19 +25,26 @@ function seedOf(path: string, digests: Buffer, offsets: Float64Array, lengths: U
   // Ties by position: the first copy of the bytes is found first.
   order.sort((left, right) => keys[left] - keys[right] || left - right);
   return {
-    path, offsets, lengths,
+    path,
+    offsets,
+    lengths,
     find(index, chunk) {
       const key = digestKey(index.digests, chunk);
       let low = 0;
       let high = count;
       while (low < high) {
         const middle = (low + high) >>> 1;
-        if (keys[order[middle]] < key) low = middle + 1; else high = middle;
+        if (keys[order[middle]] < key) low = middle + 1;
+        else high = middle;
       }
       for (let at = low; at < count && keys[order[at]] === key; at++) {
         const candidate = order[at];
         // All 32 bytes of the digest must agree, and the length too.
-        if (lengths[candidate] === index.lengths[chunk] && digests.compare(index.digests, chunk * 32, chunk * 32 + 32, candidate * 32, candidate * 32 + 32) === 0) return candidate;
+        if (
+          lengths[candidate] === index.lengths[chunk] &&
+          digests.compare(index.digests, chunk * 32, chunk * 32 + 32, candidate * 32, candidate * 32 + 32) === 0
+        )
+          return candidate;
       }
       return -1;
     },
@@ -50,7 +57,11 @@ export function seedFromIndex(path: string, indexPath: string, indexSha256: stri
   const bytes = readFileSync(indexPath);
   if (createHash('sha256').update(bytes).digest('hex') !== indexSha256) return null;
   let index: ChunkIndex;
-  try { index = parseChunkIndex(bytes, statSync(path).size); } catch { return null; }
+  try {
+    index = parseChunkIndex(bytes, statSync(path).size);
+  } catch {
+    return null;
+  }
   return seedOf(path, index.digests, index.offsets, index.lengths, index.count);
 }
 
@@ -63,19 +74,29 @@ export async function seedByChunking(path: string, parameters: ChunkingParameter
   let offsets = new Float64Array(capacity);
   let lengths = new Uint32Array(capacity);
   let count = 0;
-  await chunkFile(path, (offset, length, digest) => {
-    if (count === capacity) {
-      capacity = Math.ceil(capacity * 1.5);
-      const grown = Buffer.allocUnsafe(capacity * 32);
-      digests.copy(grown);
-      digests = grown;
-      const grownOffsets = new Float64Array(capacity); grownOffsets.set(offsets); offsets = grownOffsets;
-      const grownLengths = new Uint32Array(capacity); grownLengths.set(lengths); lengths = grownLengths;
-    }
-    digest.copy(digests, count * 32);
-    offsets[count] = offset;
-    lengths[count] = length;
-    count++;
-  }, parameters, [], { wholeDigest: false });
+  await chunkFile(
+    path,
+    (offset, length, digest) => {
+      if (count === capacity) {
+        capacity = Math.ceil(capacity * 1.5);
+        const grown = Buffer.allocUnsafe(capacity * 32);
+        digests.copy(grown);
+        digests = grown;
+        const grownOffsets = new Float64Array(capacity);
+        grownOffsets.set(offsets);
+        offsets = grownOffsets;
+        const grownLengths = new Uint32Array(capacity);
+        grownLengths.set(lengths);
+        lengths = grownLengths;
+      }
+      digest.copy(digests, count * 32);
+      offsets[count] = offset;
+      lengths[count] = length;
+      count++;
+    },
+    parameters,
+    [],
+    { wholeDigest: false },
+  );
   return seedOf(path, digests, offsets.subarray(0, count), lengths.subarray(0, count), count);
 }

@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length: number, options: object) => Promise<Buffer>;
 
-export interface ScryptParameters { N: number; r: number; p: number }
+export interface ScryptParameters {
+  N: number;
+  r: number;
+  p: number;
+}
 
 /** OWASP's current minimum for scrypt (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1. */
 export const passwordParameters: Readonly<ScryptParameters> = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
@@ -37,7 +41,11 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-interface ParsedHash { parameters: ScryptParameters; salt: Buffer; key: Buffer }
+interface ParsedHash {
+  parameters: ScryptParameters;
+  salt: Buffer;
+  key: Buffer;
+}
 
 // Parameters a stored hash may carry: at least the old default (2^14), at most 2^20, so that a
 // damaged row cannot make one sign-in take gigabytes.

@@ -5,15 +5,21 @@ import { SluiceError } from '../errors.js';
 export type Role = 'admin' | 'release' | 'support' | 'customer';
 export const roles: readonly Role[] = ['admin', 'release', 'support', 'customer'];
 
-export type Principal =
-  | { kind: 'user'; id: string; username: string; role: Role; customer: string | null }
-  | DevicePrincipal;
+export type Principal = { kind: 'user'; id: string; username: string; role: Role; customer: string | null } | DevicePrincipal;
 
 /**
  * A device, with its version and last reported state as read together with its token: the
  * check-in needs them, and one query is cheaper than two on the busiest route.
  */
-export interface DevicePrincipal { kind: 'device'; id: string; customer: string; product: string; hardware: string; version: string; state: string | null }
+export interface DevicePrincipal {
+  kind: 'device';
+  id: string;
+  customer: string;
+  product: string;
+  hardware: string;
+  version: string;
+  state: string | null;
+}
 
 /**
  * Who may call a route: 'anyone', 'device', or user roles; 'staff' is shorthand for

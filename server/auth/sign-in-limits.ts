@@ -17,18 +17,24 @@ export const signInLimits = {
 } as const;
 
 export type SignInReservation =
-  | { granted: true; release: () => Promise<void> }
-  | { granted: false; scope: 'account' | 'address'; retryAfterSeconds: number };
+  { granted: true; release: () => Promise<void> } | { granted: false; scope: 'account' | 'address'; retryAfterSeconds: number };
 
 export async function reserveSignIn(store: Store, username: string, address: string, now: Date): Promise<SignInReservation> {
   const windowStart = new Date(now.getTime() - signInLimits.windowMinutes * 60_000);
   const account = `account:${username}`;
-  const keys = [{ key: account, limit: signInLimits.perAccount }, { key: `address:${addressKey(address)}`, limit: signInLimits.perAddress }];
+  const keys = [
+    { key: account, limit: signInLimits.perAccount },
+    { key: `address:${addressKey(address)}`, limit: signInLimits.perAddress },
+  ];
   await store.users.sweepSignInLimits(windowStart);
   const refused = await store.users.reserveSignInAttempts(keys, windowStart, now);
   if (!refused) return { granted: true, release: () => store.users.releaseSignInAttempts(keys.map(({ key }) => key)) };
   const endsAt = refused.windowStart.getTime() + signInLimits.windowMinutes * 60_000;
-  return { granted: false, scope: refused.key === account ? 'account' : 'address', retryAfterSeconds: Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000)) };
+  return {
+    granted: false,
+    scope: refused.key === account ? 'account' : 'address',
+    retryAfterSeconds: Math.max(1, Math.ceil((endsAt - now.getTime()) / 1000)),
+  };
 }
 
 /** What a refused attempt tells the person: which limit, and how long to wait. */

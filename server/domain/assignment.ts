@@ -2,7 +2,15 @@
 // stage a release, or install it now. The device check-in signs and returns this answer.
 // Pure: the instant and every count come in as data.
 import semver from 'semver';
-import { anchorAsap, earliestInstallSlot, installAllowed, occurrenceCovering, currentOrNextOccurrence, type MaintenanceWindow, type Occurrence } from './windows.js';
+import {
+  anchorAsap,
+  earliestInstallSlot,
+  installAllowed,
+  occurrenceCovering,
+  currentOrNextOccurrence,
+  type MaintenanceWindow,
+  type Occurrence,
+} from './windows.js';
 import { mayStartInstall } from './waves.js';
 import { liveStatuses, type PlanStatus } from './plans.js';
 import { installingStates } from '../../client/states.js';
@@ -39,7 +47,6 @@ export type Assignment =
   /** Download, verify and stage now; install in `occurrence` (the next one an install fits in), if any. */
   | { action: 'download'; occurrence: Occurrence | null }
   | { action: 'install'; occurrence: Occurrence };
-
 
 function confirmedWindow(plan: AssignmentInput['plan']): MaintenanceWindow | undefined {
   const window = plan.windows[plan.confirmedWindowIndex ?? 0] ?? (plan.windows.length === 1 ? plan.windows[0] : undefined);

@@ -12,7 +12,9 @@ export interface CommissioningDetails {
 }
 
 export function validateCommissioning(input: CommissioningDetails, now: Date): CommissioningDetails {
-  const fail = (field: string, why: string) => { throw new SluiceError('validation_failed', `${field} ${why}`); };
+  const fail = (field: string, why: string) => {
+    throw new SluiceError('validation_failed', `${field} ${why}`);
+  };
   if (Number.isNaN(Date.parse(input.date))) fail('date', 'must be a date-time');
   if (new Date(input.date) <= now) fail('date', 'must be in the future');
   if (input.equipment.length === 0) fail('equipment', 'must list at least one type of equipment');

@@ -25,8 +25,10 @@ export const feedbackTable: readonly { execution: Execution; finished: Finished 
 ];
 
 export function stateForFeedback(execution: string, finished: string): { state: string; closesAction: boolean } {
-  if (!(executions as readonly string[]).includes(execution)) throw new SluiceError('validation_failed', `status.execution must be one of ${executions.join(', ')}`);
-  if (!(finishedValues as readonly string[]).includes(finished)) throw new SluiceError('validation_failed', `status.result.finished must be one of ${finishedValues.join(', ')}`);
+  if (!(executions as readonly string[]).includes(execution))
+    throw new SluiceError('validation_failed', `status.execution must be one of ${executions.join(', ')}`);
+  if (!(finishedValues as readonly string[]).includes(finished))
+    throw new SluiceError('validation_failed', `status.result.finished must be one of ${finishedValues.join(', ')}`);
   const row = feedbackTable.find((entry) => entry.execution === execution && (entry.finished === '*' || entry.finished === finished))!;
   return { state: row.state, closesAction: row.closesAction };
 }
@@ -43,7 +45,11 @@ export function pollingSleep(seconds: number): string {
  * is told to download and update now; outside it, to skip both (DESIGN.md: install only in the
  * confirmed window; the issue: outside the window a DDI device downloads nothing).
  */
-export function deploymentHandling(installAllowed: boolean): { download: 'forced' | 'skip'; update: 'forced' | 'skip'; maintenanceWindow: 'available' | 'unavailable' } {
+export function deploymentHandling(installAllowed: boolean): {
+  download: 'forced' | 'skip';
+  update: 'forced' | 'skip';
+  maintenanceWindow: 'available' | 'unavailable';
+} {
   return installAllowed
     ? { download: 'forced', update: 'forced', maintenanceWindow: 'available' }
     : { download: 'skip', update: 'skip', maintenanceWindow: 'unavailable' };

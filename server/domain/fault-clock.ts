@@ -7,7 +7,10 @@
 import { acknowledgeWithin, faultClasses, resolveWithin, type FaultClass, type FaultClock, type FaultSeverity } from './faults.js';
 import { defaultServiceHours, spansFrom, subtractServiceTime, type ServiceHours, type Span } from './service-hours.js';
 
-export interface Pause { start: Date; end: Date | null }
+export interface Pause {
+  start: Date;
+  end: Date | null;
+}
 
 export interface ClockSetting {
   serviceHours: ServiceHours;
@@ -17,19 +20,28 @@ export interface ClockSetting {
   warningShare: number;
 }
 
-export const defaultClockSetting: ClockSetting = Object.freeze({ serviceHours: defaultServiceHours, aroundTheClock: ['A', 'B'] as FaultClass[], warningShare: 0.8 });
+export const defaultClockSetting: ClockSetting = Object.freeze({
+  serviceHours: defaultServiceHours,
+  aroundTheClock: ['A', 'B'] as FaultClass[],
+  warningShare: 0.8,
+});
 
-export interface FaultClockInput extends FaultClock { pauses?: readonly Pause[] }
+export interface FaultClockInput extends FaultClock {
+  pauses?: readonly Pause[];
+}
 
 const never = new Date(8.64e15);
 
 /** Whether the class's clocks count service hours only. */
-export const countsServiceHours = (faultClass: FaultClass, setting: ClockSetting = defaultClockSetting) => !setting.aroundTheClock.includes(faultClass);
+export const countsServiceHours = (faultClass: FaultClass, setting: ClockSetting = defaultClockSetting) =>
+  !setting.aroundTheClock.includes(faultClass);
 
 /** Pauses with open ends closed at `now`, merged and ordered. */
 function settledPauses(pauses: readonly Pause[], now: Date): Span[] {
-  const spans = pauses.map((pause) => ({ start: pause.start, end: pause.end ?? (now > pause.start ? now : pause.start) }))
-    .filter((span) => span.end > span.start).sort((a, b) => a.start.getTime() - b.start.getTime());
+  const spans = pauses
+    .map((pause) => ({ start: pause.start, end: pause.end ?? (now > pause.start ? now : pause.start) }))
+    .filter((span) => span.end > span.start)
+    .sort((a, b) => a.start.getTime() - b.start.getTime());
   const merged: Span[] = [];
   for (const span of spans) {
     const last = merged.at(-1);
@@ -97,10 +109,20 @@ export interface FaultClocks {
   resolve: ClockState | null;
 }
 
-function clockState(fault: FaultClockInput, setting: ClockSetting, now: Date, withinMs: number, doneAt: Date | null, breached: (dueAt: Date) => boolean): ClockState {
+function clockState(
+  fault: FaultClockInput,
+  setting: ClockSetting,
+  now: Date,
+  withinMs: number,
+  doneAt: Date | null,
+  breached: (dueAt: Date) => boolean,
+): ClockState {
   const dueAt = countedUntil(fault, setting, now, withinMs);
   return {
-    withinMs, dueAt, doneAt, breached: breached(dueAt),
+    withinMs,
+    dueAt,
+    doneAt,
+    breached: breached(dueAt),
     warnAt: countedUntil(fault, setting, now, Math.round(withinMs * setting.warningShare)),
     countedMs: countedBetween(fault, setting, now, doneAt ?? now),
   };
@@ -123,26 +145,44 @@ export function faultClocks(fault: FaultClockInput, now: Date, setting: ClockSet
     paused: resolved === null && (fault.pauses ?? []).some((pause) => pause.start <= now && (pause.end === null || pause.end > now)),
     pausedMs,
     // A fault resolved before its acknowledge clock ran out never needed the acknowledgement.
-    acknowledge: clockState(fault, setting, now, acknowledgeWithin[fault.class], acknowledged, (dueAt) =>
-      (acknowledged ?? now) > dueAt && !(acknowledged === null && resolved !== null && resolved <= dueAt)),
+    acknowledge: clockState(
+      fault,
+      setting,
+      now,
+      acknowledgeWithin[fault.class],
+      acknowledged,
+      (dueAt) => (acknowledged ?? now) > dueAt && !(acknowledged === null && resolved !== null && resolved <= dueAt),
+    ),
     resolve: resolveMs === null ? null : clockState(fault, setting, now, resolveMs, resolved, (dueAt) => (resolved ?? now) > dueAt),
   };
 }
 
 /** When processing must start and, for A and B, when the fault must be resolved. */
-export function dueTimes(fault: FaultClockInput, setting: ClockSetting = defaultClockSetting, now: Date = fault.reportedAt): { acknowledgeBy: Date; resolveBy: Date | null } {
+export function dueTimes(
+  fault: FaultClockInput,
+  setting: ClockSetting = defaultClockSetting,
+  now: Date = fault.reportedAt,
+): { acknowledgeBy: Date; resolveBy: Date | null } {
   const clocks = faultClocks(fault, now, setting);
   return { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null };
 }
 
 /** Past a due time without the step done is a breach; a step done late is one too. */
-export function breaches(fault: FaultClockInput, now: Date, setting: ClockSetting = defaultClockSetting): { acknowledge: boolean; resolve: boolean } {
+export function breaches(
+  fault: FaultClockInput,
+  now: Date,
+  setting: ClockSetting = defaultClockSetting,
+): { acknowledge: boolean; resolve: boolean } {
   const clocks = faultClocks(fault, now, setting);
   return { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false };
 }
 
 /** Faults of one class and severity reported before `reportedBefore` are late on a clock. */
-export interface LateCutoff { class: FaultClass; severity: FaultSeverity; reportedBefore: Date }
+export interface LateCutoff {
+  class: FaultClass;
+  severity: FaultSeverity;
+  reportedBefore: Date;
+}
 
 /**
  * Per class and severity, the report time before which a fault whose step is still not taken
@@ -154,7 +194,8 @@ export function lateCutoffs(now: Date, setting: ClockSetting = defaultClockSetti
     if (!countsServiceHours(faultClass, setting)) return { class: faultClass, severity, reportedBefore: new Date(now.getTime() - within) };
     // due(r) only grows with r, and stands still across closed hours: the cutoff is the
     // first report time whose clock runs out at or after now, found by bisection.
-    const due = (reportedAt: number) => countedUntil({ class: faultClass, severity, reportedAt: new Date(reportedAt) }, setting, now, within).getTime();
+    const due = (reportedAt: number) =>
+      countedUntil({ class: faultClass, severity, reportedAt: new Date(reportedAt) }, setting, now, within).getTime();
     // A report with a millisecond more than the clock's length before now ran out just before it.
     let low = subtractServiceTime(setting.serviceHours, now, within + 1).getTime();
     let high = now.getTime();

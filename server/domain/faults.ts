@@ -43,7 +43,13 @@ export function parseFaultClass(value: unknown): FaultClass {
   throw new SluiceError('validation_failed', `fault class must be one of A, B, C, D, not ${JSON.stringify(value)}`);
 }
 
-export interface FaultClock { class: FaultClass; severity: FaultSeverity; reportedAt: Date; acknowledgedAt?: Date | null; resolvedAt?: Date | null }
+export interface FaultClock {
+  class: FaultClass;
+  severity: FaultSeverity;
+  reportedAt: Date;
+  acknowledgedAt?: Date | null;
+  resolvedAt?: Date | null;
+}
 
 // The clocks themselves (service hours, pauses, warnings) live in fault-clock.ts, the one
 // home of the rule; these names stay importable from here.

@@ -30,7 +30,11 @@ export const planTransitions: readonly PlanTransition[] = [
   { from: 'paused', event: 'resume', to: 'confirmed', pausedFrom: 'confirmed' },
   { from: 'paused', event: 'resume', to: 'in_progress', pausedFrom: 'in_progress' },
   { from: 'in_progress', event: 'complete', to: 'completed' },
-  ...(['draft', 'proposed', 'countered', 'confirmed', 'in_progress', 'paused'] as const).map((from) => ({ from, event: 'cancel' as const, to: 'cancelled' as const })),
+  ...(['draft', 'proposed', 'countered', 'confirmed', 'in_progress', 'paused'] as const).map((from) => ({
+    from,
+    event: 'cancel' as const,
+    to: 'cancelled' as const,
+  })),
 ];
 
 export const terminalStatuses: ReadonlySet<PlanStatus> = new Set(['completed', 'cancelled']);
@@ -52,7 +56,13 @@ export const lateJoiningStatuses: ReadonlySet<PlanStatus> = new Set(['confirmed'
  * starts a confirmed plan again (confirmed → in_progress).
  */
 export function transitionPlan(status: PlanStatus, event: PlanEvent, pausedFrom?: PlanStatus | null): PlanStatus {
-  return takeTransition(planTransitions, 'plan', status, event, (row) => row.pausedFrom === undefined || row.pausedFrom === (pausedFrom ?? 'confirmed')).to;
+  return takeTransition(
+    planTransitions,
+    'plan',
+    status,
+    event,
+    (row) => row.pausedFrom === undefined || row.pausedFrom === (pausedFrom ?? 'confirmed'),
+  ).to;
 }
 
 /**
@@ -114,8 +124,11 @@ export function validatePlanWindows(windows: MaintenanceWindow[], deadline: Date
   windows.forEach((window, index) => {
     if (hasOccurrenceBefore(window, now, deadline)) return;
     const next = nextOccurrence(window, now);
-    const why = next ? `its next occurrence starts ${next.start.toISOString()}, after the deadline ${deadline.toISOString()}`
-      : isOneOff(window) ? 'it has already ended' : `it has no occurrence before the deadline ${deadline.toISOString()}`;
+    const why = next
+      ? `its next occurrence starts ${next.start.toISOString()}, after the deadline ${deadline.toISOString()}`
+      : isOneOff(window)
+        ? 'it has already ended'
+        : `it has no occurrence before the deadline ${deadline.toISOString()}`;
     throw new SluiceError('no_window_before_deadline', `window ${index} cannot be used: ${why}`, { window: index });
   });
 }

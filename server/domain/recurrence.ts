@@ -70,7 +70,10 @@ export function cronRecurrence(expression: string): CronRecurrence {
 
 /** iCalendar's local DATE-TIME form of a wall-clock time held as UTC milliseconds. */
 export function localStamp(naive: number): string {
-  return new Date(naive).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, '');
+  return new Date(naive)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, '');
 }
 
 function wallClock(instant: number, zone: string): number {
@@ -118,7 +121,9 @@ export function gapCorrections(window: RecurringWindow, from: Date, until: Date)
       add.set(moved.getTime(), moved);
     }
     // The instant after the gap may be a start of its own already (e.g. 03:00 in "0 2,3 * * *").
-    const after = CronExpressionParser.parse(window.cron, { tz: 'UTC', currentDate: new Date(gap.gapEnd - 1000) }).next().getTime();
+    const after = CronExpressionParser.parse(window.cron, { tz: 'UTC', currentDate: new Date(gap.gapEnd - 1000) })
+      .next()
+      .getTime();
     if (after === gap.gapEnd) add.delete(gap.at);
   }
   return { exclude, add: [...add.values()] };

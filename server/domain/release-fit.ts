@@ -15,13 +15,26 @@ export interface ReleaseTerms {
   replaces?: string;
 }
 
-export interface DeviceFacts { product: string; hardware: string; version: string }
+export interface DeviceFacts {
+  product: string;
+  hardware: string;
+  version: string;
+}
 
 /** The same names as the agent's refusals (client/errors.ts), so a log reads the same on both sides. */
-export const misfitReasons = ['product_mismatch', 'hardware_mismatch', 'version_unknown', 'version_below_minimum', 'replaces_mismatch'] as const;
+export const misfitReasons = [
+  'product_mismatch',
+  'hardware_mismatch',
+  'version_unknown',
+  'version_below_minimum',
+  'replaces_mismatch',
+] as const;
 export type MisfitReason = (typeof misfitReasons)[number];
 
-export interface Misfit { reason: MisfitReason; message: string }
+export interface Misfit {
+  reason: MisfitReason;
+  message: string;
+}
 
 /**
  * Why the release does not fit the device, or null when it does. In the agent's order:
@@ -35,12 +48,18 @@ export function releaseMisfit(release: ReleaseTerms, device: DeviceFacts): Misfi
     return { reason: 'product_mismatch', message: `${name} is for the product ${release.product}; the device is a ${device.product}` };
   }
   if (!release.hardware.includes(device.hardware)) {
-    return { reason: 'hardware_mismatch', message: `${name} is signed for hardware ${release.hardware.join(', ')}; the device is ${device.hardware}` };
+    return {
+      reason: 'hardware_mismatch',
+      message: `${name} is signed for hardware ${release.hardware.join(', ')}; the device is ${device.hardware}`,
+    };
   }
   const constrained = release.minVersion !== undefined || release.replaces !== undefined || release.downgrade === true;
   if (!constrained) return null;
   if (semver.valid(device.version) === null) {
-    return { reason: 'version_unknown', message: `${name} constrains the running version; the device's version "${device.version}" is not a semantic version` };
+    return {
+      reason: 'version_unknown',
+      message: `${name} constrains the running version; the device's version "${device.version}" is not a semantic version`,
+    };
   }
   if (release.downgrade === true && release.replaces === undefined) {
     return { reason: 'replaces_mismatch', message: `${name} is a downgrade that names no versions it may replace` };
@@ -54,10 +73,15 @@ export function releaseMisfit(release: ReleaseTerms, device: DeviceFacts): Misfi
   return null;
 }
 
-export interface DeviceMisfit extends Misfit { device: string }
+export interface DeviceMisfit extends Misfit {
+  device: string;
+}
 
 /** Splits devices into those the release fits and those it does not, each with its reason. */
-export function sortByFit<Device extends DeviceFacts & { id: string }>(release: ReleaseTerms, devices: readonly Device[]): { fitting: Device[]; misfits: DeviceMisfit[] } {
+export function sortByFit<Device extends DeviceFacts & { id: string }>(
+  release: ReleaseTerms,
+  devices: readonly Device[],
+): { fitting: Device[]; misfits: DeviceMisfit[] } {
   const fitting: Device[] = [];
   const misfits: DeviceMisfit[] = [];
   for (const device of devices) {

@@ -20,9 +20,18 @@ export interface ServiceHours {
 }
 
 /** README, "Service hours": Monday to Friday, 08:00 to 17:00, in UTC unless configured. */
-export const defaultServiceHours: ServiceHours = Object.freeze({ zone: 'UTC', weekdays: [1, 2, 3, 4, 5], opens: '08:00', closes: '17:00', holidays: [] });
+export const defaultServiceHours: ServiceHours = Object.freeze({
+  zone: 'UTC',
+  weekdays: [1, 2, 3, 4, 5],
+  opens: '08:00',
+  closes: '17:00',
+  holidays: [],
+});
 
-export interface Span { start: Date; end: Date }
+export interface Span {
+  start: Date;
+  end: Date;
+}
 
 const clockTime = /^([01]\d|2[0-4]):([0-5]\d)$/;
 const localDate = /^\d{4}-\d{2}-\d{2}$/;
@@ -32,19 +41,26 @@ const searchDays = 3 * 366;
 function minutesOf(text: string, field: string): number {
   const match = clockTime.exec(text);
   const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
-  if (!match || minutes > 24 * 60) throw new SluiceError('invalid_service_hours', `service hours: ${field} must be a time HH:mm from 00:00 to 24:00, not ${JSON.stringify(text)}`);
+  if (!match || minutes > 24 * 60)
+    throw new SluiceError(
+      'invalid_service_hours',
+      `service hours: ${field} must be a time HH:mm from 00:00 to 24:00, not ${JSON.stringify(text)}`,
+    );
   return minutes;
 }
 
 /** Refuses, naming the field, a calendar that could not be counted in. */
 export function validateServiceHours(hours: ServiceHours): ServiceHours {
-  if (!IANAZone.isValidZone(hours.zone)) throw new SluiceError('invalid_service_hours', `service hours: unknown time zone ${JSON.stringify(hours.zone)}`);
+  if (!IANAZone.isValidZone(hours.zone))
+    throw new SluiceError('invalid_service_hours', `service hours: unknown time zone ${JSON.stringify(hours.zone)}`);
   if (hours.weekdays.length === 0 || hours.weekdays.some((day) => !Number.isInteger(day) || day < 1 || day > 7)) {
     throw new SluiceError('invalid_service_hours', 'service hours: weekdays must name at least one ISO weekday, 1 (Monday) to 7 (Sunday)');
   }
-  if (minutesOf(hours.opens, 'opens') >= minutesOf(hours.closes, 'closes')) throw new SluiceError('invalid_service_hours', 'service hours: "opens" must be before "closes"');
+  if (minutesOf(hours.opens, 'opens') >= minutesOf(hours.closes, 'closes'))
+    throw new SluiceError('invalid_service_hours', 'service hours: "opens" must be before "closes"');
   for (const day of hours.holidays) {
-    if (!localDate.test(day) || !DateTime.fromISO(day).isValid) throw new SluiceError('invalid_service_hours', `service hours: holiday ${JSON.stringify(day)} is not a date YYYY-MM-DD`);
+    if (!localDate.test(day) || !DateTime.fromISO(day).isValid)
+      throw new SluiceError('invalid_service_hours', `service hours: holiday ${JSON.stringify(day)} is not a date YYYY-MM-DD`);
   }
   return hours;
 }

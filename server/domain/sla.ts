@@ -5,7 +5,9 @@
 import { faultClasses, type FaultClass } from './faults.js';
 import { defaultClockSetting, faultClocks, type ClockSetting, type FaultClockInput } from './fault-clock.js';
 
-export interface FaultRecord extends FaultClockInput { id: string }
+export interface FaultRecord extends FaultClockInput {
+  id: string;
+}
 
 /** Nearest-rank percentile: the smallest value with at least p% of the data at or below it. */
 export function percentile(values: number[], p: number): number | null {
@@ -25,10 +27,17 @@ export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date
     const clocks = mine.map((fault) => ({ fault, clocks: faultClocks(fault, now, setting) }));
     const toAcknowledge = clocks.filter(({ fault }) => fault.acknowledgedAt).map(({ clocks }) => seconds(clocks.acknowledge.countedMs));
     // Resolution is counted on the resolve clock where there is one, else as the acknowledge clock counts.
-    const toResolve = clocks.filter(({ fault }) => fault.resolvedAt).map(({ fault, clocks }) =>
-      seconds(clocks.resolve?.countedMs ?? faultClocks({ ...fault, acknowledgedAt: fault.resolvedAt }, now, setting).acknowledge.countedMs));
+    const toResolve = clocks
+      .filter(({ fault }) => fault.resolvedAt)
+      .map(({ fault, clocks }) =>
+        seconds(
+          clocks.resolve?.countedMs ?? faultClocks({ ...fault, acknowledgedAt: fault.resolvedAt }, now, setting).acknowledge.countedMs,
+        ),
+      );
     const verdicts = clocks.map(({ fault, clocks }) => ({
-      fault, breach: { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false }, due: { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null },
+      fault,
+      breach: { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false },
+      due: { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null },
     }));
     // A clock is decided once its step happened or its due time passed.
     const acknowledgeDecided = verdicts.filter(({ fault, due }) => fault.acknowledgedAt || fault.resolvedAt || due.acknowledgeBy <= now);
@@ -37,11 +46,26 @@ export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date
       decided.length === 0 ? null : decided.filter((verdict) => !verdict.breach[key]).length / decided.length;
     classes[faultClass] = {
       count: mine.length,
-      acknowledge: { medianSeconds: percentile(toAcknowledge, 50), p95Seconds: percentile(toAcknowledge, 95), metShare: share(acknowledgeDecided, 'acknowledge') },
-      resolve: { medianSeconds: percentile(toResolve, 50), p95Seconds: percentile(toResolve, 95), metShare: share(resolveDecided, 'resolve') },
-      breaches: verdicts.filter(({ breach }) => breach.acknowledge || breach.resolve)
+      acknowledge: {
+        medianSeconds: percentile(toAcknowledge, 50),
+        p95Seconds: percentile(toAcknowledge, 95),
+        metShare: share(acknowledgeDecided, 'acknowledge'),
+      },
+      resolve: {
+        medianSeconds: percentile(toResolve, 50),
+        p95Seconds: percentile(toResolve, 95),
+        metShare: share(resolveDecided, 'resolve'),
+      },
+      breaches: verdicts
+        .filter(({ breach }) => breach.acknowledge || breach.resolve)
         .map(({ fault, breach }) => ({ id: fault.id, acknowledge: breach.acknowledge, resolve: breach.resolve })),
     };
   }
-  return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), serviceHoursClasses: faultClasses.filter((name) => !setting.aroundTheClock.includes(name)), classes };
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    generatedAt: now.toISOString(),
+    serviceHoursClasses: faultClasses.filter((name) => !setting.aroundTheClock.includes(name)),
+    classes,
+  };
 }

@@ -20,7 +20,10 @@ export const sessionTransitions: readonly { from: SessionStatus; event: SessionE
 
 export const defaultConsentHours = 24;
 
-export interface SessionClock { status: SessionStatus; expiresAt: Date | null }
+export interface SessionClock {
+  status: SessionStatus;
+  expiresAt: Date | null;
+}
 
 export function isConsentLive(session: SessionClock, now: Date): boolean {
   return session.status === 'consented' && session.expiresAt !== null && now < session.expiresAt;
@@ -41,15 +44,20 @@ const step = (from: SessionStatus, event: SessionEvent) => takeTransition(sessio
 export function transitionSession(session: SessionClock, event: SessionEvent, now: Date): SessionStatus {
   // Expiry is the clock's: taken from the stored status, and only once the expiry has passed.
   if (event === 'expire') {
-    if (session.status === 'consented' && !consentLapsed(session, now)) throw new SluiceError('illegal_transition', 'cannot expire a consent that is still live', { status: session.status });
+    if (session.status === 'consented' && !consentLapsed(session, now))
+      throw new SluiceError('illegal_transition', 'cannot expire a consent that is still live', { status: session.status });
     return step(session.status, event);
   }
   const status = effectiveStatus(session, now);
   const allowed = sessionTransitions.some((transition) => transition.from === status && transition.event === event);
   if (!allowed && event === 'upload') {
     const why: Record<SessionStatus, string> = {
-      requested: 'the customer has not consented', consented: 'the customer has not consented', refused: 'the customer refused',
-      withdrawn: 'the customer withdrew consent', expired: 'the consent expired', uploaded: 'the bundle was already uploaded',
+      requested: 'the customer has not consented',
+      consented: 'the customer has not consented',
+      refused: 'the customer refused',
+      withdrawn: 'the customer withdrew consent',
+      expired: 'the consent expired',
+      uploaded: 'the bundle was already uploaded',
     };
     throw new SluiceError('consent_required', `no live consent for this session: ${why[status]}`, { status });
   }

@@ -53,17 +53,26 @@ export function validateWaves(value: unknown): WaveSpec[] {
     const where = `waves[${index}]`;
     if (!item || typeof item !== 'object' || Array.isArray(item)) throw new SluiceError('validation_failed', `${where} must be an object`);
     const spec = item as Record<string, unknown>;
-    if (spec.percent !== undefined && (!isShare(spec.percent, 100) || spec.percent === 0)) throw new SluiceError('validation_failed', `${where}.percent must be above 0 and at most 100`);
-    if (spec.count !== undefined && (!isCount(spec.count) || spec.count === 0)) throw new SluiceError('validation_failed', `${where}.count must be a whole number above 0`);
-    if (spec.percent !== undefined && spec.count !== undefined) throw new SluiceError('validation_failed', `${where} takes percent or count, not both`);
-    if (spec.successThreshold !== undefined && !isShare(spec.successThreshold, 1)) throw new SluiceError('validation_failed', `${where}.successThreshold must be between 0 and 1`);
-    if (spec.minFinished !== undefined && !isCount(spec.minFinished)) throw new SluiceError('validation_failed', `${where}.minFinished must be a whole number`);
-    if (spec.soakSeconds !== undefined && !isCount(spec.soakSeconds)) throw new SluiceError('validation_failed', `${where}.soakSeconds must be a whole number of seconds`);
+    if (spec.percent !== undefined && (!isShare(spec.percent, 100) || spec.percent === 0))
+      throw new SluiceError('validation_failed', `${where}.percent must be above 0 and at most 100`);
+    if (spec.count !== undefined && (!isCount(spec.count) || spec.count === 0))
+      throw new SluiceError('validation_failed', `${where}.count must be a whole number above 0`);
+    if (spec.percent !== undefined && spec.count !== undefined)
+      throw new SluiceError('validation_failed', `${where} takes percent or count, not both`);
+    if (spec.successThreshold !== undefined && !isShare(spec.successThreshold, 1))
+      throw new SluiceError('validation_failed', `${where}.successThreshold must be between 0 and 1`);
+    if (spec.minFinished !== undefined && !isCount(spec.minFinished))
+      throw new SluiceError('validation_failed', `${where}.minFinished must be a whole number`);
+    if (spec.soakSeconds !== undefined && !isCount(spec.soakSeconds))
+      throw new SluiceError('validation_failed', `${where}.soakSeconds must be a whole number of seconds`);
     const limit = spec.failureLimit as Record<string, unknown> | undefined;
     if (limit !== undefined) {
-      if (!limit || typeof limit !== 'object' || Array.isArray(limit)) throw new SluiceError('validation_failed', `${where}.failureLimit must be {percent?, count?}`);
-      if (limit.percent !== undefined && !isShare(limit.percent, 100)) throw new SluiceError('validation_failed', `${where}.failureLimit.percent must be between 0 and 100`);
-      if (limit.count !== undefined && !isCount(limit.count)) throw new SluiceError('validation_failed', `${where}.failureLimit.count must be a whole number`);
+      if (!limit || typeof limit !== 'object' || Array.isArray(limit))
+        throw new SluiceError('validation_failed', `${where}.failureLimit must be {percent?, count?}`);
+      if (limit.percent !== undefined && !isShare(limit.percent, 100))
+        throw new SluiceError('validation_failed', `${where}.failureLimit.percent must be between 0 and 100`);
+      if (limit.count !== undefined && !isCount(limit.count))
+        throw new SluiceError('validation_failed', `${where}.failureLimit.count must be a whole number`);
     }
     return spec as WaveSpec;
   });
@@ -109,7 +118,7 @@ export function assignWaves(deviceIds: string[], specs: WaveSpec[], seed: string
   waves.forEach((spec, index) => {
     const remaining = shuffled.length - taken;
     const later = waves.length - index - 1;
-    const wanted = later === 0 ? remaining : spec.count ?? Math.ceil(((spec.percent ?? 100) / 100) * shuffled.length);
+    const wanted = later === 0 ? remaining : (spec.count ?? Math.ceil(((spec.percent ?? 100) / 100) * shuffled.length));
     // Leave one device for each later wave while there are enough to go round.
     const reserve = Math.min(later, Math.max(0, remaining - 1));
     const size = remaining === 0 ? 0 : Math.max(1, Math.min(wanted, remaining - reserve));
@@ -156,7 +165,12 @@ export type WavesState = {
  * `soakSeconds` have passed since it finished (`waveFinishedAt[i]`; a wave with a soak time
  * but no recorded finish stays closed until the caller records one).
  */
-export function waveStates(specs: readonly WaveSpec[], countsPerWave: readonly WaveCounts[], now: Date, waveFinishedAt: readonly (Date | null | undefined)[]): WavesState {
+export function waveStates(
+  specs: readonly WaveSpec[],
+  countsPerWave: readonly WaveCounts[],
+  now: Date,
+  waveFinishedAt: readonly (Date | null | undefined)[],
+): WavesState {
   const waves = effectiveWaves(specs);
   const empty: WaveCounts = { total: 0, succeeded: 0, failed: 0, inProgress: 0 };
   const verdicts = waves.map((spec, index) => judgeWave(spec, countsPerWave[index] ?? empty));

@@ -116,7 +116,8 @@ function durationMillis(text: string): number {
   const duration = Duration.fromISO(text);
   if (!duration.isValid) throw new SluiceError('invalid_window', `duration "${text}" is not an ISO 8601 duration like PT3H`);
   const millis = duration.as('milliseconds');
-  if (!(millis > 0) || millis > maximumDuration) throw new SluiceError('invalid_window', `duration "${text}" must be more than zero and at most 7 days`);
+  if (!(millis > 0) || millis > maximumDuration)
+    throw new SluiceError('invalid_window', `duration "${text}" must be more than zero and at most 7 days`);
   return millis;
 }
 
@@ -126,7 +127,8 @@ function parseCron(expression: string, from: number) {
 }
 
 function validateCron(expression: string): void {
-  if (expression.trim().split(/\s+/).length !== 5) throw new SluiceError('invalid_cron', `"${expression}" must have five fields: minute hour day-of-month month day-of-week`);
+  if (expression.trim().split(/\s+/).length !== 5)
+    throw new SluiceError('invalid_cron', `"${expression}" must have five fields: minute hour day-of-month month day-of-week`);
   try {
     parseCron(expression, Date.UTC(2026, 0, 1)).next();
   } catch (error) {
@@ -163,7 +165,8 @@ export function validateWindow(value: unknown): MaintenanceWindow {
   if (window.asap === true) {
     const keys = Object.keys(window);
     if (keys.length === 1) return { asap: true };
-    if (keys.length === 2 && typeof window.from === 'string' && !Number.isNaN(Date.parse(window.from))) return { asap: true, from: new Date(window.from).toISOString() };
+    if (keys.length === 2 && typeof window.from === 'string' && !Number.isNaN(Date.parse(window.from)))
+      return { asap: true, from: new Date(window.from).toISOString() };
     throw new SluiceError('invalid_window', 'an emergency window is exactly {"asap": true}');
   }
   if (typeof window.timezone !== 'string' || !IANAZone.isValidZone(window.timezone)) {
@@ -173,8 +176,13 @@ export function validateWindow(value: unknown): MaintenanceWindow {
     const oneOff: OneOffWindow = { start: window.start, end: window.end, timezone: window.timezone };
     const start = resolveLocal(parseLocal(oneOff.start, 'start'), oneOff.timezone);
     const end = resolveLocal(parseLocal(oneOff.end, 'end'), oneOff.timezone);
-    if (end <= start) throw new SluiceError('invalid_window', `the window must end after it starts: ${oneOff.start} to ${oneOff.end} in ${oneOff.timezone} is ${start.toISOString()} to ${end.toISOString()}`);
-    if (end.getTime() - start.getTime() > maximumDuration) throw new SluiceError('invalid_window', `a window lasts at most 7 days: ${oneOff.start} to ${oneOff.end}`);
+    if (end <= start)
+      throw new SluiceError(
+        'invalid_window',
+        `the window must end after it starts: ${oneOff.start} to ${oneOff.end} in ${oneOff.timezone} is ${start.toISOString()} to ${end.toISOString()}`,
+      );
+    if (end.getTime() - start.getTime() > maximumDuration)
+      throw new SluiceError('invalid_window', `a window lasts at most 7 days: ${oneOff.start} to ${oneOff.end}`);
     return oneOff;
   }
   if (typeof window.cron === 'string' && typeof window.duration === 'string' && window.start === undefined && window.end === undefined) {
@@ -182,7 +190,10 @@ export function validateWindow(value: unknown): MaintenanceWindow {
     const length = durationMillis(window.duration);
     const interval = shortestInterval(window.cron);
     if (length > interval) {
-      throw new SluiceError('invalid_window', `duration ${window.duration} is longer than the ${Duration.fromMillis(interval).rescale().toHuman()} between two starts of "${window.cron}": occurrences would overlap`);
+      throw new SluiceError(
+        'invalid_window',
+        `duration ${window.duration} is longer than the ${Duration.fromMillis(interval).rescale().toHuman()} between two starts of "${window.cron}": occurrences would overlap`,
+      );
     }
     return { cron: window.cron, duration: window.duration, timezone: window.timezone };
   }
@@ -218,7 +229,10 @@ function* recurringStarts(window: RecurringWindow, from: Date): Generator<Date> 
     }
     const start = resolveLocal(naive, zone);
     // Several wall times inside one gap resolve to the same instant: one occurrence.
-    if (start.getTime() <= previous || start < from) { skipped++; continue; }
+    if (start.getTime() <= previous || start < from) {
+      skipped++;
+      continue;
+    }
     previous = start.getTime();
     yield start;
   }
@@ -327,7 +341,9 @@ export function earliestInstallSlot(windows: MaintenanceWindow[], instant: Date,
 function localDate(instant: Date, zone: string, locale: string): string {
   const local = DateTime.fromJSDate(instant, { zone }).setLocale(locale);
   // British order without commas for the default; other locales as Intl writes them.
-  return locale === 'en-GB' || locale === 'en' ? local.toFormat('cccc d LLLL yyyy') : local.toLocaleString({ weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  return locale === 'en-GB' || locale === 'en'
+    ? local.toFormat('cccc d LLLL yyyy')
+    : local.toLocaleString({ weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 function localClock(instant: Date, zone: string): string {
@@ -370,7 +386,10 @@ function describeCronInEnglish(expression: string): string | null {
 export function describeWindow(window: MaintenanceWindow, locale = 'en-GB'): string {
   const english = locale === 'en' || locale.startsWith('en-');
   if (isAsap(window)) {
-    const since = window.from === undefined ? 'as soon as the customer consents' : `from ${new Date(window.from).toISOString()}, when the customer consented`;
+    const since =
+      window.from === undefined
+        ? 'as soon as the customer consents'
+        : `from ${new Date(window.from).toISOString()}, when the customer consented`;
     return `Emergency fix: ${since}`;
   }
   if (isOneOff(window)) {
@@ -378,15 +397,21 @@ export function describeWindow(window: MaintenanceWindow, locale = 'en-GB'): str
     const end = resolveLocal(parseLocal(window.end, 'end'), window.timezone);
     const startDate = localDate(start, window.timezone, locale);
     const endDate = localDate(end, window.timezone, locale);
-    const span = startDate === endDate
-      ? `${startDate}, ${localClock(start, window.timezone)}–${localClock(end, window.timezone)}`
-      : `${startDate}, ${localClock(start, window.timezone)} – ${endDate}, ${localClock(end, window.timezone)}`;
+    const span =
+      startDate === endDate
+        ? `${startDate}, ${localClock(start, window.timezone)}–${localClock(end, window.timezone)}`
+        : `${startDate}, ${localClock(start, window.timezone)} – ${endDate}, ${localClock(end, window.timezone)}`;
     return `${span} (${window.timezone})`;
   }
   const length = humanDuration(window.duration, locale);
   const plain = english ? describeCronInEnglish(window.cron) : null;
   if (plain) return `${plain} for ${length} (${window.timezone})`;
   const language = locale.split('-')[0];
-  const every = cronstrueWithLocales.default.toString(window.cron, { use24HourTimeFormat: true, verbose: false, locale: language, throwExceptionOnParseError: false });
+  const every = cronstrueWithLocales.default.toString(window.cron, {
+    use24HourTimeFormat: true,
+    verbose: false,
+    locale: language,
+    throwExceptionOnParseError: false,
+  });
   return `${every}, ${english ? 'for ' : ''}${length} (${window.timezone})`;
 }

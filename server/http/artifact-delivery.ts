@@ -23,10 +23,14 @@ export interface DeliverableArtifact {
 /** Refuses, at start-up, a delivery mode the artifact store cannot serve. */
 export function checkDeliveryFits(delivery: ServerOptions['artifactDelivery'], store: ArtifactStore): void {
   if (delivery.mode === 'redirect' && store.kind !== 's3') {
-    throw new Error('--artifact-delivery redirect hands out pre-signed URLs, which need an object store: add --artifact-store s3://BUCKET/PREFIX');
+    throw new Error(
+      '--artifact-delivery redirect hands out pre-signed URLs, which need an object store: add --artifact-store s3://BUCKET/PREFIX',
+    );
   }
   if (delivery.mode === 'x-accel-redirect' && store.kind !== 'filesystem') {
-    throw new Error(`--x-accel-prefix hands files to nginx, and the artifacts are in ${store.location}: use --artifact-delivery redirect (or stream)`);
+    throw new Error(
+      `--x-accel-prefix hands files to nginx, and the artifacts are in ${store.location}: use --artifact-delivery redirect (or stream)`,
+    );
   }
 }
 
@@ -59,7 +63,11 @@ export async function sendArtifact(context: SluiceContext, request: FastifyReque
   }
   // A pre-signed URL is for GET only (the method is signed): HEAD is answered here, below.
   if (delivery.mode === 'redirect' && request.method === 'GET') {
-    const handOff = await context.artifacts.handOff(artifact.sha256, { kind: 'presigned-url', expiresSeconds: delivery.presignSeconds, fileName: artifact.name });
+    const handOff = await context.artifacts.handOff(artifact.sha256, {
+      kind: 'presigned-url',
+      expiresSeconds: delivery.presignSeconds,
+      fileName: artifact.name,
+    });
     if (handOff.kind === 'presigned-url') {
       // 307 keeps the method; the client sends its Range (and If-Range) to the store itself.
       // The URL is the client's for a few minutes: no cache may keep it for someone else.

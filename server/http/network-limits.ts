@@ -61,7 +61,9 @@ export function maxConnectionsFor(limit: number | undefined): number {
 /** The soft RLIMIT_NOFILE (Linux, /proc/self/limits); Node has no call for it. */
 export function openFileLimit(limits = '/proc/self/limits'): number | undefined {
   try {
-    const line = readFileSync(limits, 'utf8').split('\n').find((row) => row.startsWith('Max open files'));
+    const line = readFileSync(limits, 'utf8')
+      .split('\n')
+      .find((row) => row.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     if (soft === 'unlimited') return Infinity;
     return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;

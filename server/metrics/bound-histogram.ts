@@ -6,16 +6,31 @@
 // exposition: cumulative `_bucket` series with `le`, then `_sum` and `_count`.
 import type { Registry } from 'prom-client';
 
-interface Series { labels: Record<string, string>; counts: Float64Array; sum: number; count: number }
+interface Series {
+  labels: Record<string, string>;
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
 
-interface Value { metricName: string; labels: Record<string, string | number>; value: number }
+interface Value {
+  metricName: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
 
 export class BoundHistogram<Label extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();
 
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly Label[], private readonly buckets: readonly number[], registry: Registry) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly Label[],
+    private readonly buckets: readonly number[],
+    registry: Registry,
+  ) {
     registry.registerMetric(this as never);
   }
 
@@ -24,7 +39,12 @@ export class BoundHistogram<Label extends string> {
     const key = JSON.stringify(this.labelNames.map((name) => labels[name]));
     let series = this.series.get(key);
     if (!series) {
-      series = { labels: Object.fromEntries(this.labelNames.map((name) => [name, labels[name]])), counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
+      series = {
+        labels: Object.fromEntries(this.labelNames.map((name) => [name, labels[name]])),
+        counts: new Float64Array(this.buckets.length),
+        sum: 0,
+        count: 0,
+      };
       this.series.set(key, series);
     }
     const bound = series;

@@ -45,14 +45,14 @@ export function createServerMetrics(sources: ScrapeSources): ServerMetrics {
 
   const httpDuration = new BoundHistogram(
     'sluice_http_request_duration_seconds',
-    'Time from a request\'s arrival to the end of its answer, by method, route pattern and status.',
+    "Time from a request's arrival to the end of its answer, by method, route pattern and status.",
     ['method', 'route', 'status'],
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
     registry,
   );
   const checkins = new Counter({
     name: 'sluice_checkins_total',
-    help: 'Device check-ins (sluice\'s signed check-in and the DDI controller poll), answered or refused.',
+    help: "Device check-ins (sluice's signed check-in and the DDI controller poll), answered or refused.",
     labelNames: ['protocol', 'outcome'] as const,
     registers,
   });
@@ -131,7 +131,9 @@ export function createServerMetrics(sources: ScrapeSources): ServerMetrics {
     name: 'sluice_checkin_signer_queue_depth',
     help: 'Check-in answers waiting for their signature (queued for the signing thread or being signed there).',
     registers,
-    collect() { this.set(sources.signerPending()); },
+    collect() {
+      this.set(sources.signerPending());
+    },
   });
 
   return {
@@ -141,14 +143,22 @@ export function createServerMetrics(sources: ScrapeSources): ServerMetrics {
       const byStatus = new Map<number, (seconds: number) => void>();
       return (status, seconds) => {
         let record = byStatus.get(status);
-        if (!record) byStatus.set(status, record = httpDuration.bind({ method, route, status: String(status) }));
+        if (!record) byStatus.set(status, (record = httpDuration.bind({ method, route, status: String(status) })));
         record(seconds);
       };
     },
-    checkin(protocol, answered) { checkins.inc({ protocol, outcome: answered ? 'answered' : 'refused' }); },
-    deviceEvent(state) { deviceEvents.inc({ state }); },
-    artifactBytes(mode, bytes) { if (bytes > 0) deliveredBytes.inc({ mode }, bytes); },
-    upload(code) { uploads.inc(code === undefined ? { outcome: 'accepted', code: '' } : { outcome: 'refused', code }); },
+    checkin(protocol, answered) {
+      checkins.inc({ protocol, outcome: answered ? 'answered' : 'refused' });
+    },
+    deviceEvent(state) {
+      deviceEvents.inc({ state });
+    },
+    artifactBytes(mode, bytes) {
+      if (bytes > 0) deliveredBytes.inc({ mode }, bytes);
+    },
+    upload(code) {
+      uploads.inc(code === undefined ? { outcome: 'accepted', code: '' } : { outcome: 'refused', code });
+    },
     statementObserver(dialect) {
       const byKind = new Map(statementKinds.map((kind) => [kind, statementDuration.bind({ dialect, kind })]));
       return (kind, seconds) => byKind.get(kind)!(seconds);
@@ -159,5 +169,8 @@ export function createServerMetrics(sources: ScrapeSources): ServerMetrics {
 /** `load`, with calls made while one is under way sharing its result. */
 function coalesced<T>(load: () => Promise<T>): () => Promise<T> {
   let running: Promise<T> | null = null;
-  return () => (running ??= load().finally(() => { running = null; }));
+  return () =>
+    (running ??= load().finally(() => {
+      running = null;
+    }));
 }

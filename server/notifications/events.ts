@@ -4,16 +4,30 @@ import type { FaultClass } from '../domain/faults.js';
 import type { Contact } from '../storage/repositories/notifications.js';
 
 export const notificationEvents = [
-  'fault.reported', 'fault.acknowledged', 'fault.clock_warning', 'fault.breached', 'fault.resolved',
-  'plan.proposed', 'plan.countered', 'plan.confirmed', 'plan.paused', 'plan.overdue', 'window.reminder',
-  'support.consent_requested', 'support.consent_expired', 'release.yanked',
+  'fault.reported',
+  'fault.acknowledged',
+  'fault.clock_warning',
+  'fault.breached',
+  'fault.resolved',
+  'plan.proposed',
+  'plan.countered',
+  'plan.confirmed',
+  'plan.paused',
+  'plan.overdue',
+  'window.reminder',
+  'support.consent_requested',
+  'support.consent_expired',
+  'release.yanked',
 ] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];
 
 export const isNotificationEvent = (value: string): value is NotificationEvent => (notificationEvents as readonly string[]).includes(value);
 
 /** What routing needs to know of an event beside its name. */
-export interface EventFacts { customer: string | null; faultClass?: FaultClass | null }
+export interface EventFacts {
+  customer: string | null;
+  faultClass?: FaultClass | null;
+}
 
 type Audience = 'customer' | 'staff' | 'onCall' | 'escalation';
 
@@ -21,7 +35,7 @@ type Audience = 'customer' | 'staff' | 'onCall' | 'escalation';
 const urgentClasses: ReadonlySet<string> = new Set(['A', 'B']);
 
 const audiences: Record<NotificationEvent, (facts: EventFacts) => Audience[]> = {
-  'fault.reported': (facts) => urgentClasses.has(facts.faultClass ?? '') ? ['onCall', 'customer'] : ['staff', 'customer'],
+  'fault.reported': (facts) => (urgentClasses.has(facts.faultClass ?? '') ? ['onCall', 'customer'] : ['staff', 'customer']),
   'fault.acknowledged': () => ['customer'],
   'fault.clock_warning': () => ['onCall'],
   'fault.breached': () => ['onCall', 'escalation'],

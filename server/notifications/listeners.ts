@@ -7,7 +7,11 @@ export function registerNotificationListeners(context: SluiceContext): void {
     const release = await tx.releases.get(id);
     if (!release) return;
     await notify(tx, {
-      event: 'release.yanked', subject: `release:${id}`, key: `release.yanked:${id}`, customer: null, at,
+      event: 'release.yanked',
+      subject: `release:${id}`,
+      key: `release.yanked:${id}`,
+      customer: null,
+      at,
       data: { release: id, product: release.product, version: release.version, reason: release.yankReason, actor },
     });
   });

@@ -18,21 +18,36 @@ const str = (value: unknown) => (value === null || value === undefined ? '' : St
 function headline(event: string, data: Record<string, unknown>, zone: string): string {
   const when = (key: string) => (typeof data[key] === 'string' ? localTime(data[key] as string, zone) : '?');
   switch (event) {
-    case 'fault.reported': return `Fault ${str(data.fault)} reported (class ${str(data.class)}, ${str(data.severity)}): ${str(data.title)}`;
-    case 'fault.acknowledged': return `Fault ${str(data.fault)}: processing has started`;
-    case 'fault.clock_warning': return `Fault ${str(data.fault)} (class ${str(data.class)}): ${str(data.clock)} due ${when('dueAt')}`;
-    case 'fault.breached': return `Fault ${str(data.fault)} (class ${str(data.class)}): the ${str(data.clock)} clock ran out at ${when('dueAt')}`;
-    case 'fault.resolved': return `Fault ${str(data.fault)} resolved`;
-    case 'plan.proposed': return `Upgrade plan proposed: your answer is awaited (deadline ${when('deadline')})`;
-    case 'plan.countered': return 'The customer proposed other windows for the plan';
-    case 'plan.confirmed': return 'Upgrade plan confirmed';
-    case 'plan.paused': return `Upgrade plan paused${data.reason ? `: ${str(data.reason)}` : ''}`;
-    case 'plan.overdue': return `Upgrade plan overdue (${str(data.reason).replaceAll('_', ' ')}; deadline ${when('deadline')})`;
-    case 'window.reminder': return `Maintenance window starts ${when('start')} (in ${str(data.hoursBefore)} h)`;
-    case 'support.consent_requested': return `Remote support requested for device ${str(data.device)}: your consent is awaited`;
-    case 'support.consent_expired': return `Remote support consent for device ${str(data.device)} expired`;
-    case 'release.yanked': return `Release ${str(data.product)} ${str(data.version)} was yanked`;
-    default: return event;
+    case 'fault.reported':
+      return `Fault ${str(data.fault)} reported (class ${str(data.class)}, ${str(data.severity)}): ${str(data.title)}`;
+    case 'fault.acknowledged':
+      return `Fault ${str(data.fault)}: processing has started`;
+    case 'fault.clock_warning':
+      return `Fault ${str(data.fault)} (class ${str(data.class)}): ${str(data.clock)} due ${when('dueAt')}`;
+    case 'fault.breached':
+      return `Fault ${str(data.fault)} (class ${str(data.class)}): the ${str(data.clock)} clock ran out at ${when('dueAt')}`;
+    case 'fault.resolved':
+      return `Fault ${str(data.fault)} resolved`;
+    case 'plan.proposed':
+      return `Upgrade plan proposed: your answer is awaited (deadline ${when('deadline')})`;
+    case 'plan.countered':
+      return 'The customer proposed other windows for the plan';
+    case 'plan.confirmed':
+      return 'Upgrade plan confirmed';
+    case 'plan.paused':
+      return `Upgrade plan paused${data.reason ? `: ${str(data.reason)}` : ''}`;
+    case 'plan.overdue':
+      return `Upgrade plan overdue (${str(data.reason).replaceAll('_', ' ')}; deadline ${when('deadline')})`;
+    case 'window.reminder':
+      return `Maintenance window starts ${when('start')} (in ${str(data.hoursBefore)} h)`;
+    case 'support.consent_requested':
+      return `Remote support requested for device ${str(data.device)}: your consent is awaited`;
+    case 'support.consent_expired':
+      return `Remote support consent for device ${str(data.device)} expired`;
+    case 'release.yanked':
+      return `Release ${str(data.product)} ${str(data.version)} was yanked`;
+    default:
+      return event;
   }
 }
 
@@ -56,12 +71,19 @@ export interface Mailer {
 }
 
 export function createMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl, { connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs } as never);
+  const transport = nodemailer.createTransport(smtpUrl, {
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  } as never);
   return {
     async send(message) {
       try {
         const info = await transport.sendMail({
-          from, to: message.to, subject: message.subject, text: message.text,
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
           // The stable delivery id: a mailbox that got a retry twice can tell.
           headers: { 'X-Sluice-Delivery': message.delivery },
           ...(message.calendar ? { icalEvent: { method: 'PUBLISH', filename: 'window.ics', content: message.calendar } } : {}),

@@ -22,10 +22,23 @@ export interface NotificationInput extends EventFacts {
 /** Records the event in `tx`; false when its key was recorded before (by any process). */
 export async function notify(tx: Store, input: NotificationInput): Promise<boolean> {
   const id = randomUUID();
-  const payload = { id, event: input.event, occurredAt: input.at.toISOString(), subject: input.subject, customer: input.customer, data: input.data };
+  const payload = {
+    id,
+    event: input.event,
+    occurredAt: input.at.toISOString(),
+    subject: input.subject,
+    customer: input.customer,
+    data: input.data,
+  };
   return tx.notifications.record({
-    id, event: input.event, key: input.key ?? `${input.event}:${input.subject}:${id}`, subject: input.subject,
-    customer: input.customer, faultClass: input.faultClass ?? null, payload, createdAt: input.at,
+    id,
+    event: input.event,
+    key: input.key ?? `${input.event}:${input.subject}:${id}`,
+    subject: input.subject,
+    customer: input.customer,
+    faultClass: input.faultClass ?? null,
+    payload,
+    createdAt: input.at,
   });
 }
 
@@ -54,7 +67,8 @@ export async function fanOut(context: SluiceContext, notification: Notification,
   return context.store.transaction(async (tx) => {
     const deliveries: NewDelivery[] = [];
     for (const webhook of await tx.notifications.webhooks()) {
-      if (webhook.events.includes(notification.event)) deliveries.push({ id: randomUUID(), channel: 'webhook', target: webhook.id, address: webhook.url, timezone: 'UTC' });
+      if (webhook.events.includes(notification.event))
+        deliveries.push({ id: randomUUID(), channel: 'webhook', target: webhook.id, address: webhook.url, timezone: 'UTC' });
     }
     // Without an SMTP relay there is no e-mail channel: nothing is queued that could never leave.
     const contacts = context.options.smtpUrl ? await tx.notifications.contacts() : [];

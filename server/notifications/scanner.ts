@@ -40,20 +40,37 @@ export async function scanTimedEvents(context: SluiceContext, now: Date): Promis
   const pauses = await faultPauses(context.store, faults);
   for (const fault of faults) {
     const clocks = faultClocks({ ...fault, pauses: pauses.get(fault.id) }, now, setting);
-    const running: [string, ClockState | null][] = [['acknowledge', fault.acknowledgedAt ? null : clocks.acknowledge], ['resolve', clocks.resolve]];
+    const running: [string, ClockState | null][] = [
+      ['acknowledge', fault.acknowledgedAt ? null : clocks.acknowledge],
+      ['resolve', clocks.resolve],
+    ];
     for (const [name, clock] of running) {
       if (!clock || clock.doneAt) continue;
       const breached = now > clock.dueAt;
       // A paused clock cannot breach, and its warning waits until it runs again.
       if (!breached && (clocks.paused || now < clock.warnAt)) continue;
       const event = breached ? 'fault.breached' : 'fault.clock_warning';
-      recorded += Number(await record(context, {
-        event, subject: `fault:${fault.id}`, key: `${event}:${fault.id}:${name}`, customer: fault.customer, faultClass: fault.class, at: now,
-        data: {
-          fault: fault.id, class: fault.class, severity: fault.severity, title: fault.title, clock: name, dueAt: clock.dueAt.toISOString(),
-          serviceHours: clocks.serviceHours, pausedSeconds: Math.round(clocks.pausedMs / 1000), remainingSeconds: Math.max(0, Math.round((clock.withinMs - clock.countedMs) / 1000)),
-        },
-      }));
+      recorded += Number(
+        await record(context, {
+          event,
+          subject: `fault:${fault.id}`,
+          key: `${event}:${fault.id}:${name}`,
+          customer: fault.customer,
+          faultClass: fault.class,
+          at: now,
+          data: {
+            fault: fault.id,
+            class: fault.class,
+            severity: fault.severity,
+            title: fault.title,
+            clock: name,
+            dueAt: clock.dueAt.toISOString(),
+            serviceHours: clocks.serviceHours,
+            pausedSeconds: Math.round(clocks.pausedMs / 1000),
+            remainingSeconds: Math.max(0, Math.round((clock.withinMs - clock.countedMs) / 1000)),
+          },
+        }),
+      );
     }
   }
   for (const plan of await context.store.plans.list({})) recorded += await scanPlan(context, plan, now);
@@ -68,21 +85,38 @@ async function scanPlan(context: SluiceContext, plan: Plan, now: Date): Promise<
   const confirmedWindow = plan.confirmedWindow === null ? undefined : plan.windows[plan.confirmedWindow];
   const reason = overdueReason({ status: plan.status, deadline: plan.deadline, windows: plan.windows, confirmedWindow }, now);
   if (reason) {
-    recorded += Number(await record(context, {
-      event: 'plan.overdue', subject: `plan:${plan.id}`, key: `plan.overdue:${plan.id}:${reason}`, customer: plan.customer, at: now,
-      data: { plan: plan.id, release: plan.release, status: plan.status, reason, deadline: plan.deadline.toISOString() },
-    }));
+    recorded += Number(
+      await record(context, {
+        event: 'plan.overdue',
+        subject: `plan:${plan.id}`,
+        key: `plan.overdue:${plan.id}:${reason}`,
+        customer: plan.customer,
+        at: now,
+        data: { plan: plan.id, release: plan.release, status: plan.status, reason, deadline: plan.deadline.toISOString() },
+      }),
+    );
   }
   if (!remindable.has(plan.status) || !confirmedWindow || isAsap(confirmedWindow)) return recorded;
   const next = nextOccurrence(confirmedWindow, now);
   const hours = next && reminderDue(next.start, now, context.options.windowReminderHours);
   if (!next || hours === null) return recorded;
-  recorded += Number(await record(context, {
-    event: 'window.reminder', subject: `plan:${plan.id}`, key: `window.reminder:${plan.id}:${next.start.toISOString()}:${hours}h`, customer: plan.customer, at: now,
-    data: {
-      plan: plan.id, release: plan.release, hoursBefore: hours, start: next.start.toISOString(), end: next.end.toISOString(),
-      timezone: 'timezone' in confirmedWindow ? confirmedWindow.timezone : null, maintainer: plan.maintainer,
-    },
-  }));
+  recorded += Number(
+    await record(context, {
+      event: 'window.reminder',
+      subject: `plan:${plan.id}`,
+      key: `window.reminder:${plan.id}:${next.start.toISOString()}:${hours}h`,
+      customer: plan.customer,
+      at: now,
+      data: {
+        plan: plan.id,
+        release: plan.release,
+        hoursBefore: hours,
+        start: next.start.toISOString(),
+        end: next.end.toISOString(),
+        timezone: 'timezone' in confirmedWindow ? confirmedWindow.timezone : null,
+        maintainer: plan.maintainer,
+      },
+    }),
+  );
   return recorded;
 }

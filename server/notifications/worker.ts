@@ -21,7 +21,13 @@ export function retryDelaySeconds(attempt: number): number {
   return Math.min(30 * 2 ** Math.max(0, attempt - 1), 3600);
 }
 
-export interface TickReport { leader: boolean; timed: number; fannedOut: number; attempted: number; delivered: number }
+export interface TickReport {
+  leader: boolean;
+  timed: number;
+  fannedOut: number;
+  attempted: number;
+  delivered: number;
+}
 
 export class NotificationWorker {
   readonly holder = randomUUID();
@@ -31,18 +37,21 @@ export class NotificationWorker {
   private stopped = false;
 
   constructor(private readonly context: SluiceContext) {
-    if (context.options.smtpUrl) this.mailer = createMailer(context.options.smtpUrl, context.options.mailFrom, context.options.notificationWorker.webhookTimeoutMs);
+    if (context.options.smtpUrl)
+      this.mailer = createMailer(context.options.smtpUrl, context.options.mailFrom, context.options.notificationWorker.webhookTimeoutMs);
   }
 
   /** Runs ticks every intervalMs, one at a time, until stop(). */
   start(): void {
     const loop = () => {
       if (this.stopped) return;
-      this.running = this.tick().catch((error: unknown) => {
-        process.stderr.write(`sluice: notification worker: ${(error as Error).message}\n`);
-      }).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(loop, this.context.options.notificationWorker.intervalMs);
-      });
+      this.running = this.tick()
+        .catch((error: unknown) => {
+          process.stderr.write(`sluice: notification worker: ${(error as Error).message}\n`);
+        })
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.context.options.notificationWorker.intervalMs);
+        });
     };
     this.timer = setTimeout(loop, 0);
   }
@@ -64,19 +73,33 @@ export class NotificationWorker {
     if (!(await store.notifications.takeLease(leaseName, this.holder, now, leaseUntil))) return report;
     report.leader = true;
     report.timed = await scanTimedEvents(this.context, now);
-    for (const notification of await store.notifications.unfanned(batch)) report.fannedOut += Number(await fanOut(this.context, notification, now));
+    for (const notification of await store.notifications.unfanned(batch))
+      report.fannedOut += Number(await fanOut(this.context, notification, now));
     for (const delivery of await store.notifications.dueDeliveries(now, batch)) {
       // An attempt that never reports back (the process died) is retried after this.
       const hiddenUntil = new Date(now.getTime() + options.notificationWorker.webhookTimeoutMs + 5000);
       if (!(await store.notifications.claim(delivery, now, hiddenUntil))) continue;
       report.attempted += 1;
-      const outcome = await this.attempt(delivery).catch((error: unknown): AttemptOutcome => ({ ok: false, statusCode: null, error: (error as Error).message }));
+      const outcome = await this.attempt(delivery).catch((error: unknown): AttemptOutcome => ({
+        ok: false,
+        statusCode: null,
+        error: (error as Error).message,
+      }));
       const at = options.now();
       const attempts = delivery.attempts + 1;
-      const status = outcome.ok ? 'delivered' : outcome.permanent || attempts >= options.notificationWorker.maxAttempts ? 'failed' : 'pending';
-      await store.notifications.settle(delivery.id, { at, ok: outcome.ok, statusCode: outcome.statusCode, error: outcome.error, worker: this.holder }, {
-        status, retryAt: new Date(at.getTime() + retryDelaySeconds(attempts) * 1000),
-      });
+      const status = outcome.ok
+        ? 'delivered'
+        : outcome.permanent || attempts >= options.notificationWorker.maxAttempts
+          ? 'failed'
+          : 'pending';
+      await store.notifications.settle(
+        delivery.id,
+        { at, ok: outcome.ok, statusCode: outcome.statusCode, error: outcome.error, worker: this.holder },
+        {
+          status,
+          retryAt: new Date(at.getTime() + retryDelaySeconds(attempts) * 1000),
+        },
+      );
       report.delivered += Number(outcome.ok);
     }
     return report;
@@ -90,7 +113,14 @@ export class NotificationWorker {
     if (delivery.channel === 'webhook') {
       const webhook = (await store.notifications.webhooks()).find((candidate) => candidate.id === delivery.target);
       if (!webhook) return { ok: false, statusCode: null, error: 'webhook deleted', permanent: true };
-      return postWebhook({ url: delivery.address, secret: webhook.secret, event: notification.event, delivery: delivery.id, body: JSON.stringify(body), timeoutMs: options.notificationWorker.webhookTimeoutMs });
+      return postWebhook({
+        url: delivery.address,
+        secret: webhook.secret,
+        event: notification.event,
+        delivery: delivery.id,
+        body: JSON.stringify(body),
+        timeoutMs: options.notificationWorker.webhookTimeoutMs,
+      });
     }
     if (!this.mailer) return { ok: false, statusCode: null, error: 'no SMTP relay configured (--smtp)' };
     const message = composeMail(notification, body, delivery.timezone);

@@ -45,7 +45,10 @@ export default fp(async function authenticationPlugin(app: FastifyInstance) {
       const address = addressKey(request.ip);
       const now = app.sluice.options.now().getTime();
       const wait = failures.retryAfter(address, now);
-      if (wait > 0) return new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+      if (wait > 0)
+        return new SluiceError('rate_limited', `too many unknown tokens from this address; try again in ${wait} s`, {
+          retryAfterSeconds: wait,
+        });
       failures.record(address, now);
       return new SluiceError('unauthorized', message);
     },

@@ -29,8 +29,15 @@ export const frameworkCodes: Readonly<Record<string, ErrorCode>> = {
 
 /** The catalogue's general code for a client-error status that no mapping above names. */
 export const genericCodes: Readonly<Record<number, ErrorCode>> = {
-  400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict',
-  413: 'payload_too_large', 415: 'unsupported_media_type', 416: 'range_not_satisfiable', 429: 'rate_limited',
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  416: 'range_not_satisfiable',
+  429: 'rate_limited',
 };
 
 export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>) {
@@ -39,7 +46,7 @@ export function errorBody(code: ErrorCode, message: string, details?: Record<str
 
 /** Why Node's HTTP parser refused a request, by its error code. */
 export const parserRefusals: Readonly<Record<string, { code: ErrorCode; message: string }>> = {
-  HPE_HEADER_OVERFLOW: { code: 'header_too_large', message: 'the request headers exceed the server\'s limit' },
+  HPE_HEADER_OVERFLOW: { code: 'header_too_large', message: "the request headers exceed the server's limit" },
   ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', message: 'the request did not arrive in time' },
 };
 
@@ -55,13 +62,18 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   const status = errorStatus[refusal.code];
   const body = JSON.stringify(errorBody(refusal.code, refusal.message));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(error);
 }
 
 /** URLs fastify's router refuses before any route: bad percent-encoding, a parameter too long. */
-export const routerRefusals: Readonly<Record<string, ErrorCode>> = { FST_ERR_BAD_URL: 'bad_request', FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long' };
+export const routerRefusals: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_BAD_URL: 'bad_request',
+  FST_ERR_MAX_PARAM_LENGTH: 'uri_too_long',
+};
 
 /** fastify's `frameworkErrors` (wired in buildApp): the router's refusals in the API's error shape. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
@@ -78,8 +90,10 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | SluiceError, request, reply) => {
     if (error instanceof SluiceError) {
       // RFC 9110 §15.5.17: a 416 names the current length, so the client can ask again.
-      if (error.code === 'range_not_satisfiable' && typeof error.details?.size === 'number') reply.header('Content-Range', `bytes */${error.details.size}`);
-      if (error.code === 'rate_limited' && typeof error.details?.retryAfterSeconds === 'number') reply.header('Retry-After', String(error.details.retryAfterSeconds));
+      if (error.code === 'range_not_satisfiable' && typeof error.details?.size === 'number')
+        reply.header('Content-Range', `bytes */${error.details.size}`);
+      if (error.code === 'rate_limited' && typeof error.details?.retryAfterSeconds === 'number')
+        reply.header('Retry-After', String(error.details.retryAfterSeconds));
       return reply.status(error.status).send(errorBody(error.code, error.message, error.details));
     }
     if ((error as FastifyError).validation) {
@@ -101,7 +115,13 @@ export default fp(async function errorsPlugin(app: FastifyInstance) {
   // route runs (RFC 9110 §10.1.1); answer it in the API's error shape instead.
   app.server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     const body = JSON.stringify(errorBody('expectation_failed', 'the only expectation this server meets is 100-continue'));
-    response.writeHead(errorStatus.expectation_failed, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+    response
+      .writeHead(errorStatus.expectation_failed, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      })
+      .end(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));

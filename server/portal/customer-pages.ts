@@ -15,9 +15,15 @@ export { localTime } from './time.js';
 export { planTitle, waveBars } from './plan-parts.js';
 
 export function requireRole(request: FastifyRequest, reply: FastifyReply, customer: boolean): PortalUser | null {
-  if (!request.portal) { reply.redirect('/login'); return null; }
+  if (!request.portal) {
+    reply.redirect('/login');
+    return null;
+  }
   const isCustomer = request.portal.user.role === 'customer';
-  if (isCustomer !== customer) { refusal(reply, request, 403, 'Not for this account', 'This page is not available to your account.'); return null; }
+  if (isCustomer !== customer) {
+    refusal(reply, request, 403, 'Not for this account', 'This page is not available to your account.');
+    return null;
+  }
   return request.portal.user;
 }
 

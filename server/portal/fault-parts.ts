@@ -9,34 +9,50 @@ import type { FaultView } from '../services/faults.js';
 /** "processing starts within 15 min; resolved within 1 h (major) or 2 h (general)". */
 export function classExplanation(faultClass: FaultClass): string {
   const resolve = resolveWithin[faultClass];
-  const resolution = resolve ? `resolved within ${span(resolve.major)} (major) or ${span(resolve.general)} (general), around the clock` : 'may be fixed by a later release';
+  const resolution = resolve
+    ? `resolved within ${span(resolve.major)} (major) or ${span(resolve.general)} (general), around the clock`
+    : 'may be fixed by a later release';
   return `processing starts within ${span(acknowledgeWithin[faultClass])}; ${resolution}`;
 }
 
 const classNames: Record<FaultClass, string> = { A: 'critical', B: 'major', C: 'minor', D: 'question' };
 
-export const classOptions = (selected: string): Html => html`${faultClasses.map((name) => html`<option value="${name}"${name === selected ? html` selected` : ''}>${name} (${classNames[name]}): ${classExplanation(name)}</option>`)}`;
+export const classOptions = (selected: string): Html =>
+  html`${faultClasses.map((name) => html`<option value="${name}" ${name === selected ? html` selected` : ''}>${name} (${classNames[name]}): ${classExplanation(name)}</option>`)}`;
 
-export const classList = (): Html => html`<ul class="legend">${faultClasses.map((name) => html`<li><strong>${name}</strong> (${classNames[name]}): ${classExplanation(name)}</li>`)}</ul>`;
+export const classList = (): Html =>
+  html`<ul class="legend">
+    ${faultClasses.map((name) => html`<li><strong>${name}</strong> (${classNames[name]}): ${classExplanation(name)}</li>`)}
+  </ul>`;
 
 /** Processing start: done (on time or late) or due, with the countdown. */
 export function acknowledgeCell(fault: FaultView, now: Date, zone: string): Html {
   if (fault.acknowledgedAt) {
-    return html`${zonedTime(fault.acknowledgedAt, zone)} <div class="${fault.breaches.acknowledge ? 'breached' : 'pill-ok'}">${fault.breaches.acknowledge ? 'started late: clock breached' : 'started in time'}</div>`;
+    return html`${zonedTime(fault.acknowledgedAt, zone)}
+      <div class="${fault.breaches.acknowledge ? 'breached' : 'pill-ok'}">
+        ${fault.breaches.acknowledge ? 'started late: clock breached' : 'started in time'}
+      </div>`;
   }
   if (fault.resolvedAt) return html`<span class="muted">resolved without a separate start</span>`;
   const due = dueWithClock(fault, fault.clock.acknowledge, fault.due.acknowledgeBy, now);
-  return html`by ${zonedTime(fault.due.acknowledgeBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
+  return html`by ${zonedTime(fault.due.acknowledgeBy, zone)}
+    <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
 }
 
 /** Resolution: the resolution text once resolved; otherwise due (A, B) or "a later release" (C, D). */
 export function resolveCell(fault: FaultView, now: Date, zone: string): Html {
   if (fault.resolvedAt) {
-    return html`${zonedTime(fault.resolvedAt, zone)} <div class="${fault.breaches.resolve ? 'breached' : 'pill-ok'}">${fault.breaches.resolve ? 'resolved late: clock breached' : 'resolved in time'}</div>${fault.resolution ? html`<div>${fault.resolution}</div>` : ''}`;
+    return html`${zonedTime(fault.resolvedAt, zone)}
+      <div class="${fault.breaches.resolve ? 'breached' : 'pill-ok'}">
+        ${fault.breaches.resolve ? 'resolved late: clock breached' : 'resolved in time'}
+      </div>
+      ${fault.resolution ? html`<div>${fault.resolution}</div>` : ''}`;
   }
-  if (!fault.due.resolveBy) return html`<span class="muted">may be fixed by a later release</span>${fault.fixRelease ? html`<div>fix available</div>` : ''}`;
+  if (!fault.due.resolveBy)
+    return html`<span class="muted">may be fixed by a later release</span>${fault.fixRelease ? html`<div>fix available</div>` : ''}`;
   const due = dueWithClock(fault, fault.clock.resolve, fault.due.resolveBy, now);
-  return html`by ${zonedTime(fault.due.resolveBy, zone)} <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
+  return html`by ${zonedTime(fault.due.resolveBy, zone)}
+    <div class="${due.overdue ? 'breached' : ''}">${due.text}${due.overdue ? ': clock breached' : ''}</div>`;
 }
 
 /** How the fault's clocks count (server/domain/fault-clock.ts): service hours or around the clock, and time paused. */
@@ -50,6 +66,9 @@ export function clockNote(fault: FaultView): Html {
 /** "due in 12 min", and for a service-hours clock the service time left: "(service hours: 40 min left)". */
 function dueWithClock(fault: FaultView, clock: FaultView['clock']['acknowledge'] | null | undefined, dueAt: string, now: Date) {
   const due = dueText(dueAt, now);
-  const left = fault.clock.serviceHours && clock && clock.remainingSeconds !== null && !due.overdue ? ` (service hours: ${span(clock.remainingSeconds * 1000)} left)` : '';
+  const left =
+    fault.clock.serviceHours && clock && clock.remainingSeconds !== null && !due.overdue
+      ? ` (service hours: ${span(clock.remainingSeconds * 1000)} left)`
+      : '';
   return { ...due, text: `${due.text}${left}` };
 }

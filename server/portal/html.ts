@@ -4,7 +4,9 @@ import { escapeHtml } from '../http/escape.js';
 
 export class Html {
   constructor(readonly text: string) {}
-  toString(): string { return this.text; }
+  toString(): string {
+    return this.text;
+  }
 }
 
 export type Value = Html | string | number | boolean | null | undefined | Value[];
@@ -18,6 +20,8 @@ function render(value: Value): string {
 
 export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
   let text = strings[0];
-  values.forEach((value, index) => { text += render(value) + strings[index + 1]; });
+  values.forEach((value, index) => {
+    text += render(value) + strings[index + 1];
+  });
   return new Html(text);
 }

@@ -18,10 +18,13 @@ export interface FormState {
 }
 
 export function sendPage(request: FastifyRequest, reply: FastifyReply, options: Omit<PageOptions, 'user' | 'csrf'>, status = 200) {
-  return reply.status(status).type('text/html; charset=utf-8').send(page({ ...options, user: request.portal!.user, csrf: request.portal!.csrf }));
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(page({ ...options, user: request.portal!.user, csrf: request.portal!.csrf }));
 }
 
-export const csrfField = (request: FastifyRequest): Html => html`<input type="hidden" name="_csrf" value="${request.portal!.csrf}">`;
+export const csrfField = (request: FastifyRequest): Html => html`<input type="hidden" name="_csrf" value="${request.portal!.csrf}" />`;
 
 /** The flash for ?done=KEY after a form's redirect. */
 export function doneFlash(request: FastifyRequest, messages: Record<string, string>) {
@@ -30,8 +33,15 @@ export function doneFlash(request: FastifyRequest, messages: Record<string, stri
 }
 
 /** Staff of the given roles (support and admin by default); null after answering the refusal. */
-export function requireStaff(request: FastifyRequest, reply: FastifyReply, roles: readonly Role[] = ['support', 'admin']): PortalUser | null {
-  if (!request.portal) { reply.redirect('/login'); return null; }
+export function requireStaff(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  roles: readonly Role[] = ['support', 'admin'],
+): PortalUser | null {
+  if (!request.portal) {
+    reply.redirect('/login');
+    return null;
+  }
   if (!roles.includes(request.portal.user.role)) {
     refusal(reply, request, 403, 'Not for this account', 'This page is not available to your account.');
     return null;
@@ -58,8 +68,10 @@ export function formList(body: unknown, name: string): string[] {
 
 /** The value typed into `name` the last time, when `state` is this form's. */
 export const typed = (state: FormState | null | undefined, form: string, name: string, fallback = ''): string =>
-  state && state.form === form ? state.values[name] ?? '' : fallback;
+  state && state.form === form ? (state.values[name] ?? '') : fallback;
 
 /** The refusal message above a form, announced to screen readers. */
 export const formError = (state: FormState | null | undefined, form: string): Html =>
-  state && state.form === form && state.message ? html`<div class="flash error" role="alert" id="${form}-error">${state.message}</div>` : html``;
+  state && state.form === form && state.message
+    ? html`<div class="flash error" role="alert" id="${form}-error">${state.message}</div>`
+    : html``;

@@ -33,21 +33,39 @@ table.stack tr{border:1px solid var(--line);border-radius:8px;margin-bottom:.6re
 table.stack td::before{content:attr(data-label);font-weight:600;color:#4f5b69;font-size:.8rem}table.stack td .cell{min-width:0}table.stack td[colspan]{display:block}table.stack td[colspan]::before{content:none}.bar-track{min-width:0}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}}
 `;
 
-const customerNav: [string, string][] = [['/portal', 'Plans'], ['/portal/devices', 'Devices'], ['/portal/faults', 'Faults'], ['/portal/support', 'Remote support']];
+const customerNav: [string, string][] = [
+  ['/portal', 'Plans'],
+  ['/portal/devices', 'Devices'],
+  ['/portal/faults', 'Faults'],
+  ['/portal/support', 'Remote support'],
+];
 const staffNav: [string, string][] = [
-  ['/staff', 'Overview'], ['/staff/releases', 'Releases'], ['/staff/plans', 'Plans'], ['/staff/devices', 'Devices'], ['/staff/faults', 'Faults'],
-  ['/staff/sla', 'SLA'], ['/staff/support', 'Remote support'], ['/staff/commissioning', 'Commissioning'], ['/staff/audit', 'Audit'],
+  ['/staff', 'Overview'],
+  ['/staff/releases', 'Releases'],
+  ['/staff/plans', 'Plans'],
+  ['/staff/devices', 'Devices'],
+  ['/staff/faults', 'Faults'],
+  ['/staff/sla', 'SLA'],
+  ['/staff/support', 'Remote support'],
+  ['/staff/commissioning', 'Commissioning'],
+  ['/staff/audit', 'Audit'],
 ];
 /** Release engineers work on releases only (issue 18); support and admin see everything. */
 const releaseNav: [string, string][] = [['/staff/releases', 'Releases']];
 
 function navigation(user: PortalUser, current: string | undefined): Html {
   const links = user.role === 'customer' ? customerNav : user.role === 'release' ? releaseNav : staffNav;
-  return html`<nav aria-label="Main">${links.map(([href, label]) => html`<a href="${href}"${href === current ? html` aria-current="page"` : ''}>${label}</a>`)}</nav>`;
+  return html`<nav aria-label="Main">
+    ${links.map(([href, label]) => html`<a href="${href}" ${href === current ? html` aria-current="page"` : ''}>${label}</a>`)}
+  </nav>`;
 }
 
 export interface PageOptions {
-  title: string; user?: PortalUser | null; csrf?: string; flash?: { kind: 'error' | 'ok'; text: string } | null; body: Html;
+  title: string;
+  user?: PortalUser | null;
+  csrf?: string;
+  flash?: { kind: 'error' | 'ok'; text: string } | null;
+  body: Html;
   /** The navigation entry this page belongs to. */
   section?: string;
   /** Loads the polling script; regions marked data-live refresh themselves. */
@@ -57,19 +75,52 @@ export interface PageOptions {
 export function page(options: PageOptions): string {
   const { user } = options;
   const nav = user ? navigation(user, options.section) : null;
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${options.title} · sluice</title><style>${new Html(styles)}</style>${options.live ? html`<script src="/assets/live.js" defer></script>` : ''}</head><body>
-<header><div class="bar"><a class="logo" href="/">sluice</a>${nav}${user ? html`<div class="who"><span>${user.username}${user.customerName ? html` · ${user.customerName}` : ''}</span>
-<form method="post" action="/logout"><input type="hidden" name="_csrf" value="${options.csrf ?? ''}"><button class="link" type="submit">Sign out</button></form></div>` : ''}</div></header>
-<main>${options.flash ? html`<div class="flash ${options.flash.kind}" role="${options.flash.kind === 'error' ? 'alert' : 'status'}">${options.flash.text}</div>` : ''}${options.body}</main></body></html>`.text;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${options.title} · sluice</title>
+        <style>
+          ${new Html(styles)}
+        </style>
+        ${options.live ? html`<script src="/assets/live.js" defer></script>` : ''}
+      </head>
+      <body>
+        <header>
+          <div class="bar">
+            <a class="logo" href="/">sluice</a>${nav}${
+              user
+                ? html`<div class="who">
+                    <span>${user.username}${user.customerName ? html` · ${user.customerName}` : ''}</span>
+                    <form method="post" action="/logout">
+                      <input type="hidden" name="_csrf" value="${options.csrf ?? ''}" /><button class="link" type="submit">Sign out</button>
+                    </form>
+                  </div>`
+                : ''
+            }
+          </div>
+        </header>
+        <main>
+          ${options.flash ? html`<div class="flash ${options.flash.kind}" role="${options.flash.kind === 'error' ? 'alert' : 'status'}">${options.flash.text}</div>` : ''}${options.body}
+        </main>
+      </body>
+    </html>`.text;
 }
 
 /** A plan's progress as a stacked bar (committed, failed, in flight), not only numbers. */
 export function progressBar(counts: { total: number; succeeded: number; failed: number; inProgress: number }): Html {
   const share = (value: number) => (counts.total === 0 ? 0 : (value / counts.total) * 100).toFixed(1);
-  return html`<div class="bar-track" role="img" aria-label="${counts.succeeded} of ${counts.total} succeeded, ${counts.failed} failed, ${counts.inProgress} in progress">
-<span class="seg-committed" style="width:${share(counts.succeeded)}%"></span><span class="seg-failed" style="width:${share(counts.failed)}%"></span><span class="seg-active" style="width:${share(counts.inProgress)}%"></span></div>
-<div class="legend">${counts.succeeded}/${counts.total} done · ${counts.failed} failed · ${counts.inProgress} in progress</div>`;
+  return html`<div
+      class="bar-track"
+      role="img"
+      aria-label="${counts.succeeded} of ${counts.total} succeeded, ${counts.failed} failed, ${counts.inProgress} in progress"
+    >
+      <span class="seg-committed" style="width:${share(counts.succeeded)}%"></span
+      ><span class="seg-failed" style="width:${share(counts.failed)}%"></span
+      ><span class="seg-active" style="width:${share(counts.inProgress)}%"></span>
+    </div>
+    <div class="legend">${counts.succeeded}/${counts.total} done · ${counts.failed} failed · ${counts.inProgress} in progress</div>`;
 }
 
 export function statusBadge(status: string): Html {

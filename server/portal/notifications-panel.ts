@@ -11,10 +11,17 @@ export async function notificationsPanel(store: Store, subject: string, zone: st
   const deliveries = await store.notifications.deliveriesOf(notifications.map((notification) => notification.id));
   const rows = notifications.map((notification) => {
     const sent = deliveries.filter((delivery) => delivery.notification === notification.id);
-    const to = sent.length === 0
-      ? 'nobody subscribed'
-      : sent.map((delivery) => `${delivery.channel} to ${delivery.address}: ${delivery.status}${delivery.attempts > 1 ? ` after ${delivery.attempts} attempts` : ''}`).join('; ');
+    const to =
+      sent.length === 0
+        ? 'nobody subscribed'
+        : sent
+            .map(
+              (delivery) =>
+                `${delivery.channel} to ${delivery.address}: ${delivery.status}${delivery.attempts > 1 ? ` after ${delivery.attempts} attempts` : ''}`,
+            )
+            .join('; ');
     return [notification.event, zonedTime(notification.createdAt.toISOString(), zone), to];
   });
-  return html`<h2>Notifications sent</h2>${dataTable(['Event', 'When', 'Delivered'], rows, { empty: 'No notification yet.' })}`;
+  return html`<h2>Notifications sent</h2>
+    ${dataTable(['Event', 'When', 'Delivered'], rows, { empty: 'No notification yet.' })}`;
 }

@@ -11,19 +11,20 @@ import { refusalText } from '../auth/sign-in-limits.js';
 import { SluiceError } from '../errors.js';
 import { html } from './html.js';
 import { page } from './layout.js';
-import {
-  createSession, destroySession, loadSession, loginCookie, sessionCookie, tokensMatch, type PortalSession,
-} from './sessions.js';
+import { createSession, destroySession, loadSession, loginCookie, sessionCookie, tokensMatch, type PortalSession } from './sessions.js';
 import customerPages from './customer-pages.js';
 import staffPages from './staff-pages.js';
 import { liveScript } from './assets/live.js';
 
 declare module 'fastify' {
-  interface FastifyRequest { portal: PortalSession | null }
+  interface FastifyRequest {
+    portal: PortalSession | null;
+  }
 }
 
 const securityHeaders = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'SAMEORIGIN',
   'referrer-policy': 'same-origin',
@@ -36,10 +37,19 @@ export function cookieOptions(request: FastifyRequest) {
 
 /** Renders a refusal inside the page, never a raw JSON error. */
 export function refusal(reply: FastifyReply, request: FastifyRequest, status: number, title: string, text: string) {
-  return reply.status(status).type('text/html; charset=utf-8').send(page({
-    title, user: request.portal?.user, csrf: request.portal?.csrf, flash: { kind: 'error', text },
-    body: html`<h1>${title}</h1><p><a href="/">Back to the start page</a></p>`,
-  }));
+  return reply
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(
+      page({
+        title,
+        user: request.portal?.user,
+        csrf: request.portal?.csrf,
+        flash: { kind: 'error', text },
+        body: html`<h1>${title}</h1>
+          <p><a href="/">Back to the start page</a></p>`,
+      }),
+    );
 }
 
 export default async function portalPlugin(app: FastifyInstance) {
@@ -57,7 +67,13 @@ export default async function portalPlugin(app: FastifyInstance) {
     if (request.method !== 'POST' || request.url === '/login') return;
     const given = (request.body as Record<string, unknown> | undefined)?._csrf;
     if (!request.portal || !tokensMatch(request.portal.csrf, given)) {
-      return refusal(reply, request, 403, 'Request refused', 'This form has expired or did not come from this site. Reload the page and try again.');
+      return refusal(
+        reply,
+        request,
+        403,
+        'Request refused',
+        'This form has expired or did not come from this site. Reload the page and try again.',
+      );
     }
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -70,14 +86,24 @@ export default async function portalPlugin(app: FastifyInstance) {
   const loginPage = (request: FastifyRequest, reply: FastifyReply, status: number, message: string | null) => {
     const token = randomBytes(24).toString('base64url');
     reply.setCookie(loginCookie, token, { ...cookieOptions(request), maxAge: 3600 });
-    return reply.status(status).type('text/html; charset=utf-8').send(page({
-      title: 'Sign in', flash: message ? { kind: 'error', text: message } : null,
-      body: html`<div class="login card"><h1>Sign in to sluice</h1>
-<form method="post" action="/login"><input type="hidden" name="_csrf" value="${token}">
-<label for="username">User name</label><input id="username" name="username" autocomplete="username" required>
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form></div>`,
-    }));
+    return reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(
+        page({
+          title: 'Sign in',
+          flash: message ? { kind: 'error', text: message } : null,
+          body: html`<div class="login card">
+            <h1>Sign in to sluice</h1>
+            <form method="post" action="/login">
+              <input type="hidden" name="_csrf" value="${token}" /> <label for="username">User name</label
+              ><input id="username" name="username" autocomplete="username" required /> <label for="password">Password</label
+              ><input id="password" name="password" type="password" autocomplete="current-password" required />
+              <button type="submit">Sign in</button>
+            </form>
+          </div>`,
+        }),
+      );
   };
 
   app.get('/', async (request, reply) => {
@@ -90,7 +116,8 @@ export default async function portalPlugin(app: FastifyInstance) {
     const body = (request.body ?? {}) as Record<string, string | undefined>;
     // Before a session exists, CSRF is a double-submit: the form's token must equal the cookie's.
     const cookieToken = request.cookies[loginCookie];
-    if (!cookieToken || !tokensMatch(cookieToken, body._csrf)) return loginPage(request, reply, 403, 'The sign-in form expired. Please try again.');
+    if (!cookieToken || !tokensMatch(cookieToken, body._csrf))
+      return loginPage(request, reply, 403, 'The sign-in form expired. Please try again.');
     const username = String(body.username ?? '').slice(0, 100);
     const now = options.now();
     const check = await checkPassword(store, username, String(body.password ?? '').slice(0, 1000), request.ip, now);
@@ -117,7 +144,9 @@ export default async function portalPlugin(app: FastifyInstance) {
   });
 
   // The portal's one script, from 'self' as the CSP wants; pages work without it.
-  app.get('/assets/live.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(liveScript));
+  app.get('/assets/live.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(liveScript),
+  );
 
   await app.register(customerPages);
   await app.register(staffPages);

@@ -5,8 +5,17 @@ import type { Store } from '../storage/store.js';
 import { hashToken } from '../auth/tokens.js';
 import type { Principal, Role } from '../auth/principal.js';
 
-export interface PortalUser { id: string; username: string; role: Role; customer: string | null; customerName: string | null }
-export interface PortalSession { user: PortalUser; csrf: string }
+export interface PortalUser {
+  id: string;
+  username: string;
+  role: Role;
+  customer: string | null;
+  customerName: string | null;
+}
+export interface PortalSession {
+  user: PortalUser;
+  csrf: string;
+}
 
 export const sessionCookie = 'sluice_session';
 export const loginCookie = 'sluice_login';
@@ -15,7 +24,10 @@ const sessionHours = 12;
 export async function createSession(store: Store, userId: string, now: Date): Promise<{ cookie: string; csrf: string }> {
   const cookie = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
-  await store.users.createSession({ cookieHash: hashToken(cookie), userId, csrf, expiresAt: new Date(now.getTime() + sessionHours * 3600_000) }, now);
+  await store.users.createSession(
+    { cookieHash: hashToken(cookie), userId, csrf, expiresAt: new Date(now.getTime() + sessionHours * 3600_000) },
+    now,
+  );
   return { cookie, csrf };
 }
 

@@ -33,17 +33,60 @@ export default async function staffPages(app: FastifyInstance) {
     const live = (await Promise.all(['confirmed', 'in_progress'].map((status) => store.plans.list({ status })))).flat();
     const waiting = (await Promise.all(['draft', 'countered'].map((status) => store.plans.list({ status })))).flat();
     const totals: [string, number, string][] = [
-      ['Devices', byCustomer.reduce((sum, row) => sum + row.devices, 0), '/staff/devices'], ['Customers', (await store.customers.list()).length, '/staff/devices'],
-      ['Plans rolling out', live.length, '/staff/plans?status=in_progress'], ['Plans to propose', waiting.length, '/staff/plans'], ['Open faults', await store.faults.countUnresolved(), '/staff/faults'],
+      ['Devices', byCustomer.reduce((sum, row) => sum + row.devices, 0), '/staff/devices'],
+      ['Customers', (await store.customers.list()).length, '/staff/devices'],
+      ['Plans rolling out', live.length, '/staff/plans?status=in_progress'],
+      ['Plans to propose', waiting.length, '/staff/plans'],
+      ['Open faults', await store.faults.countUnresolved(), '/staff/faults'],
     ];
-    const zones = [...new Set([zone, 'UTC', ...(await store.customers.list()).map((customer) => customer.timezone), 'Europe/London', 'Europe/Madrid', 'America/New_York'])];
-    return sendPage(request, reply, { title: 'Overview', section: '/staff', flash: doneFlash(request, { zone: `Times are now shown in ${zone}.` }), body: html`<h1>Overview</h1>
-<form method="post" action="/staff/zone" class="filters">${csrfField(request)}<div><label for="staff-zone">Show times in</label><select id="staff-zone" name="zone">${zones.map((name) => html`<option value="${name}"${name === zone ? html` selected` : ''}>${name}</option>`)}</select></div><button class="secondary" type="submit">Use this zone</button></form>
-<div class="grid">${totals.map(([label, value, href]) => html`<a class="card" href="${href}"><div class="muted">${label}</div><div class="stat">${value}</div></a>`)}</div>
-<h2>Devices by customer, product and version</h2>${dataTable(['Customer', 'Product', 'Version', 'Devices', 'Failed last update', `Last contact (${zone})`], byCustomer.map((row) => [
-    html`<a href="/staff/devices?customer=${row.customer}">${row.customer}</a>`, row.product, html`<a href="/staff/devices?customer=${row.customer}&amp;version=${row.version}">${row.version}</a>`, String(row.devices),
-    row.failing ? html`<strong class="breached">${row.failing}</strong>` : '0', localTime(row.lastSeenAt, zone) || '—',
-  ]), { empty: 'No devices yet.' })}` });
+    const zones = [
+      ...new Set([
+        zone,
+        'UTC',
+        ...(await store.customers.list()).map((customer) => customer.timezone),
+        'Europe/London',
+        'Europe/Madrid',
+        'America/New_York',
+      ]),
+    ];
+    return sendPage(request, reply, {
+      title: 'Overview',
+      section: '/staff',
+      flash: doneFlash(request, { zone: `Times are now shown in ${zone}.` }),
+      body: html`<h1>Overview</h1>
+        <form method="post" action="/staff/zone" class="filters">
+          ${csrfField(request)}
+          <div>
+            <label for="staff-zone">Show times in</label
+            ><select id="staff-zone" name="zone">
+              ${zones.map((name) => html`<option value="${name}" ${name === zone ? html` selected` : ''}>${name}</option>`)}
+            </select>
+          </div>
+          <button class="secondary" type="submit">Use this zone</button>
+        </form>
+        <div class="grid">
+          ${totals.map(
+            ([label, value, href]) =>
+              html`<a class="card" href="${href}"
+                ><div class="muted">${label}</div>
+                <div class="stat">${value}</div></a
+              >`,
+          )}
+        </div>
+        <h2>Devices by customer, product and version</h2>
+        ${dataTable(
+          ['Customer', 'Product', 'Version', 'Devices', 'Failed last update', `Last contact (${zone})`],
+          byCustomer.map((row) => [
+            html`<a href="/staff/devices?customer=${row.customer}">${row.customer}</a>`,
+            row.product,
+            html`<a href="/staff/devices?customer=${row.customer}&amp;version=${row.version}">${row.version}</a>`,
+            String(row.devices),
+            row.failing ? html`<strong class="breached">${row.failing}</strong>` : '0',
+            localTime(row.lastSeenAt, zone) || '—',
+          ]),
+          { empty: 'No devices yet.' },
+        )}`,
+    });
   });
 
   app.post('/staff/zone', async (request, reply) => {

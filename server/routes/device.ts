@@ -14,48 +14,57 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const presence = createPresenceWriter(context.store);
   app.addHook('onClose', async () => presence.close());
 
-  app.post('/api/v1/device/checkin', {
-    config: { access: ['device'] },
-    schema: {
-      tags: ['device'],
-      summary: 'Check in: what the device should do now, signed and bound to its nonce',
-      description: 'The answer is signed by the server\'s online key (the server role of root.json), names the device, echoes the nonce and expires soon; the agent refuses it otherwise. 409 conflict when the server has no online signing key.',
-      body: CheckinRequest,
-      response: { 200: SignedCheckinAnswer, ...errors(400, 401, 403, 409, 413, 415, 429) },
+  app.post(
+    '/api/v1/device/checkin',
+    {
+      config: { access: ['device'] },
+      schema: {
+        tags: ['device'],
+        summary: 'Check in: what the device should do now, signed and bound to its nonce',
+        description:
+          "The answer is signed by the server's online key (the server role of root.json), names the device, echoes the nonce and expires soon; the agent refuses it otherwise. 409 conflict when the server has no online signing key.",
+        body: CheckinRequest,
+        response: { 200: SignedCheckinAnswer, ...errors(400, 401, 403, 409, 413, 415, 429) },
+      },
     },
-  }, async (request, reply) => {
-    // The device's row came with its token (authentication plugin): no second read.
-    const device = requireDevice(request.principal);
-    const now = context.options.now();
-    const answer = await answerCheckin(context, device, request.body, now);
-    presence.seen(device.id, now, request.body.state ?? null);
-    // Already JSON (the signed part is its canonical bytes): sent as it is, not serialized again.
-    return reply.type('application/json; charset=utf-8').send(answer);
-  });
+    async (request, reply) => {
+      // The device's row came with its token (authentication plugin): no second read.
+      const device = requireDevice(request.principal);
+      const now = context.options.now();
+      const answer = await answerCheckin(context, device, request.body, now);
+      presence.seen(device.id, now, request.body.state ?? null);
+      // Already JSON (the signed part is its canonical bytes): sent as it is, not serialized again.
+      return reply.type('application/json; charset=utf-8').send(answer);
+    },
+  );
 
-  app.post('/api/v1/device/events', {
-    config: { access: ['device'] },
-    schema: {
-      tags: ['device'],
-      summary: 'Report an agent transition',
-      description: 'One agent transition. eventId makes resends from the agent\'s outbox idempotent (204 again, recorded once).',
-      body: DeviceReport,
-      response: { 204: NoContent, ...errors(400, 401, 403, 404, 413, 415, 429) },
+  app.post(
+    '/api/v1/device/events',
+    {
+      config: { access: ['device'] },
+      schema: {
+        tags: ['device'],
+        summary: 'Report an agent transition',
+        description: "One agent transition. eventId makes resends from the agent's outbox idempotent (204 again, recorded once).",
+        body: DeviceReport,
+        response: { 204: NoContent, ...errors(400, 401, 403, 404, 413, 415, 429) },
+      },
     },
-  }, async (request, reply) => {
-    const device = requireDevice(request.principal);
-    await recordDeviceReport(context, {
-      device: device.id,
-      eventId: request.body.eventId ?? `${device.id}:${request.id}:${Date.now()}`,
-      assignment: request.body.assignment,
-      state: request.body.state,
-      detail: request.body.detail,
-      progress: request.body.progress,
-      delivery: request.body.delivery,
-      // The device's clock may be wrong; keep its time only when it is not in the future.
-      at: request.body.at && new Date(request.body.at) <= context.options.now() ? new Date(request.body.at) : undefined,
-    });
-    return reply.status(204).send(null);
-  });
+    async (request, reply) => {
+      const device = requireDevice(request.principal);
+      await recordDeviceReport(context, {
+        device: device.id,
+        eventId: request.body.eventId ?? `${device.id}:${request.id}:${Date.now()}`,
+        assignment: request.body.assignment,
+        state: request.body.state,
+        detail: request.body.detail,
+        progress: request.body.progress,
+        delivery: request.body.delivery,
+        // The device's clock may be wrong; keep its time only when it is not in the future.
+        at: request.body.at && new Date(request.body.at) <= context.options.now() ? new Date(request.body.at) : undefined,
+      });
+      return reply.status(204).send(null);
+    },
+  );
 };
 export default deviceRoutes;

@@ -27,7 +27,10 @@ parentPort.on('message', ({ batch, messages }) => {
   parentPort.postMessage({ batch, signatures: messages.map((message) => sign(null, message, workerData.key)) });
 });`;
 
-interface Waiting { bytes: Buffer; resolve: (signature: Buffer) => void }
+interface Waiting {
+  bytes: Buffer;
+  resolve: (signature: Buffer) => void;
+}
 
 /** `source`: the worker's code; tests pass one that dies. */
 export function createCheckinSigner(key: KeyObject, threads: number, source = workerSource): CheckinSigner {
@@ -50,7 +53,9 @@ export function createCheckinSigner(key: KeyObject, threads: number, source = wo
     started.on('message', ({ batch, signatures }: { batch: number; signatures: Uint8Array[] }) => {
       const waiting = sent.get(batch)!;
       sent.delete(batch);
-      waiting.forEach((one, index) => one.resolve(Buffer.from(signatures[index].buffer, signatures[index].byteOffset, signatures[index].byteLength)));
+      waiting.forEach((one, index) =>
+        one.resolve(Buffer.from(signatures[index].buffer, signatures[index].byteOffset, signatures[index].byteLength)),
+      );
       // Idle, the worker keeps no process alive; close() ends it.
       if (sent.size === 0) started.unref();
     });

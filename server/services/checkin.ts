@@ -23,7 +23,13 @@ import type { CheckinAnswerType, CheckinAssignmentType } from '../../protocol/in
 export type CheckinAssignment = Omit<CheckinAssignmentType, 'manifest'> & { manifest: LiveAssignment['release']['manifest'] };
 
 /** What a check-in needs of the device: it comes with the device's token. */
-export interface CheckinDevice { id: string; product: string; hardware: string; version: string; state: string | null }
+export interface CheckinDevice {
+  id: string;
+  product: string;
+  hardware: string;
+  version: string;
+  state: string | null;
+}
 
 /**
  * The first of the device's live plans that has something for it to do. A release whose
@@ -38,8 +44,13 @@ function firstAssignment(device: CheckinDevice, plans: readonly LiveAssignment[]
     if (!downgrade && semver.valid(device.version) && !semver.gt(release.version, device.version)) continue;
     const decision = assignmentFor({
       plan: {
-        id: plan.id, status: plan.status, windows: plan.confirmedWindow === null ? [] : [plan.windows[plan.confirmedWindow]],
-        confirmedWindowIndex: 0, expectedInstallSeconds: plan.expectedInstallSeconds, maxConcurrent: plan.maxConcurrent, confirmedAt: plan.confirmedAt,
+        id: plan.id,
+        status: plan.status,
+        windows: plan.confirmedWindow === null ? [] : [plan.windows[plan.confirmedWindow]],
+        confirmedWindowIndex: 0,
+        expectedInstallSeconds: plan.expectedInstallSeconds,
+        maxConcurrent: plan.maxConcurrent,
+        confirmedAt: plan.confirmedAt,
       },
       release: { id: release.id, version: release.version, yanked: release.yanked },
       device: { id: device.id, version: downgrade ? '0.0.0' : device.version, state: deviceState ?? device.state ?? 'idle' },
@@ -69,11 +80,20 @@ async function readCheckin(store: Store, device: CheckinDevice, now: Date) {
 }
 
 /** What the device should do now, by its live plans (sluice's check-in and the DDI controller base). */
-export async function assignmentForDevice(context: SluiceContext, device: CheckinDevice, now: Date, store: Store = context.store): Promise<CheckinAssignment | null> {
+export async function assignmentForDevice(
+  context: SluiceContext,
+  device: CheckinDevice,
+  now: Date,
+  store: Store = context.store,
+): Promise<CheckinAssignment | null> {
   return (await readCheckin(store, device, now)).assignment;
 }
 
-export interface CheckinRequest { version: string; nonce: string; state?: string }
+export interface CheckinRequest {
+  version: string;
+  nonce: string;
+  state?: string;
+}
 
 /**
  * The signed answer as JSON text, ready to send. The device's presence (`last_seen_at` and
@@ -83,14 +103,19 @@ export async function answerCheckin(context: SluiceContext, device: CheckinDevic
   if (!context.checkinSigner) throw new SluiceError('conflict', 'this server has no online signing key configured');
   const { assignment, consentedSessions } = await readCheckin(context.store, device, now);
   // Only a device with a consented support session can have diagnostics to collect.
-  const diagnostics = consentedSessions ? (await context.diagnosticsRequest?.(device.id, now)) ?? null : null;
+  const diagnostics = consentedSessions ? ((await context.diagnosticsRequest?.(device.id, now)) ?? null) : null;
   const signed: Omit<CheckinAnswerType, 'assignment'> & { assignment: CheckinAssignment | null } = {
     type: 'checkin' as const,
     deviceId: device.id,
     nonce: request.nonce,
     serverTime: now.toISOString(),
     expires: new Date(now.getTime() + context.options.checkinTtlSeconds * 1000).toISOString(),
-    pollAfterSeconds: pollAfterSeconds({ baseSeconds: context.options.pollSeconds, window: assignment?.window, installAllowed: assignment?.installAllowed, now }),
+    pollAfterSeconds: pollAfterSeconds({
+      baseSeconds: context.options.pollSeconds,
+      window: assignment?.window,
+      installAllowed: assignment?.installAllowed,
+      now,
+    }),
     assignment,
     diagnostics,
   };

@@ -12,7 +12,11 @@ import { planView } from './plan-view.js';
 /** A commissioning plan may run until a week after its date. */
 const deadlineAfterDateMs = 7 * 86400_000;
 
-export async function createCommissioningPlan(context: SluiceContext, input: CommissioningDetails & { customer: string; windows: unknown[]; notes?: string }, actor: string) {
+export async function createCommissioningPlan(
+  context: SluiceContext,
+  input: CommissioningDetails & { customer: string; windows: unknown[]; notes?: string },
+  actor: string,
+) {
   const { store, options } = context;
   const now = options.now();
   const { customer, windows, notes, ...details } = input;
@@ -22,10 +26,24 @@ export async function createCommissioningPlan(context: SluiceContext, input: Com
   const deadline = new Date(new Date(details.date).getTime() + deadlineAfterDateMs);
   validatePlanWindows(validWindows, deadline, now);
   const id = randomUUID();
-  const plan = draftPlan({
-    id, kind: 'commissioning', customer, release: null, windows: validWindows, waves: [], seed: id, deadline, notes: notes ?? '',
-    details: { ...details }, maxConcurrent: null, expectedInstallSeconds: 3600, createdBy: actor,
-  }, now);
+  const plan = draftPlan(
+    {
+      id,
+      kind: 'commissioning',
+      customer,
+      release: null,
+      windows: validWindows,
+      waves: [],
+      seed: id,
+      deadline,
+      notes: notes ?? '',
+      details: { ...details },
+      maxConcurrent: null,
+      expectedInstallSeconds: 3600,
+      createdBy: actor,
+    },
+    now,
+  );
   await store.transaction(async (tx) => {
     await tx.plans.insert(plan);
     await tx.audit.record({ at: now, actor, action: 'plan.create', subject: `plan:${id}`, details: { kind: 'commissioning', customer } });

@@ -14,7 +14,11 @@ import type { AgentState } from '../../client/states.js';
 import { cancelFeedbackEvent, stateForFeedback, transitionAction, type ActionEvent, type Execution } from '../domain/ddi.js';
 import { releaseMisfit } from '../domain/release-fit.js';
 
-export interface ControllerState { cancel: number | null; deployment: number | null; assignment: CheckinAssignment | null }
+export interface ControllerState {
+  cancel: number | null;
+  deployment: number | null;
+  assignment: CheckinAssignment | null;
+}
 
 /** Takes one step of the table on the action as read; false when another request moved it first. */
 async function step(tx: Store, action: DdiAction, event: ActionEvent, at: Date): Promise<boolean> {
@@ -44,7 +48,7 @@ async function withdrawn(store: Store, action: DdiAction, device: ControllerDevi
 export async function controllerState(context: SluiceContext, device: ControllerDevice, now: Date): Promise<ControllerState> {
   const { store } = context;
   const live = await store.ddi.liveActionOf(device.id);
-  if (live && (live.status === 'canceling' || await withdrawn(store, live, device))) {
+  if (live && (live.status === 'canceling' || (await withdrawn(store, live, device)))) {
     if (live.status === 'open') await step(store, live, 'request_cancel', now);
     return { cancel: live.id, deployment: null, assignment: null };
   }
@@ -54,10 +58,20 @@ export async function controllerState(context: SluiceContext, device: Controller
   return { cancel: null, deployment: action.id, assignment };
 }
 
-export interface Feedback { execution: Execution; result: { finished: string }; details?: string[] }
+export interface Feedback {
+  execution: Execution;
+  result: { finished: string };
+  details?: string[];
+}
 
 /** Feedback for a deployment or cancel action, recorded as the device's report in the same transaction. */
-export async function recordFeedback(context: SluiceContext, device: string, actionId: number, kind: 'deployment' | 'cancel', status: Feedback): Promise<void> {
+export async function recordFeedback(
+  context: SluiceContext,
+  device: string,
+  actionId: number,
+  kind: 'deployment' | 'cancel',
+  status: Feedback,
+): Promise<void> {
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const action = await tx.ddi.actionForUpdate(actionId);
@@ -67,7 +81,11 @@ export async function recordFeedback(context: SluiceContext, device: string, act
       const event = cancelFeedbackEvent(status.execution);
       if (!(await step(tx, action, event, now))) throw new SluiceError('action_closed', `action ${actionId} changed meanwhile`);
       if (event === 'confirm_cancel') {
-        await recordDeviceReport(context, { device, eventId: randomUUID(), assignment: action.plan, state: 'idle', detail: 'cancel confirmed by the device' }, tx);
+        await recordDeviceReport(
+          context,
+          { device, eventId: randomUUID(), assignment: action.plan, state: 'idle', detail: 'cancel confirmed by the device' },
+          tx,
+        );
       }
       return;
     }
@@ -80,17 +98,32 @@ export async function recordFeedback(context: SluiceContext, device: string, act
       // installed, and reports success for the action once booted: the cancel came too late
       // and the device runs the release. The action stays canceled; the device's record
       // follows the truth. One stable event id, so a resend is recorded once.
-      await recordDeviceReport(context, {
-        device, eventId: `ddi-action-${action.id}-installed-after-cancel`, assignment: action.plan, state: 'committed',
-        detail: `ddi ${status.execution}/${status.result.finished} after the device had acknowledged the cancel: it installed the release anyway`,
-      }, tx);
+      await recordDeviceReport(
+        context,
+        {
+          device,
+          eventId: `ddi-action-${action.id}-installed-after-cancel`,
+          assignment: action.plan,
+          state: 'committed',
+          detail: `ddi ${status.execution}/${status.result.finished} after the device had acknowledged the cancel: it installed the release anyway`,
+        },
+        tx,
+      );
       return;
     }
-    if (!(await step(tx, action, mapped.closesAction ? 'close' : 'report', now))) throw new SluiceError('action_closed', `action ${actionId} changed meanwhile`);
-    await recordDeviceReport(context, {
-      device, eventId: randomUUID(), assignment: action.plan, state: mapped.state as AgentState,
-      detail: `ddi ${status.execution}/${status.result.finished}${status.details?.length ? `: ${status.details.join(' | ').slice(0, 2000)}` : ''}`,
-    }, tx);
+    if (!(await step(tx, action, mapped.closesAction ? 'close' : 'report', now)))
+      throw new SluiceError('action_closed', `action ${actionId} changed meanwhile`);
+    await recordDeviceReport(
+      context,
+      {
+        device,
+        eventId: randomUUID(),
+        assignment: action.plan,
+        state: mapped.state as AgentState,
+        detail: `ddi ${status.execution}/${status.result.finished}${status.details?.length ? `: ${status.details.join(' | ').slice(0, 2000)}` : ''}`,
+      },
+      tx,
+    );
   });
 }
 
@@ -106,19 +139,33 @@ export const versionAttribute = 'version';
  * device's record, as after a cancel the device acknowledged when the update was already
  * installed (it then boots into the new version, and no feedback follows).
  */
-export async function updateConfigData(context: SluiceContext, device: string, mode: 'merge' | 'replace' | 'remove', data: Record<string, string>): Promise<void> {
+export async function updateConfigData(
+  context: SluiceContext,
+  device: string,
+  mode: 'merge' | 'replace' | 'remove',
+  data: Record<string, string>,
+): Promise<void> {
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const current = (await tx.ddi.configDataForUpdate(device)) ?? {};
-    const next = mode === 'replace' ? data
-      : mode === 'remove' ? Object.fromEntries(Object.entries(current).filter(([key]) => !(key in data)))
-        : { ...current, ...data };
+    const next =
+      mode === 'replace'
+        ? data
+        : mode === 'remove'
+          ? Object.fromEntries(Object.entries(current).filter(([key]) => !(key in data)))
+          : { ...current, ...data };
     await tx.ddi.saveConfigData(device, next, now);
     const reported = mode === 'remove' ? undefined : data[versionAttribute];
     const version = reported === undefined ? null : semver.valid(reported.trim());
     if (!version) return;
     const before = (await tx.devices.get(device))?.version;
     if (!(await tx.devices.recordVersion(device, version))) return;
-    await tx.audit.record({ at: now, actor: `device:${device}`, action: 'device.version_reported', subject: `device:${device}`, details: { from: before ?? null, to: version, source: 'ddi configData' } });
+    await tx.audit.record({
+      at: now,
+      actor: `device:${device}`,
+      action: 'device.version_reported',
+      subject: `device:${device}`,
+      details: { from: before ?? null, to: version, source: 'ddi configData' },
+    });
   });
 }

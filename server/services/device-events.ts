@@ -45,23 +45,46 @@ export async function recordDeviceReport(context: SluiceContext, report: DeviceR
     // "Yanked releases"): the event says so, the audit log records it, and the plan's
     // progress keeps the device where it was.
     const yankedCommit = report.state === 'committed' && member?.releaseYanked === true;
-    const detail = yankedCommit ? `${report.detail ? `${report.detail}; ` : ''}${yankedCommitNote}` : report.detail ?? null;
+    const detail = yankedCommit ? `${report.detail ? `${report.detail}; ` : ''}${yankedCommitNote}` : (report.detail ?? null);
     const recorded = await tx.devices.recordEvent({
-      eventId: report.eventId, device: report.device, assignment: report.assignment, plan: plan?.id ?? null, release: plan?.release ?? null,
-      state: report.state, detail, progress: report.progress ?? null, at: report.at ?? now, receivedAt: now,
+      eventId: report.eventId,
+      device: report.device,
+      assignment: report.assignment,
+      plan: plan?.id ?? null,
+      release: plan?.release ?? null,
+      state: report.state,
+      detail,
+      progress: report.progress ?? null,
+      at: report.at ?? now,
+      receivedAt: now,
     });
     if (!recorded) return false;
-    const committedVersion = report.state === 'committed' ? member?.releaseVersion ?? null : null;
+    const committedVersion = report.state === 'committed' ? (member?.releaseVersion ?? null) : null;
     await tx.devices.applyReport(report.device, { state: report.state, at: now, version: committedVersion });
     if (plan && report.delivery) await tx.plans.setDelivery(plan.id, report.device, report.delivery);
     if (plan && yankedCommit) {
-      await tx.audit.record({ at: now, actor: `device:${report.device}`, action: 'plan.yanked_commit', subject: `plan:${plan.id}`, details: { device: report.device, release: plan.release, version: committedVersion } });
+      await tx.audit.record({
+        at: now,
+        actor: `device:${report.device}`,
+        action: 'plan.yanked_commit',
+        subject: `plan:${plan.id}`,
+        details: { device: report.device, release: plan.release, version: committedVersion },
+      });
     } else if (plan) {
       await advancePlan(tx, plan, report.device, report.state, now);
     }
-    await context.events.emit('device.state', {
-      device: report.device, plan: plan?.id ?? null, release: plan?.release ?? null, state: report.state, detail, at: now,
-    }, tx);
+    await context.events.emit(
+      'device.state',
+      {
+        device: report.device,
+        plan: plan?.id ?? null,
+        release: plan?.release ?? null,
+        state: report.state,
+        detail,
+        at: now,
+      },
+      tx,
+    );
     return true;
   });
 }
@@ -80,10 +103,24 @@ async function advancePlan(tx: Store, plan: Plan, device: string, state: AgentSt
     const verdict = judgeWave(waveSpecOf(plan.waves, wave.wave), counts);
     if (verdict === 'running') continue;
     if (!(await tx.plans.finishWave(plan.id, wave.wave, verdict, now))) continue;
-    await tx.audit.record({ at: now, actor: 'system', action: `plan.wave_${verdict}`, subject: `plan:${plan.id}`, details: { wave: wave.wave, ...counts } });
+    await tx.audit.record({
+      at: now,
+      actor: 'system',
+      action: `plan.wave_${verdict}`,
+      subject: `plan:${plan.id}`,
+      details: { wave: wave.wave, ...counts },
+    });
     if (verdict === 'failed' && (status === 'in_progress' || status === 'confirmed')) {
       // A wave whose failures exceed its limit pauses the plan (issue: plans, "Waves").
-      const paused = await applyTransition(tx, { ...plan, status }, 'pause', 'system', now, { pausedFrom: status }, { reason: `wave ${wave.wave} exceeded its failure limit` });
+      const paused = await applyTransition(
+        tx,
+        { ...plan, status },
+        'pause',
+        'system',
+        now,
+        { pausedFrom: status },
+        { reason: `wave ${wave.wave} exceeded its failure limit` },
+      );
       if (paused) status = paused;
     }
   }

@@ -18,11 +18,17 @@ import { createPlan } from './plans.js';
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 /** The fault clocks' terms from the server's configuration (README, "Service hours"). */
-export const clockSettingOf = (options: Pick<ServerOptions, 'serviceHours' | 'clockWarningShare'>): ClockSetting =>
-  ({ ...defaultClockSetting, serviceHours: options.serviceHours, warningShare: options.clockWarningShare });
+export const clockSettingOf = (options: Pick<ServerOptions, 'serviceHours' | 'clockWarningShare'>): ClockSetting => ({
+  ...defaultClockSetting,
+  serviceHours: options.serviceHours,
+  warningShare: options.clockWarningShare,
+});
 
 /** How a fault's clocks count: the server's calendar, and the waits on the customer. */
-export interface FaultClockContext { setting: ClockSetting; pauses: readonly Pause[] }
+export interface FaultClockContext {
+  setting: ClockSetting;
+  pauses: readonly Pause[];
+}
 
 const seconds = (milliseconds: number) => Math.round(milliseconds / 1000);
 
@@ -35,25 +41,47 @@ export function faultView(fault: Fault, now: Date, clock: FaultClockContext = { 
   const due = { acknowledgeBy: clocks.acknowledge.dueAt, resolveBy: clocks.resolve?.dueAt ?? null };
   const breach = { acknowledge: clocks.acknowledge.breached, resolve: clocks.resolve?.breached ?? false };
   const clockView = (state: NonNullable<typeof clocks.resolve>) => ({
-    dueAt: state.dueAt.toISOString(), warnAt: state.warnAt.toISOString(), doneAt: iso(state.doneAt),
-    withinSeconds: seconds(state.withinMs), countedSeconds: seconds(state.countedMs),
-    remainingSeconds: state.doneAt ? null : Math.max(0, seconds(state.withinMs - state.countedMs)), breached: state.breached,
+    dueAt: state.dueAt.toISOString(),
+    warnAt: state.warnAt.toISOString(),
+    doneAt: iso(state.doneAt),
+    withinSeconds: seconds(state.withinMs),
+    countedSeconds: seconds(state.countedMs),
+    remainingSeconds: state.doneAt ? null : Math.max(0, seconds(state.withinMs - state.countedMs)),
+    breached: state.breached,
   });
   return {
-    id: fault.id, customer: fault.customer, device: fault.device, plan: fault.plan, class: fault.class, severity: fault.severity,
-    title: fault.title, description: fault.description, status: fault.status, source: fault.source,
-    reportedBy: fault.reportedBy, reportedAt: fault.reportedAt.toISOString(),
-    acknowledgedBy: fault.acknowledgedBy, acknowledgedAt: iso(fault.acknowledgedAt),
-    fixRelease: fault.fixRelease, fixAvailableAt: iso(fault.fixAvailableAt),
-    resolvedBy: fault.resolvedBy, resolvedAt: iso(fault.resolvedAt), resolution: fault.resolution, closedAt: iso(fault.closedAt),
+    id: fault.id,
+    customer: fault.customer,
+    device: fault.device,
+    plan: fault.plan,
+    class: fault.class,
+    severity: fault.severity,
+    title: fault.title,
+    description: fault.description,
+    status: fault.status,
+    source: fault.source,
+    reportedBy: fault.reportedBy,
+    reportedAt: fault.reportedAt.toISOString(),
+    acknowledgedBy: fault.acknowledgedBy,
+    acknowledgedAt: iso(fault.acknowledgedAt),
+    fixRelease: fault.fixRelease,
+    fixAvailableAt: iso(fault.fixAvailableAt),
+    resolvedBy: fault.resolvedBy,
+    resolvedAt: iso(fault.resolvedAt),
+    resolution: fault.resolution,
+    closedAt: iso(fault.closedAt),
     // Response is immediate for every class: the report is acknowledged as received on creation.
     due: { respondBy: fault.reportedAt.toISOString(), acknowledgeBy: due.acknowledgeBy.toISOString(), resolveBy: iso(due.resolveBy) },
     breached: breach.acknowledge || breach.resolve,
     breaches: breach,
     // What a page shows: "due in N min (service hours)", the time paused waiting on the customer.
     clock: {
-      serviceHours: clocks.serviceHours, paused: clocks.paused, pausedSeconds: seconds(clocks.pausedMs), warningShare: clock.setting.warningShare,
-      acknowledge: clockView(clocks.acknowledge), resolve: clocks.resolve && clockView(clocks.resolve),
+      serviceHours: clocks.serviceHours,
+      paused: clocks.paused,
+      pausedSeconds: seconds(clocks.pausedMs),
+      warningShare: clock.setting.warningShare,
+      acknowledge: clockView(clocks.acknowledge),
+      resolve: clocks.resolve && clockView(clocks.resolve),
     },
   };
 }
@@ -62,7 +90,12 @@ export function faultView(fault: Fault, now: Date, clock: FaultClockContext = { 
 export async function faultPauses(store: Store, faults: readonly Fault[]): Promise<Map<string, Pause[]>> {
   const devices = [...new Set(faults.map((fault) => fault.device).filter((device): device is string => device !== null))];
   const waits = await store.notifications.customerWaits(devices);
-  return new Map(faults.map((fault) => [fault.id, waits.filter((wait) => wait.device === fault.device && (wait.end === null || wait.end > fault.reportedAt))]));
+  return new Map(
+    faults.map((fault) => [
+      fault.id,
+      waits.filter((wait) => wait.device === fault.device && (wait.end === null || wait.end > fault.reportedAt)),
+    ]),
+  );
 }
 
 /** Views of faults as the API gives them: counted on the server's calendar, with their pauses. */
@@ -76,43 +109,90 @@ export type FaultView = ReturnType<typeof faultView>;
 
 /** What the SLA report reads of a fault. */
 export const slaRecord = (fault: Fault, pauses: readonly Pause[] = []): FaultRecord => ({
-  id: fault.id, class: fault.class, severity: fault.severity, reportedAt: fault.reportedAt, acknowledgedAt: fault.acknowledgedAt, resolvedAt: fault.resolvedAt, pauses,
+  id: fault.id,
+  class: fault.class,
+  severity: fault.severity,
+  reportedAt: fault.reportedAt,
+  acknowledgedAt: fault.acknowledgedAt,
+  resolvedAt: fault.resolvedAt,
+  pauses,
 });
 
 /** What a fault's events tell their receivers. */
 function faultEventData(context: SluiceContext, fault: Fault, now: Date) {
   const view = faultView(fault, now, { setting: clockSettingOf(context.options), pauses: [] });
   return {
-    fault: fault.id, class: fault.class, severity: fault.severity, title: fault.title, status: fault.status, device: fault.device,
-    reportedAt: view.reportedAt, acknowledgeBy: view.due.acknowledgeBy, resolveBy: view.due.resolveBy, serviceHours: view.clock.serviceHours,
+    fault: fault.id,
+    class: fault.class,
+    severity: fault.severity,
+    title: fault.title,
+    status: fault.status,
+    device: fault.device,
+    reportedAt: view.reportedAt,
+    acknowledgeBy: view.due.acknowledgeBy,
+    resolveBy: view.due.resolveBy,
+    serviceHours: view.clock.serviceHours,
   };
 }
 
 export interface OpenFaultInput {
-  customer: string; device?: string | null; plan?: string | null; class: FaultClass; severity?: FaultSeverity;
-  title: string; description?: string; source: string;
+  customer: string;
+  device?: string | null;
+  plan?: string | null;
+  class: FaultClass;
+  severity?: FaultSeverity;
+  title: string;
+  description?: string;
+  source: string;
 }
 
 /**
  * Opens a fault and audits it, in `store`'s transaction when it is one. Null only for an
  * agent's fault when that device already has one for that plan (one fault per failed update).
  */
-export async function openFault(context: SluiceContext, input: OpenFaultInput, actor: string, store: Store = context.store): Promise<Fault | null> {
+export async function openFault(
+  context: SluiceContext,
+  input: OpenFaultInput,
+  actor: string,
+  store: Store = context.store,
+): Promise<Fault | null> {
   const now = context.options.now();
   if (!(await store.customers.get(input.customer))) throw new SluiceError('unknown_customer', `no customer "${input.customer}"`);
   if (input.device) {
     const device = await store.devices.get(input.device);
     if (!device) throw new SluiceError('unknown_device', `no device "${input.device}"`);
-    if (device.customer !== input.customer) throw new SluiceError('customer_mismatch', `device ${input.device} belongs to another customer`);
+    if (device.customer !== input.customer)
+      throw new SluiceError('customer_mismatch', `device ${input.device} belongs to another customer`);
   }
   return store.transaction(async (tx) => {
     const fault = await tx.faults.insert({
-      customer: input.customer, device: input.device ?? null, plan: input.plan ?? null, class: input.class, severity: input.severity ?? 'general',
-      title: input.title, description: input.description ?? '', source: input.source, reportedBy: actor, reportedAt: now,
+      customer: input.customer,
+      device: input.device ?? null,
+      plan: input.plan ?? null,
+      class: input.class,
+      severity: input.severity ?? 'general',
+      title: input.title,
+      description: input.description ?? '',
+      source: input.source,
+      reportedBy: actor,
+      reportedAt: now,
     });
     if (fault) {
-      await tx.audit.record({ at: now, actor, action: 'fault.open', subject: `fault:${fault.id}`, details: { class: input.class, customer: input.customer, device: input.device ?? null } });
-      await notify(tx, { event: 'fault.reported', subject: `fault:${fault.id}`, customer: fault.customer, faultClass: fault.class, data: faultEventData(context, fault, now), at: now });
+      await tx.audit.record({
+        at: now,
+        actor,
+        action: 'fault.open',
+        subject: `fault:${fault.id}`,
+        details: { class: input.class, customer: input.customer, device: input.device ?? null },
+      });
+      await notify(tx, {
+        event: 'fault.reported',
+        subject: `fault:${fault.id}`,
+        customer: fault.customer,
+        faultClass: fault.class,
+        data: faultEventData(context, fault, now),
+        at: now,
+      });
     }
     return fault;
   });
@@ -130,7 +210,14 @@ export interface FaultStepOptions {
  * transaction. The update is conditional on the status read, so two requests taking the
  * same step at once record it once; the other is refused as a second step would be.
  */
-export async function takeFaultStep(context: SluiceContext, id: string, event: FaultEvent, actor: string, options: FaultStepOptions = {}, store: Store = context.store): Promise<Fault> {
+export async function takeFaultStep(
+  context: SluiceContext,
+  id: string,
+  event: FaultEvent,
+  actor: string,
+  options: FaultStepOptions = {},
+  store: Store = context.store,
+): Promise<Fault> {
   return store.transaction(async (tx) => {
     const fault = await tx.faults.getForUpdate(id);
     if (!fault) throw new SluiceError('not_found', `no fault "${id}"`);
@@ -143,15 +230,30 @@ export async function takeFaultStep(context: SluiceContext, id: string, event: F
     if (event === 'resolve') Object.assign(changes, { resolvedBy: actor, resolvedAt: now, resolution: options.resolution ?? null });
     if (event === 'close') Object.assign(changes, { closedAt: now });
     if (!(await tx.faults.transition(id, fault.status, next, changes))) {
-      throw new SluiceError('illegal_transition', `cannot ${event.replaceAll('_', ' ')} fault ${id}: it changed meanwhile`, { status: fault.status });
+      throw new SluiceError('illegal_transition', `cannot ${event.replaceAll('_', ' ')} fault ${id}: it changed meanwhile`, {
+        status: fault.status,
+      });
     }
-    const extra = { ...(options.resolution ? { resolution: options.resolution } : {}), ...(options.release ? { release: options.release } : {}) };
-    await tx.audit.record({ at: now, actor, action: `fault.${event}`, subject: `fault:${id}`, details: { from: fault.status, to: next, ...extra } });
+    const extra = {
+      ...(options.resolution ? { resolution: options.resolution } : {}),
+      ...(options.release ? { release: options.release } : {}),
+    };
+    await tx.audit.record({
+      at: now,
+      actor,
+      action: `fault.${event}`,
+      subject: `fault:${id}`,
+      details: { from: fault.status, to: next, ...extra },
+    });
     const changed = (await tx.faults.get(id))!;
     if (event === 'acknowledge' || event === 'resolve') {
       await notify(tx, {
-        event: event === 'acknowledge' ? 'fault.acknowledged' : 'fault.resolved', subject: `fault:${id}`, customer: changed.customer, faultClass: changed.class,
-        data: { ...faultEventData(context, changed, now), actor, ...extra }, at: now,
+        event: event === 'acknowledge' ? 'fault.acknowledged' : 'fault.resolved',
+        subject: `fault:${id}`,
+        customer: changed.customer,
+        faultClass: changed.class,
+        data: { ...faultEventData(context, changed, now), actor, ...extra },
+        at: now,
       });
     }
     return changed;
@@ -172,23 +274,46 @@ export function registerFaultListeners(context: SluiceContext, options: { autoFa
       if ((await tx.devices.list({ customer, product })).length === 0) continue;
       const timezone = (await tx.customers.get(customer))!.timezone;
       // Left as a draft for support to propose: a placeholder weekly window in the customer's zone.
-      const plan = await createPlan(context, {
-        customer, release, windows: [{ cron: '0 2 * * 0', duration: 'PT3H', timezone }],
-        // Only this customer's faults: another customer's fault ids are not theirs to read.
-        notes: `This release fixes ${own.join(', ')}.`,
-        internalNotes: 'Drafted automatically for the faults this release fixes. Agree the window with the customer before proposing.',
-      }, 'system', tx);
-      await tx.audit.record({ at, actor: 'system', action: 'plan.drafted_for_fix', subject: `plan:${plan.id}`, details: { release, customer, fixes } });
+      const plan = await createPlan(
+        context,
+        {
+          customer,
+          release,
+          windows: [{ cron: '0 2 * * 0', duration: 'PT3H', timezone }],
+          // Only this customer's faults: another customer's fault ids are not theirs to read.
+          notes: `This release fixes ${own.join(', ')}.`,
+          internalNotes: 'Drafted automatically for the faults this release fixes. Agree the window with the customer before proposing.',
+        },
+        'system',
+        tx,
+      );
+      await tx.audit.record({
+        at,
+        actor: 'system',
+        action: 'plan.drafted_for_fix',
+        subject: `plan:${plan.id}`,
+        details: { release, customer, fixes },
+      });
     }
   });
   context.events.on('device.state', async ({ device, plan, state, detail }, tx) => {
     if (!plan || (state !== 'failed' && state !== 'rolled_back')) return;
     if (await tx.faults.agentFaultExists(device, plan)) return;
     const row = (await tx.devices.get(device))!;
-    await openFault(context, {
-      customer: row.customer, device, plan, class: options.autoFaultClass, severity: 'general', source: 'agent',
-      title: `Update ${state === 'rolled_back' ? 'rolled back' : 'failed'} on ${device}`,
-      description: detail ?? '',
-    }, `device:${device}`, tx);
+    await openFault(
+      context,
+      {
+        customer: row.customer,
+        device,
+        plan,
+        class: options.autoFaultClass,
+        severity: 'general',
+        source: 'agent',
+        title: `Update ${state === 'rolled_back' ? 'rolled back' : 'failed'} on ${device}`,
+        description: detail ?? '',
+      },
+      `device:${device}`,
+      tx,
+    );
   });
 }

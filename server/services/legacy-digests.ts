@@ -9,7 +9,10 @@ import { digestStored, type ArtifactStore } from '../storage/artifact-store.js';
 import type { SluiceContext } from '../context.js';
 import type { Release } from '../storage/repositories/records.js';
 
-export interface LegacyDigests { sha1: string; md5: string }
+export interface LegacyDigests {
+  sha1: string;
+  md5: string;
+}
 
 // Computations under way in this process, so that two askers share one pass over the file.
 const running = new Map<string, Promise<LegacyDigests>>();
@@ -19,7 +22,10 @@ export function legacyDigestsOf(context: SluiceContext, release: Pick<Release, '
   let computing = running.get(release.sha256);
   if (!computing) {
     computing = hashWithLegacyDigests(context.artifacts, release.sha256)
-      .then(async (digests) => { await context.store.releases.setLegacyDigests(release.sha256, digests); return digests; })
+      .then(async (digests) => {
+        await context.store.releases.setLegacyDigests(release.sha256, digests);
+        return digests;
+      })
       .finally(() => running.delete(release.sha256));
     running.set(release.sha256, computing);
   }

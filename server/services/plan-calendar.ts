@@ -10,7 +10,15 @@ import { DateTime, Duration } from 'luxon';
 import type { Store } from '../storage/store.js';
 import type { Plan } from '../storage/repositories/records.js';
 import { planEvents } from '../domain/plans.js';
-import { anchorAsap, currentOrNextOccurrence, describeWindow, isRecurring, occurrencesBetween, type Occurrence, type RecurringWindow } from '../domain/windows.js';
+import {
+  anchorAsap,
+  currentOrNextOccurrence,
+  describeWindow,
+  isRecurring,
+  occurrencesBetween,
+  type Occurrence,
+  type RecurringWindow,
+} from '../domain/windows.js';
 import { cronRecurrence, gapCorrections } from '../domain/recurrence.js';
 
 /** Occurrences listed one by one when a cron has no RRULE form (or the zone no VTIMEZONE). */
@@ -28,7 +36,11 @@ export function planPageUrl(origin: string, plan: Pick<Plan, 'id'>): string {
   return `${origin.replace(/\/+$/, '')}/portal/plans/${encodeURIComponent(plan.id)}`;
 }
 
-const utcStamp = (instant: Date) => instant.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+const utcStamp = (instant: Date) =>
+  instant
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 
 function statusOf(plan: Plan): ICalEventStatus {
   if (plan.status === 'cancelled') return ICalEventStatus.CANCELLED;
@@ -37,7 +49,12 @@ function statusOf(plan: Plan): ICalEventStatus {
   return ICalEventStatus.CONFIRMED;
 }
 
-interface Timing { start: Date; end: Date; timezone: string | null; repeating: string | null }
+interface Timing {
+  start: Date;
+  end: Date;
+  timezone: string | null;
+  repeating: string | null;
+}
 
 /**
  * A recurring window from its first occurrence: an RRULE in the window's zone (with the DST
@@ -86,7 +103,12 @@ function timingOf(plan: Plan): Timing | null {
   return { start: occurrence.start, end, timezone: null, repeating: null };
 }
 
-export interface CalendarInput { plan: Plan; customerName: string; sequence: number; url: string }
+export interface CalendarInput {
+  plan: Plan;
+  customerName: string;
+  sequence: number;
+  url: string;
+}
 
 /** The iCalendar text: one VEVENT (none if the window has no occurrence), CRLF line ends throughout. */
 export function renderCalendar({ plan, customerName, sequence, url }: CalendarInput): string {
@@ -127,5 +149,10 @@ export function renderCalendar({ plan, customerName, sequence, url }: CalendarIn
 /** The calendar as served: the plan's customer, its SEQUENCE and its page read from `store`. */
 export async function planCalendar(store: Store, plan: Plan, origin: string): Promise<string> {
   const customer = await store.customers.get(plan.customer);
-  return renderCalendar({ plan, customerName: customer?.name ?? plan.customer, sequence: await calendarSequence(store, plan), url: planPageUrl(origin, plan) });
+  return renderCalendar({
+    plan,
+    customerName: customer?.name ?? plan.customer,
+    sequence: await calendarSequence(store, plan),
+    url: planPageUrl(origin, plan),
+  });
 }

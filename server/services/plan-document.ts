@@ -21,7 +21,12 @@ export function customerDetails(details: Record<string, unknown> | null): Record
   return Object.keys(rest).length ? rest : null;
 }
 
-interface Section { title: string; paragraphs?: string[]; items?: string[]; table?: { head: string[]; rows: string[][] } }
+interface Section {
+  title: string;
+  paragraphs?: string[];
+  items?: string[];
+  table?: { head: string[]; rows: string[][] };
+}
 
 /** The written plan as it stands at `now`, numbered `version`; reads through `store` (a transaction's, when freezing it). */
 export async function renderPlanDocument(store: Store, plan: Plan, version: number, now: Date) {
@@ -70,17 +75,23 @@ async function planSections(store: Store, plan: Plan, version: number, now: Date
     }
     sections.push({
       title: 'Release',
-      paragraphs: [`${product ? `${product.name} (${release.product})` : release.product} ${release.version}, published ${local(release.publishedAt)}.`, release.manifest.signed.notes || 'No release notes.'],
+      paragraphs: [
+        `${product ? `${product.name} (${release.product})` : release.product} ${release.version}, published ${local(release.publishedAt)}.`,
+        release.manifest.signed.notes || 'No release notes.',
+      ],
     });
     sections.push({ title: 'Faults fixed', items: fixed.length ? fixed : ['None: this release adds features or improvements.'] });
   }
-  const commissioning = plan.kind === 'commissioning' ? customerDetails(plan.details) as Partial<CommissioningDetails> | null : null;
+  const commissioning = plan.kind === 'commissioning' ? (customerDetails(plan.details) as Partial<CommissioningDetails> | null) : null;
   if (commissioning) sections.push(...commissioningSections(commissioning, local));
   if (plan.notes) sections.push({ title: 'Notes', paragraphs: [plan.notes] });
   if (plan.kind !== 'commissioning') {
     sections.push({
       title: 'Devices',
-      table: { head: ['Device', 'Hardware', 'Current version'], rows: devices.map((device) => [device.id, device.hardware, device.version]) },
+      table: {
+        head: ['Device', 'Hardware', 'Current version'],
+        rows: devices.map((device) => [device.id, device.hardware, device.version]),
+      },
     });
   }
   sections.push({
@@ -93,14 +104,19 @@ async function planSections(store: Store, plan: Plan, version: number, now: Date
     }),
   });
   if (plan.kind === 'commissioning') {
-    sections.push({ title: 'Expected duration', paragraphs: [`The commissioning takes about ${minutes} minutes inside the confirmed window.`] });
+    sections.push({
+      title: 'Expected duration',
+      paragraphs: [`The commissioning takes about ${minutes} minutes inside the confirmed window.`],
+    });
   } else {
     sections.push({
       title: 'Expected duration and impact',
       paragraphs: [
         `Each device installs in about ${minutes} minutes inside the confirmed window, then restarts into the new version and checks its own health. ` +
-        'The device\'s services are interrupted during the install and restart; the rest of the site keeps running.',
-        plan.maxConcurrent ? `At most ${plan.maxConcurrent} devices install at the same time.` : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
+          "The device's services are interrupted during the install and restart; the rest of the site keeps running.",
+        plan.maxConcurrent
+          ? `At most ${plan.maxConcurrent} devices install at the same time.`
+          : 'Devices install in waves; a wave that fails beyond its limit pauses the plan.',
       ],
     });
     sections.push({
@@ -116,12 +132,19 @@ async function planSections(store: Store, plan: Plan, version: number, now: Date
     items: [
       'Confirm one of the proposed windows, or propose other windows, before the deadline.',
       'Name the maintenance staff who will attend the window, with a phone number where they can be reached.',
-      plan.kind === 'commissioning' ? 'Give the engineers access to the equipment during the window.' : 'Keep the devices powered and connected during the window.',
+      plan.kind === 'commissioning'
+        ? 'Give the engineers access to the equipment during the window.'
+        : 'Keep the devices powered and connected during the window.',
     ],
   });
   if (plan.confirmedAt) {
     const maintainer = plan.maintainer ?? { name: '', phone: '' };
-    sections.push({ title: 'Confirmation', paragraphs: [`Window ${(plan.confirmedWindow ?? 0) + 1} confirmed by ${plan.confirmedBy} on ${local(plan.confirmedAt)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`] });
+    sections.push({
+      title: 'Confirmation',
+      paragraphs: [
+        `Window ${(plan.confirmedWindow ?? 0) + 1} confirmed by ${plan.confirmedBy} on ${local(plan.confirmedAt)}; maintenance staff: ${maintainer.name} (${maintainer.phone}).`,
+      ],
+    });
   }
   return sections;
 }
@@ -140,9 +163,15 @@ function commissioningSections(details: Partial<CommissioningDetails>, local: (a
         ],
       },
     },
-    { title: 'Equipment', table: { head: ['Type', 'Number'], rows: (details.equipment ?? []).map((item) => [item.type, String(item.count)]) } },
+    {
+      title: 'Equipment',
+      table: { head: ['Type', 'Number'], rows: (details.equipment ?? []).map((item) => [item.type, String(item.count)]) },
+    },
     { title: 'Services', items: (details.services ?? []).length ? details.services! : ['None listed.'] },
-    { title: 'Engineers', table: { head: ['Name', 'Phone'], rows: (details.engineers ?? []).map((engineer) => [engineer.name, engineer.phone ?? '']) } },
+    {
+      title: 'Engineers',
+      table: { head: ['Name', 'Phone'], rows: (details.engineers ?? []).map((engineer) => [engineer.name, engineer.phone ?? '']) },
+    },
   ];
 }
 
@@ -164,15 +193,17 @@ function toMarkdown(sections: Section[]): string {
 }
 
 function toHtml(sections: Section[]): string {
-  const body = sections.map((section, index) => {
-    const heading = index === 0 ? `<h1>${escapeHtml(section.title)}</h1>` : `<h2>${escapeHtml(section.title)}</h2>`;
-    const paragraphs = (section.paragraphs ?? []).map((text) => `<p>${escapeHtml(text)}</p>`).join('');
-    const items = section.items ? `<ul>${section.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>` : '';
-    const table = section.table
-      ? `<table>${section.table.head.some(Boolean) ? `<thead><tr>${section.table.head.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead>` : ''}<tbody>${section.table.rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('')}</tbody></table>`
-      : '';
-    return `<section>${heading}${paragraphs}${items}${table}</section>`;
-  }).join('\n');
+  const body = sections
+    .map((section, index) => {
+      const heading = index === 0 ? `<h1>${escapeHtml(section.title)}</h1>` : `<h2>${escapeHtml(section.title)}</h2>`;
+      const paragraphs = (section.paragraphs ?? []).map((text) => `<p>${escapeHtml(text)}</p>`).join('');
+      const items = section.items ? `<ul>${section.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>` : '';
+      const table = section.table
+        ? `<table>${section.table.head.some(Boolean) ? `<thead><tr>${section.table.head.map((cell) => `<th>${escapeHtml(cell)}</th>`).join('')}</tr></thead>` : ''}<tbody>${section.table.rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+        : '';
+      return `<section>${heading}${paragraphs}${items}${table}</section>`;
+    })
+    .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(sections[0].title)}</title><style>
 body{font:11pt/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 h1{font-size:1.6rem;border-bottom:2px solid #1b1f24;padding-bottom:.3rem}h2{font-size:1.15rem;margin-top:1.6rem}

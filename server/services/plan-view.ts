@@ -25,7 +25,13 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
   if (reason && plan.overdueReason !== reason) {
     await store.transaction(async (tx) => {
       if (!(await tx.plans.flagOverdue(plan.id, reason))) return;
-      await tx.audit.record({ at: now, actor: 'system', action: 'plan.overdue', subject: `plan:${plan.id}`, details: { reason, deadline: plan.deadline.toISOString() } });
+      await tx.audit.record({
+        at: now,
+        actor: 'system',
+        action: 'plan.overdue',
+        subject: `plan:${plan.id}`,
+        details: { reason, deadline: plan.deadline.toISOString() },
+      });
     });
   }
   const progress = await planProgress(store, plan.id);
@@ -46,9 +52,14 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
     details: customerDetails(plan.details) as PlanType['details'],
     maxConcurrent: plan.maxConcurrent,
     expectedInstallSeconds: plan.expectedInstallSeconds,
-    confirmation: plan.confirmedAt ? {
-      window: plan.confirmedWindow!, by: plan.confirmedBy!, at: plan.confirmedAt.toISOString(), maintainer: plan.maintainer,
-    } : null,
+    confirmation: plan.confirmedAt
+      ? {
+          window: plan.confirmedWindow!,
+          by: plan.confirmedBy!,
+          at: plan.confirmedAt.toISOString(),
+          maintainer: plan.maintainer,
+        }
+      : null,
     counterComment: plan.counterComment,
     documentVersion: plan.documentVersion,
     overdue: reason !== null,
@@ -60,7 +71,10 @@ export async function planView(context: SluiceContext, plan: Plan, now: Date, st
       total: progress.total,
       byState: progress.byState,
       waves: waves.map((wave) => ({
-        wave: wave.wave, status: wave.status, openedAt: iso(wave.openedAt), finishedAt: iso(wave.finishedAt),
+        wave: wave.wave,
+        status: wave.status,
+        openedAt: iso(wave.openedAt),
+        finishedAt: iso(wave.finishedAt),
         ...(progress.waves.get(wave.wave) ?? { total: 0, succeeded: 0, failed: 0, inProgress: 0 }),
       })),
     },

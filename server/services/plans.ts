@@ -9,7 +9,15 @@ import type { PlanChanges } from '../storage/repositories/plans.js';
 import type { Device, Maintainer, Plan, Release } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
 import { validateWindow } from '../domain/windows.js';
-import { transitionPlan, defaultDeadline, validatePlanWindows, lateJoiningStatuses, liveStatuses, type PlanEvent, type PlanStatus } from '../domain/plans.js';
+import {
+  transitionPlan,
+  defaultDeadline,
+  validatePlanWindows,
+  lateJoiningStatuses,
+  liveStatuses,
+  type PlanEvent,
+  type PlanStatus,
+} from '../domain/plans.js';
 import { assignWaves, lateDeviceWave, type WaveSpec } from '../domain/waves.js';
 import { releaseMisfit, sortByFit, type DeviceMisfit } from '../domain/release-fit.js';
 import { renderPlanDocument, internalNotesKey } from './plan-document.js';
@@ -34,10 +42,38 @@ export interface CreatePlanInput {
 export const defaultExpectedInstallSeconds = 900;
 
 /** A new plan's row: what every kind starts with. */
-export function draftPlan(fields: Pick<Plan, 'id' | 'kind' | 'customer' | 'release' | 'windows' | 'waves' | 'seed' | 'deadline' | 'notes' | 'details' | 'maxConcurrent' | 'expectedInstallSeconds' | 'createdBy'>, now: Date): Plan {
+export function draftPlan(
+  fields: Pick<
+    Plan,
+    | 'id'
+    | 'kind'
+    | 'customer'
+    | 'release'
+    | 'windows'
+    | 'waves'
+    | 'seed'
+    | 'deadline'
+    | 'notes'
+    | 'details'
+    | 'maxConcurrent'
+    | 'expectedInstallSeconds'
+    | 'createdBy'
+  >,
+  now: Date,
+): Plan {
   return {
-    ...fields, status: 'draft', pausedFrom: null, confirmedWindow: null, confirmedBy: null, confirmedAt: null, maintainer: null,
-    counterComment: null, documentVersion: 0, overdueReason: null, createdAt: now, updatedAt: now,
+    ...fields,
+    status: 'draft',
+    pausedFrom: null,
+    confirmedWindow: null,
+    confirmedBy: null,
+    confirmedAt: null,
+    maintainer: null,
+    counterComment: null,
+    documentVersion: 0,
+    overdueReason: null,
+    createdAt: now,
+    updatedAt: now,
   };
 }
 
@@ -47,7 +83,11 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
   if (!customer) throw new SluiceError('unknown_customer', `no customer "${input.customer}"`);
   const release = await store.releases.get(input.release);
   if (!release) throw new SluiceError('unknown_release', `no release "${input.release}"`);
-  if (release.yankedAt) throw new SluiceError('release_yanked', `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`);
+  if (release.yankedAt)
+    throw new SluiceError(
+      'release_yanked',
+      `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`,
+    );
   const windows = input.windows.map((window) => validateWindow(window));
   if (windows.length === 0) throw new SluiceError('invalid_window', 'a plan needs at least one window');
   // Contract: an upgrade that does not disrupt the customer's business is done within one month.
@@ -56,16 +96,32 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
   validatePlanWindows(windows, deadline, now);
   const { deviceIds, excluded } = await resolveDevices(store, input.customer, release, input.devices);
   const id = randomUUID();
-  const plan = draftPlan({
-    id, kind: 'upgrade', customer: input.customer, release: release.id, windows, waves: input.waves ?? [], seed: input.seed ?? id,
-    deadline, notes: input.notes ?? '', details: input.internalNotes ? { [internalNotesKey]: input.internalNotes } : null, maxConcurrent: input.maxConcurrent ?? null,
-    expectedInstallSeconds: input.expectedInstallSeconds ?? defaultExpectedInstallSeconds, createdBy: actor,
-  }, now);
+  const plan = draftPlan(
+    {
+      id,
+      kind: 'upgrade',
+      customer: input.customer,
+      release: release.id,
+      windows,
+      waves: input.waves ?? [],
+      seed: input.seed ?? id,
+      deadline,
+      notes: input.notes ?? '',
+      details: input.internalNotes ? { [internalNotesKey]: input.internalNotes } : null,
+      maxConcurrent: input.maxConcurrent ?? null,
+      expectedInstallSeconds: input.expectedInstallSeconds ?? defaultExpectedInstallSeconds,
+      createdBy: actor,
+    },
+    now,
+  );
   await store.transaction(async (tx) => {
     await tx.plans.insert(plan);
     await tx.plans.addDevices(id, deviceIds, now);
     await tx.audit.record({
-      at: now, actor, action: 'plan.create', subject: `plan:${id}`,
+      at: now,
+      actor,
+      action: 'plan.create',
+      subject: `plan:${id}`,
       details: { customer: input.customer, release: release.id, devices: deviceIds.length, ...(excluded.length ? { excluded } : {}) },
     });
   });
@@ -78,11 +134,19 @@ export async function createPlan(context: SluiceContext, input: CreatePlanInput,
  * an implicit target set. Devices named explicitly are the caller's word: one that does not
  * fit refuses the whole plan, listing every such device, rather than being dropped unseen.
  */
-async function resolveDevices(store: Store, customer: string, release: Release, requested?: string[]): Promise<{ deviceIds: string[]; excluded: DeviceMisfit[] }> {
+async function resolveDevices(
+  store: Store,
+  customer: string,
+  release: Release,
+  requested?: string[],
+): Promise<{ deviceIds: string[]; excluded: DeviceMisfit[] }> {
   const terms = release.manifest.signed;
   const fleet = await store.devices.list({ customer });
   if (!requested) {
-    const { fitting, misfits } = sortByFit(terms, fleet.filter((device) => device.product === release.product));
+    const { fitting, misfits } = sortByFit(
+      terms,
+      fleet.filter((device) => device.product === release.product),
+    );
     return { deviceIds: fitting.map((device) => device.id), excluded: misfits };
   }
   const own = new Map(fleet.map((device) => [device.id, device]));
@@ -99,8 +163,15 @@ async function resolveDevices(store: Store, customer: string, release: Release, 
   }
   const { misfits } = sortByFit(terms, named);
   if (misfits.length > 0) {
-    const listed = misfits.slice(0, 3).map((misfit) => `${misfit.device} (${misfit.message})`).join('; ');
-    throw new SluiceError('release_mismatch', `${misfits.length} of the devices named do not fit ${release.product} ${release.version}: ${listed}${misfits.length > 3 ? '; …' : ''}`, { devices: misfits });
+    const listed = misfits
+      .slice(0, 3)
+      .map((misfit) => `${misfit.device} (${misfit.message})`)
+      .join('; ');
+    throw new SluiceError(
+      'release_mismatch',
+      `${misfits.length} of the devices named do not fit ${release.product} ${release.version}: ${listed}${misfits.length > 3 ? '; …' : ''}`,
+      { devices: misfits },
+    );
   }
   return { deviceIds: unique, excluded: [] };
 }
@@ -123,27 +194,58 @@ async function lockPlan(tx: Store, id: string): Promise<Plan> {
  * process took first is not taken (or audited) again: null then.
  */
 export async function applyTransition(
-  tx: Store, plan: Plan, event: PlanEvent, actor: string, at: Date, changes: PlanChanges = {}, details: Record<string, unknown> = {},
+  tx: Store,
+  plan: Plan,
+  event: PlanEvent,
+  actor: string,
+  at: Date,
+  changes: PlanChanges = {},
+  details: Record<string, unknown> = {},
 ): Promise<PlanStatus | null> {
   const next = transitionPlan(plan.status, event, plan.pausedFrom);
   if (!(await tx.plans.transition(plan.id, plan.status, next, changes, at))) return null;
-  await tx.audit.record({ at, actor, action: `plan.${event}`, subject: `plan:${plan.id}`, details: { from: plan.status, to: next, ...details } });
+  await tx.audit.record({
+    at,
+    actor,
+    action: `plan.${event}`,
+    subject: `plan:${plan.id}`,
+    details: { from: plan.status, to: next, ...details },
+  });
   const heard = planNotifications[event];
   if (heard) {
-    await notify(tx, { event: heard, subject: `plan:${plan.id}`, customer: plan.customer, at, data: { plan: plan.id, kind: plan.kind, release: plan.release, from: plan.status, to: next, actor, deadline: plan.deadline.toISOString(), ...details } });
+    await notify(tx, {
+      event: heard,
+      subject: `plan:${plan.id}`,
+      customer: plan.customer,
+      at,
+      data: {
+        plan: plan.id,
+        kind: plan.kind,
+        release: plan.release,
+        from: plan.status,
+        to: next,
+        actor,
+        deadline: plan.deadline.toISOString(),
+        ...details,
+      },
+    });
   }
   return next;
 }
 
 /** The lifecycle steps someone must hear of (notifications/events.ts). */
 const planNotifications: Partial<Record<PlanEvent, 'plan.proposed' | 'plan.countered' | 'plan.confirmed' | 'plan.paused'>> = {
-  propose: 'plan.proposed', counter: 'plan.countered', confirm: 'plan.confirmed', pause: 'plan.paused',
+  propose: 'plan.proposed',
+  counter: 'plan.countered',
+  confirm: 'plan.confirmed',
+  pause: 'plan.paused',
 };
 
 /** A step someone asked for: it happens, or the caller learns that the plan moved meanwhile. */
 async function requireTransition(...args: Parameters<typeof applyTransition>): Promise<PlanStatus> {
   const next = await applyTransition(...args);
-  if (next === null) throw new SluiceError('illegal_transition', `plan ${args[1].id} changed meanwhile; read it again`, { status: args[1].status });
+  if (next === null)
+    throw new SluiceError('illegal_transition', `plan ${args[1].id} changed meanwhile; read it again`, { status: args[1].status });
   return next;
 }
 
@@ -156,13 +258,26 @@ export async function proposePlan(context: SluiceContext, id: string, input: { w
     validatePlanWindows(windows, plan.deadline, now);
     const version = plan.documentVersion + 1;
     const document = await renderPlanDocument(tx, { ...plan, windows, documentVersion: version }, version, now);
-    await tx.plans.insertDocument({ plan: id, version, markdown: document.markdown, html: document.html, createdBy: actor, createdAt: now });
+    await tx.plans.insertDocument({
+      plan: id,
+      version,
+      markdown: document.markdown,
+      html: document.html,
+      createdBy: actor,
+      createdAt: now,
+    });
     await requireTransition(tx, plan, 'propose', actor, now, { windows, documentVersion: version }, { documentVersion: version });
   });
   return planView(context, await loadPlan(context, id), now);
 }
 
-export async function counterPlan(context: SluiceContext, id: string, customer: string, input: { windows: unknown[]; comment: string }, actor: string) {
+export async function counterPlan(
+  context: SluiceContext,
+  id: string,
+  customer: string,
+  input: { windows: unknown[]; comment: string },
+  actor: string,
+) {
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const plan = await lockPlan(tx, id);
@@ -171,12 +286,26 @@ export async function counterPlan(context: SluiceContext, id: string, customer: 
     const windows = input.windows.map((window) => validateWindow(window));
     if (windows.length === 0) throw new SluiceError('invalid_window', 'propose at least one window');
     validatePlanWindows(windows, plan.deadline, now);
-    await requireTransition(tx, plan, 'counter', actor, now, { windows, counterComment: input.comment }, { windows, comment: input.comment });
+    await requireTransition(
+      tx,
+      plan,
+      'counter',
+      actor,
+      now,
+      { windows, counterComment: input.comment },
+      { windows, comment: input.comment },
+    );
   });
   return planView(context, await loadPlan(context, id), now);
 }
 
-export async function confirmPlan(context: SluiceContext, id: string, customer: string, input: { window: number; maintainer: Maintainer }, actor: string) {
+export async function confirmPlan(
+  context: SluiceContext,
+  id: string,
+  customer: string,
+  input: { window: number; maintainer: Maintainer },
+  actor: string,
+) {
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const plan = await lockPlan(tx, id);
@@ -188,21 +317,42 @@ export async function confirmPlan(context: SluiceContext, id: string, customer: 
     // Waves are drawn at confirmation, at random but reproducibly from the plan's seed.
     const devices = (await tx.plans.devices(id)).map((device) => device.device);
     await tx.plans.drawWaves(id, assignWaves(devices, plan.waves, plan.seed), now);
-    await requireTransition(tx, plan, 'confirm', actor, now, {
-      confirmedWindow: input.window, confirmedBy: actor, confirmedAt: now, maintainer: input.maintainer,
-    }, { window: input.window, maintainer: input.maintainer });
+    await requireTransition(
+      tx,
+      plan,
+      'confirm',
+      actor,
+      now,
+      {
+        confirmedWindow: input.window,
+        confirmedBy: actor,
+        confirmedAt: now,
+        maintainer: input.maintainer,
+      },
+      { window: input.window, maintainer: input.maintainer },
+    );
   });
   return planView(context, await loadPlan(context, id), now);
 }
 
-export async function simpleTransition(context: SluiceContext, id: string, event: 'pause' | 'resume' | 'cancel', actor: string, reason?: string) {
+export async function simpleTransition(
+  context: SluiceContext,
+  id: string,
+  event: 'pause' | 'resume' | 'cancel',
+  actor: string,
+  reason?: string,
+) {
   const now = context.options.now();
   await context.store.transaction(async (tx) => {
     const plan = await lockPlan(tx, id);
     if (event === 'resume' && plan.release) {
       // A plan the yank paused stays paused: nothing of a yanked release is offered again.
       const release = await tx.releases.get(plan.release);
-      if (release?.yankedAt) throw new SluiceError('release_yanked', `release ${release.product} ${release.version} was yanked: the plan cannot resume; cancel it`);
+      if (release?.yankedAt)
+        throw new SluiceError(
+          'release_yanked',
+          `release ${release.product} ${release.version} was yanked: the plan cannot resume; cancel it`,
+        );
     }
     const changes: PlanChanges = {};
     if (event === 'pause') changes.pausedFrom = plan.status;
@@ -230,12 +380,24 @@ export function registerPlanListeners(context: SluiceContext): void {
       const release = plan.release ? await tx.releases.get(plan.release) : undefined;
       const misfit = release ? releaseMisfit(release.manifest.signed, device) : null;
       if (misfit) {
-        await tx.audit.record({ at, actor: 'system', action: 'plan.device_left_out', subject: `plan:${plan.id}`, details: { device: id, ...misfit } });
+        await tx.audit.record({
+          at,
+          actor: 'system',
+          action: 'plan.device_left_out',
+          subject: `plan:${plan.id}`,
+          details: { device: id, ...misfit },
+        });
         continue;
       }
       const wave = lateDeviceWave(plan.waves);
       if (!(await tx.plans.joinLate(plan.id, id, wave, at))) continue;
-      await tx.audit.record({ at, actor: 'system', action: 'plan.device_joined', subject: `plan:${plan.id}`, details: { device: id, wave } });
+      await tx.audit.record({
+        at,
+        actor: 'system',
+        action: 'plan.device_joined',
+        subject: `plan:${plan.id}`,
+        details: { device: id, wave },
+      });
     }
   });
   context.events.on('release.yanked', async ({ release: id, actor, at }, tx) => {

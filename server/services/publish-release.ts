@@ -13,7 +13,12 @@ import type { Release } from '../storage/repositories/records.js';
 const maxManifestBytes = 1024 * 1024;
 
 /** `received`: called once the whole body is in, before the (possibly long) commit to the store. */
-export async function publishRelease(context: SluiceContext, parts: AsyncIterableIterator<Multipart>, actor: string, hooks: { received?: () => void } = {}): Promise<Release> {
+export async function publishRelease(
+  context: SluiceContext,
+  parts: AsyncIterableIterator<Multipart>,
+  actor: string,
+  hooks: { received?: () => void } = {},
+): Promise<Release> {
   const now = context.options.now();
   const first = await parts.next();
   if (first.done) throw new SluiceError('bad_request', 'the upload is empty: send the "manifest" part, then the "artifact" part');
@@ -24,14 +29,19 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
   if (second.done || second.value.type !== 'file' || second.value.fieldname !== 'artifact') {
     throw new SluiceError('bad_request', 'the "artifact" file part must follow the "manifest" part');
   }
-  const ingested = await context.artifacts.ingest(second.value.file, manifest.artifact.sha256, {
-    // Endless data: stop reading as soon as the bytes exceed what the signed manifest promised.
-    maxBytes: manifest.artifact.size,
-    tooLong: () => new SluiceError('size_mismatch', `the artifact is longer than the manifest's ${manifest.artifact.size} bytes`),
-  }).catch((error: unknown) => { throw translateStreamError(error); });
+  const ingested = await context.artifacts
+    .ingest(second.value.file, manifest.artifact.sha256, {
+      // Endless data: stop reading as soon as the bytes exceed what the signed manifest promised.
+      maxBytes: manifest.artifact.size,
+      tooLong: () => new SluiceError('size_mismatch', `the artifact is longer than the manifest's ${manifest.artifact.size} bytes`),
+    })
+    .catch((error: unknown) => {
+      throw translateStreamError(error);
+    });
 
   try {
-    if ((second.value as MultipartFile).file.truncated) throw new SluiceError('payload_too_large', 'the artifact exceeds the server\'s size limit');
+    if ((second.value as MultipartFile).file.truncated)
+      throw new SluiceError('payload_too_large', "the artifact exceeds the server's size limit");
     const extra = await parts.next();
     if (!extra.done) throw new SluiceError('bad_request', `unexpected part "${extra.value.fieldname}" after the artifact`);
     hooks.received?.();
@@ -39,21 +49,43 @@ export async function publishRelease(context: SluiceContext, parts: AsyncIterabl
       throw new SluiceError('size_mismatch', `the artifact has ${ingested.size} bytes; the manifest says ${manifest.artifact.size}`);
     }
     if (ingested.sha256 !== manifest.artifact.sha256) {
-      throw new SluiceError('digest_mismatch', `the artifact's sha256 is ${ingested.sha256}; the manifest says ${manifest.artifact.sha256}`);
+      throw new SluiceError(
+        'digest_mismatch',
+        `the artifact's sha256 is ${ingested.sha256}; the manifest says ${manifest.artifact.sha256}`,
+      );
     }
     const release: Release = {
-      id: randomUUID(), product: manifest.product, version: manifest.version, manifest: manifestDocument as SignedDocument<ReleaseManifest>,
+      id: randomUUID(),
+      product: manifest.product,
+      version: manifest.version,
+      manifest: manifestDocument as SignedDocument<ReleaseManifest>,
       // The DDI clients' SHA-1 and MD5 follow, off the upload's path (legacy-digests.ts).
-      sha256: ingested.sha256, size: ingested.size, sha1: '', md5: '',
-      publishedAt: now, publishedBy: actor, yankedAt: null, yankReason: null,
+      sha256: ingested.sha256,
+      size: ingested.size,
+      sha1: '',
+      md5: '',
+      publishedAt: now,
+      publishedBy: actor,
+      yankedAt: null,
+      yankReason: null,
     };
     const created = await context.artifacts.commit(ingested, ingested.sha256);
     try {
       await context.store.transaction(async (tx) => {
         // The unique (product, version) refuses a concurrent upload of the same version that committed first.
         await tx.releases.insert(release);
-        await tx.audit.record({ at: now, actor, action: 'release.publish', subject: `release:${release.id}`, details: { product: release.product, version: release.version, sha256: release.sha256 } });
-        await context.events.emit('release.published', { release: release.id, product: release.product, version: release.version, fixes: manifest.fixes ?? [], actor, at: now }, tx);
+        await tx.audit.record({
+          at: now,
+          actor,
+          action: 'release.publish',
+          subject: `release:${release.id}`,
+          details: { product: release.product, version: release.version, sha256: release.sha256 },
+        });
+        await context.events.emit(
+          'release.published',
+          { release: release.id, product: release.product, version: release.version, fixes: manifest.fixes ?? [], actor, at: now },
+          tx,
+        );
       });
     } catch (error) {
       // Bytes this upload brought stay only if a release committed meanwhile names them too.
@@ -118,7 +150,7 @@ async function verifyUploadedManifest(context: SluiceContext, document: SignedDo
 function translateStreamError(error: unknown): unknown {
   if (error instanceof SluiceError) return error;
   const code = (error as { code?: string })?.code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return new SluiceError('payload_too_large', 'the artifact exceeds the server\'s size limit');
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return new SluiceError('payload_too_large', "the artifact exceeds the server's size limit");
   // A client that disconnects mid-upload gets no answer; the temporary file is already gone.
   return error;
 }

@@ -18,25 +18,58 @@ const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 export function sessionView(session: SupportSession, now: Date): SupportSessionType {
   return {
-    id: session.id, device: session.device, customer: session.customer, reason: session.reason, collect: session.collect,
+    id: session.id,
+    device: session.device,
+    customer: session.customer,
+    reason: session.reason,
+    collect: session.collect,
     status: effectiveStatus(session, now),
-    requestedBy: session.requestedBy, requestedAt: session.requestedAt.toISOString(), decidedBy: session.decidedBy, decidedAt: iso(session.decidedAt),
-    expiresAt: iso(session.expiresAt), withdrawnAt: iso(session.withdrawnAt), uploadedAt: iso(session.uploadedAt),
+    requestedBy: session.requestedBy,
+    requestedAt: session.requestedAt.toISOString(),
+    decidedBy: session.decidedBy,
+    decidedAt: iso(session.decidedAt),
+    expiresAt: iso(session.expiresAt),
+    withdrawnAt: iso(session.withdrawnAt),
+    uploadedAt: iso(session.uploadedAt),
     bundle: session.bundle,
   };
 }
 
 export type SessionView = ReturnType<typeof sessionView>;
 
-export async function requestSession(context: SluiceContext, input: { device: string; reason: string; collect: string[] }, actor: string): Promise<SupportSession> {
+export async function requestSession(
+  context: SluiceContext,
+  input: { device: string; reason: string; collect: string[] },
+  actor: string,
+): Promise<SupportSession> {
   const device = await context.store.devices.get(input.device);
   if (!device) throw new SluiceError('unknown_device', `no device "${input.device}"`);
   const now = context.options.now();
   const id = randomUUID();
   return context.store.transaction(async (tx) => {
-    await tx.supportSessions.insert({ id, device: device.id, customer: device.customer, reason: input.reason, collect: [...new Set(input.collect)], requestedBy: actor, requestedAt: now });
-    await tx.audit.record({ at: now, actor, action: 'support.request', subject: `support-session:${id}`, details: { device: device.id, reason: input.reason, collect: input.collect } });
-    await notify(tx, { event: 'support.consent_requested', subject: `support-session:${id}`, customer: device.customer, at: now, data: { session: id, device: device.id, reason: input.reason, collect: input.collect, requestedBy: actor } });
+    await tx.supportSessions.insert({
+      id,
+      device: device.id,
+      customer: device.customer,
+      reason: input.reason,
+      collect: [...new Set(input.collect)],
+      requestedBy: actor,
+      requestedAt: now,
+    });
+    await tx.audit.record({
+      at: now,
+      actor,
+      action: 'support.request',
+      subject: `support-session:${id}`,
+      details: { device: device.id, reason: input.reason, collect: input.collect },
+    });
+    await notify(tx, {
+      event: 'support.consent_requested',
+      subject: `support-session:${id}`,
+      customer: device.customer,
+      at: now,
+      data: { session: id, device: device.id, reason: input.reason, collect: input.collect, requestedBy: actor },
+    });
     return (await tx.supportSessions.get(id))!;
   });
 }
@@ -45,11 +78,22 @@ export async function requestSession(context: SluiceContext, input: { device: st
  * A session as it stands at `now`: a consent found past its expiry is recorded expired
  * (and audited) by the one reader whose conditional update changed it.
  */
-export async function settleSession(context: SluiceContext, session: SupportSession, now: Date, store: Store = context.store): Promise<SupportSession> {
+export async function settleSession(
+  context: SluiceContext,
+  session: SupportSession,
+  now: Date,
+  store: Store = context.store,
+): Promise<SupportSession> {
   if (!consentLapsed(session, now)) return session;
   await store.transaction(async (tx) => {
     if (!(await tx.supportSessions.markExpired(session.id, now))) return;
-    await tx.audit.record({ at: now, actor: 'system', action: 'support.consent_expired', subject: `support-session:${session.id}`, details: { expiresAt: iso(session.expiresAt) } });
+    await tx.audit.record({
+      at: now,
+      actor: 'system',
+      action: 'support.consent_expired',
+      subject: `support-session:${session.id}`,
+      details: { expiresAt: iso(session.expiresAt) },
+    });
     await notify(tx, consentExpiredNotification(session, now));
   });
   return { ...session, status: 'expired' };
@@ -64,7 +108,11 @@ export async function listSessions(context: SluiceContext, customer: string | nu
 }
 
 /** What diagnostics the device is asked for at its check-in: only while a consent is live. */
-export async function diagnosticsRequestFor(context: SluiceContext, device: string, now: Date): Promise<{ session: string; collect: string[] } | null> {
+export async function diagnosticsRequestFor(
+  context: SluiceContext,
+  device: string,
+  now: Date,
+): Promise<{ session: string; collect: string[] } | null> {
   let live: SupportSession | null = null;
   for (const session of await context.store.supportSessions.consentedOfDevice(device)) {
     if (isConsentLive(session, now)) live ??= session;
@@ -74,22 +122,38 @@ export async function diagnosticsRequestFor(context: SluiceContext, device: stri
 }
 
 /** A customer's answer to a support request: consent (with an expiry), refuse, or withdraw. */
-export async function decideSession(context: SluiceContext, id: string, customer: string, event: 'consent' | 'refuse' | 'withdraw', actor: string, hours = defaultConsentHours): Promise<SupportSession> {
+export async function decideSession(
+  context: SluiceContext,
+  id: string,
+  customer: string,
+  event: 'consent' | 'refuse' | 'withdraw',
+  actor: string,
+  hours = defaultConsentHours,
+): Promise<SupportSession> {
   const now = context.options.now();
   return context.store.transaction(async (tx) => {
     const session = await tx.supportSessions.get(id);
     // Another customer's session is "not found", exactly like one that does not exist.
     if (!session || session.customer !== customer) throw new SluiceError('not_found', `no support session "${id}"`);
     const next = transitionSession(session, event, now);
-    const decision = event === 'withdraw'
-      ? { status: 'withdrawn' as const, withdrawnAt: now }
-      : { status: next as 'consented' | 'refused', decidedBy: actor, decidedAt: now, expiresAt: event === 'consent' ? new Date(now.getTime() + hours * 3600_000) : null };
+    const decision =
+      event === 'withdraw'
+        ? { status: 'withdrawn' as const, withdrawnAt: now }
+        : {
+            status: next as 'consented' | 'refused',
+            decidedBy: actor,
+            decidedAt: now,
+            expiresAt: event === 'consent' ? new Date(now.getTime() + hours * 3600_000) : null,
+          };
     if (!(await tx.supportSessions.decide(id, session.status, decision))) {
-      throw new SluiceError('illegal_transition', `cannot ${event} support session ${id}: it changed meanwhile`, { status: session.status });
+      throw new SluiceError('illegal_transition', `cannot ${event} support session ${id}: it changed meanwhile`, {
+        status: session.status,
+      });
     }
-    const details = decision.status === 'withdrawn'
-      ? { status: next, withdrawn_at: now.toISOString() }
-      : { status: next, decided_by: actor, decided_at: now.toISOString(), expires_at: iso(decision.expiresAt) };
+    const details =
+      decision.status === 'withdrawn'
+        ? { status: next, withdrawn_at: now.toISOString() }
+        : { status: next, decided_by: actor, decided_at: now.toISOString(), expires_at: iso(decision.expiresAt) };
     await tx.audit.record({ at: now, actor, action: `support.${event}`, subject: `support-session:${id}`, details });
     return (await tx.supportSessions.get(id))!;
   });
@@ -100,7 +164,14 @@ export async function decideSession(context: SluiceContext, id: string, customer
  * the bytes in place (`place`), in the same transaction: of two uploads racing for one
  * session, the loser neither records nor overwrites anything.
  */
-export async function recordUpload(context: SluiceContext, session: SupportSession, bundle: { sha256: string; size: number }, actor: string, now: Date, place: () => Promise<void>): Promise<void> {
+export async function recordUpload(
+  context: SluiceContext,
+  session: SupportSession,
+  bundle: { sha256: string; size: number },
+  actor: string,
+  now: Date,
+  place: () => Promise<void>,
+): Promise<void> {
   await context.store.transaction(async (tx) => {
     if (!(await tx.supportSessions.markUploaded(session.id, bundle, now))) {
       const current = (await tx.supportSessions.get(session.id)) ?? session;
@@ -108,14 +179,24 @@ export async function recordUpload(context: SluiceContext, session: SupportSessi
       throw new SluiceError('consent_required', 'no live consent for this session');
     }
     await place();
-    await tx.audit.record({ at: now, actor, action: 'support.upload', subject: `support-session:${session.id}`, details: { size: bundle.size, sha256: bundle.sha256 } });
+    await tx.audit.record({
+      at: now,
+      actor,
+      action: 'support.upload',
+      subject: `support-session:${session.id}`,
+      details: { size: bundle.size, sha256: bundle.sha256 },
+    });
   });
 }
 
 /** support.consent_expired, keyed by the session: the reader that records the expiry and the worker's scan send it once between them. */
 export function consentExpiredNotification(session: Pick<SupportSession, 'id' | 'customer' | 'device' | 'expiresAt'>, now: Date) {
   return {
-    event: 'support.consent_expired' as const, subject: `support-session:${session.id}`, key: `support.consent_expired:${session.id}`, customer: session.customer, at: now,
+    event: 'support.consent_expired' as const,
+    subject: `support-session:${session.id}`,
+    key: `support.consent_expired:${session.id}`,
+    customer: session.customer,
+    at: now,
     data: { session: session.id, device: session.device, expiresAt: iso(session.expiresAt) },
   };
 }

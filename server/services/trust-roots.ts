@@ -11,7 +11,9 @@ import { SigningError } from '../../signing/errors.js';
 import { SluiceError } from '../errors.js';
 
 /** The key id this server signs check-in answers with, when it has a server key. */
-export interface SigningKey { serverKeyId?: string }
+export interface SigningKey {
+  serverKeyId?: string;
+}
 
 export interface TrustRoots {
   current(tx?: Store): Promise<{ root: Root; document: SignedDocument<Root> }>;
@@ -31,14 +33,23 @@ export interface TrustRoots {
  */
 export function assertFleetCanFollow(root: Root, now: Date, signing: SigningKey = {}): void {
   if (Date.parse(root.expires) <= now.getTime()) {
-    throw new SluiceError('root_unusable', `root version ${root.version} expired at ${root.expires}: devices would refuse it and stop updating`);
+    throw new SluiceError(
+      'root_unusable',
+      `root version ${root.version} expired at ${root.expires}: devices would refuse it and stop updating`,
+    );
   }
   if (!signing.serverKeyId) return;
   if (!root.roles.server.keyids.includes(signing.serverKeyId)) {
-    throw new SluiceError('root_unusable', `root version ${root.version}'s server role does not include this server's key ${signing.serverKeyId}: devices would refuse every check-in answer`);
+    throw new SluiceError(
+      'root_unusable',
+      `root version ${root.version}'s server role does not include this server's key ${signing.serverKeyId}: devices would refuse every check-in answer`,
+    );
   }
   if (root.roles.server.threshold > 1) {
-    throw new SluiceError('root_unusable', `root version ${root.version}'s server threshold is ${root.roles.server.threshold}, and this server signs each check-in answer with one key`);
+    throw new SluiceError(
+      'root_unusable',
+      `root version ${root.version}'s server threshold is ${root.roles.server.threshold}, and this server signs each check-in answer with one key`,
+    );
   }
 }
 
@@ -63,26 +74,27 @@ export function createTrustRoots(store: Store): TrustRoots {
     return accepted;
   };
 
-  const adoptOnce = (document: SignedDocument<Root>, now: Date, signing: SigningKey) => store.transaction(async (tx) => {
-    const stored = await tx.trustRoots.latest();
-    if (!stored) {
-      assertFleetCanFollow(verifyRoot(document, now), now, signing);
-      await tx.trustRoots.insert(document);
-      return;
-    }
-    if (document.signed.version === stored.signed.version) {
-      if (JSON.stringify(document) !== JSON.stringify(stored)) {
-        throw new Error(`root.json version ${document.signed.version} differs from the stored root of the same version`);
+  const adoptOnce = (document: SignedDocument<Root>, now: Date, signing: SigningKey) =>
+    store.transaction(async (tx) => {
+      const stored = await tx.trustRoots.latest();
+      if (!stored) {
+        assertFleetCanFollow(verifyRoot(document, now), now, signing);
+        await tx.trustRoots.insert(document);
+        return;
       }
-      return;
-    }
-    if (document.signed.version < stored.signed.version) return; // an older pinned file: the chain already has newer roots
-    // A newer root given on the command line must chain from the stored one, version by version.
-    if (document.signed.version > stored.signed.version + 1) {
-      throw new Error(`root.json is version ${document.signed.version}; add version ${stored.signed.version + 1} first`);
-    }
-    await rotate(document, now, tx, signing);
-  });
+      if (document.signed.version === stored.signed.version) {
+        if (JSON.stringify(document) !== JSON.stringify(stored)) {
+          throw new Error(`root.json version ${document.signed.version} differs from the stored root of the same version`);
+        }
+        return;
+      }
+      if (document.signed.version < stored.signed.version) return; // an older pinned file: the chain already has newer roots
+      // A newer root given on the command line must chain from the stored one, version by version.
+      if (document.signed.version > stored.signed.version + 1) {
+        throw new Error(`root.json is version ${document.signed.version}; add version ${stored.signed.version + 1} first`);
+      }
+      await rotate(document, now, tx, signing);
+    });
 
   return {
     current,

@@ -13,7 +13,10 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { garbageCollectorEvery } from '../../client/garbage.js';
 
-export interface IngestLimit { maxBytes: number; tooLong: () => Error }
+export interface IngestLimit {
+  maxBytes: number;
+  tooLong: () => Error;
+}
 
 /** Bytes received and hashed, under a temporary name of the store's own until commit or discard. */
 export interface Upload {
@@ -30,13 +33,9 @@ export interface ByteReader {
 }
 
 /** How a client gets bytes the server does not send itself. */
-export type HandOff =
-  | { kind: 'internal-redirect'; path: string }
-  | { kind: 'presigned-url'; url: string };
+export type HandOff = { kind: 'internal-redirect'; path: string } | { kind: 'presigned-url'; url: string };
 
-export type HandOffRequest =
-  | { kind: 'internal-redirect' }
-  | { kind: 'presigned-url'; expiresSeconds: number; fileName: string };
+export type HandOffRequest = { kind: 'internal-redirect' } | { kind: 'presigned-url'; expiresSeconds: number; fileName: string };
 
 export interface ArtifactStore {
   /** Where the bytes live, for messages: a directory, or s3://BUCKET/PREFIX. */
@@ -257,7 +256,9 @@ export function createFileArtifactStore(root: string, temporaryDirectory: string
     async handOff(key, request) {
       // nginx serves the bytes from an internal location whose root is this directory.
       if (request.kind === 'internal-redirect') return { kind: 'internal-redirect', path: layout.place(checkKey(layout, key)) };
-      throw new Error('pre-signed URLs need an object store (--artifact-store s3://BUCKET/PREFIX); the filesystem store streams or hands off to nginx');
+      throw new Error(
+        'pre-signed URLs need an object store (--artifact-store s3://BUCKET/PREFIX); the filesystem store streams or hands off to nginx',
+      );
     },
     async removeUnreferenced(isReferenced) {
       const removed: string[] = [];

@@ -21,7 +21,10 @@ export const artifactStoreVariable = 'SLUICE_ARTIFACT_STORE';
 export function parseArtifactStoreUrl(url: string | undefined, option = '--artifact-store'): ArtifactStoreLocation {
   if (url === undefined || url === '') return { kind: 'filesystem' };
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-  if (!match) throw new Error(`${option} must be s3://BUCKET/PREFIX (a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens), not "${url}"`);
+  if (!match)
+    throw new Error(
+      `${option} must be s3://BUCKET/PREFIX (a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens), not "${url}"`,
+    );
   const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (!/^[\w.\-/]*$/.test(prefix) || prefix.split('/').some((part) => part === '.' || part === '..')) {
     throw new Error(`${option}: the prefix "${prefix}" may hold letters, digits, "_", "-", "." and "/" only`);

@@ -18,7 +18,17 @@ export const databaseName = 'sluice.db';
 export class BackupError extends Error {
   override readonly name = 'BackupError';
   constructor(
-    readonly code: 'backup_incomplete' | 'backup_invalid' | 'backup_too_new' | 'backup_corrupt' | 'file_missing' | 'digest_mismatch' | 'no_database' | 'target_not_empty' | 'database_not_sqlite' | 'artifacts_in_object_store',
+    readonly code:
+      | 'backup_incomplete'
+      | 'backup_invalid'
+      | 'backup_too_new'
+      | 'backup_corrupt'
+      | 'file_missing'
+      | 'digest_mismatch'
+      | 'no_database'
+      | 'target_not_empty'
+      | 'database_not_sqlite'
+      | 'artifacts_in_object_store',
     message: string,
   ) {
     super(message);
@@ -30,24 +40,33 @@ const backupPath = '^(sluice\\.db|admin\\.token|artifacts/[0-9a-f]{2}/[0-9a-f]{6
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Count = Type.Integer({ minimum: 0 });
 
-const BackupFile = Type.Object({
-  path: Type.String({ pattern: backupPath }),
-  size: Count,
-  sha256: Sha256,
-  /** Permission bits, so that keys and the admin token come back as 0600. */
-  mode: Type.Integer({ minimum: 0, maximum: 0o777 }),
-}, { additionalProperties: false });
+const BackupFile = Type.Object(
+  {
+    path: Type.String({ pattern: backupPath }),
+    size: Count,
+    sha256: Sha256,
+    /** Permission bits, so that keys and the admin token come back as 0600. */
+    mode: Type.Integer({ minimum: 0, maximum: 0o777 }),
+  },
+  { additionalProperties: false },
+);
 
-const BackupManifest = Type.Object({
-  format: Type.Literal('sluice-backup'),
-  formatVersion: Type.Literal(1),
-  createdAt: Type.String({ minLength: 1 }),
-  /** The migrations applied to the backed-up database; the last one is its schema version. */
-  migrations: Type.Array(Type.String({ pattern: '^\\d{3}_[\\w-]+\\.sql$' }), { minItems: 1 }),
-  includesKeys: Type.Boolean(),
-  contents: Type.Object({ releases: Count, plans: Count, events: Count, artifacts: Count, bundles: Count }, { additionalProperties: false }),
-  files: Type.Array(BackupFile, { minItems: 1 }),
-}, { additionalProperties: false });
+const BackupManifest = Type.Object(
+  {
+    format: Type.Literal('sluice-backup'),
+    formatVersion: Type.Literal(1),
+    createdAt: Type.String({ minLength: 1 }),
+    /** The migrations applied to the backed-up database; the last one is its schema version. */
+    migrations: Type.Array(Type.String({ pattern: '^\\d{3}_[\\w-]+\\.sql$' }), { minItems: 1 }),
+    includesKeys: Type.Boolean(),
+    contents: Type.Object(
+      { releases: Count, plans: Count, events: Count, artifacts: Count, bundles: Count },
+      { additionalProperties: false },
+    ),
+    files: Type.Array(BackupFile, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
 
 export type BackupFile = Static<typeof BackupFile>;
 export type BackupManifest = Static<typeof BackupManifest>;
@@ -69,7 +88,10 @@ export function readBackupManifest(directory: string): BackupManifest {
   }
   if (!Value.Check(BackupManifest, document)) {
     const first = [...Value.Errors(BackupManifest, document)][0];
-    throw new BackupError('backup_invalid', `${path} is not a sluice backup manifest (format 1): ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+    throw new BackupError(
+      'backup_invalid',
+      `${path} is not a sluice backup manifest (format 1): ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim(),
+    );
   }
   const paths = document.files.map((file) => file.path);
   if (!paths.includes(databaseName)) throw new BackupError('backup_invalid', `${path} lists no ${databaseName}`);
@@ -83,10 +105,14 @@ export function readBackupManifest(directory: string): BackupManifest {
  * store beside it holds bytes the database only names.
  */
 export function refusePostgres(command: 'backup' | 'restore', url: string): never {
-  const advice = command === 'backup'
-    ? 'back it up with pg_dump (pg_dump --format=custom --file=sluice.dump "$DATABASE_URL") and copy the artifact store (DIR/artifacts and DIR/bundles, or the bucket) and DIR/keys after it'
-    : 'restore its pg_dump with pg_restore (pg_restore --clean --if-exists --dbname="$DATABASE_URL" sluice.dump) and copy the artifact store back';
-  throw new BackupError('database_not_sqlite', `sluice ${command} copies a SQLite data directory, and this server's database is PostgreSQL (${redactDatabaseUrl(url)}): ${advice} (README, "Running on PostgreSQL")`);
+  const advice =
+    command === 'backup'
+      ? 'back it up with pg_dump (pg_dump --format=custom --file=sluice.dump "$DATABASE_URL") and copy the artifact store (DIR/artifacts and DIR/bundles, or the bucket) and DIR/keys after it'
+      : 'restore its pg_dump with pg_restore (pg_restore --clean --if-exists --dbname="$DATABASE_URL" sluice.dump) and copy the artifact store back';
+  throw new BackupError(
+    'database_not_sqlite',
+    `sluice ${command} copies a SQLite data directory, and this server's database is PostgreSQL (${redactDatabaseUrl(url)}): ${advice} (README, "Running on PostgreSQL")`,
+  );
 }
 
 /**
@@ -96,17 +122,24 @@ export function refusePostgres(command: 'backup' | 'restore', url: string): neve
  * never rewritten (content-addressed keys), so a copy taken after the database's is complete.
  */
 export function refuseObjectStore(command: 'backup' | 'restore', location: string): never {
-  const advice = command === 'backup'
-    ? `back up the bucket with the provider's tools (bucket versioning or replication, or \`aws s3 sync ${location} DIR\`) after the database (sqlite3 DIR/sluice.db ".backup FILE", or pg_dump)`
-    : `restore the database, then the bucket's objects with the provider's tools (\`aws s3 sync DIR ${location}\`)`;
-  throw new BackupError('artifacts_in_object_store', `sluice ${command} copies a data directory with its artifacts, and this server keeps them in ${location}: ${advice} (README, "Running on PostgreSQL and S3")`);
+  const advice =
+    command === 'backup'
+      ? `back up the bucket with the provider's tools (bucket versioning or replication, or \`aws s3 sync ${location} DIR\`) after the database (sqlite3 DIR/sluice.db ".backup FILE", or pg_dump)`
+      : `restore the database, then the bucket's objects with the provider's tools (\`aws s3 sync DIR ${location}\`)`;
+  throw new BackupError(
+    'artifacts_in_object_store',
+    `sluice ${command} copies a data directory with its artifacts, and this server keeps them in ${location}: ${advice} (README, "Running on PostgreSQL and S3")`,
+  );
 }
 
 /** A backup taken by newer code has migrations this code cannot undo or understand. */
 export function refuseNewerSchema(manifest: BackupManifest, known: readonly string[]): void {
   const unknown = manifest.migrations.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    throw new BackupError('backup_too_new', `the backup's database has migrations this sluice does not know (${unknown.join(', ')}): restore it with the sluice version that made it, or a newer one`);
+    throw new BackupError(
+      'backup_too_new',
+      `the backup's database has migrations this sluice does not know (${unknown.join(', ')}): restore it with the sluice version that made it, or a newer one`,
+    );
   }
 }
 
@@ -119,7 +152,10 @@ async function verifyFile(path: string, expected: { size: number; sha256: string
   if (!existsSync(path)) throw new BackupError('file_missing', `${path} is missing`);
   const actual = await hashFile(path);
   if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
-    throw new BackupError('digest_mismatch', `${name} has ${actual.size} bytes with sha256 ${actual.sha256}; expected ${expected.size} bytes with sha256 ${expected.sha256}`);
+    throw new BackupError(
+      'digest_mismatch',
+      `${name} has ${actual.size} bytes with sha256 ${actual.sha256}; expected ${expected.size} bytes with sha256 ${expected.sha256}`,
+    );
   }
 }
 
@@ -127,14 +163,18 @@ async function verifyFile(path: string, expected: { size: number; sha256: string
  * Copies `source` to `destination` (never over an existing file) and hashes the copy, so what
  * lands on disk is what was verified. `expected` absent: whatever the source holds is recorded.
  */
-export async function copyVerified(source: string, destination: string, entry: { path: string; mode: number; expected?: { size: number; sha256: string } }): Promise<BackupFile> {
+export async function copyVerified(
+  source: string,
+  destination: string,
+  entry: { path: string; mode: number; expected?: { size: number; sha256: string } },
+): Promise<BackupFile> {
   if (!existsSync(source)) throw new BackupError('file_missing', `${source} is missing`);
   await mkdir(dirname(destination), { recursive: true, mode: 0o700 });
   await copyFile(source, destination, constants.COPYFILE_EXCL);
   await chmod(destination, entry.mode);
   await flush(destination);
   if (entry.expected) await verifyFile(destination, entry.expected, source);
-  const { size, sha256 } = entry.expected ?? await hashFile(destination);
+  const { size, sha256 } = entry.expected ?? (await hashFile(destination));
   return { path: entry.path, size, sha256, mode: entry.mode };
 }
 
@@ -148,7 +188,11 @@ export function describeBackup(manifest: BackupManifest): string {
 /** fsync: the manifest (written last) must never reach the disk before the files it lists. */
 export async function flush(path: string): Promise<void> {
   const handle = await open(path, 'r');
-  try { await handle.sync(); } finally { await handle.close(); }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The directory entries of `files` below `root`, so that the files are found after a crash. */

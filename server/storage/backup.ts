@@ -10,7 +10,18 @@ import { chmod, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dataPaths } from '../config.js';
 import { hashFile } from '../../signing/digest.js';
-import { BackupError, copyVerified, databaseName, flush, flushDirectories, refuseObjectStore, refusePostgres, writeBackupManifest, type BackupFile, type BackupManifest } from './backup-manifest.js';
+import {
+  BackupError,
+  copyVerified,
+  databaseName,
+  flush,
+  flushDirectories,
+  refuseObjectStore,
+  refusePostgres,
+  writeBackupManifest,
+  type BackupFile,
+  type BackupManifest,
+} from './backup-manifest.js';
 import { databaseLocation } from './open.js';
 import { parseArtifactStoreUrl } from './artifact-stores.js';
 
@@ -54,11 +65,15 @@ export async function createBackup(options: BackupOptions): Promise<BackupSummar
     const references = readReferences(snapshot);
     await chmod(snapshot, 0o600);
     await flush(snapshot);
-    const files: BackupFile[] = [{ path: databaseName, mode: 0o600, ...await hashFile(snapshot) }];
+    const files: BackupFile[] = [{ path: databaseName, mode: 0o600, ...(await hashFile(snapshot)) }];
     // Paths as the data directory lays them out (the artifact store's <2 hex>/<sha256>), so
     // that a restore is a plain copy back.
     const copies = [
-      ...references.artifacts.map((artifact) => ({ path: `artifacts/${artifact.sha256.slice(0, 2)}/${artifact.sha256}`, mode: 0o644, expected: artifact })),
+      ...references.artifacts.map((artifact) => ({
+        path: `artifacts/${artifact.sha256.slice(0, 2)}/${artifact.sha256}`,
+        mode: 0o644,
+        expected: artifact,
+      })),
       ...references.bundles.map((bundle) => ({ path: `bundles/${bundle.id}.gz`, mode: 0o600, expected: bundle })),
     ];
     for (const copy of copies) files.push(await copyVerified(join(paths.root, copy.path), join(out, copy.path), copy));
@@ -123,12 +138,19 @@ function readReferences(path: string): References {
     // One self-contained file: no -wal or -shm beside the backup.
     db.pragma('journal_mode = DELETE');
     const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') throw new BackupError('backup_corrupt', `the database copy fails SQLite's integrity check: ${String(integrity)}`);
+    if (integrity !== 'ok')
+      throw new BackupError('backup_corrupt', `the database copy fails SQLite's integrity check: ${String(integrity)}`);
     const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
     return {
       migrations: (db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((row) => row.name),
-      artifacts: db.prepare('SELECT sha256, MAX(size) AS size FROM releases GROUP BY sha256 ORDER BY sha256').all() as References['artifacts'],
-      bundles: db.prepare('SELECT id, bundle_sha256 AS sha256, bundle_size AS size FROM support_sessions WHERE uploaded_at IS NOT NULL AND bundle_sha256 IS NOT NULL ORDER BY id').all() as References['bundles'],
+      artifacts: db
+        .prepare('SELECT sha256, MAX(size) AS size FROM releases GROUP BY sha256 ORDER BY sha256')
+        .all() as References['artifacts'],
+      bundles: db
+        .prepare(
+          'SELECT id, bundle_sha256 AS sha256, bundle_size AS size FROM support_sessions WHERE uploaded_at IS NOT NULL AND bundle_sha256 IS NOT NULL ORDER BY id',
+        )
+        .all() as References['bundles'],
       counts: { releases: count('releases'), plans: count('plans'), events: count('device_events') },
     };
   } finally {
@@ -140,11 +162,15 @@ function readReferences(path: string): References {
 async function copySecrets(paths: ReturnType<typeof dataPaths>, out: string): Promise<BackupFile[]> {
   const files: BackupFile[] = [];
   // Only the files sluice writes there (root.json, *.key): the manifest admits no other names.
-  const names = existsSync(paths.keys) ? readdirSync(paths.keys).filter((name) => /^[\w-][\w.-]*$/.test(name) && statSync(join(paths.keys, name)).isFile()) : [];
+  const names = existsSync(paths.keys)
+    ? readdirSync(paths.keys).filter((name) => /^[\w-][\w.-]*$/.test(name) && statSync(join(paths.keys, name)).isFile())
+    : [];
   const secrets = names.map((name) => ({ source: join(paths.keys, name), path: `keys/${name}` }));
   if (existsSync(paths.adminToken)) secrets.push({ source: paths.adminToken, path: 'admin.token' });
   for (const secret of secrets) {
-    files.push(await copyVerified(secret.source, join(out, secret.path), { path: secret.path, mode: statSync(secret.source).mode & 0o777 }));
+    files.push(
+      await copyVerified(secret.source, join(out, secret.path), { path: secret.path, mode: statSync(secret.source).mode & 0o777 }),
+    );
   }
   return files;
 }

@@ -28,9 +28,7 @@ export interface PostgresConnection {
   connectTimeoutMillis?: number;
 }
 
-export type DatabaseLocation =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; connection: PostgresConnection };
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; connection: PostgresConnection };
 
 /** A URL that names no database sluice can open; the message names the option it came from. */
 export class DatabaseUrlError extends Error {
@@ -39,7 +37,19 @@ export class DatabaseUrlError extends Error {
 
 const sslModes: readonly string[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 // libpq's URI parameters that mean something here; any other is refused, as libpq does.
-const knownParameters = new Set(['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'application_name', 'connect_timeout', 'host', 'port', 'user', 'password', 'dbname']);
+const knownParameters = new Set([
+  'sslmode',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'application_name',
+  'connect_timeout',
+  'host',
+  'port',
+  'user',
+  'password',
+  'dbname',
+]);
 
 /** The password replaced, so that a URL can appear in messages and logs. */
 export function redactDatabaseUrl(url: string): string {
@@ -71,15 +81,22 @@ export function parseDatabaseUrl(url: string, option = '--database'): DatabaseLo
   }
   const parameters = parsed.searchParams;
   for (const name of parameters.keys()) {
-    if (!knownParameters.has(name)) refuse(`has the parameter "${name}", which sluice does not know (known: ${[...knownParameters].join(', ')})`);
+    if (!knownParameters.has(name))
+      refuse(`has the parameter "${name}", which sluice does not know (known: ${[...knownParameters].join(', ')})`);
   }
   const sslmode = parameters.get('sslmode') ?? 'disable';
   if (!sslModes.includes(sslmode)) refuse(`has sslmode=${sslmode}; use disable, require, verify-ca or verify-full`);
   if (sslmode === 'allow' || sslmode === 'prefer') {
-    refuse(`has sslmode=${sslmode}, which falls back to unencrypted connections and is not supported; use sslmode=require (TLS without certificate checks), verify-full, or disable`);
+    refuse(
+      `has sslmode=${sslmode}, which falls back to unencrypted connections and is not supported; use sslmode=require (TLS without certificate checks), verify-full, or disable`,
+    );
   }
   const decode = (text: string) => {
-    try { return decodeURIComponent(text); } catch { return refuse('has a badly percent-encoded part'); }
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return refuse('has a badly percent-encoded part');
+    }
   };
   const host = parameters.get('host') ?? (decode(parsed.hostname.replace(/^\[(.+)\]$/, '$1')) || 'localhost');
   const portText = parameters.get('port') ?? (parsed.port || '5432');
@@ -89,7 +106,8 @@ export function parseDatabaseUrl(url: string, option = '--database'): DatabaseLo
   if (database?.includes('/')) refuse('must name one database after the host (postgres://host/database)');
   const timeout = parameters.get('connect_timeout');
   const timeoutSeconds = timeout === null ? undefined : Number(timeout);
-  if (timeoutSeconds !== undefined && !(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 0)) refuse(`has connect_timeout=${timeout}: whole seconds`);
+  if (timeoutSeconds !== undefined && !(Number.isInteger(timeoutSeconds) && timeoutSeconds >= 0))
+    refuse(`has connect_timeout=${timeout}: whole seconds`);
   const connection: PostgresConnection = {
     host,
     port,
@@ -109,10 +127,15 @@ function tlsOptions(mode: SslMode, parameters: URLSearchParams, refuse: (why: st
   const read = (name: string): string | undefined => {
     const path = parameters.get(name);
     if (path === null) return undefined;
-    try { return readFileSync(path, 'utf8'); } catch (error) { return refuse(`names ${name}=${path}, which cannot be read (${(error as Error).message})`); }
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      return refuse(`names ${name}=${path}, which cannot be read (${(error as Error).message})`);
+    }
   };
   if (mode === 'disable') {
-    if (parameters.has('sslrootcert') || parameters.has('sslcert') || parameters.has('sslkey')) refuse('names TLS files with sslmode=disable');
+    if (parameters.has('sslrootcert') || parameters.has('sslcert') || parameters.has('sslkey'))
+      refuse('names TLS files with sslmode=disable');
     return false;
   }
   const ca = read('sslrootcert');
@@ -123,8 +146,11 @@ function tlsOptions(mode: SslMode, parameters: URLSearchParams, refuse: (why: st
   const anyHost = () => undefined;
   switch (mode) {
     // libpq: with a root certificate, require checks the chain as verify-ca does.
-    case 'require': return ca ? { ...files, rejectUnauthorized: true, checkServerIdentity: anyHost } : { ...files, rejectUnauthorized: false };
-    case 'verify-ca': return { ...files, rejectUnauthorized: true, checkServerIdentity: anyHost };
-    case 'verify-full': return { ...files, rejectUnauthorized: true };
+    case 'require':
+      return ca ? { ...files, rejectUnauthorized: true, checkServerIdentity: anyHost } : { ...files, rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ...files, rejectUnauthorized: true, checkServerIdentity: anyHost };
+    case 'verify-full':
+      return { ...files, rejectUnauthorized: true };
   }
 }

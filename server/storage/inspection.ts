@@ -19,17 +19,26 @@ export class StoreInspection {
 
   /** The application's tables (schema_migrations included), by name. */
   async tables(): Promise<string[]> {
-    const rows = this.sql.dialect === 'sqlite'
-      ? await this.sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-      : await this.sql.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name");
+    const rows =
+      this.sql.dialect === 'sqlite'
+        ? await this.sql.all<{ name: string }>(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+          )
+        : await this.sql.all<{ name: string }>(
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+          );
     return rows.map((row) => row.name);
   }
 
   /** The table's columns, in their declared order. */
   async columns(table: string): Promise<string[]> {
-    const rows = this.sql.dialect === 'sqlite'
-      ? await this.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?) ORDER BY cid', [table])
-      : await this.sql.all<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position', [table]);
+    const rows =
+      this.sql.dialect === 'sqlite'
+        ? await this.sql.all<{ name: string }>('SELECT name FROM pragma_table_info(?) ORDER BY cid', [table])
+        : await this.sql.all<{ name: string }>(
+            'SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position',
+            [table],
+          );
     return rows.map((row) => row.name);
   }
 
@@ -67,7 +76,14 @@ export class StoreInspection {
     const digests: Record<string, string> = {};
     for (const { table, columns } of tables) {
       const rows = await this.sql.all<Record<string, unknown>>(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table)}`);
-      const lines = rows.map((row) => JSON.stringify(columns.map((column) => row[column]), plain)).sort();
+      const lines = rows
+        .map((row) =>
+          JSON.stringify(
+            columns.map((column) => row[column]),
+            plain,
+          ),
+        )
+        .sort();
       const hash = createHash('sha256');
       for (const line of lines) hash.update(line).update('\n');
       digests[table] = hash.digest('hex');
@@ -78,9 +94,14 @@ export class StoreInspection {
   /** One round trip for every table: PostgreSQL hashes the rows itself. */
   private async digestsOnServer(tables: { table: string; columns: string[] }[]): Promise<Record<string, string>> {
     if (tables.length === 0) return {};
-    const parts = tables.map(({ table, columns }) =>
-      `SELECT ? AS name, COALESCE(md5(string_agg(line, '|' ORDER BY line)), '') AS digest FROM (SELECT ROW(${columns.map(quote).join(', ')})::text AS line FROM ${quote(table)}) AS rows`);
-    const rows = await this.sql.all<{ name: string; digest: string }>(parts.join(' UNION ALL '), tables.map(({ table }) => table));
+    const parts = tables.map(
+      ({ table, columns }) =>
+        `SELECT ? AS name, COALESCE(md5(string_agg(line, '|' ORDER BY line)), '') AS digest FROM (SELECT ROW(${columns.map(quote).join(', ')})::text AS line FROM ${quote(table)}) AS rows`,
+    );
+    const rows = await this.sql.all<{ name: string; digest: string }>(
+      parts.join(' UNION ALL '),
+      tables.map(({ table }) => table),
+    );
     return Object.fromEntries(rows.map((row) => [row.name, row.digest]));
   }
 

@@ -28,7 +28,10 @@ export function createManifestMemo(limit = 1000): ManifestMemo {
       const remembered = byRelease.get(stored.id);
       if (remembered?.text === stored.manifest) return remembered.manifest;
       if (remembered) known.delete(remembered.manifest);
-      if (byRelease.size >= limit) { byRelease.clear(); known.clear(); }
+      if (byRelease.size >= limit) {
+        byRelease.clear();
+        known.clear();
+      }
       const manifest = deepFreeze(JSON.parse(stored.manifest) as Manifest);
       byRelease.set(stored.id, { text: stored.manifest, manifest });
       known.set(manifest, canonicalize(manifest));

@@ -27,7 +27,9 @@ export function migrationsDirectory(dialect: Dialect): string {
 
 /** The migrations this code knows, in the order they apply (a backup newer than these is refused). */
 export function knownMigrations(directory = migrationsDirectory('sqlite')): string[] {
-  return readdirSync(directory).filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name)).sort();
+  return readdirSync(directory)
+    .filter((name) => /^\d{3}_[\w-]+\.sql$/.test(name))
+    .sort();
 }
 
 export function readMigration(directory: string, name: string): string {

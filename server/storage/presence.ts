@@ -20,7 +20,10 @@ export interface PresenceWriter {
 
 export const defaultPresenceFlushMilliseconds = 250;
 
-interface Observation { at: Date; state: string | null }
+interface Observation {
+  at: Date;
+  state: string | null;
+}
 
 export function createPresenceWriter(store: Store, flushMilliseconds = defaultPresenceFlushMilliseconds): PresenceWriter {
   let pending = new Map<string, Observation>();
@@ -34,7 +37,9 @@ export function createPresenceWriter(store: Store, flushMilliseconds = defaultPr
     pending = new Map();
     try {
       // Sorted, so that two processes writing overlapping batches take row locks in one order.
-      const observations = [...batch].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([device, observation]) => ({ device, ...observation }));
+      const observations = [...batch]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([device, observation]) => ({ device, ...observation }));
       await store.transaction((tx) => tx.devices.recordPresence(observations));
     } catch (error) {
       // Nothing was written (one transaction): keep the batch for the next flush, under
@@ -50,7 +55,9 @@ export function createPresenceWriter(store: Store, flushMilliseconds = defaultPr
   };
   // A failed write on the timer (say, the database busy past its timeout) is retried on the
   // next tick rather than thrown where nothing can catch it.
-  const timer = setInterval(() => { flush().catch(() => undefined); }, flushMilliseconds);
+  const timer = setInterval(() => {
+    flush().catch(() => undefined);
+  }, flushMilliseconds);
   // The timer alone never keeps a process alive; whoever closes the store calls close().
   timer.unref();
 

@@ -9,7 +9,18 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { knownMigrations } from './migrations.js';
 import { parseDatabaseUrl } from './database-url.js';
 import { parseArtifactStoreUrl } from './artifact-stores.js';
-import { BackupError, copyVerified, flush, flushDirectories, readBackupManifest, refuseNewerSchema, refuseObjectStore, refusePostgres, verifyBackupFiles, type BackupManifest } from './backup-manifest.js';
+import {
+  BackupError,
+  copyVerified,
+  flush,
+  flushDirectories,
+  readBackupManifest,
+  refuseNewerSchema,
+  refuseObjectStore,
+  refusePostgres,
+  verifyBackupFiles,
+  type BackupManifest,
+} from './backup-manifest.js';
 
 export interface RestoreOptions {
   from: string;
@@ -39,7 +50,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   refuseNewerSchema(manifest, knownMigrations());
   const occupied = existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0);
   if (occupied && !options.force) {
-    throw new BackupError('target_not_empty', `${target} is not empty: restore into a new directory, or pass --force to replace it (the old one is kept aside)`);
+    throw new BackupError(
+      'target_not_empty',
+      `${target} is not empty: restore into a new directory, or pass --force to replace it (the old one is kept aside)`,
+    );
   }
   await verifyBackupFiles(from, manifest);
 

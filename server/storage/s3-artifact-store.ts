@@ -12,17 +12,40 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListMultipartUploadsCommand, ListObjectsV2Command, S3Client, S3ServiceException,
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { DeferredUpload } from './s3-multipart.js';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { artifactLayout, checkKey, hashingCounter, orphanAfterMs, type ArtifactStore, type ByteReader, type KeyLayout, type Upload } from './artifact-store.js';
+import {
+  artifactLayout,
+  checkKey,
+  hashingCounter,
+  orphanAfterMs,
+  type ArtifactStore,
+  type ByteReader,
+  type KeyLayout,
+  type Upload,
+} from './artifact-store.js';
 
-export interface S3Location { bucket: string; prefix: string }
+export interface S3Location {
+  bucket: string;
+  prefix: string;
+}
 
 /** The bucket's connection, read the way AWS tools read it (AWS_* variables, the default credential chain). */
-export interface S3Connection { region: string; endpoint?: string; forcePathStyle: boolean }
+export interface S3Connection {
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+}
 
 /**
  * The part size and how many parts are in flight: a multipart upload holds about
@@ -63,7 +86,12 @@ export function createS3Client(connection: S3Connection): S3Client {
     // arrive, and by the device against the signed manifest.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000, httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) },
+    requestHandler: {
+      connectionTimeout: 10_000,
+      requestTimeout: 120_000,
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+    },
   });
 }
 
@@ -76,7 +104,12 @@ export async function openS3ArtifactStore(options: S3StoreOptions): Promise<Arti
   } catch (error) {
     client.destroy();
     const status = (error as S3ServiceException).$metadata?.httpStatusCode;
-    const why = status === 404 ? 'no such bucket' : status === 403 ? 'access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' : (error as Error).message || (error as Error).name;
+    const why =
+      status === 404
+        ? 'no such bucket'
+        : status === 403
+          ? 'access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
+          : (error as Error).message || (error as Error).name;
     throw new Error(`the artifact store s3://${bucket}/${options.location.prefix} does not answer: ${why}`, { cause: error });
   }
   const store = createS3ArtifactStore({ ...options, client });
@@ -89,7 +122,8 @@ export function createS3ArtifactStore(options: S3StoreOptions & { client: S3Clie
   const layout = options.layout ?? artifactLayout;
   const clock = options.clock ?? Date.now;
   const Bucket = options.location.bucket;
-  const prefix = options.location.prefix === '' || options.location.prefix.endsWith('/') ? options.location.prefix : `${options.location.prefix}/`;
+  const prefix =
+    options.location.prefix === '' || options.location.prefix.endsWith('/') ? options.location.prefix : `${options.location.prefix}/`;
   const folder = `${prefix}${layout.folder}/`;
   const objectKey = (key: string) => `${folder}${layout.place(checkKey(layout, key))}`;
   // Uploads received and not yet committed or discarded, by their temporary name.
@@ -124,7 +158,13 @@ export function createS3ArtifactStore(options: S3StoreOptions & { client: S3Clie
       const temporary = `${randomUUID()}.upload`;
       const counter = hashingCounter(limit);
       // The parts go up under the key the bytes are meant for, invisible until completed.
-      const upload = new DeferredUpload({ client, Bucket, Key: objectKey(intendedKey), partBytes: multipartPartBytes, queue: multipartQueue });
+      const upload = new DeferredUpload({
+        client,
+        Bucket,
+        Key: objectKey(intendedKey),
+        partBytes: multipartPartBytes,
+        queue: multipartQueue,
+      });
       try {
         await pipeline(source, counter.stream, upload);
       } catch (error) {
@@ -151,7 +191,8 @@ export function createS3ArtifactStore(options: S3StoreOptions & { client: S3Clie
         throw error;
       }
       const stored = await head(target);
-      if (stored?.ContentLength !== upload.size) throw new Error(`${target} has ${stored?.ContentLength ?? 'no'} bytes after the upload, not ${upload.size}`);
+      if (stored?.ContentLength !== upload.size)
+        throw new Error(`${target} has ${stored?.ContentLength ?? 'no'} bytes after the upload, not ${upload.size}`);
       return true;
     },
     async discard(upload) {
@@ -173,9 +214,11 @@ export function createS3ArtifactStore(options: S3StoreOptions & { client: S3Clie
       await remove(objectKey(key));
     },
     async handOff(key, request) {
-      if (request.kind !== 'presigned-url') throw new Error('X-Accel-Redirect needs the filesystem store; with an object store use --artifact-delivery redirect');
+      if (request.kind !== 'presigned-url')
+        throw new Error('X-Accel-Redirect needs the filesystem store; with an object store use --artifact-delivery redirect');
       const command = new GetObjectCommand({
-        Bucket, Key: objectKey(key),
+        Bucket,
+        Key: objectKey(key),
         ResponseContentDisposition: `attachment; filename="${request.fileName.replace(/["\\\r\n]/g, '_')}"`,
       });
       return { kind: 'presigned-url', url: await getSignedUrl(client, command, { expiresIn: request.expiresSeconds }) };
@@ -199,7 +242,8 @@ export function createS3ArtifactStore(options: S3StoreOptions & { client: S3Clie
       do {
         const page = await client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: prefix, KeyMarker, UploadIdMarker }));
         for (const upload of page.Uploads ?? []) {
-          if ((upload.Initiated?.getTime() ?? 0) < before) await client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+          if ((upload.Initiated?.getTime() ?? 0) < before)
+            await client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
         }
         [KeyMarker, UploadIdMarker] = page.IsTruncated ? [page.NextKeyMarker, page.NextUploadIdMarker] : [undefined, undefined];
       } while (KeyMarker);
@@ -220,7 +264,11 @@ class ObjectReader implements ByteReader {
   private pending: Buffer = Buffer.alloc(0);
   private next = -1;
 
-  constructor(private readonly client: S3Client, private readonly bucket: string, private readonly key: string) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+  ) {}
 
   async restart(position: number): Promise<void> {
     this.destroyBody();
@@ -245,7 +293,10 @@ class ObjectReader implements ByteReader {
     while (filled < length && this.body) {
       if (this.pending.length === 0) {
         const step = await this.body.next();
-        if (step.done) { this.body = null; break; }
+        if (step.done) {
+          this.body = null;
+          break;
+        }
         this.pending = Buffer.from(step.value.buffer, step.value.byteOffset, step.value.byteLength);
       }
       const count = this.pending.copy(buffer, offset + filled, 0, Math.min(length - filled, this.pending.length));

@@ -11,11 +11,21 @@
 // reaches the bucket at all.
 import { Writable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 
-export interface MultipartTarget { client: S3Client; Bucket: string; Key: string; partBytes: number; queue: number }
+export interface MultipartTarget {
+  client: S3Client;
+  Bucket: string;
+  Key: string;
+  partBytes: number;
+  queue: number;
+}
 
 export class DeferredUpload extends Writable {
   private uploadId: string | undefined;
@@ -73,7 +83,9 @@ export class DeferredUpload extends Writable {
     while (this.sending.size >= this.target.queue) await Promise.race(this.sending).catch(() => {});
     if (this.failure) throw this.failure;
     const { client, Bucket, Key } = this.target;
-    this.creating ??= client.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/octet-stream' })).then((answer) => answer.UploadId!);
+    this.creating ??= client
+      .send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/octet-stream' }))
+      .then((answer) => answer.UploadId!);
     this.uploadId ??= await this.creating;
     // A write still under way when the upload was aborted sends nothing more.
     if (this.aborted) throw new Error('the upload was aborted');
@@ -82,9 +94,16 @@ export class DeferredUpload extends Writable {
     this.part = null;
     this.filled = 0;
     const PartNumber = ++this.partNumber;
-    const sending: Promise<void> = client.send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body, ContentLength: Body.length }))
-      .then((answer) => { this.parts.push({ PartNumber, ETag: answer.ETag! }); this.spare.push(buffer); })
-      .catch((error: Error) => { this.failure ??= error; throw error; })
+    const sending: Promise<void> = client
+      .send(new UploadPartCommand({ Bucket, Key, UploadId: this.uploadId, PartNumber, Body, ContentLength: Body.length }))
+      .then((answer) => {
+        this.parts.push({ PartNumber, ETag: answer.ETag! });
+        this.spare.push(buffer);
+      })
+      .catch((error: Error) => {
+        this.failure ??= error;
+        throw error;
+      })
       .finally(() => this.sending.delete(sending));
     sending.catch(() => {});
     this.sending.add(sending);
@@ -94,7 +113,16 @@ export class DeferredUpload extends Writable {
   async complete(metadata: Record<string, string>): Promise<void> {
     const { client, Bucket, Key } = this.target;
     if (this.small) {
-      await client.send(new PutObjectCommand({ Bucket, Key, Body: this.small, ContentLength: this.small.length, ContentType: 'application/octet-stream', Metadata: metadata }));
+      await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key,
+          Body: this.small,
+          ContentLength: this.small.length,
+          ContentType: 'application/octet-stream',
+          Metadata: metadata,
+        }),
+      );
       this.small = null;
       return;
     }
@@ -113,10 +141,13 @@ export class DeferredUpload extends Writable {
     // Parts still on their way would otherwise be stored after the abort; an upload still
     // being created is aborted once it exists.
     await Promise.allSettled([...this.sending]);
-    const uploadId = this.uploadId ?? await this.creating?.catch(() => undefined);
+    const uploadId = this.uploadId ?? (await this.creating?.catch(() => undefined));
     this.uploadId = undefined;
     if (!uploadId) return;
-    await this.target.client.send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: uploadId }))
-      .catch((error: { $metadata?: { httpStatusCode?: number } }) => { if (error.$metadata?.httpStatusCode !== 404) throw error; });
+    await this.target.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.target.Bucket, Key: this.target.Key, UploadId: uploadId }))
+      .catch((error: { $metadata?: { httpStatusCode?: number } }) => {
+        if (error.$metadata?.httpStatusCode !== 404) throw error;
+      });
   }
 }

@@ -35,7 +35,7 @@ t.test('the detector finds what it is for, and not prose', async (t) => {
   t.equal(offences('x.ts', "import pg from 'pg';").length, 1);
   t.equal(offences('x.ts', "db.prepare('SELECT * FROM plans WHERE id = ?').get(id)").length, 2);
   t.equal(offences('x.ts', 'const sql = `UPDATE plans SET status = ?`;').length, 1);
-  t.equal(offences('x.ts', "// select a window, then update the plan").length, 0);
+  t.equal(offences('x.ts', '// select a window, then update the plan').length, 0);
   t.equal(offences('x.ts', "throw new SluiceError('validation_failed', 'select one window')").length, 0);
 });
 

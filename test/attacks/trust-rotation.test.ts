@@ -12,7 +12,15 @@ import { generateKeyPair, writePrivateKeyFile } from '../../signing/keys.js';
 import { createRoot } from '../../signing/root.js';
 import { signDocument } from '../../signing/signed.js';
 import { readStateFile } from '../../client/state-file.js';
-import { startTestServer, seedFleet, signedManifest, uploadRelease, storedState, type ManifestFields, type TestServer } from '../helpers/server.js';
+import {
+  startTestServer,
+  seedFleet,
+  signedManifest,
+  uploadRelease,
+  storedState,
+  type ManifestFields,
+  type TestServer,
+} from '../helpers/server.js';
 import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
 
 type Test = Parameters<typeof startTestServer>[0] & { equal: Function };
@@ -30,7 +38,11 @@ async function serverWithRoot(t: Test, rootExpires?: Date) {
 
   async function addCustomer(id: string) {
     await server.call('POST', '/api/v1/customers', server.adminToken, { id, name: `${id} Corp`, timezone: 'Europe/Madrid' });
-    const user = await server.call('POST', '/api/v1/users', server.adminToken, { username: `customer-${id}`, role: 'customer', customer: id });
+    const user = await server.call('POST', '/api/v1/users', server.adminToken, {
+      username: `customer-${id}`,
+      role: 'customer',
+      customer: id,
+    });
     customers.set(id, user.json.token);
   }
 
@@ -42,11 +54,17 @@ async function serverWithRoot(t: Test, rootExpires?: Date) {
   /** A confirmed plan for every device of `customer`, window in January: download and verify happen before it. */
   async function confirmPlan(customer: string, release: string) {
     const plan = await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
-      customer, release, windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }], deadline: '2027-02-01T00:00:00Z',
+      customer,
+      release,
+      windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+      deadline: '2027-02-01T00:00:00Z',
     });
     t.equal(plan.status, 201, `plan for ${customer}: ${plan.body}`);
     t.equal((await server.call('POST', `/api/v1/plans/${plan.json.id}/propose`, fleet.tokens.support)).status, 200);
-    const confirmed = await server.call('POST', `/api/v1/plans/${plan.json.id}/confirm`, customers.get(customer), { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
+    const confirmed = await server.call('POST', `/api/v1/plans/${plan.json.id}/confirm`, customers.get(customer), {
+      window: 0,
+      maintainer: { name: 'Ana', phone: '+34 600' },
+    });
     t.equal(confirmed.status, 200, `confirm: ${confirmed.body}`);
   }
 
@@ -58,7 +76,11 @@ async function serverWithRoot(t: Test, rootExpires?: Date) {
     const device = prepareDevice(join(directory, 'device'), { server: url, deviceId: id, token, rootPath });
     const agent = startAgentProcess(device);
     t.teardown(agent.stop);
-    return { device, agent, trustedVersion: () => JSON.parse(readFileSync(join(device.dataDir, 'root.json'), 'utf8')).signed.version as number };
+    return {
+      device,
+      agent,
+      trustedVersion: () => JSON.parse(readFileSync(join(device.dataDir, 'root.json'), 'utf8')).signed.version as number,
+    };
   }
 
   const events = async (device: string) => (await server.app.sluice.store.devices.history(device, 10_000)).reverse();
@@ -71,8 +93,15 @@ async function rotate(server: TestServer, signers: KeyObject[], roles: Parameter
   return server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(root, signers));
 }
 
-function neverInstalled(t: Test & { notOk: Function; same: Function }, events: { state: string }[], device: { slots: { a: string; b: string }; dataDir: string }) {
-  t.notOk(events.some((event) => ['downloading', 'installing', 'health_check', 'committed'].includes(event.state)), 'no byte downloaded, nothing installed');
+function neverInstalled(
+  t: Test & { notOk: Function; same: Function },
+  events: { state: string }[],
+  device: { slots: { a: string; b: string }; dataDir: string },
+) {
+  t.notOk(
+    events.some((event) => ['downloading', 'installing', 'health_check', 'committed'].includes(event.state)),
+    'no byte downloaded, nothing installed',
+  );
   t.same(readdirSync(device.slots.a).concat(readdirSync(device.slots.b)), [], 'both slots untouched');
   t.equal(readStateFile(device.dataDir, '1.0.0').device.version, '1.0.0', 'still the old version');
 }
@@ -113,12 +142,24 @@ t.test('a compromised release key, removed by a root rotation signed by the old 
 
   const attacked = startDevice('emu-0001', acmeToken);
   const control = startDevice('emu-0002', betaToken);
-  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /manifest_invalid/.test(event.detail ?? '')), 'emu-0001 to refuse the manifest', 30_000)
-    .catch((error) => { t.fail(`${error.message}\n${attacked.agent.output()}`); return null; });
+  const refused = await waitFor(
+    async () => (await events('emu-0001')).find((event) => /manifest_invalid/.test(event.detail ?? '')),
+    'emu-0001 to refuse the manifest',
+    30_000,
+  ).catch((error) => {
+    t.fail(`${error.message}\n${attacked.agent.output()}`);
+    return null;
+  });
   t.ok(refused, 'the device that pinned the old root refuses a manifest signed by the removed key');
-  const verified = await waitFor(async () => (await events('emu-0002')).find((event) => event.state === 'verified'), 'emu-0002 to verify', 30_000)
-    .catch((error) => { t.fail(`${error.message}\n${control.agent.output()}`); return null; });
-  t.ok(verified, 'the control device verifies the new key\'s release');
+  const verified = await waitFor(
+    async () => (await events('emu-0002')).find((event) => event.state === 'verified'),
+    'emu-0002 to verify',
+    30_000,
+  ).catch((error) => {
+    t.fail(`${error.message}\n${control.agent.output()}`);
+    return null;
+  });
+  t.ok(verified, "the control device verifies the new key's release");
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await attacked.agent.stop();
   await control.agent.stop();
@@ -137,18 +178,34 @@ t.test('an expired root: nothing is trusted until a newer root is offered', asyn
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires.getTime() - Date.now() + 500)));
 
   const { device, agent, trustedVersion } = startDevice('emu-0001', token);
-  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /root_invalid: .*expired/.test(event.detail ?? '')), 'a root_invalid report', 30_000)
-    .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
+  const refused = await waitFor(
+    async () => (await events('emu-0001')).find((event) => /root_invalid: .*expired/.test(event.detail ?? '')),
+    'a root_invalid report',
+    30_000,
+  ).catch((error) => {
+    t.fail(`${error.message}\n${agent.output()}`);
+    return null;
+  });
   t.ok(refused, 'the device refuses to act on an expired root, and says so');
   await new Promise((resolve) => setTimeout(resolve, 1500));
   neverInstalled(t, await events('emu-0001'), device);
 
   // Recovery is a rotation signed by the (offline) root key: the device walks to it and goes on.
   const keys = server.keys;
-  const rotated = await rotate(server, [keys.root], { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } });
+  const rotated = await rotate(server, [keys.root], {
+    root: { keys: [keys.root] },
+    release: { keys: [keys.release] },
+    server: { keys: [keys.server] },
+  });
   t.equal(rotated.status, 201, `rotation: ${rotated.body}`);
-  const verified = await waitFor(async () => (await events('emu-0001')).find((event) => event.state === 'verified'), 'the device to verify after the rotation', 30_000)
-    .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
+  const verified = await waitFor(
+    async () => (await events('emu-0001')).find((event) => event.state === 'verified'),
+    'the device to verify after the rotation',
+    30_000,
+  ).catch((error) => {
+    t.fail(`${error.message}\n${agent.output()}`);
+    return null;
+  });
   t.ok(verified, 'with a fresh root the same release verifies');
   await agent.stop();
   t.equal(trustedVersion(), 2, 'the walked root is kept in the data directory');
@@ -166,8 +223,14 @@ t.test('an expired manifest: published while valid, refused by the device once i
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expires.getTime() - Date.now() + 500)));
 
   const { device, agent } = startDevice('emu-0001', token);
-  const refused = await waitFor(async () => (await events('emu-0001')).find((event) => /manifest_expired/.test(event.detail ?? '')), 'a manifest_expired report', 30_000)
-    .catch((error) => { t.fail(`${error.message}\n${agent.output()}`); return null; });
+  const refused = await waitFor(
+    async () => (await events('emu-0001')).find((event) => /manifest_expired/.test(event.detail ?? '')),
+    'a manifest_expired report',
+    30_000,
+  ).catch((error) => {
+    t.fail(`${error.message}\n${agent.output()}`);
+    return null;
+  });
   t.ok(refused, 'refused and reported');
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await agent.stop();
@@ -179,9 +242,30 @@ t.test('a rotation that would freeze the fleet is refused: already expired, or n
   const { root, release, server: serverKey } = server.keys;
   const other = generateKeyPair().privateKey;
   const refusals: [string, Parameters<typeof createRoot>[0]][] = [
-    ['an expired root', { version: 2, expires: new Date(Date.now() - 1000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey] } } }],
-    ['a server role without the key this server signs with', { version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [other] } } }],
-    ['a server threshold the one signature of an answer cannot meet', { version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other], threshold: 2 } } }],
+    [
+      'an expired root',
+      {
+        version: 2,
+        expires: new Date(Date.now() - 1000),
+        roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey] } },
+      },
+    ],
+    [
+      'a server role without the key this server signs with',
+      {
+        version: 2,
+        expires: new Date(Date.now() + 86400_000),
+        roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [other] } },
+      },
+    ],
+    [
+      'a server threshold the one signature of an answer cannot meet',
+      {
+        version: 2,
+        expires: new Date(Date.now() + 86400_000),
+        roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other], threshold: 2 } },
+      },
+    ],
   ];
   for (const [what, fields] of refusals) {
     const response = await server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(createRoot(fields), [root]));
@@ -191,8 +275,16 @@ t.test('a rotation that would freeze the fleet is refused: already expired, or n
   t.equal((await server.call('GET', '/api/v1/trust/root/2.json')).status, 404, 'none of them is offered to devices');
   t.same((await server.call('GET', '/api/v1/audit?action=trust.rotate', server.adminToken)).json, [], 'nor audited as a rotation');
   // The control: the server key stays, a second one joins for a later hand-over.
-  const handOver = createRoot({ version: 2, expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other] } } });
-  t.equal((await server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(handOver, [root]))).status, 201, 'a root that keeps the server key is accepted');
+  const handOver = createRoot({
+    version: 2,
+    expires: new Date(Date.now() + 86400_000),
+    roles: { root: { keys: [root] }, release: { keys: [release] }, server: { keys: [serverKey, other] } },
+  });
+  t.equal(
+    (await server.call('POST', '/api/v1/trust/root', server.adminToken, signDocument(handOver, [root]))).status,
+    201,
+    'a root that keeps the server key is accepted',
+  );
 });
 
 t.test('a server refuses to start with a server key its root does not name: a new --trust root, or a restart', async (t) => {
@@ -201,11 +293,17 @@ t.test('a server refuses to start with a server key its root does not name: a ne
   const offline = initKeys(join(dataDir, 'offline'));
   const strayKey = join(dataDir, 'server.key');
   writePrivateKeyFile(strayKey, generateKeyPair().privateKey);
-  await t.rejects(startTestServer(t, { dataDir: join(dataDir, 'server'), trustRootPath: offline.rootPath, serverKeyPath: strayKey }),
-    /server role does not include this server's key/, 'the server does not start signing answers no device accepts');
+  await t.rejects(
+    startTestServer(t, { dataDir: join(dataDir, 'server'), trustRootPath: offline.rootPath, serverKeyPath: strayKey }),
+    /server role does not include this server's key/,
+    'the server does not start signing answers no device accepts',
+  );
 
   const running = await startTestServer(t, { dataDir: join(dataDir, 'dev') });
   await running.close();
-  await t.rejects(startTestServer(t, { dataDir: join(dataDir, 'dev'), databaseUrl: running.databaseUrl, serverKeyPath: strayKey }),
-    /is not in the server role of root version 1/, 'nor restarts with a server key its stored root does not name');
+  await t.rejects(
+    startTestServer(t, { dataDir: join(dataDir, 'dev'), databaseUrl: running.databaseUrl, serverKeyPath: strayKey }),
+    /is not in the server role of root version 1/,
+    'nor restarts with a server key its stored root does not name',
+  );
 });

@@ -23,16 +23,26 @@ export async function browserFixture(t: Parameters<typeof startTestServer>[0]) {
   await must('POST', '/api/v1/users', admin, { username: 'rita@vendor', role: 'release', password: passwords.release });
   const deviceTokens: Record<string, string> = {};
   for (const id of ['emu-0001', 'emu-0002', 'emu-0003']) deviceTokens[id] = await fleet.addDevice(id);
-  const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, { class: 'C', title: 'Meter readings drift after a week', device: 'emu-0002' });
+  const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, {
+    class: 'C',
+    title: 'Meter readings drift after a week',
+    device: 'emu-0002',
+  });
   const artifact = randomBytes(2048);
-  const release = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.1.0', fixes: [fault.id], notes: 'Fixes meter drift.' }, [server.keys.release]), artifact);
+  const release = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '2.1.0', fixes: [fault.id], notes: 'Fixes meter drift.' }, [server.keys.release]),
+    artifact,
+  );
   if (release.status !== 201) throw new Error(JSON.stringify(release.json));
 
   /** A device reporting the agent's states, in order, over HTTP (a simulated agent). */
   const report = async (device: string, plan: string, states: string[], detail?: string) => {
     for (const state of states) {
       const response = await fetch(`${base}/api/v1/device/events`, {
-        method: 'POST', headers: { authorization: `Bearer ${deviceTokens[device]}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${deviceTokens[device]}`, 'content-type': 'application/json' },
         body: JSON.stringify({ assignment: plan, state, ...(detail ? { detail } : {}) }),
       });
       if (response.status !== 204) throw new Error(`${device} ${state}: ${response.status} ${await response.text()}`);
@@ -41,7 +51,11 @@ export async function browserFixture(t: Parameters<typeof startTestServer>[0]) {
   /** The device's diagnostics upload for a support session. */
   const uploadBundle = async (device: string, session: string, content: Buffer) => {
     const { payload, contentType } = multipartBody([{ name: 'bundle', filename: 'bundle.json.gz', content }]);
-    const response = await fetch(`${base}/api/v1/device/diagnostics/${session}`, { method: 'POST', headers: { authorization: `Bearer ${deviceTokens[device]}`, 'content-type': contentType }, body: payload });
+    const response = await fetch(`${base}/api/v1/device/diagnostics/${session}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${deviceTokens[device]}`, 'content-type': contentType },
+      body: payload,
+    });
     return response.status;
   };
   return { server, base, fleet, fault, release: release.json as { id: string }, deviceTokens, report, uploadBundle };

@@ -20,22 +20,43 @@ type Tap = Pick<Test, 'teardown' | 'same' | 'ok'>;
 export async function launch(t: Tap): Promise<Browser> {
   // launch() gives every run a fresh temporary profile (its own --user-data-dir).
   const browser = await chromium.launch({
-    executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   t.teardown(() => browser.close());
   mkdirSync(screenshots, { recursive: true });
   return browser;
 }
 
-export interface Visitor { context: BrowserContext; page: Page; cspErrors: string[] }
+export interface Visitor {
+  context: BrowserContext;
+  page: Page;
+  cspErrors: string[];
+}
 
 /** A signed-in user in a context of their own (own cookies), with one page reused throughout. */
-export async function signIn(browser: Browser, base: string, username: string, password: string, width: number = widths[0]): Promise<Visitor> {
+export async function signIn(
+  browser: Browser,
+  base: string,
+  username: string,
+  password: string,
+  width: number = widths[0],
+): Promise<Visitor> {
   const context = await browser.newContext({ viewport: { width, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const cspErrors: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+  });
   await page.goto(`${base}/login`);
   await page.fill('#username', username);
   await page.fill('#password', password);
@@ -52,12 +73,33 @@ async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, so the page's strict CSP does not stop it.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            context: Document,
+            options: object,
+          ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     // The WCAG 2.1 A and AA rules: what "accessible" is held to, and a third of axe's full run.
-    return (await axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })).violations;
+    return (
+      await axe.run(document, {
+        resultTypes: ['violations'],
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      })
+    ).violations;
   });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}) at ${violation.nodes.slice(0, 3).map((node) => node.target.join(' ')).join(', ')}`);
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}) at ${violation.nodes
+          .slice(0, 3)
+          .map((node) => node.target.join(' '))
+          .join(', ')}`,
+    );
 }
 
 /** The page at both widths: accessible, not wider than the screen, no CSP report; screenshots kept. */

@@ -34,7 +34,11 @@ t.test('a plan from draft to committed, in the browser', { skip: noBrowser }, as
 
   await t.test('support drafts a plan with the windows editor and a preview', async (t) => {
     await page.goto(`${base}/staff/plans/new?release=${fixture.release.id}&customer=acme`);
-    t.match(await page.textContent('#deadline-help'), /Fri 1 Jan 2027, 10:00 Europe\/Madrid/, 'the one-month default deadline is shown in the customer\'s zone');
+    t.match(
+      await page.textContent('#deadline-help'),
+      /Fri 1 Jan 2027, 10:00 Europe\/Madrid/,
+      "the one-month default deadline is shown in the customer's zone",
+    );
     await page.fill('#once-start-0', '2026-12-06T02:00');
     await page.fill('#once-end-0', '2026-12-06T05:00');
     await page.check('input[name=every_days_0][value="0"]');
@@ -69,31 +73,39 @@ t.test('a plan from draft to committed, in the browser', { skip: noBrowser }, as
     });
     t.equal(order, true, 'the written plan comes before the decision');
     const written = await phone.textContent('article.written');
-    t.match(written, /Energy management unit/, 'the product\'s name');
-    t.match(written, new RegExp(`${fixture.fault.id}: Meter readings drift after a week`), 'the fault\'s title next to its id');
+    t.match(written, /Energy management unit/, "the product's name");
+    t.match(written, new RegExp(`${fixture.fault.id}: Meter readings drift after a week`), "the fault's title next to its id");
     t.match(written, /Window 1: Sunday 6 December 2026, 02:00–05:00/);
-    t.notMatch(await phone.textContent('body'), /Call Ana|Agree the window/, 'no internal note on the customer\'s page');
+    t.notMatch(await phone.textContent('body'), /Call Ana|Agree the window/, "no internal note on the customer's page");
     await checkPage(t, customer, 'portal-plan-proposed');
 
     await phone.fill('#counter-start', '2026-12-13T06:00');
     await phone.fill('#counter-end', '2026-12-13T03:00');
     await phone.fill('#counter-comment', 'The 13th suits us better.');
     await submit(phone, 'text=Send these times');
-    t.match(await phone.textContent('#counter-error'), /The end must be after the start \(both in Europe\/Madrid\)/, 'the error says what to fix');
+    t.match(
+      await phone.textContent('#counter-error'),
+      /The end must be after the start \(both in Europe\/Madrid\)/,
+      'the error says what to fix',
+    );
     t.equal(await phone.inputValue('#counter-comment'), 'The 13th suits us better.', 'and keeps what was typed');
     await checkPage(t, customer, 'portal-plan-counter-refused');
     await phone.fill('#counter-start', '2026-12-13T03:00');
     await phone.fill('#counter-end', '2026-12-13T06:00');
     await submit(phone, 'text=Send these times');
     t.match(await phone.textContent('.flash.ok'), /sent to the vendor/);
-    t.match(await phone.textContent('main'), /You proposed other times.*Sunday 13 December 2026, 03:00–06:00.*The 13th suits us better/s, 'what the customer proposed');
+    t.match(
+      await phone.textContent('main'),
+      /You proposed other times.*Sunday 13 December 2026, 03:00–06:00.*The 13th suits us better/s,
+      'what the customer proposed',
+    );
     await checkPage(t, customer, 'portal-plan-countered');
   });
 
   await t.test('support sees the counter-proposal and proposes again; the history says what changed', async (t) => {
     await page.goto(`${base}/staff/plans/${planId}`);
     t.match(await page.textContent('main'), /The customer proposed other times.*The 13th suits us better/s);
-    t.equal(await page.inputValue('#once-start-0'), '2026-12-13T03:00', 'the editor holds the customer\'s window');
+    t.equal(await page.inputValue('#once-start-0'), '2026-12-13T03:00', "the editor holds the customer's window");
     await checkPage(t, staff, 'console-plan-countered');
     await submit(page, 'button[value=propose]');
     t.match(await page.textContent('main'), /Version 2.*Proposed maintenance windows/s, 'version 2 lists the windows as changed');
@@ -118,7 +130,9 @@ t.test('a plan from draft to committed, in the browser', { skip: noBrowser }, as
     await page.goto(`${base}/staff/plans/${planId}`);
     t.ok(await page.locator('script[src="/assets/live.js"]').count(), 'the live page loads the polling script');
     for (const device of ['emu-0001', 'emu-0002', 'emu-0003']) await fixture.report(device, planId, agentStates);
-    await page.waitForFunction(() => /3\/3 done/.test(document.querySelector('#live-rollout')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /3\/3 done/.test(document.querySelector('#live-rollout')?.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     t.pass('the rollout view updated itself');
     await page.reload();
     t.match(await page.textContent('h1'), /completed/);

@@ -20,7 +20,11 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
 
   await t.test('fault report, acknowledge, resolve', async (t) => {
     await phone.goto(`${base}/portal/faults`);
-    t.match(await phone.textContent('#class-help'), /A \(critical\): processing starts within 15 min; resolved within 1 h \(major\) or 2 h \(general\)/, 'the classes explained where one is picked');
+    t.match(
+      await phone.textContent('#class-help'),
+      /A \(critical\): processing starts within 15 min; resolved within 1 h \(major\) or 2 h \(general\)/,
+      'the classes explained where one is picked',
+    );
     await phone.selectOption('#fault-class', 'A');
     await phone.fill('#fault-title', '   ');
     await phone.fill('#fault-description', 'The site controller shows no meters.');
@@ -32,7 +36,11 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
     await phone.fill('#fault-title', 'Site offline');
     await submit(phone, 'button:has-text("Report")');
     t.match(await phone.textContent('.flash.ok'), /received/);
-    t.match(await phone.textContent('main'), /Site offline.*by Tue 1 Dec 2026, 10:1\d Europe\/Madrid\s*due in 1[45] min/s, 'due time in the customer\'s zone, with a countdown');
+    t.match(
+      await phone.textContent('main'),
+      /Site offline.*by Tue 1 Dec 2026, 10:1\d Europe\/Madrid\s*due in 1[45] min/s,
+      "due time in the customer's zone, with a countdown",
+    );
     await checkPage(t, customer, 'portal-faults');
 
     await page.goto(`${base}/staff/faults`);
@@ -50,7 +58,11 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
     await submit(page, 'button:has-text("Resolve")');
     t.match(await page.textContent('main'), /resolved in time/);
     t.match(await page.textContent('main'), /the clock runs around the clock/, 'a class A clock is said to run around the clock');
-    t.match(await page.textContent('main'), /Notifications sent.*fault\.reported.*fault\.resolved|Notifications sent.*fault\.resolved.*fault\.reported/s, 'the notifications of the fault are listed');
+    t.match(
+      await page.textContent('main'),
+      /Notifications sent.*fault\.reported.*fault\.resolved|Notifications sent.*fault\.resolved.*fault\.reported/s,
+      'the notifications of the fault are listed',
+    );
     await checkPage(t, staff, 'console-fault');
     await phone.goto(`${base}/portal/faults`);
     t.match(await phone.textContent('main'), /Replaced the site router; meters report again\./, 'the customer reads the resolution');
@@ -78,7 +90,9 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
     await submit(phone, 'button:has-text("Consent")');
     t.match(await phone.textContent('.flash.ok'), /Consent recorded/);
     t.match(await phone.textContent('main'), /You consented until/);
-    const session = (await server.call('GET', '/api/v1/support-sessions', fleet.tokens.support)).json.find((entry: { id: string }) => entry.id === sessionId);
+    const session = (await server.call('GET', '/api/v1/support-sessions', fleet.tokens.support)).json.find(
+      (entry: { id: string }) => entry.id === sessionId,
+    );
     t.equal(new Date(session.expiresAt).getTime() - new Date(session.decidedAt).getTime(), 4 * 3600_000, 'consent for the chosen 4 hours');
 
     t.equal(await fixture.uploadBundle('emu-0001', sessionId, gzipSync('{"logs":"meter drift"}')), 204);
@@ -125,8 +139,12 @@ t.test('the service desk in the browser', { skip: noBrowser }, async (t) => {
 
   await t.test('the SLA report and the audit log', async (t) => {
     await page.goto(`${base}/staff/sla`);
-    t.ok(await page.locator('svg.chart').count() === 4, 'a chart per class');
-    t.match(await page.getAttribute('#class-A ~ svg, section:has(#class-A) svg', 'aria-label') ?? '', /1 met/, 'class A: the resolved fault met its clocks');
+    t.ok((await page.locator('svg.chart').count()) === 4, 'a chart per class');
+    t.match(
+      (await page.getAttribute('#class-A ~ svg, section:has(#class-A) svg', 'aria-label')) ?? '',
+      /1 met/,
+      'class A: the resolved fault met its clocks',
+    );
     await checkPage(t, staff, 'console-sla');
     await page.goto(`${base}/staff/audit`);
     await page.fill('#audit-action', 'support.consent');

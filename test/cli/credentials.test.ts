@@ -15,7 +15,8 @@ t.test('rotate and revoke tokens of users, devices and gateways; set passwords',
   const fleet = await seedFleet(server);
   const deviceToken = await fleet.addDevice('emu-1');
   const works = async (token: string, path = '/api/v1/plans') => (await server.call('GET', path, token)).status === 200;
-  const checksIn = async (token: string) => (await server.call('POST', '/api/v1/device/checkin', token, { version: '1.0.0', nonce: 'cd'.repeat(16) })).status === 200;
+  const checksIn = async (token: string) =>
+    (await server.call('POST', '/api/v1/device/checkin', token, { version: '1.0.0', nonce: 'cd'.repeat(16) })).status === 200;
   const sluice = (args: string[], token: string) => runSluice(args, { env: { SLUICE_SERVER: url, SLUICE_TOKEN: token } });
 
   const user = await runSluice(['token', 'rotate', '--server', url, '--token', server.adminToken, '--user', 'support-acme']);
@@ -46,7 +47,9 @@ t.test('rotate and revoke tokens of users, devices and gateways; set passwords',
   const rotatedGateway = await sluice(['token', 'rotate', '--gateway', gateway.id], support);
   t.equal(rotatedGateway.code, 0, rotatedGateway.stderr);
   t.match(rotatedGateway.stdout.trim(), /^g_/);
-  const poll = async (token: string) => (await server.app.inject({ method: 'GET', url: '/DEFAULT/controller/v1/emu-1', headers: { authorization: `GatewayToken ${token}` } })).statusCode;
+  const poll = async (token: string) =>
+    (await server.app.inject({ method: 'GET', url: '/DEFAULT/controller/v1/emu-1', headers: { authorization: `GatewayToken ${token}` } }))
+      .statusCode;
   t.equal(await poll(gateway.token), 401);
   t.equal(await poll(rotatedGateway.stdout.trim()), 200);
 
@@ -55,20 +58,29 @@ t.test('rotate and revoke tokens of users, devices and gateways; set passwords',
   t.match(both.stderr, /name exactly one of --user NAME, --device ID or --gateway ID/);
   const refused = await sluice(['token', 'rotate', '--device', 'emu-1'], own.stdout.trim());
   t.equal(refused.code, 1);
-  t.match(refused.stderr, /refused \(HTTP 403\) forbidden/, 'the server\'s refusal, in one line');
+  t.match(refused.stderr, /refused \(HTTP 403\) forbidden/, "the server's refusal, in one line");
 
   writeFileSync(join(work, 'new-password'), 'a long new password\n', { mode: 0o600 });
-  const reset = await sluice(['password', 'set', '--user', 'support-acme', '--password-file', join(work, 'new-password')], server.adminToken);
+  const reset = await sluice(
+    ['password', 'set', '--user', 'support-acme', '--password-file', join(work, 'new-password')],
+    server.adminToken,
+  );
   t.equal(reset.code, 0, reset.stderr);
   t.match(reset.stderr, /password of support-acme set; 0 portal session\(s\) ended/);
   const hash = (await server.app.sluice.store.users.getByName('support-acme'))!.passwordHash;
   t.match(hash, /^scrypt\$131072\$/, 'stored as a scrypt hash');
   const selfChange = await sluice(['password', 'set', '--user', 'me', '--password-file', join(work, 'new-password')], support);
-  t.equal(selfChange.code, 1, 'one\'s own password needs the current one');
+  t.equal(selfChange.code, 1, "one's own password needs the current one");
   t.match(selfChange.stderr, /password_incorrect/);
 
   const audit = (await server.call('GET', '/api/v1/audit', server.adminToken)).json.map((entry: { action: string }) => entry.action);
-  for (const action of ['user.token.rotate', 'device.token.rotate', 'device.token.revoke', 'ddi.gateway_token.rotate', 'user.password.reset']) {
+  for (const action of [
+    'user.token.rotate',
+    'device.token.rotate',
+    'device.token.revoke',
+    'ddi.gateway_token.rotate',
+    'user.password.reset',
+  ]) {
     t.ok(audit.includes(action), `audited: ${action}`);
   }
 });

@@ -14,9 +14,14 @@ const packageVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf
 
 function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000, env: { ...process.env, SLUICE_DEBUG: '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { timeout: 60_000, env: { ...process.env, SLUICE_DEBUG: '', ...env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,29 +60,35 @@ t.test('a first word that is not a verb lists the verbs under it', async (t) => 
 });
 
 t.test('--help of every verb lists every option with its default', async (t) => {
-  await Promise.all(Object.entries(commands).map(async ([name, command]) => {
-    const { options } = await command.load();
-    if (!options) {
-      t.fail(`sluice ${name} --help lists its options`, { todo: `cli/${name.replace(' ', '-')}.ts exports no option table (cli/options.ts) yet` });
-      return;
-    }
-    const help = await sluice([...name.split(' '), '--help']);
-    t.equal(help.code, 0, `sluice ${name} --help: ${help.stderr}`);
-    t.match(help.stdout, `Usage: ${command.usage}`, `sluice ${name} --help starts with its usage`);
-    for (const [option, spec] of Object.entries(options)) {
-      const line = help.stdout.split('\n').find((text) => text.trimStart().startsWith(`--${option} `) || text.trim() === `--${option}`);
-      t.ok(line, `sluice ${name} --help lists --${option}`);
-      t.match(line ?? '', expectedDefault(spec), `sluice ${name} --help gives the default of --${option}`);
-    }
-  }));
+  await Promise.all(
+    Object.entries(commands).map(async ([name, command]) => {
+      const { options } = await command.load();
+      if (!options) {
+        t.fail(`sluice ${name} --help lists its options`, {
+          todo: `cli/${name.replace(' ', '-')}.ts exports no option table (cli/options.ts) yet`,
+        });
+        return;
+      }
+      const help = await sluice([...name.split(' '), '--help']);
+      t.equal(help.code, 0, `sluice ${name} --help: ${help.stderr}`);
+      t.match(help.stdout, `Usage: ${command.usage}`, `sluice ${name} --help starts with its usage`);
+      for (const [option, spec] of Object.entries(options)) {
+        const line = help.stdout.split('\n').find((text) => text.trimStart().startsWith(`--${option} `) || text.trim() === `--${option}`);
+        t.ok(line, `sluice ${name} --help lists --${option}`);
+        t.match(line ?? '', expectedDefault(spec), `sluice ${name} --help gives the default of --${option}`);
+      }
+    }),
+  );
 });
 
 t.test('every verb refuses an option it does not know, naming it', async (t) => {
-  await Promise.all(Object.keys(commands).map(async (name) => {
-    const result = await sluice([...name.split(' '), '--no-such-option']);
-    t.equal(result.code, 1, `sluice ${name}`);
-    t.match(result.stderr, /--no-such-option/, `sluice ${name} names the option`);
-  }));
+  await Promise.all(
+    Object.keys(commands).map(async (name) => {
+      const result = await sluice([...name.split(' '), '--no-such-option']);
+      t.equal(result.code, 1, `sluice ${name}`);
+      t.match(result.stderr, /--no-such-option/, `sluice ${name} names the option`);
+    }),
+  );
 });
 
 t.test('an option from the environment is read when the verb runs and never printed by --help', async (t) => {
@@ -87,7 +98,9 @@ t.test('an option from the environment is read when the verb runs and never prin
     quiet: { type: 'boolean', default: false, description: 'a switch' },
   } as const;
   process.env.SLUICE_HELP_TEST_TOKEN = 'from-the-environment';
-  t.teardown(() => { delete process.env.SLUICE_HELP_TEST_TOKEN; });
+  t.teardown(() => {
+    delete process.env.SLUICE_HELP_TEST_TOKEN;
+  });
   t.same(parseOptions(specs, []).values, { token: 'from-the-environment', port: '8080', quiet: false });
   t.same(parseOptions(specs, ['--token', 'given', '--quiet']).values, { token: 'given', port: '8080', quiet: true }, 'the option wins');
   t.throws(() => parseOptions(specs, ['stray']), /stray/, 'no positionals unless asked for');
@@ -107,6 +120,7 @@ t.test('docs/cli.md documents every option of every verb', async (t) => {
     const end = page.indexOf('\n## ', start + 1);
     const section = page.slice(start, end < 0 ? undefined : end);
     const { options } = await command.load();
-    for (const option of Object.keys(options ?? {})) t.match(section, `\`--${option}`, `docs/cli.md lists --${option} under sluice ${name}`);
+    for (const option of Object.keys(options ?? {}))
+      t.match(section, `\`--${option}`, `docs/cli.md lists --${option} under sluice ${name}`);
   }
 });

@@ -18,9 +18,14 @@ const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sl
 
 function sluice(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [...nodeArgs, bin, ...args], { timeout: 120_000, env: { ...process.env, SLUICE_DEBUG: '' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, bin, ...args],
+      { timeout: 120_000, env: { ...process.env, SLUICE_DEBUG: '' } },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -48,7 +53,11 @@ t.test('keys init writes a verifying root.json and three private keys of mode 06
     const path = join(fresh, `${role}.key`);
     t.equal(statSync(path).mode & 0o777, 0o600, `${role}.key is mode 0600`);
     t.match(readFileSync(path, 'utf8'), /^-----BEGIN PRIVATE KEY-----\n/, `${role}.key is PKCS#8 PEM`);
-    t.same(store.root.roles[role], { keyids: [keyIdOf(loadPrivateKeyFile(path))], threshold: 1 }, `root.json lists ${role}.key for the ${role} role, threshold 1`);
+    t.same(
+      store.root.roles[role],
+      { keyids: [keyIdOf(loadPrivateKeyFile(path))], threshold: 1 },
+      `root.json lists ${role}.key for the ${role} role, threshold 1`,
+    );
     t.match(result.stdout, `${role}.key (mode 0600, key id ${keyIdOf(loadPrivateKeyFile(path))})`);
   }
 });
@@ -58,7 +67,11 @@ t.test('keys init never overwrites', async (t) => {
   const again = await sluice(['keys', 'init', '--out', keys]);
   t.equal(again.code, 1);
   t.match(again.stderr, /^sluice keys init: .*root\.json already exists; keys are never overwritten\n$/, 'one line naming the file');
-  t.same(['root.json', 'root.key', 'release.key', 'server.key'].map((name) => readFileSync(join(keys, name), 'utf8')), before, 'nothing changed');
+  t.same(
+    ['root.json', 'root.key', 'release.key', 'server.key'].map((name) => readFileSync(join(keys, name), 'utf8')),
+    before,
+    'nothing changed',
+  );
   // A directory holding only one of the four files is refused before anything is written.
   const partial = join(work, 'partial');
   mkdirSync(partial);
@@ -73,26 +86,89 @@ t.test('keys init never overwrites', async (t) => {
 
 t.test('release sign: a manifest the trust store accepts, bound to the artifact', async (t) => {
   const out = join(work, 'manifest.json');
-  const result = await sluice(['release', 'sign', artifact, '--key', join(keys, 'release.key'), '--product', 'emu', '--version', '2.1.0', '--hardware', 'emu-hw-1, emu-hw-2', '--fixes', 'F-1042,F-1043', '--notes', 'fixes the relay', '--min-version', '1.4.0', '--out', out]);
+  const result = await sluice([
+    'release',
+    'sign',
+    artifact,
+    '--key',
+    join(keys, 'release.key'),
+    '--product',
+    'emu',
+    '--version',
+    '2.1.0',
+    '--hardware',
+    'emu-hw-1, emu-hw-2',
+    '--fixes',
+    'F-1042,F-1043',
+    '--notes',
+    'fixes the relay',
+    '--min-version',
+    '1.4.0',
+    '--out',
+    out,
+  ]);
   t.equal(result.code, 0, result.stderr);
   const store = TrustStore.fromPinnedRoot(readJson(join(keys, 'root.json')), now());
   const manifest = store.verifyManifest(readJson(out), now());
   t.match(manifest, {
-    type: 'release', product: 'emu', version: '2.1.0', hardware: ['emu-hw-1', 'emu-hw-2'], fixes: ['F-1042', 'F-1043'], notes: 'fixes the relay', minVersion: '1.4.0',
+    type: 'release',
+    product: 'emu',
+    version: '2.1.0',
+    hardware: ['emu-hw-1', 'emu-hw-2'],
+    fixes: ['F-1042', 'F-1043'],
+    notes: 'fixes the relay',
+    minVersion: '1.4.0',
     artifact: { name: 'emu-2.1.0.img', size: artifactBytes.length, sha256: createHash('sha256').update(artifactBytes).digest('hex') },
   });
   t.equal(manifest.expires, undefined);
   t.equal(manifest.downgrade, undefined);
   t.ok(Math.abs(Date.parse(manifest.createdAt) - Date.now()) < 120_000, 'createdAt is now');
 
-  const withExpiry = await sluice(['release', 'sign', artifact, '--key', join(keys, 'release.key'), '--product', 'emu', '--version', '1.9.0', '--hardware', 'emu-hw-1', '--expires', '2020-01-01T00:00:00Z', '--downgrade', '--replaces', '>=2.0.0 <2.2.0', '--out', join(work, 'old.json')]);
+  const withExpiry = await sluice([
+    'release',
+    'sign',
+    artifact,
+    '--key',
+    join(keys, 'release.key'),
+    '--product',
+    'emu',
+    '--version',
+    '1.9.0',
+    '--hardware',
+    'emu-hw-1',
+    '--expires',
+    '2020-01-01T00:00:00Z',
+    '--downgrade',
+    '--replaces',
+    '>=2.0.0 <2.2.0',
+    '--out',
+    join(work, 'old.json'),
+  ]);
   t.equal(withExpiry.code, 0, withExpiry.stderr);
   t.match(readJson(join(work, 'old.json')).signed, { expires: '2020-01-01T00:00:00.000Z', downgrade: true, replaces: '>=2.0.0 <2.2.0' });
   t.throws(() => store.verifyManifest(readJson(join(work, 'old.json')), now()), { code: 'expired' }, '--expires is signed and enforced');
 
-  const byRootKey = await sluice(['release', 'sign', artifact, '--key', join(keys, 'root.key'), '--product', 'emu', '--version', '2.1.0', '--hardware', 'emu-hw-1', '--out', join(work, 'wrong.json')]);
+  const byRootKey = await sluice([
+    'release',
+    'sign',
+    artifact,
+    '--key',
+    join(keys, 'root.key'),
+    '--product',
+    'emu',
+    '--version',
+    '2.1.0',
+    '--hardware',
+    'emu-hw-1',
+    '--out',
+    join(work, 'wrong.json'),
+  ]);
   t.equal(byRootKey.code, 0, 'the signer cannot know which role a key has');
-  t.throws(() => store.verifyManifest(readJson(join(work, 'wrong.json')), now()), SignatureError, 'but the trust store refuses a manifest signed by the root key');
+  t.throws(
+    () => store.verifyManifest(readJson(join(work, 'wrong.json')), now()),
+    SignatureError,
+    'but the trust store refuses a manifest signed by the root key',
+  );
 });
 
 t.test('release sign with several keys meets a threshold above one', async (t) => {
@@ -101,33 +177,77 @@ t.test('release sign with several keys meets a threshold above one', async (t) =
   const [rootKey, first, second, server] = [0, 1, 2, 3].map(() => generateKeyPair().privateKey);
   writePrivateKeyFile(join(directory, 'first.key'), first);
   writePrivateKeyFile(join(directory, 'second.key'), second);
-  const root = createRoot({ expires: new Date(Date.now() + 86400_000), roles: { root: { keys: [rootKey] }, release: { keys: [first, second], threshold: 2 }, server: { keys: [server] } } });
+  const root = createRoot({
+    expires: new Date(Date.now() + 86400_000),
+    roles: { root: { keys: [rootKey] }, release: { keys: [first, second], threshold: 2 }, server: { keys: [server] } },
+  });
   const store = TrustStore.fromPinnedRoot(signDocument(root, [rootKey]), now());
-  const sign = (keyFiles: string[], out: string) => sluice(['release', 'sign', artifact, ...keyFiles.flatMap((file) => ['--key', join(directory, file)]), '--product', 'emu', '--version', '2.1.0', '--hardware', 'emu-hw-1', '--out', join(directory, out)]);
+  const sign = (keyFiles: string[], out: string) =>
+    sluice([
+      'release',
+      'sign',
+      artifact,
+      ...keyFiles.flatMap((file) => ['--key', join(directory, file)]),
+      '--product',
+      'emu',
+      '--version',
+      '2.1.0',
+      '--hardware',
+      'emu-hw-1',
+      '--out',
+      join(directory, out),
+    ]);
   t.equal((await sign(['first.key', 'second.key'], 'both.json')).code, 0);
   t.ok(store.verifyManifest(readJson(join(directory, 'both.json')), now()), 'two keys: accepted');
   t.equal((await sign(['first.key', 'first.key'], 'twice.json')).code, 0);
   t.equal(readJson(join(directory, 'twice.json')).signatures.length, 1, 'the same key named twice signs once');
-  t.throws(() => store.verifyManifest(readJson(join(directory, 'twice.json')), now()), SignatureError, 'and one key stays below a threshold of two');
+  t.throws(
+    () => store.verifyManifest(readJson(join(directory, 'twice.json')), now()),
+    SignatureError,
+    'and one key stays below a threshold of two',
+  );
 });
 
 t.test('release sign: user mistakes are one clear line each', async (t) => {
   const key = join(keys, 'release.key');
   const base = ['--product', 'emu', '--version', '2.1.0', '--hardware', 'emu-hw-1', '--out', join(work, 'x.json')];
-  const without = (name: string) => { const index = base.indexOf(name); return [...base.slice(0, index), ...base.slice(index + 2)]; };
+  const without = (name: string) => {
+    const index = base.indexOf(name);
+    return [...base.slice(0, index), ...base.slice(index + 2)];
+  };
   const cases: [string, string[], RegExp][] = [
-    ['no --hardware', ['release', 'sign', artifact, '--key', key, ...without('--hardware')], /--hardware is required: the hardware ids this build runs on/],
+    [
+      'no --hardware',
+      ['release', 'sign', artifact, '--key', key, ...without('--hardware')],
+      /--hardware is required: the hardware ids this build runs on/,
+    ],
     ['no --key', ['release', 'sign', artifact, ...base], /--key is required/],
     ['no --product', ['release', 'sign', artifact, '--key', key, ...without('--product')], /--product is required/],
     ['no --out', ['release', 'sign', artifact, '--key', key, ...without('--out')], /--out MANIFEST is required/],
     ['no artifact', ['release', 'sign', '--key', key, ...base], /name exactly one ARTIFACT/],
     ['a missing artifact', ['release', 'sign', join(work, 'nope.img'), '--key', key, ...base], /nope\.img is not a readable file/],
-    ['a version that is not semver', ['release', 'sign', artifact, '--key', key, ...base, '--version', 'v2'], /manifest field "version" must be a semantic version/],
+    [
+      'a version that is not semver',
+      ['release', 'sign', artifact, '--key', key, ...base, '--version', 'v2'],
+      /manifest field "version" must be a semantic version/,
+    ],
     ['a key file that is no key', ['release', 'sign', artifact, '--key', artifact, ...base], /is not a private key in PKCS#8 PEM/],
-    ['a missing key file', ['release', 'sign', artifact, '--key', join(work, 'none.key'), ...base], /cannot read the key file .*none\.key: ENOENT/],
+    [
+      'a missing key file',
+      ['release', 'sign', artifact, '--key', join(work, 'none.key'), ...base],
+      /cannot read the key file .*none\.key: ENOENT/,
+    ],
     ['a bad --expires', ['release', 'sign', artifact, '--key', key, ...base, '--expires', 'soon'], /--expires "soon" is not a date/],
-    ['a downgrade that does not say what it replaces', ['release', 'sign', artifact, '--key', key, ...base, '--downgrade'], /--downgrade needs --replaces RANGE/],
-    ['a --replaces that is no range', ['release', 'sign', artifact, '--key', key, ...base, '--downgrade', '--replaces', 'the old ones'], /manifest field "replaces" must be a semver range/],
+    [
+      'a downgrade that does not say what it replaces',
+      ['release', 'sign', artifact, '--key', key, ...base, '--downgrade'],
+      /--downgrade needs --replaces RANGE/,
+    ],
+    [
+      'a --replaces that is no range',
+      ['release', 'sign', artifact, '--key', key, ...base, '--downgrade', '--replaces', 'the old ones'],
+      /manifest field "replaces" must be a semver range/,
+    ],
     ['an unknown option', ['release', 'sign', artifact, '--key', key, ...base, '--colour', 'blue'], /Unknown option '--colour'/],
   ];
   for (const [name, args, message] of cases) {
@@ -147,9 +267,30 @@ t.test('release sign streams the artifact: a 1 GiB image never sits in memory', 
   t.teardown(() => rmSync(image, { force: true }));
   // Report the process's peak resident memory as it exits.
   const report = 'data:text/javascript,process.on("exit",()=>process.stderr.write("maxRSS="+process.resourceUsage().maxRSS+"\\n"))';
-  const result = await sluice(['release', 'sign', image, '--key', join(keys, 'release.key'), '--product', 'emu', '--version', '3.0.0', '--hardware', 'emu-hw-1', '--out', join(work, 'big.json')], ['--import', report]);
+  const result = await sluice(
+    [
+      'release',
+      'sign',
+      image,
+      '--key',
+      join(keys, 'release.key'),
+      '--product',
+      'emu',
+      '--version',
+      '3.0.0',
+      '--hardware',
+      'emu-hw-1',
+      '--out',
+      join(work, 'big.json'),
+    ],
+    ['--import', report],
+  );
   t.equal(result.code, 0, result.stderr);
-  t.match(readJson(join(work, 'big.json')).signed.artifact, { size: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' }, 'the SHA-256 of 1 GiB of zeros');
+  t.match(
+    readJson(join(work, 'big.json')).signed.artifact,
+    { size: 1024 ** 3, sha256: '49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14' },
+    'the SHA-256 of 1 GiB of zeros',
+  );
   const kibibytes = Number(/maxRSS=(\d+)/.exec(result.stderr)?.[1]);
   t.ok(kibibytes > 0 && kibibytes < 256 * 1024, `peak memory ${Math.round(kibibytes / 1024)} MiB stays far below the image's 1024 MiB`);
 });

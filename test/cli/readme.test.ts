@@ -15,7 +15,11 @@ import { sluiceBin, startServerProcess } from '../helpers/processes.js';
 const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const skipMarker = /^<!-- not run by test\/cli\/readme\.test\.ts: (.+) -->$/;
 
-interface Block { firstLine: string; text: string; skipped: string | null }
+interface Block {
+  firstLine: string;
+  text: string;
+  skipped: string | null;
+}
 
 /** The README's ```sh blocks in order, each with the reason it is left out, if it is. */
 export function shellBlocks(markdown: string): Block[] {
@@ -36,10 +40,17 @@ function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', script], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => { output += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk; });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
 
@@ -66,7 +77,9 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
     'curl() { command curl --fail-with-body "$@"; }',
     ...runnable.map((block, index) => `echo "readme: block ${index + 1}: ${block.firstLine.replace(/["$`\\]/g, '')}" >&2\n${block.text}`),
     'echo "readme: every block ran" >&2',
-  ].join('\n').replaceAll('127.0.0.1:8080', address);
+  ]
+    .join('\n')
+    .replaceAll('127.0.0.1:8080', address);
   const result = await runBash(script, clone, 240_000);
   if (!t.equal(result.code, 0, 'the session ran to its end')) t.comment(result.output.slice(-6000));
   t.match(result.output, /readme: every block ran/);

@@ -21,10 +21,20 @@ async function setup(t: Test, options: { healthExit?: number; overrides?: Record
   t.teardown(server.close);
   const at = (offset: number) => new Date(clock.now().getTime() + offset).toISOString();
   server.script.offer = {
-    id: 'a1', manifest: signDocument(manifestFor(artifact), [trust.keys.release]), bytes: artifact,
-    window: { start: at(hour), end: at(4 * hour) }, installAllowed: false, downgrade: false, ...options.offer,
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact), [trust.keys.release]),
+    bytes: artifact,
+    window: { start: at(hour), end: at(4 * hour) },
+    installAllowed: false,
+    downgrade: false,
+    ...options.offer,
   };
-  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, healthExit: options.healthExit, overrides: options.overrides });
+  const device = makeDevice(t, {
+    server: server.url,
+    rootDocument: trust.rootDocument,
+    healthExit: options.healthExit,
+    overrides: options.overrides,
+  });
   const agent = startAgent(device, { now: clock.now });
   return { trust, clock, server, device, agent, at };
 }
@@ -34,7 +44,10 @@ const journalState = (agent: { state: { journal: { state: string } } }) => agent
 t.test('stages before the window, waits outside it, installs inside it, commits', async (t) => {
   const { clock, server, device, agent, at } = await setup(t);
   await stepUntil(agent, (a) => journalState(a) === 'waiting_window');
-  t.ok(existsSync(join(device.dataDir, 'staged')) && readdirSync(join(device.dataDir, 'staged')).length === 1, 'the verified artifact is staged');
+  t.ok(
+    existsSync(join(device.dataDir, 'staged')) && readdirSync(join(device.dataDir, 'staged')).length === 1,
+    'the verified artifact is staged',
+  );
   for (let poll = 0; poll < 3; poll++) {
     const delay = await agent.step();
     t.equal(journalState(agent), 'waiting_window', `poll ${poll}: still waiting`);
@@ -49,8 +62,15 @@ t.test('stages before the window, waits outside it, installs inside it, commits'
   t.same(agent.state.device, { version: '2.0.0', activeSlot: 'b' });
   t.ok(slotFiles(device, 'b')?.equals(artifact), 'the inactive slot got the artifact, byte-identical');
   t.equal(readFileSync(join(device.slots.b, 'version'), 'utf8').trim(), '2.0.0', 'the hook saw SLUICE_VERSION');
-  t.same(server.states(), ['downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing', 'health_check', 'committed'], 'every transition reported, in order, once');
-  t.ok(server.seen.recorded.every((event) => event.assignment === 'a1'), 'against the assignment');
+  t.same(
+    server.states(),
+    ['downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing', 'health_check', 'committed'],
+    'every transition reported, in order, once',
+  );
+  t.ok(
+    server.seen.recorded.every((event) => event.assignment === 'a1'),
+    'against the assignment',
+  );
   t.equal(readdirSync(join(device.dataDir, 'staged')).length, 0, 'the staged copy is cleaned up');
   t.same(readStateFile(device.dataDir, '0.0.0').device, { version: '2.0.0', activeSlot: 'b' }, 'and that is what is on disk');
   server.seen.checkins.length = 0;
@@ -59,7 +79,9 @@ t.test('stages before the window, waits outside it, installs inside it, commits'
 });
 
 t.test('the device checks the window itself: installAllowed alone is not enough', async (t) => {
-  const { clock, server, agent, at, device } = await setup(t, { overrides: { install: { command: ['./install.sh'], timeoutSeconds: 60, expectedSeconds: 1800 } } });
+  const { clock, server, agent, at, device } = await setup(t, {
+    overrides: { install: { command: ['./install.sh'], timeoutSeconds: 60, expectedSeconds: 1800 } },
+  });
   await stepUntil(agent, (a) => journalState(a) === 'waiting_window');
   server.script.offer!.installAllowed = true;
   server.script.offer!.window = { start: at(10 * 60_000), end: at(2 * hour) }; // a wrong server clock: not open yet
@@ -80,7 +102,13 @@ t.test('the device checks the window itself: installAllowed alone is not enough'
 });
 
 t.test('a failing health check switches back to the old slot and reports it', async (t) => {
-  const { server, device, agent } = await setup(t, { healthExit: 3, offer: { installAllowed: true, window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() } } });
+  const { server, device, agent } = await setup(t, {
+    healthExit: 3,
+    offer: {
+      installAllowed: true,
+      window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() },
+    },
+  });
   await stepUntil(agent, (a) => journalState(a) === 'idle' && a.state.journal.detail !== null);
   t.same(agent.state.device, { version: '1.0.0', activeSlot: 'a' }, 'old version, old slot');
   t.same(server.states().slice(-3), ['health_check', 'rolling_back', 'rolled_back']);
@@ -93,7 +121,10 @@ t.test('a failing health check switches back to the old slot and reports it', as
 t.test('a hanging health check times out, its whole process group is killed, and it rolls back', async (t) => {
   const { server, device, agent } = await setup(t, {
     overrides: { health: { command: ['./health.sh'], timeoutSeconds: 1 } },
-    offer: { installAllowed: true, window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() } },
+    offer: {
+      installAllowed: true,
+      window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() },
+    },
   });
   const pidFile = join(device.directory, 'grandchild.pid');
   writeFileSync(join(device.directory, 'health.sh'), `#!/bin/sh\nsleep 60 &\necho $! > "${pidFile}"\nwait\n`);
@@ -106,14 +137,23 @@ t.test('a hanging health check times out, its whole process group is killed, and
   const grandchild = Number(readFileSync(pidFile, 'utf8'));
   // Gone, or a zombie waiting to be reaped: either way no longer running (signals are asynchronous).
   const running = () => {
-    try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${grandchild}/stat`, 'utf8')); } catch { return false; }
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${grandchild}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
   };
   for (let wait = 0; wait < 40 && running(); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
   t.notOk(running(), `the hook's own child (${grandchild}) was killed with it`);
 });
 
 t.test('a failing install hook fails the update; the old slot stays active', async (t) => {
-  const { server, device, agent } = await setup(t, { offer: { installAllowed: true, window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() } } });
+  const { server, device, agent } = await setup(t, {
+    offer: {
+      installAllowed: true,
+      window: { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() },
+    },
+  });
   writeFileSync(join(device.directory, 'install.sh'), '#!/bin/sh\necho "no space in slot" >&2\nexit 4\n');
   await stepUntil(agent, (a) => journalState(a) === 'idle' && a.state.journal.detail !== null);
   t.match(server.seen.recorded.at(-1), { state: 'failed', detail: /^install_failed: install hook exited 4: no space in slot/ });
@@ -137,7 +177,9 @@ t.test('a plan cancelled while waiting drops the staged update', async (t) => {
 t.test('an explicit, signed downgrade is installed; the same version is "up to date", silently', async (t) => {
   const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
   const { server, agent, trust } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
-  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=1.0.0 <1.1.0' }), [trust.keys.release]);
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=1.0.0 <1.1.0' }), [
+    trust.keys.release,
+  ]);
   await stepUntil(agent, (a) => a.state.device.version === '0.9.0' && journalState(a) === 'idle');
   t.ok(server.states().includes('committed'), 'the plan and the release engineers both said downgrade');
   const events = server.seen.events.length;
@@ -156,9 +198,13 @@ t.test('an explicit, signed downgrade is installed; the same version is "up to d
 t.test('a signed downgrade is refused from a version outside the range it replaces', async (t) => {
   const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
   const { server, agent, trust, device } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
-  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=3.0.0 <3.2.0' }), [trust.keys.release]);
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '0.9.0', downgrade: true, replaces: '>=3.0.0 <3.2.0' }), [
+    trust.keys.release,
+  ]);
   await stepUntil(agent, (a) => journalState(a) === 'idle' && server.seen.recorded.length > 0, 5);
-  t.match(server.seen.recorded, [{ state: 'failed', detail: /^replaces_mismatch: the release 0\.9\.0 replaces only >=3\.0\.0 <3\.2\.0; this device runs 1\.0\.0/ }]);
+  t.match(server.seen.recorded, [
+    { state: 'failed', detail: /^replaces_mismatch: the release 0\.9\.0 replaces only >=3\.0\.0 <3\.2\.0; this device runs 1\.0\.0/ },
+  ]);
   t.same(server.seen.artifactRequests, [], 'nothing downloaded');
   t.equal(slotFiles(device, 'b'), null);
 });
@@ -166,7 +212,9 @@ t.test('a signed downgrade is refused from a version outside the range it replac
 t.test('a downgrade of the very version running is not installed, however often it is offered', async (t) => {
   const window = { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() };
   const { server, agent, trust } = await setup(t, { offer: { installAllowed: true, window, downgrade: true } });
-  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '1.0.0', downgrade: true, replaces: '>=1.0.0' }), [trust.keys.release]);
+  server.script.offer!.manifest = signDocument(manifestFor(artifact, { version: '1.0.0', downgrade: true, replaces: '>=1.0.0' }), [
+    trust.keys.release,
+  ]);
   for (let poll = 0; poll < 4; poll++) await agent.step();
   t.equal(server.seen.checkins.length, 4, 'offered at every check-in');
   t.same(server.seen.events, [], 'never started');
@@ -187,7 +235,11 @@ t.test('backoff: errors double the wait, capped; a good check-in resets it', asy
   server.script.unreachable = true;
   const delays: number[] = [];
   for (let attempt = 0; attempt < 8; attempt++) delays.push(await agent.step());
-  t.same(delays, [2000, 4000, 8000, 16000, 32000, 40000, 40000, 40000], 'exponential, capped at four poll intervals (jitter fixed at the midpoint)');
+  t.same(
+    delays,
+    [2000, 4000, 8000, 16000, 32000, 40000, 40000, 40000],
+    'exponential, capped at four poll intervals (jitter fixed at the midpoint)',
+  );
   server.script.unreachable = false;
   server.script.offer = null;
   t.equal(await agent.step(), 30_000, "back to the server's pollAfterSeconds");

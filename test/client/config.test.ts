@@ -39,11 +39,16 @@ t.test('the example in fixtures/agent loads, paths resolved against the file', a
 
 t.test('defaults for the optional fields', async (t) => {
   const minimal = { ...base };
-  delete minimal.diagnostics; delete minimal.pollSeconds;
+  delete minimal.diagnostics;
+  delete minimal.pollSeconds;
   minimal.install = { command: ['/usr/bin/rauc', 'install'] };
   minimal.health = { command: ['true'] };
   const config = parseConfig(minimal, '/etc/sluice');
-  t.same(config.install, { command: ['/usr/bin/rauc', 'install'], timeoutSeconds: 600, expectedSeconds: 300 }, 'absolute and PATH programs are left alone');
+  t.same(
+    config.install,
+    { command: ['/usr/bin/rauc', 'install'], timeoutSeconds: 600, expectedSeconds: 300 },
+    'absolute and PATH programs are left alone',
+  );
   t.same(config.health, { command: ['true'], timeoutSeconds: 120 });
   t.equal(config.pollSeconds, 60);
   t.equal(config.diagnostics.maxBytes, 10 * 1024 * 1024);
@@ -66,32 +71,71 @@ const withValue = (path: string[], value: unknown) => {
 };
 
 t.test('a missing required field is named', async (t) => {
-  for (const path of [['server'], ['deviceId'], ['trustRoot'], ['dataDir'], ['slots'], ['slots', 'a'], ['slots', 'b'], ['install'], ['install', 'command'], ['health'], ['health', 'command'], ['product'], ['hardware']]) {
+  for (const path of [
+    ['server'],
+    ['deviceId'],
+    ['trustRoot'],
+    ['dataDir'],
+    ['slots'],
+    ['slots', 'a'],
+    ['slots', 'b'],
+    ['install'],
+    ['install', 'command'],
+    ['health'],
+    ['health', 'command'],
+    ['product'],
+    ['hardware'],
+  ]) {
     const error = refusal(without(path));
     t.equal(error?.field, path.join('.'), `missing ${path.join('.')}`);
     t.equal(error?.code, 'config_invalid');
   }
   t.equal(refusal(without(['token']))?.field, 'token', 'neither token nor tokenFile');
-  t.match(refusal(without(['version'])), { field: 'version', message: /is required \(or versionFile\)/ }, 'neither version nor versionFile: no default that makes every release an upgrade');
+  t.match(
+    refusal(without(['version'])),
+    { field: 'version', message: /is required \(or versionFile\)/ },
+    'neither version nor versionFile: no default that makes every release an upgrade',
+  );
 });
 
 t.test('an unknown field is named, at any depth', async (t) => {
   t.equal(refusal({ ...base, serverUrl: 'x' })?.field, 'serverUrl');
   t.equal(refusal(withValue(['install', 'timeout'], 5))?.field, 'install.timeout');
   t.equal(refusal(withValue(['slots', 'c'], 'slots/c'))?.field, 'slots.c');
-  t.equal(refusal(withValue(['diagnostics', 'commands'], ['ls']))?.field, 'diagnostics.commands', 'the server cannot be given commands through the config either');
+  t.equal(
+    refusal(withValue(['diagnostics', 'commands'], ['ls']))?.field,
+    'diagnostics.commands',
+    'the server cannot be given commands through the config either',
+  );
 });
 
 t.test('a value of the wrong type is named', async (t) => {
   const cases: [string[], unknown][] = [
-    [['server'], 'ftp://host'], [['server'], 8080], [['deviceId'], ''], [['token'], 7],
-    [['install', 'command'], './install.sh'], [['install', 'command'], []], [['install', 'command'], ['ok', 3]],
-    [['install', 'timeoutSeconds'], 0], [['install', 'expectedSeconds'], '300'], [['health', 'timeoutSeconds'], -1],
-    [['diagnostics', 'logs'], 'app.log'], [['diagnostics', 'maxBytes'], Number.NaN], [['version'], 'one'],
-    [['pollSeconds'], 0], [['slots'], ['a', 'b']], [['hardware'], ['emu-hw-1']],
-    [['product'], ''], [['product'], ['emu']], [['versionFile'], 7],
+    [['server'], 'ftp://host'],
+    [['server'], 8080],
+    [['deviceId'], ''],
+    [['token'], 7],
+    [['install', 'command'], './install.sh'],
+    [['install', 'command'], []],
+    [
+      ['install', 'command'],
+      ['ok', 3],
+    ],
+    [['install', 'timeoutSeconds'], 0],
+    [['install', 'expectedSeconds'], '300'],
+    [['health', 'timeoutSeconds'], -1],
+    [['diagnostics', 'logs'], 'app.log'],
+    [['diagnostics', 'maxBytes'], Number.NaN],
+    [['version'], 'one'],
+    [['pollSeconds'], 0],
+    [['slots'], ['a', 'b']],
+    [['hardware'], ['emu-hw-1']],
+    [['product'], ''],
+    [['product'], ['emu']],
+    [['versionFile'], 7],
   ];
-  for (const [path, value] of cases) t.equal(refusal(withValue(path, value))?.field, path.join('.'), `${path.join('.')} = ${JSON.stringify(value)}`);
+  for (const [path, value] of cases)
+    t.equal(refusal(withValue(path, value))?.field, path.join('.'), `${path.join('.')} = ${JSON.stringify(value)}`);
   t.equal(refusal([])?.field, '', 'the whole file must be an object');
 });
 
@@ -106,7 +150,11 @@ t.test('versionFile instead of version: read at each start, trimmed, a semantic 
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   const config = { ...without(['version']), versionFile: 'sw-version' };
   writeFileSync(join(directory, 'sw-version'), '2.4.1\n');
-  t.match(parseConfig(config, directory), { version: '2.4.1', versionFile: join(directory, 'sw-version') }, 'relative to the file, trimmed');
+  t.match(
+    parseConfig(config, directory),
+    { version: '2.4.1', versionFile: join(directory, 'sw-version') },
+    'relative to the file, trimmed',
+  );
   writeFileSync(join(directory, 'sw-version'), '2.5.0');
   t.equal(parseConfig(config, directory).version, '2.5.0', 'read again at the next start');
   writeFileSync(join(directory, 'sw-version'), 'build 77\n');
@@ -118,7 +166,14 @@ t.test('versionFile instead of version: read at each start, trimmed, a semantic 
 t.test('the file itself: unreadable or not JSON', async (t) => {
   const directory = mkdtempSync(join(tmpdir(), 'sluice-config-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const failure = (file: string) => { try { loadConfig(file); return null; } catch (error) { return error as ConfigError; } };
+  const failure = (file: string) => {
+    try {
+      loadConfig(file);
+      return null;
+    } catch (error) {
+      return error as ConfigError;
+    }
+  };
   t.equal(failure(join(directory, 'missing.json'))?.field, 'config');
   writeFileSync(join(directory, 'broken.json'), '{ "server": ');
   t.match(failure(join(directory, 'broken.json')), { field: 'config', message: /not JSON/ });

@@ -13,7 +13,11 @@ t.test('one bundle per session, of the configured collectors, bounded, kept acro
   const clock = manualClock(new Date());
   const server = await startFakeServer({ keys: trust.keys, now: clock.now });
   t.teardown(server.close);
-  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, overrides: { diagnostics: { logs: ['app.log', 'missing.log'], maxBytes: 1000 } } });
+  const device = makeDevice(t, {
+    server: server.url,
+    rootDocument: trust.rootDocument,
+    overrides: { diagnostics: { logs: ['app.log', 'missing.log'], maxBytes: 1000 } },
+  });
   writeFileSync(join(device.directory, 'app.log'), `${'noise\n'.repeat(10_000)}the last line\n`);
   const agent = startAgent(device, { now: clock.now });
 
@@ -61,10 +65,30 @@ t.test('only a verified check-in answer asks: a forged, replayed, expired or mis
   const agent = startAgent(device, { now: clock.now });
   server.script.diagnostics = { session: 's1', collect: ['journal', 'system'] };
   const refusals: [string, () => void][] = [
-    ['signed by a release key', () => { server.script.signWith = trust.keys.release; }],
-    ['bound to another nonce', () => { server.script.rewrite = (answer) => ({ ...answer, nonce: 'ab'.repeat(32) }); }],
-    ['expired', () => { server.script.rewrite = (answer) => ({ ...answer, expires: '2020-01-01T00:00:00Z' }); }],
-    ['for another device', () => { server.script.deviceId = 'emu-0002'; }],
+    [
+      'signed by a release key',
+      () => {
+        server.script.signWith = trust.keys.release;
+      },
+    ],
+    [
+      'bound to another nonce',
+      () => {
+        server.script.rewrite = (answer) => ({ ...answer, nonce: 'ab'.repeat(32) });
+      },
+    ],
+    [
+      'expired',
+      () => {
+        server.script.rewrite = (answer) => ({ ...answer, expires: '2020-01-01T00:00:00Z' });
+      },
+    ],
+    [
+      'for another device',
+      () => {
+        server.script.deviceId = 'emu-0002';
+      },
+    ],
   ];
   for (const [name, arrange] of refusals) {
     arrange();
@@ -74,5 +98,9 @@ t.test('only a verified check-in answer asks: a forged, replayed, expired or mis
   }
   t.ok(server.seen.recorded.filter((event) => event.detail?.startsWith('checkin_')).length >= 3, 'the refusals were reported');
   await agent.step();
-  t.same(server.seen.uploads.map((upload) => upload.session), ['s1'], 'a verified answer gets its one bundle, from the configured server');
+  t.same(
+    server.seen.uploads.map((upload) => upload.session),
+    ['s1'],
+    'a verified answer gets its one bundle, from the configured server',
+  );
 });

@@ -18,18 +18,38 @@ t.test('the agent uploads its configured logs only once consent is live', async 
   const log = join(directory, 'app.log');
   writeFileSync(log, `${'old line\n'.repeat(1000)}the last line\n`);
   const device = prepareDevice(join(directory, 'device'), {
-    server: url, deviceId: 'emu-0001', token, rootPath: join(server.dataDir, 'keys', 'root.json'),
+    server: url,
+    deviceId: 'emu-0001',
+    token,
+    rootPath: join(server.dataDir, 'keys', 'root.json'),
     extra: { diagnostics: { logs: [log], maxBytes: 2048 } },
   });
-  const session = (await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-0001', reason: 'drift', collect: ['logs', 'journal', 'system'] })).json;
+  const session = (
+    await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, {
+      device: 'emu-0001',
+      reason: 'drift',
+      collect: ['logs', 'journal', 'system'],
+    })
+  ).json;
   const agent = startAgentProcess(device);
   t.teardown(agent.stop);
   await new Promise((resolve) => setTimeout(resolve, 2500));
-  t.equal((await server.call('GET', `/api/v1/support-sessions/${session.id}`, fleet.tokens.support)).json.status, 'requested', 'nothing uploaded before consent');
+  t.equal(
+    (await server.call('GET', `/api/v1/support-sessions/${session.id}`, fleet.tokens.support)).json.status,
+    'requested',
+    'nothing uploaded before consent',
+  );
   await server.call('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, {});
-  await waitFor(async () => (await server.call('GET', `/api/v1/support-sessions/${session.id}`, fleet.tokens.support)).json.status === 'uploaded', 'the upload', 20_000)
-    .catch((error) => t.fail(`${error.message}\n${agent.output()}`));
-  const bundle = await server.app.inject({ method: 'GET', url: `/api/v1/support-sessions/${session.id}/bundle`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  await waitFor(
+    async () => (await server.call('GET', `/api/v1/support-sessions/${session.id}`, fleet.tokens.support)).json.status === 'uploaded',
+    'the upload',
+    20_000,
+  ).catch((error) => t.fail(`${error.message}\n${agent.output()}`));
+  const bundle = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/support-sessions/${session.id}/bundle`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   const content = JSON.parse(gunzipSync(bundle.rawPayload).toString());
   t.same(content.collectors.sort(), ['journal', 'logs', 'system']);
   t.match(content.logs[log], /the last line\n$/, 'the end of the log');

@@ -18,15 +18,33 @@ async function setup(t: Test, served: Buffer = artifact) {
   const { keys } = throwAwayTrust();
   const server = await startFakeServer({ keys });
   t.teardown(server.close);
-  server.script.offer = { id: 'a1', manifest: signDocument(manifestFor(artifact), [keys.release]), bytes: served, window: null, installAllowed: false, downgrade: false };
+  server.script.offer = {
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact), [keys.release]),
+    bytes: served,
+    window: null,
+    installAllowed: false,
+    downgrade: false,
+  };
   const directory = mkdtempSync(join(tmpdir(), 'sluice-download-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const target = { url: `${server.url}/api/v1/releases/release-a1/artifact`, token: 'device-token', size: artifact.length, sha256: sha256(artifact), path: join(directory, 'partial', `${sha256(artifact)}.part`) };
+  const target = {
+    url: `${server.url}/api/v1/releases/release-a1/artifact`,
+    token: 'device-token',
+    size: artifact.length,
+    sha256: sha256(artifact),
+    path: join(directory, 'partial', `${sha256(artifact)}.part`),
+  };
   return { server, target };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | null> {
-  try { await promise; return null; } catch (error) { return error instanceof AgentError ? error.code : `not an AgentError: ${(error as Error).message}`; }
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    return error instanceof AgentError ? error.code : `not an AgentError: ${(error as Error).message}`;
+  }
 }
 
 t.test('a whole download in one go, with the device token', async (t) => {
@@ -50,7 +68,10 @@ t.test('cut twice: each attempt asks Range from the byte on disk; the result is 
   t.ok(keptAgain > kept, `${keptAgain} bytes kept after the second cut`);
   const result = await download(target);
   t.equal(result.resumedFrom, keptAgain, 'the third attempt resumed from the bytes on disk');
-  t.same(server.seen.artifactRequests.map((request) => request.range), [null, `bytes=${kept}-`, `bytes=${keptAgain}-`]);
+  t.same(
+    server.seen.artifactRequests.map((request) => request.range),
+    [null, `bytes=${kept}-`, `bytes=${keptAgain}-`],
+  );
   t.ok(readFileSync(target.path).equals(artifact), 'byte-identical');
   t.equal(result.sha256, target.sha256, 'the hash carried across resumes');
 });

@@ -23,6 +23,9 @@ t.test('garbageCollectorEvery collects once per threshold of counted bytes', asy
   const collections: number[] = [];
   let counted = 0;
   const every = garbageCollectorEvery(100, () => collections.push(counted));
-  for (const size of [40, 40, 40, 10, 100, 99, 1]) { counted += size; every(size); }
+  for (const size of [40, 40, 40, 10, 100, 99, 1]) {
+    counted += size;
+    every(size);
+  }
   t.same(collections, [120, 230, 330]);
 });

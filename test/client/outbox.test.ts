@@ -19,7 +19,11 @@ async function setup(t: Test) {
 }
 
 const reports = ['downloading', 'downloaded', 'verified', 'staged'].map((state, index): Report => ({
-  eventId: eventIdFor('run-1', state, 1), assignment: 'a1', state, detail: null, at: new Date(Date.UTC(2026, 11, 6, 0, index)).toISOString(),
+  eventId: eventIdFor('run-1', state, 1),
+  assignment: 'a1',
+  state,
+  detail: null,
+  at: new Date(Date.UTC(2026, 11, 6, 0, index)).toISOString(),
 }));
 
 t.test('event ids: UUID-shaped, the same for the same run, state and attempt, different otherwise', async (t) => {
@@ -39,7 +43,11 @@ t.test('reports survive a restart and are sent in order, once', async (t) => {
   for (const report of reports.slice(2)) second.enqueue(report);
   t.same(second.pending(), reports, 'everything kept, in order, across the restart');
   t.same(await second.flush(send), { sent: 4, left: 0 });
-  t.same(server.seen.events.map((event) => event.eventId), reports.map((report) => report.eventId), 'sent in order');
+  t.same(
+    server.seen.events.map((event) => event.eventId),
+    reports.map((report) => report.eventId),
+    'sent in order',
+  );
   t.same(server.seen.events, reports, 'each report sent as it was made (its own time, not the send time)');
   t.same(new Outbox(dataDir).pending(), [], 'nothing left after 2xx');
   t.same(await second.flush(send), { sent: 0, left: 0 });
@@ -58,8 +66,16 @@ t.test('while the server is unreachable or failing nothing is removed; later the
   t.equal(server.seen.events.length, 1, 'it stops at the first report that must be retried (order)');
   server.script.eventStatus = 204;
   t.same(await outbox.flush(send), { sent: 4, left: 0 });
-  t.same(server.seen.events.map((event) => event.eventId), [reports[0].eventId, ...reports.map((report) => report.eventId)], 'the resend kept its eventId');
-  t.same(server.seen.recorded.map((event) => event.state), reports.map((report) => report.state), 'recorded once each, in order');
+  t.same(
+    server.seen.events.map((event) => event.eventId),
+    [reports[0].eventId, ...reports.map((report) => report.eventId)],
+    'the resend kept its eventId',
+  );
+  t.same(
+    server.seen.recorded.map((event) => event.state),
+    reports.map((report) => report.state),
+    'recorded once each, in order',
+  );
 });
 
 t.test('a report delivered but not yet removed (crash after the 204) is sent again under the same id', async (t) => {
@@ -67,7 +83,10 @@ t.test('a report delivered but not yet removed (crash after the 204) is sent aga
   const outbox = new Outbox(dataDir);
   outbox.enqueue(reports[0]);
   // Delivered, then the device dies before removing it: as seen from the outbox, a failure.
-  await outbox.flush(async (report) => { await send(report); throw new Error('power lost'); });
+  await outbox.flush(async (report) => {
+    await send(report);
+    throw new Error('power lost');
+  });
   t.equal(new Outbox(dataDir).pending().length, 1, 'still there after the "crash"');
   await new Outbox(dataDir).flush(send);
   t.equal(server.seen.events.length, 2, 'sent twice');

@@ -23,10 +23,21 @@ async function setup(t: Test, options: { artifact?: Buffer; window?: 'open' | 'l
   t.teardown(server.close);
   const open = options.window !== 'later';
   server.script.offer = {
-    id: 'a1', manifest: signDocument(manifestFor(artifact), [trust.keys.release]), bytes: artifact, installAllowed: open, downgrade: false,
-    window: open ? { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() } : { start: new Date(Date.now() + hour).toISOString(), end: new Date(Date.now() + 4 * hour).toISOString() },
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact), [trust.keys.release]),
+    bytes: artifact,
+    installAllowed: open,
+    downgrade: false,
+    window: open
+      ? { start: new Date(Date.now() - hour).toISOString(), end: new Date(Date.now() + 3 * hour).toISOString() }
+      : { start: new Date(Date.now() + hour).toISOString(), end: new Date(Date.now() + 4 * hour).toISOString() },
   };
-  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, healthExit: options.healthExit, overrides: { pollSeconds: 1 } });
+  const device = makeDevice(t, {
+    server: server.url,
+    rootDocument: trust.rootDocument,
+    healthExit: options.healthExit,
+    overrides: { pollSeconds: 1 },
+  });
   return { artifact, server, device };
 }
 
@@ -35,10 +46,20 @@ function sluice(args: string[]): Promise<{ code: number | null; stdout: string; 
     const child = spawn(process.execPath, [sluiceBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk; });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sluice ${args.join(' ')} did not finish: ${stderr}`)); }, 30_000);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sluice ${args.join(' ')} did not finish: ${stderr}`));
+    }, 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -49,7 +70,14 @@ t.test('--once runs one cycle: downloads, stages and stops to wait for the windo
   t.same(server.states(), ['downloading', 'downloaded', 'verified', 'staged', 'waiting_window']);
   const status = await sluice(['agent', 'status', '--config', device.configPath, '--json']);
   t.equal(status.code, 0);
-  t.match(JSON.parse(status.stdout), { deviceId: 'emu-0001', version: '1.0.0', activeSlot: 'a', state: 'waiting_window', assignment: 'a1', pendingReports: 0 });
+  t.match(JSON.parse(status.stdout), {
+    deviceId: 'emu-0001',
+    version: '1.0.0',
+    activeSlot: 'a',
+    state: 'waiting_window',
+    assignment: 'a1',
+    pendingReports: 0,
+  });
   const text = await sluice(['agent', 'status', '--config', device.configPath]);
   t.match(text.stdout, /version:\s+1\.0\.0\nactive slot: a \(.*slots\/a\)\nstate:\s+waiting_window \(assignment a1, release 2\.0\.0\)/);
   server.script.unreachable = true;
@@ -65,12 +93,21 @@ t.test('status says how the last update ended: committed, or rolled back with wh
   const committed = await sluice(['agent', '--config', device.configPath, '--once']);
   if (!t.equal(committed.code, 0)) t.comment(committed.stderr);
   const afterCommit = await sluice(['agent', 'status', '--config', device.configPath, '--json']);
-  t.match(JSON.parse(afterCommit.stdout).lastUpdate, { release: 'release-a1', version: '2.0.0', outcome: 'committed', detail: null, runningVersion: '2.0.0' });
+  t.match(JSON.parse(afterCommit.stdout).lastUpdate, {
+    release: 'release-a1',
+    version: '2.0.0',
+    outcome: 'committed',
+    detail: null,
+    runningVersion: '2.0.0',
+  });
 
   const failing = await setup(t, { healthExit: 3 });
   await sluice(['agent', '--config', failing.device.configPath, '--once']);
   const text = await sluice(['agent', 'status', '--config', failing.device.configPath]);
-  t.match(text.stdout, /last update: 2\.0\.0 \(release release-a1\) rolled back at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d+Z: health_failed: health says no/);
+  t.match(
+    text.stdout,
+    /last update: 2\.0\.0 \(release release-a1\) rolled back at \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d+Z: health_failed: health says no/,
+  );
   t.match(text.stdout, /running 1\.0\.0/, 'back on the old version');
 });
 
@@ -93,14 +130,22 @@ function hangingHook(device: Device, name: 'install' | 'health') {
   chmodSync(real, 0o755);
   const marker = join(device.directory, `${name}.hung-once`);
   const pidFile = join(device.directory, `${name}.pid`);
-  writeFileSync(script, `#!/bin/sh\necho $$ > "${pidFile}"\nif [ ! -f "${marker}" ]; then touch "${marker}"; sleep 30; fi\nexec "${real}"\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\necho $$ > "${pidFile}"\nif [ ! -f "${marker}" ]; then touch "${marker}"; sleep 30; fi\nexec "${real}"\n`,
+  );
   return { pidFile };
 }
 
 const powerLoss = async (agent: ReturnType<typeof startAgentProcess>, hookPidFile?: string) => {
   agent.process.kill('SIGKILL');
   // A power loss takes the hook (its own process group) down too.
-  if (hookPidFile) try { process.kill(-Number(readFileSync(hookPidFile, 'utf8')), 'SIGKILL'); } catch { /* already gone */ }
+  if (hookPidFile)
+    try {
+      process.kill(-Number(readFileSync(hookPidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   await agent.exited;
 };
 
@@ -108,8 +153,11 @@ async function finishAfterRestart(t: Test, setupResult: Awaited<ReturnType<typeo
   const { server, device, artifact } = setupResult;
   const second = startAgentProcess(device);
   t.teardown(second.stop);
-  await waitFor(() => server.states().includes('committed') && readStateFile(device.dataDir, '0.0.0').journal.state === 'idle', 'the commit', 30_000)
-    .catch((error) => t.fail(`${error.message}\n${second.output()}`));
+  await waitFor(
+    () => server.states().includes('committed') && readStateFile(device.dataDir, '0.0.0').journal.state === 'idle',
+    'the commit',
+    30_000,
+  ).catch((error) => t.fail(`${error.message}\n${second.output()}`));
   await second.stop();
   t.same(readStateFile(device.dataDir, '0.0.0').device, { version: '2.0.0', activeSlot: 'b' }, 'the new, committed version');
   t.ok(slotFiles(device, 'b')?.equals(artifact), 'a whole image in the new slot');
@@ -122,7 +170,13 @@ t.test('SIGKILL in the middle of the download: the restart resumes with Range an
   const first = startAgentProcess(context.device);
   t.teardown(first.stop);
   const partial = join(context.device.dataDir, 'partial');
-  await waitFor(() => existsSync(partial) && (statSync(join(partial, `${manifestFor(context.artifact).artifact.sha256}.part`), { throwIfNoEntry: false })?.size ?? 0) > 200 * 1024, 'some bytes on disk', 20_000);
+  await waitFor(
+    () =>
+      existsSync(partial) &&
+      (statSync(join(partial, `${manifestFor(context.artifact).artifact.sha256}.part`), { throwIfNoEntry: false })?.size ?? 0) > 200 * 1024,
+    'some bytes on disk',
+    20_000,
+  );
   await powerLoss(first);
   t.equal(readStateFile(context.device.dataDir, '0.0.0').journal.state, 'downloading');
   await finishAfterRestart(t, context);
@@ -132,17 +186,26 @@ t.test('SIGKILL in the middle of the download: the restart resumes with Range an
 });
 
 for (const hook of ['install', 'health'] as const) {
-  t.test(`SIGKILL while the ${hook} hook runs: the restart ${hook === 'install' ? 'installs again' : 'checks again'} and commits`, async (t) => {
-    const context = await setup(t);
-    const { pidFile } = hangingHook(context.device, hook);
-    const first = startAgentProcess(context.device);
-    t.teardown(first.stop);
-    await waitFor(() => existsSync(pidFile), `the ${hook} hook to start`, 20_000).catch((error) => t.fail(`${error.message}\n${first.output()}`));
-    await powerLoss(first, pidFile);
-    const state = readStateFile(context.device.dataDir, '0.0.0');
-    t.equal(state.journal.state, hook === 'install' ? 'installing' : 'health_check');
-    t.equal(state.device.activeSlot, hook === 'install' ? 'a' : 'b', hook === 'install' ? 'the old slot is still active' : 'switched, not committed');
-    t.equal(state.device.version, '1.0.0', 'not committed');
-    await finishAfterRestart(t, context);
-  });
+  t.test(
+    `SIGKILL while the ${hook} hook runs: the restart ${hook === 'install' ? 'installs again' : 'checks again'} and commits`,
+    async (t) => {
+      const context = await setup(t);
+      const { pidFile } = hangingHook(context.device, hook);
+      const first = startAgentProcess(context.device);
+      t.teardown(first.stop);
+      await waitFor(() => existsSync(pidFile), `the ${hook} hook to start`, 20_000).catch((error) =>
+        t.fail(`${error.message}\n${first.output()}`),
+      );
+      await powerLoss(first, pidFile);
+      const state = readStateFile(context.device.dataDir, '0.0.0');
+      t.equal(state.journal.state, hook === 'install' ? 'installing' : 'health_check');
+      t.equal(
+        state.device.activeSlot,
+        hook === 'install' ? 'a' : 'b',
+        hook === 'install' ? 'the old slot is still active' : 'switched, not committed',
+      );
+      t.equal(state.device.version, '1.0.0', 'not committed');
+      await finishAfterRestart(t, context);
+    },
+  );
 }

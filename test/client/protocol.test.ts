@@ -21,7 +21,10 @@ async function setup(t: Test) {
   t.teardown(server.close);
   let counter = 0;
   const protocol: ProtocolOptions = {
-    server: server.url, deviceId: 'emu-0001', token: 'device-token', now: clock.now,
+    server: server.url,
+    deviceId: 'emu-0001',
+    token: 'device-token',
+    now: clock.now,
     randomBytes: (size) => Buffer.alloc(size, ++counter),
   };
   const store = TrustStore.fromPinnedRoot(trust.rootDocument, clock.now());
@@ -29,7 +32,12 @@ async function setup(t: Test) {
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string | null> {
-  try { await promise; return null; } catch (error) { return error instanceof AgentError ? error.code : `not an AgentError: ${(error as Error).message}`; }
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    return error instanceof AgentError ? error.code : `not an AgentError: ${(error as Error).message}`;
+  }
 }
 
 const body = { version: '1.0.0', state: 'idle', assignment: null };
@@ -38,7 +46,14 @@ t.test('a good answer: the request carries version, state and a 32-byte nonce fr
   const { server, protocol, store } = await setup(t);
   const answer = await checkin(protocol, store, body);
   t.same(server.seen.checkins, [{ version: '1.0.0', state: 'idle', assignment: null, nonce: '01'.repeat(32) }]);
-  t.match(answer, { type: 'checkin', deviceId: 'emu-0001', nonce: '01'.repeat(32), pollAfterSeconds: 30, assignment: null, diagnostics: null });
+  t.match(answer, {
+    type: 'checkin',
+    deviceId: 'emu-0001',
+    nonce: '01'.repeat(32),
+    pollAfterSeconds: 30,
+    assignment: null,
+    diagnostics: null,
+  });
   await checkin(protocol, store, body);
   t.equal(server.seen.checkins[1].nonce, '02'.repeat(32), 'a fresh nonce each time');
 });
@@ -46,16 +61,70 @@ t.test('a good answer: the request carries version, state and a 32-byte nonce fr
 t.test('refused answers, each with its code', async (t) => {
   const { server, protocol, store, trust, clock } = await setup(t);
   const cases: [string, () => void, string][] = [
-    ['signed by an unknown key', () => { server.script.signWith = generateKeyPair().privateKey; }, 'checkin_signature_invalid'],
-    ['signed by a release key (wrong role)', () => { server.script.signWith = trust.keys.release; }, 'checkin_signature_invalid'],
-    ['bound to another nonce', () => { server.script.rewrite = (signed) => ({ ...signed, nonce: 'ab'.repeat(32) }); }, 'checkin_nonce_mismatch'],
-    ['a replay of an earlier answer', () => { server.script.replayFirstAnswer = true; }, 'checkin_nonce_mismatch'],
-    ['for another device', () => { server.script.deviceId = 'emu-0002'; }, 'checkin_wrong_device'],
-    ['expired by its own expires', () => { server.script.rewrite = (signed) => ({ ...signed, expires: new Date(clock.now().getTime() - 1000).toISOString() }); }, 'checkin_expired'],
+    [
+      'signed by an unknown key',
+      () => {
+        server.script.signWith = generateKeyPair().privateKey;
+      },
+      'checkin_signature_invalid',
+    ],
+    [
+      'signed by a release key (wrong role)',
+      () => {
+        server.script.signWith = trust.keys.release;
+      },
+      'checkin_signature_invalid',
+    ],
+    [
+      'bound to another nonce',
+      () => {
+        server.script.rewrite = (signed) => ({ ...signed, nonce: 'ab'.repeat(32) });
+      },
+      'checkin_nonce_mismatch',
+    ],
+    [
+      'a replay of an earlier answer',
+      () => {
+        server.script.replayFirstAnswer = true;
+      },
+      'checkin_nonce_mismatch',
+    ],
+    [
+      'for another device',
+      () => {
+        server.script.deviceId = 'emu-0002';
+      },
+      'checkin_wrong_device',
+    ],
+    [
+      'expired by its own expires',
+      () => {
+        server.script.rewrite = (signed) => ({ ...signed, expires: new Date(clock.now().getTime() - 1000).toISOString() });
+      },
+      'checkin_expired',
+    ],
     // Signed by the right key, yet not the protocol's shape (protocol/checkin.ts): acted on in no part.
-    ['signed, but pollAfterSeconds is text', () => { server.script.rewrite = (signed) => ({ ...signed, pollAfterSeconds: 'soon' }); }, 'checkin_malformed'],
-    ['signed, but without serverTime', () => { server.script.rewrite = ({ serverTime: _dropped, ...signed }) => signed; }, 'checkin_malformed'],
-    ['signed, but the diagnostics request names no session', () => { server.script.rewrite = (signed) => ({ ...signed, diagnostics: { collect: ['logs'] } }); }, 'checkin_malformed'],
+    [
+      'signed, but pollAfterSeconds is text',
+      () => {
+        server.script.rewrite = (signed) => ({ ...signed, pollAfterSeconds: 'soon' });
+      },
+      'checkin_malformed',
+    ],
+    [
+      'signed, but without serverTime',
+      () => {
+        server.script.rewrite = ({ serverTime: _dropped, ...signed }) => signed;
+      },
+      'checkin_malformed',
+    ],
+    [
+      'signed, but the diagnostics request names no session',
+      () => {
+        server.script.rewrite = (signed) => ({ ...signed, diagnostics: { collect: ['logs'] } });
+      },
+      'checkin_malformed',
+    ],
   ];
   await checkin(protocol, store, body); // an answer to replay later
   for (const [name, arrange, code] of cases) {
@@ -70,14 +139,21 @@ t.test('an answer tampered in transit (pollAfterSeconds changed) fails its signa
   await checkin(protocol, store, body);
   const document = structuredClone(server.seen.answers[0]) as SignedDocument<{ pollAfterSeconds: number; nonce: string }>;
   document.signed.pollAfterSeconds = 86400 * 365; // freeze the device by never polling again
-  t.equal(await codeOf(Promise.resolve().then(() => verifyCheckinAnswer(document, store, document.signed.nonce, 'emu-0001', new Date()))), 'checkin_signature_invalid');
+  t.equal(
+    await codeOf(Promise.resolve().then(() => verifyCheckinAnswer(document, store, document.signed.nonce, 'emu-0001', new Date()))),
+    'checkin_signature_invalid',
+  );
 });
 
 t.test('freeze: an answer the server dated "now" is refused once the device clock passes expires', async (t) => {
   const { server, protocol, store, clock } = await setup(t);
   // The server's clock is stuck an hour back (or an attacker holds an old answer for this nonce).
   const stuck = new Date(clock.now().getTime() - 3600_000);
-  server.script.rewrite = (signed) => ({ ...signed, serverTime: stuck.toISOString(), expires: new Date(stuck.getTime() + 60_000).toISOString() });
+  server.script.rewrite = (signed) => ({
+    ...signed,
+    serverTime: stuck.toISOString(),
+    expires: new Date(stuck.getTime() + 60_000).toISOString(),
+  });
   t.equal(await codeOf(checkin(protocol, store, body)), 'checkin_expired');
 });
 
@@ -95,7 +171,11 @@ t.test('root rotation: walked version by version; a bad next root is refused', a
   const release2 = generateKeyPair().privateKey;
   const root2Key = generateKeyPair().privateKey;
   const expires = new Date(clock.now().getTime() + 86400_000 * 365);
-  const root2 = createRoot({ version: 2, expires, roles: { root: { keys: [root2Key] }, release: { keys: [release2] }, server: { keys: [trust.keys.server] } } });
+  const root2 = createRoot({
+    version: 2,
+    expires,
+    roles: { root: { keys: [root2Key] }, release: { keys: [release2] }, server: { keys: [trust.keys.server] } },
+  });
   server.script.roots[2] = signDocument(root2, [trust.keys.root, root2Key]);
   const manifest = signDocument(manifestFor(Buffer.from('x')), [release2]);
   t.throws(() => store.verifyManifest(manifest, clock.now()), 'the new release key is not trusted yet');
@@ -104,7 +184,10 @@ t.test('root rotation: walked version by version; a bad next root is refused', a
   t.equal(store.verifyManifest(manifest, clock.now()).version, '2.0.0', 'now it is');
   // Version 3 signed only by its own keys (the old root never agreed): refused.
   const root3Key = generateKeyPair().privateKey;
-  server.script.roots[3] = signDocument(createRoot({ version: 3, expires, roles: { root: { keys: [root3Key] }, release: { keys: [root3Key] }, server: { keys: [root3Key] } } }), [root3Key]);
+  server.script.roots[3] = signDocument(
+    createRoot({ version: 3, expires, roles: { root: { keys: [root3Key] }, release: { keys: [root3Key] }, server: { keys: [root3Key] } } }),
+    [root3Key],
+  );
   t.equal(await codeOf(updateRoots(protocol, store)), 'root_invalid');
   t.equal(store.root.version, 2, 'still on version 2');
 });

@@ -21,14 +21,27 @@ async function setup(t: Test, healthExit = 0) {
   const server = await startFakeServer({ keys: trust.keys, now: clock.now });
   t.teardown(server.close);
   server.script.offer = {
-    id: 'a1', manifest: signDocument(manifestFor(artifact), [trust.keys.release]), bytes: artifact, installAllowed: true, downgrade: false,
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact), [trust.keys.release]),
+    bytes: artifact,
+    installAllowed: true,
+    downgrade: false,
     window: { start: new Date(clock.now().getTime() - hour).toISOString(), end: new Date(clock.now().getTime() + 3 * hour).toISOString() },
   };
   const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, healthExit });
   return { clock, server, device };
 }
 
-const toCommit: AgentState[] = ['downloading', 'downloaded', 'verified', 'staged', 'waiting_window', 'installing', 'health_check', 'committed'];
+const toCommit: AgentState[] = [
+  'downloading',
+  'downloaded',
+  'verified',
+  'staged',
+  'waiting_window',
+  'installing',
+  'health_check',
+  'committed',
+];
 
 for (const crashState of toCommit) {
   t.test(`power lost right after entering ${crashState}: resumes in ${recoveryTable[crashState].resume}, ends committed`, async (t) => {
@@ -41,7 +54,11 @@ for (const crashState of toCommit) {
     t.same(second.state.device, { version: '2.0.0', activeSlot: 'b' });
     t.ok(slotFiles(device, 'b')?.equals(artifact), 'the new slot holds the whole image');
     t.equal(server.seen.recorded.filter((event) => event.state === 'committed').length, 1, 'committed recorded once');
-    t.same(server.states().filter((state, index, all) => all.indexOf(state) === index), toCommit, 'every state reported, in order');
+    t.same(
+      server.states().filter((state, index, all) => all.indexOf(state) === index),
+      toCommit,
+      'every state reported, in order',
+    );
   });
 }
 
@@ -70,7 +87,8 @@ t.test('loop counter: a device that keeps dying during the install gives up, on 
     void agent.step(); // dies inside the install hook
     await new Promise((resolve) => setImmediate(resolve));
     agent = startAgent(device, { now: clock.now, runHook: neverReturns });
-    if (agent.state.journal.state === 'waiting_window') await stepUntil(agent, (a) => a.state.journal.state === 'installing' || a.state.journal.state === 'failed');
+    if (agent.state.journal.state === 'waiting_window')
+      await stepUntil(agent, (a) => a.state.journal.state === 'installing' || a.state.journal.state === 'failed');
   }
   t.ok(restarts <= maximumAttempts + 1, `gave up after ${restarts} restarts`);
   await stepUntil(agent, (a) => a.state.journal.state === 'idle');
@@ -94,6 +112,9 @@ t.test('loop counter: a device that keeps dying during the health check rolls ba
   t.equal(restarts, maximumAttempts, `gave up after ${restarts} restarts`);
   await stepUntil(agent, (a) => a.state.journal.state === 'idle');
   t.same(agent.state.device, { version: '1.0.0', activeSlot: 'a' }, 'back on the old slot and version');
-  t.match(server.seen.recorded.find((event) => event.state === 'rolling_back'), { detail: /^too_many_attempts/ });
+  t.match(
+    server.seen.recorded.find((event) => event.state === 'rolling_back'),
+    { detail: /^too_many_attempts/ },
+  );
   t.ok(server.states().includes('rolled_back'));
 });

@@ -19,26 +19,49 @@ async function setup(t: Test, fileVersion: string) {
   const clock = manualClock(new Date());
   const server = await startFakeServer({ keys: trust.keys, now: clock.now });
   t.teardown(server.close);
-  const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument, overrides: { version: undefined, versionFile: 'sw-version' }, files: { 'sw-version': `${fileVersion}\n` } });
+  const device = makeDevice(t, {
+    server: server.url,
+    rootDocument: trust.rootDocument,
+    overrides: { version: undefined, versionFile: 'sw-version' },
+    files: { 'sw-version': `${fileVersion}\n` },
+  });
   const start = () => startAgent({ ...device, config: loadConfig(device.configPath) }, { now: clock.now });
   return { trust, server, device, start };
 }
 
 t.test('the version file names the running version: check-ins say it, offers are judged by it', async (t) => {
   const { trust, server, start } = await setup(t, '2.4.0');
-  server.script.offer = { id: 'a1', manifest: signDocument(manifestFor(artifact, { version: '2.0.0' }), [trust.keys.release]), bytes: artifact, window: null, installAllowed: false, downgrade: false };
+  server.script.offer = {
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact, { version: '2.0.0' }), [trust.keys.release]),
+    bytes: artifact,
+    window: null,
+    installAllowed: false,
+    downgrade: false,
+  };
   const agent = start();
   await agent.step();
   await agent.step();
   t.match(server.seen.checkins[0], { version: '2.4.0' });
-  t.match(server.seen.recorded, [{ state: 'failed', detail: /^version_not_newer: the release 2\.0\.0 is not newer than the running 2\.4\.0/ }], 'an older release is a rollback, not an upgrade from 0.0.0');
+  t.match(
+    server.seen.recorded,
+    [{ state: 'failed', detail: /^version_not_newer: the release 2\.0\.0 is not newer than the running 2\.4\.0/ }],
+    'an older release is a rollback, not an upgrade from 0.0.0',
+  );
   t.same(server.seen.artifactRequests, []);
 });
 
 t.test('read at each start: a re-flash outside sluice is believed when no update is in flight', async (t) => {
   const { trust, server, device, start } = await setup(t, '2.4.0');
   // An offer refused leaves the agent's own record behind.
-  server.script.offer = { id: 'a1', manifest: signDocument(manifestFor(artifact, { version: '2.0.0' }), [trust.keys.release]), bytes: artifact, window: null, installAllowed: false, downgrade: false };
+  server.script.offer = {
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact, { version: '2.0.0' }), [trust.keys.release]),
+    bytes: artifact,
+    window: null,
+    installAllowed: false,
+    downgrade: false,
+  };
   const first = start();
   await first.step();
   await first.step();
@@ -55,7 +78,11 @@ t.test('read at each start: a re-flash outside sluice is believed when no update
 t.test('in the middle of an update the journal knows better than the file', async (t) => {
   const { device } = await setup(t, '2.4.0');
   const idle = readStateFile(device.dataDir, '2.4.0');
-  writeStateFile(device.dataDir, { ...idle, device: { version: '2.4.0', activeSlot: 'b' }, journal: { ...idle.journal, state: 'health_check', previous: { version: '2.4.0', slot: 'a' } } });
+  writeStateFile(device.dataDir, {
+    ...idle,
+    device: { version: '2.4.0', activeSlot: 'b' },
+    journal: { ...idle.journal, state: 'health_check', previous: { version: '2.4.0', slot: 'a' } },
+  });
   writeFileSync(join(device.directory, 'sw-version'), '3.0.0\n');
   const { state, corrected } = startingState(loadConfig(device.configPath));
   t.equal(state.device.version, '2.4.0', 'the health check decides, then the commit writes the version');

@@ -25,7 +25,12 @@ async function setup(t: Test, delivery: ServerOptions['artifactDelivery']) {
   const server = await startTestServer(t, { artifactStoreUrl: objects.storeUrl(), artifactDelivery: delivery });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const fleet = await seedFleet(server);
-  const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
+  const published = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]),
+    artifact,
+  );
   if (published.status !== 201) throw new Error(JSON.stringify(published.json));
   // Publishing computes the DDI digests in the background, reading the object: let it finish
   // so that its GET does not take the fault meant for the download.
@@ -33,14 +38,22 @@ async function setup(t: Test, delivery: ServerOptions['artifactDelivery']) {
   const directory = mkdtempSync(join(tmpdir(), 'sluice-s3-download-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   const target = {
-    url: `${url}/api/v1/releases/${published.json.id}/artifact`, server: url, token: fleet.tokens.support,
-    size: artifact.length, sha256: sha256(artifact), path: join(directory, 'artifact.part'),
+    url: `${url}/api/v1/releases/${published.json.id}/artifact`,
+    server: url,
+    token: fleet.tokens.support,
+    size: artifact.length,
+    sha256: sha256(artifact),
+    path: join(directory, 'artifact.part'),
   };
   objects.seen.length = 0;
   return { objects, server, target };
 }
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => null, (error) => (error instanceof AgentError ? error.code : (error as Error).message));
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error) => (error instanceof AgentError ? error.code : (error as Error).message),
+  );
 const presignedRequests = (seen: StoreRequest[]) => seen.filter((request) => request.query.has('X-Amz-Signature'));
 
 t.test('redirect: a cut download resumes with Range on the object store, never with the token', { skip }, async (t) => {
@@ -52,9 +65,19 @@ t.test('redirect: a cut download resumes with Range on the object store, never w
   t.equal(resumed.sha256, sha256(artifact));
   t.ok(readFileSync(target.path).equals(artifact), 'the file is whole');
   const requests = presignedRequests(objects.seen);
-  t.same(requests.map((request) => request.range), [null, `bytes=${resumed.resumedFrom}-`], 'the second attempt asked the store for the rest');
-  t.ok(objects.seen.every((request) => request.authorization === null || !request.authorization.includes(target.token)), 'the store never saw the bearer token');
-  t.ok(requests.every((request) => request.authorization === null), 'pre-signed requests carry no Authorization at all');
+  t.same(
+    requests.map((request) => request.range),
+    [null, `bytes=${resumed.resumedFrom}-`],
+    'the second attempt asked the store for the rest',
+  );
+  t.ok(
+    objects.seen.every((request) => request.authorization === null || !request.authorization.includes(target.token)),
+    'the store never saw the bearer token',
+  );
+  t.ok(
+    requests.every((request) => request.authorization === null),
+    'pre-signed requests carry no Authorization at all',
+  );
 });
 
 t.test('redirect: a URL that expired on the way is refused by the store, and the agent gets a fresh one', { skip }, async (t) => {
@@ -64,7 +87,11 @@ t.test('redirect: a URL that expired on the way is refused by the store, and the
   const result = await download(target);
   t.equal(result.sha256, sha256(artifact), 'one attempt, done');
   const requests = presignedRequests(objects.seen);
-  t.same(requests.map((request) => request.status), [403, 200], 'refused as expired, then served');
+  t.same(
+    requests.map((request) => request.status),
+    [403, 200],
+    'refused as expired, then served',
+  );
   t.not(requests[0].query.get('X-Amz-Signature'), requests[1].query.get('X-Amz-Signature'), 'the second URL is a new one');
 });
 

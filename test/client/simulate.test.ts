@@ -22,13 +22,46 @@ t.test('twenty virtual devices commit through one window', async (t) => {
   });
   const fleet = await seedFleet(server, { customer: 'sim' });
   const artifact = randomBytes(8192);
-  const release = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
-  const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'sim', release: release.json.id, windows: [{ start: '2027-01-10T01:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }], deadline: '2027-02-01T00:00:00Z' })).json;
+  const release = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]),
+    artifact,
+  );
+  const plan = (
+    await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
+      customer: 'sim',
+      release: release.json.id,
+      windows: [{ start: '2027-01-10T01:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+      deadline: '2027-02-01T00:00:00Z',
+    })
+  ).json;
   await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
-  await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
+  await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '600' },
+  });
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-sim-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const result = await runSluice(['simulate', '--server', url, '--token', fleet.tokens.support, '--devices', '20', '--customer', 'sim', '--data-dir', dataDir, '--until-version', '2.0.0', '--duration', '50', '--connections', '2']);
+  const result = await runSluice([
+    'simulate',
+    '--server',
+    url,
+    '--token',
+    fleet.tokens.support,
+    '--devices',
+    '20',
+    '--customer',
+    'sim',
+    '--data-dir',
+    dataDir,
+    '--until-version',
+    '2.0.0',
+    '--duration',
+    '50',
+    '--connections',
+    '2',
+  ]);
   t.equal(result.code, 0, result.stderr);
   t.match(result.stderr, /final: \{"idle@2\.0\.0":20\}/);
   const view = (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json;

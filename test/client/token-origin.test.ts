@@ -22,22 +22,44 @@ async function setup(t: Test) {
   const trust = throwAwayTrust();
   const server = await startFakeServer({ keys: trust.keys });
   t.teardown(server.close);
-  server.script.offer = { id: 'a1', manifest: signDocument(manifestFor(artifact), [trust.keys.release]), bytes: artifact, window: null, installAllowed: false, downgrade: false };
+  server.script.offer = {
+    id: 'a1',
+    manifest: signDocument(manifestFor(artifact), [trust.keys.release]),
+    bytes: artifact,
+    window: null,
+    installAllowed: false,
+    downgrade: false,
+  };
   const store = await startObjectStore(artifact);
   t.teardown(store.close);
   const directory = mkdtempSync(join(tmpdir(), 'sluice-origin-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
-  const target = (url: string) => ({ url, server: server.url, token: 'device-token', size: artifact.length, sha256, path: join(directory, `${sha256}.part`) });
+  const target = (url: string) => ({
+    url,
+    server: server.url,
+    token: 'device-token',
+    size: artifact.length,
+    sha256,
+    path: join(directory, `${sha256}.part`),
+  });
   return { trust, server, store, target };
 }
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => null, (error) => (error instanceof AgentError ? error.code : (error as Error).message));
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error) => (error instanceof AgentError ? error.code : (error as Error).message),
+  );
 
 t.test('an artifact URL on another origin is fetched without the token', async (t) => {
   const { store, target } = await setup(t);
   const result = await download(target(store.presigned('emu.img')));
   t.equal(result.sha256, sha256, 'the bytes arrived');
-  t.same(store.seen.map((request) => request.authorization), [null], 'no Authorization header');
+  t.same(
+    store.seen.map((request) => request.authorization),
+    [null],
+    'no Authorization header',
+  );
 });
 
 t.test('a redirect to another origin drops the token, on a resume too', async (t) => {
@@ -45,8 +67,16 @@ t.test('a redirect to another origin drops the token, on a resume too', async (t
   server.script.artifactRedirect = store.presigned('emu.img');
   const through = target(`${server.url}/api/v1/releases/release-a1/artifact`);
   t.equal((await download(through)).sha256, sha256);
-  t.same(server.seen.artifactRequests.map((request) => request.authorization), ['Bearer device-token'], 'the server itself gets the token');
-  t.same(store.seen.map((request) => request.authorization), [null], 'the store does not');
+  t.same(
+    server.seen.artifactRequests.map((request) => request.authorization),
+    ['Bearer device-token'],
+    'the server itself gets the token',
+  );
+  t.same(
+    store.seen.map((request) => request.authorization),
+    [null],
+    'the store does not',
+  );
 
   store.seen.length = 0;
   writeFileSync(through.path, artifact.subarray(0, 1000));
@@ -61,13 +91,23 @@ t.test('a redirect that comes back to the server origin carries the token again;
   store.script.redirect = `${server.url}/api/v1/releases/release-a1/artifact`;
   const back = target(store.presigned('emu.img'));
   t.equal((await download(back)).sha256, sha256);
-  t.same(store.seen.map((request) => request.authorization), [null]);
-  t.same(server.seen.artifactRequests.map((request) => request.authorization), ['Bearer device-token'], 'its own origin: the token is its to see');
+  t.same(
+    store.seen.map((request) => request.authorization),
+    [null],
+  );
+  t.same(
+    server.seen.artifactRequests.map((request) => request.authorization),
+    ['Bearer device-token'],
+    'its own origin: the token is its to see',
+  );
 
   rmSync(back.path);
   server.script.artifactRedirect = store.presigned('loop');
   t.equal(await codeOf(download(back)), 'download_failed', 'a redirect loop ends in download_failed');
-  t.ok(store.seen.every((request) => request.authorization === null), 'the store never saw the token');
+  t.ok(
+    store.seen.every((request) => request.authorization === null),
+    'the store never saw the token',
+  );
   t.ok(store.seen.length <= 6, `${store.seen.length} requests to the store: the redirects are bounded`);
 });
 
@@ -75,7 +115,9 @@ t.test('the agent: an assignment naming another origin installs without the toke
   const { trust, server, store } = await setup(t);
   const clock = manualClock(new Date());
   server.script.offer = {
-    ...server.script.offer!, artifactUrl: store.presigned('emu.img'), installAllowed: true,
+    ...server.script.offer!,
+    artifactUrl: store.presigned('emu.img'),
+    installAllowed: true,
     window: { start: new Date(clock.now().getTime() - hour).toISOString(), end: new Date(clock.now().getTime() + 3 * hour).toISOString() },
   };
   const device = makeDevice(t, { server: server.url, rootDocument: trust.rootDocument });
@@ -83,6 +125,10 @@ t.test('the agent: an assignment naming another origin installs without the toke
   await stepUntil(agent, (a) => a.state.journal.state === 'idle' && a.state.device.version === '2.0.0');
   t.ok(slotFiles(device, 'b')?.equals(artifact), 'installed from the other origin');
   t.ok(store.seen.length > 0, 'the bytes came from the store');
-  t.same(store.seen.filter((request) => request.authorization !== null), [], 'which never saw the token');
+  t.same(
+    store.seen.filter((request) => request.authorization !== null),
+    [],
+    'which never saw the token',
+  );
   t.same(server.seen.artifactRequests, [], 'and the server was not asked for them');
 });

@@ -21,7 +21,10 @@ function typeScriptFiles(directory: string): string[] {
   });
 }
 
-interface Use { code: string; where: string }
+interface Use {
+  code: string;
+  where: string;
+}
 
 /** Codes written literally where the server throws or answers: `new SluiceError('x'` and `errorBody('x'`. */
 function literalUses(): Use[] {
@@ -72,7 +75,11 @@ t.test('every code the server throws or answers with is in the catalogue', async
 t.test('every catalogued code is thrown or answered somewhere', async (t) => {
   // internal_error too: the handler answers it literally, as its last resort.
   const used = new Set([...literalUses(), ...mappedUses()].map((use) => use.code));
-  t.same(catalogued.filter((code) => !used.has(code)), [], 'catalogued codes nothing answers with: remove them, or throw them');
+  t.same(
+    catalogued.filter((code) => !used.has(code)),
+    [],
+    'catalogued codes nothing answers with: remove them, or throw them',
+  );
 });
 
 t.test('statuses: client errors are 4xx, only internal_error is a 5xx, and the handler agrees', async (t) => {
@@ -90,20 +97,36 @@ t.test('statuses: client errors are 4xx, only internal_error is a 5xx, and the h
 
 t.test('docs/errors.md lists exactly the catalogue, with its statuses', async (t) => {
   const rows = documentedRows('Server codes');
-  t.same(catalogued.filter((code) => !rows.has(code)), [], 'catalogued but not documented');
-  t.same([...rows.keys()].filter((code) => !isErrorCode(code)), [], 'documented but not catalogued');
+  t.same(
+    catalogued.filter((code) => !rows.has(code)),
+    [],
+    'catalogued but not documented',
+  );
+  t.same(
+    [...rows.keys()].filter((code) => !isErrorCode(code)),
+    [],
+    'documented but not catalogued',
+  );
   for (const [code, status] of rows) {
     if (isErrorCode(code)) t.equal(status, String(errorCatalogue[code].status), `${code}: the page's status is the catalogue's`);
   }
 });
 
-t.test('docs/errors.md lists exactly the agent\'s codes', async (t) => {
+t.test("docs/errors.md lists exactly the agent's codes", async (t) => {
   const source = readFileSync(join(root, 'client', 'errors.ts'), 'utf8');
   const union = /export type AgentErrorCode =([^;]*);/.exec(source);
   t.ok(union, 'client/errors.ts declares AgentErrorCode');
   const codes = [...(union?.[1] ?? '').matchAll(/'([a-z0-9_]+)'/g)].map((match) => match[1]);
   t.ok(codes.length > 10, `found ${codes.length} agent codes`);
   const rows = documentedRows('Agent codes');
-  t.same(codes.filter((code) => !rows.has(code)), [], 'agent codes not documented');
-  t.same([...rows.keys()].filter((code) => !codes.includes(code)), [], 'documented agent codes the agent does not have');
+  t.same(
+    codes.filter((code) => !rows.has(code)),
+    [],
+    'agent codes not documented',
+  );
+  t.same(
+    [...rows.keys()].filter((code) => !codes.includes(code)),
+    [],
+    'documented agent codes the agent does not have',
+  );
 });

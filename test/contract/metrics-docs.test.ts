@@ -29,7 +29,11 @@ t.test('docs/metrics.md and the registry list the same metrics, types and labels
   t.equal(scraped.status, 200);
   const exposed = parseExposition(scraped.body).types;
   const registry = server.app.sluice.metrics!.registry;
-  const labelsOf = new Map(registry.getMetricsAsArray().map((metric) => [metric.name, [...((metric as unknown as { labelNames: string[] }).labelNames ?? [])].sort()]));
+  const labelsOf = new Map(
+    registry
+      .getMetricsAsArray()
+      .map((metric) => [metric.name, [...((metric as unknown as { labelNames: string[] }).labelNames ?? [])].sort()]),
+  );
   const rows = documented();
   t.ok(rows.size >= 10, `${rows.size} metrics documented`);
   t.same([...exposed.keys()].sort(), [...labelsOf.keys()].sort(), 'GET /metrics shows every metric of the registry');

@@ -8,16 +8,22 @@ import t from 'tap';
 import { startTestServer } from '../helpers/server.js';
 
 type Schema = Record<string, any>;
-interface Operation { method: string; path: string; operation: Schema }
+interface Operation {
+  method: string;
+  path: string;
+  operation: Schema;
+}
 
 const methods = ['get', 'put', 'post', 'delete', 'patch', 'head'];
 // Signed documents stay open so that their signatures survive serialization, and free-form
 // facts (audit details, event data) differ by what happened: both marked by title (protocol/common.ts).
-const openByDesign = (title: unknown) => typeof title === 'string' && (title.endsWith(' (signed payload)') || title.endsWith(' (free-form)'));
+const openByDesign = (title: unknown) =>
+  typeof title === 'string' && (title.endsWith(' (signed payload)') || title.endsWith(' (free-form)'));
 
 function operations(document: Schema): Operation[] {
   return Object.entries(document.paths as Record<string, Schema>).flatMap(([path, item]) =>
-    methods.filter((method) => item[method]).map((method) => ({ method, path, operation: item[method] })));
+    methods.filter((method) => item[method]).map((method) => ({ method, path, operation: item[method] })),
+  );
 }
 
 function resolve(document: Schema, schema: Schema | undefined): Schema | undefined {
@@ -26,19 +32,30 @@ function resolve(document: Schema, schema: Schema | undefined): Schema | undefin
 }
 
 /** Every object schema in `schema` that is open without a shape: additionalProperties true or {}, or no properties at all. */
-function openObjects(document: Schema, schema: Schema | undefined, where: string, found: string[] = [], seen = new Set<Schema>()): string[] {
+function openObjects(
+  document: Schema,
+  schema: Schema | undefined,
+  where: string,
+  found: string[] = [],
+  seen = new Set<Schema>(),
+): string[] {
   const resolved = resolve(document, schema);
   if (!resolved || typeof resolved !== 'object' || seen.has(resolved)) return found;
   seen.add(resolved);
-  const open = resolved.additionalProperties === true
-    || (resolved.additionalProperties && typeof resolved.additionalProperties === 'object' && Object.keys(resolved.additionalProperties).length === 0)
+  const open =
+    resolved.additionalProperties === true ||
+    (resolved.additionalProperties &&
+      typeof resolved.additionalProperties === 'object' &&
+      Object.keys(resolved.additionalProperties).length === 0) ||
     // (an enum is closed: swagger writes a nullable enum's null as { type: object, enum: [null] })
-    || (resolved.type === 'object' && !resolved.properties && !resolved.additionalProperties && !resolved.patternProperties && !resolved.enum);
+    (resolved.type === 'object' && !resolved.properties && !resolved.additionalProperties && !resolved.patternProperties && !resolved.enum);
   if (open && !openByDesign(resolved.title)) found.push(where);
-  for (const [name, child] of Object.entries((resolved.properties ?? {}) as Record<string, Schema>)) openObjects(document, child, `${where}.${name}`, found, seen);
+  for (const [name, child] of Object.entries((resolved.properties ?? {}) as Record<string, Schema>))
+    openObjects(document, child, `${where}.${name}`, found, seen);
   if (resolved.items) openObjects(document, resolved.items, `${where}[]`, found, seen);
   if (typeof resolved.additionalProperties === 'object') openObjects(document, resolved.additionalProperties, `${where}{}`, found, seen);
-  for (const key of ['anyOf', 'oneOf', 'allOf']) (resolved[key] ?? []).forEach((child: Schema, index: number) => openObjects(document, child, `${where}|${index}`, found, seen));
+  for (const key of ['anyOf', 'oneOf', 'allOf'])
+    (resolved[key] ?? []).forEach((child: Schema, index: number) => openObjects(document, child, `${where}|${index}`, found, seen));
   return found;
 }
 
@@ -51,7 +68,9 @@ function documentsBody(document: Schema, reply: Schema): boolean {
     if (body.type === 'string' && (body.format === 'binary' || type.startsWith('text/'))) return true;
     const shaped = (value: Schema | undefined): boolean => {
       const resolved = resolve(document, value);
-      return Boolean(resolved && ((resolved.type === 'object' && resolved.properties) || (resolved.type === 'array' && shaped(resolved.items))));
+      return Boolean(
+        resolved && ((resolved.type === 'object' && resolved.properties) || (resolved.type === 'array' && shaped(resolved.items))),
+      );
     };
     return shaped(body);
   });
@@ -84,13 +103,16 @@ t.test('every operation at /docs/json is documented', async (t) => {
     const replies = (operation.responses ?? {}) as Record<string, Schema>;
     const successes = Object.keys(replies).filter((status) => status.startsWith('2'));
     if (successes.length === 0) problems.push(`${name}: no 2xx reply`);
-    for (const status of successes) if (!documentsBody(document, replies[status])) problems.push(`${name}: the ${status} reply has no shape (properties, or an explicit empty or binary body)`);
+    for (const status of successes)
+      if (!documentsBody(document, replies[status]))
+        problems.push(`${name}: the ${status} reply has no shape (properties, or an explicit empty or binary body)`);
     const missing = requiredErrors(operation, path).filter((status) => !replies[String(status)]);
     if (missing.length > 0) problems.push(`${name}: declares no ${missing.join(', ')} reply`);
     for (const [status, reply] of Object.entries(replies)) {
       if (!/^[45]/.test(status)) continue;
       const shapes = Object.values((reply.content ?? {}) as Record<string, Schema>).map(({ schema }) => resolve(document, schema));
-      if (shapes.length === 0 || shapes.some((shape) => shape?.properties?.error === undefined)) problems.push(`${name}: the ${status} reply is not the error shape`);
+      if (shapes.length === 0 || shapes.some((shape) => shape?.properties?.error === undefined))
+        problems.push(`${name}: the ${status} reply is not the error shape`);
     }
     for (const [status, reply] of Object.entries(replies)) {
       for (const [type, content] of Object.entries((reply.content ?? {}) as Record<string, Schema>)) {
@@ -107,19 +129,21 @@ t.test('every operation at /docs/json is documented', async (t) => {
   t.same(problems, [], 'operations /docs does not document fully');
 
   const pages = Object.keys(document.paths).filter((path) => path === '/' || /^\/(portal|staff|login|logout)(\/|$)/.test(path));
-  t.same(pages, [], 'the portal\'s HTML pages are hidden from /docs');
+  t.same(pages, [], "the portal's HTML pages are hidden from /docs");
 });
 
 t.test('each operation answers only statuses it declares', async (t) => {
   const server = await startTestServer(t);
   const document = (await server.app.inject({ method: 'GET', url: '/docs/json' })).json() as Schema;
   // Values that pass the path parameters' own patterns, so that the route itself answers.
-  const sample = (parameter: Schema) => (parameter.name === 'file' ? '1.json' : parameter.schema?.type === 'integer' ? '1' : 'unknown-thing');
+  const sample = (parameter: Schema) =>
+    parameter.name === 'file' ? '1.json' : parameter.schema?.type === 'integer' ? '1' : 'unknown-thing';
   const undeclared: string[] = [];
   for (const { method, path, operation } of operations(document)) {
     if (method === 'head') continue;
     let url = path;
-    for (const parameter of (operation.parameters ?? []).filter((item: Schema) => item.in === 'path')) url = url.replace(`{${parameter.name}}`, sample(parameter));
+    for (const parameter of (operation.parameters ?? []).filter((item: Schema) => item.in === 'path'))
+      url = url.replace(`{${parameter.name}}`, sample(parameter));
     const declared = new Set(Object.keys(operation.responses ?? {}));
     const body = operation.requestBody ? { payload: { unexpected: true } } : {};
     const attempts = [

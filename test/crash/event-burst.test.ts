@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
-import { apiClient, confirmedLivePlan, inspectDataDir, publishLive, queryStopped, seedLiveFleet, startLiveServer } from '../helpers/live-server.js';
+import {
+  apiClient,
+  confirmedLivePlan,
+  inspectDataDir,
+  publishLive,
+  queryStopped,
+  seedLiveFleet,
+  startLiveServer,
+} from '../helpers/live-server.js';
 import { waitFor } from '../helpers/agent.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-crash-events-'));
@@ -29,7 +37,9 @@ t.test('killed during a burst of device events: every acknowledged event survive
   const plan = await confirmedLivePlan(api, tokens, release);
 
   const pool = new Pool(server.url, { connections });
-  t.teardown(async () => { if (!pool.destroyed) await pool.destroy(); });
+  t.teardown(async () => {
+    if (!pool.destroyed) await pool.destroy();
+  });
   const burst = apiClient(server.url, pool);
   const acknowledged = new Map<string, string[]>(devices.map((device) => [device.id, []]));
   let sent = 0;
@@ -44,7 +54,13 @@ t.test('killed during a burst of device events: every acknowledged event survive
       const device = devices[index % devicesInBurst];
       const eventId = `burst-event-${index}`;
       try {
-        const response = await burst.call('POST', '/api/v1/device/events', device.token, { assignment: plan, state: 'downloading', progress: (index % 100) / 100, detail: `chunk ${index}`, eventId });
+        const response = await burst.call('POST', '/api/v1/device/events', device.token, {
+          assignment: plan,
+          state: 'downloading',
+          progress: (index % 100) / 100,
+          detail: `chunk ${index}`,
+          eventId,
+        });
         if (response.status === 204) acknowledged.get(device.id)!.push(eventId);
         else refused.push(`${eventId}: ${response.status} ${response.bytes.toString()}`);
       } catch (error) {
@@ -74,11 +90,17 @@ t.test('killed during a burst of device events: every acknowledged event survive
   api = apiClient(server.url);
   let missing = 0;
   for (const device of devices) {
-    const history = new Set((await api.must('GET', `/api/v1/devices/${device.id}`, tokens.support)).history.map((event: { eventId: string }) => event.eventId));
+    const history = new Set(
+      (await api.must('GET', `/api/v1/devices/${device.id}`, tokens.support)).history.map((event: { eventId: string }) => event.eventId),
+    );
     missing += acknowledged.get(device.id)!.filter((eventId) => !history.has(eventId)).length;
   }
-  t.equal(missing, 0, 'the restarted server shows every acknowledged event in its device\'s history');
-  const after = await api.call('POST', '/api/v1/device/events', devices[0].token, { assignment: plan, state: 'downloaded', eventId: 'after-restart-1' });
+  t.equal(missing, 0, "the restarted server shows every acknowledged event in its device's history");
+  const after = await api.call('POST', '/api/v1/device/events', devices[0].token, {
+    assignment: plan,
+    state: 'downloaded',
+    eventId: 'after-restart-1',
+  });
   t.equal(after.status, 204, 'devices report again after the restart');
   await server.stop();
   t.same(inspectDataDir(dataDir).integrity, ['ok'], 'PRAGMA integrity_check after the restart');

@@ -20,7 +20,8 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
   let api = apiClient(server.url);
   const { tokens } = await seedLiveFleet(api, dataDir, 2);
   const release = await publishLive(api, dataDir, tokens.release, '2.0.0', randomBytes(64 * 1024));
-  const createPlan = async () => (await api.must('POST', '/api/v1/plans', tokens.support, { customer: 'acme', release, windows: [nightly] })).id as string;
+  const createPlan = async () =>
+    (await api.must('POST', '/api/v1/plans', tokens.support, { customer: 'acme', release, windows: [nightly] })).id as string;
 
   // One loop per plan, all at once, each strictly sequential: at most one transition per plan
   // is in flight when the kill comes. Three plans go propose/counter (a document frozen per
@@ -35,17 +36,30 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
   const acknowledged = new Map<string, number>();
   const loop = async (plan: string, step: (index: number) => Promise<unknown>) => {
     for (let index = 0; running && index < 10_000; index += 1) {
-      try { await step(index); } catch { return; /* the kill */ }
+      try {
+        await step(index);
+      } catch {
+        return; /* the kill */
+      }
       acknowledged.set(plan, (acknowledged.get(plan) ?? 0) + 1);
     }
   };
   const loops = [
-    ...proposing.map((plan) => loop(plan, (index) => index % 2 === 0
-      ? api.must('POST', `/api/v1/plans/${plan}/propose`, tokens.support)
-      : api.must('POST', `/api/v1/plans/${plan}/counter`, tokens.customer, { windows: [nightly], comment: `later, please (${index})` }))),
+    ...proposing.map((plan) =>
+      loop(plan, (index) =>
+        index % 2 === 0
+          ? api.must('POST', `/api/v1/plans/${plan}/propose`, tokens.support)
+          : api.must('POST', `/api/v1/plans/${plan}/counter`, tokens.customer, { windows: [nightly], comment: `later, please (${index})` }),
+      ),
+    ),
     loop(paused, (index) => api.must('POST', `/api/v1/plans/${paused}/${index % 2 === 0 ? 'pause' : 'resume'}`, tokens.support)),
   ];
-  await waitFor(() => [...acknowledged.values()].reduce((sum, value) => sum + value, 0) >= 40, 'transitions to be acknowledged', 30_000, 10);
+  await waitFor(
+    () => [...acknowledged.values()].reduce((sum, value) => sum + value, 0) >= 40,
+    'transitions to be acknowledged',
+    30_000,
+    10,
+  );
   await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 300)));
   await server.kill();
   running = false;
@@ -55,15 +69,34 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
   t.same(inspectDataDir(dataDir).integrity, ['ok'], 'PRAGMA integrity_check after the kill');
   const plans = [...proposing, paused];
   for (const plan of plans) {
-    const row = queryStopped<{ status: string; paused_from: string | null; document_version: number }>(dataDir, 'SELECT status, paused_from, document_version FROM plans WHERE id = ?', plan)[0];
-    const audit = queryStopped<{ action: string; details: string }>(dataDir, "SELECT action, details FROM audit WHERE subject = ? AND action <> 'plan.create' ORDER BY id", `plan:${plan}`);
-    const documents = queryStopped<{ version: number }>(dataDir, 'SELECT version FROM plan_documents WHERE plan = ? ORDER BY version', plan);
+    const row = queryStopped<{ status: string; paused_from: string | null; document_version: number }>(
+      dataDir,
+      'SELECT status, paused_from, document_version FROM plans WHERE id = ?',
+      plan,
+    )[0];
+    const audit = queryStopped<{ action: string; details: string }>(
+      dataDir,
+      "SELECT action, details FROM audit WHERE subject = ? AND action <> 'plan.create' ORDER BY id",
+      `plan:${plan}`,
+    );
+    const documents = queryStopped<{ version: number }>(
+      dataDir,
+      'SELECT version FROM plan_documents WHERE plan = ? ORDER BY version',
+      plan,
+    );
     const transitions = audit.length - transitionsBefore(plan);
     const acked = acknowledged.get(plan) ?? 0;
-    t.ok(transitions >= acked && transitions <= acked + 1, `plan ${plan}: ${acked} acknowledged, ${transitions} audited (at most the one in flight more)`);
+    t.ok(
+      transitions >= acked && transitions <= acked + 1,
+      `plan ${plan}: ${acked} acknowledged, ${transitions} audited (at most the one in flight more)`,
+    );
     t.equal(row.status, JSON.parse(audit[audit.length - 1].details).to, `plan ${plan}: the status is the last audited transition's`);
     const proposals = audit.filter((entry) => entry.action === 'plan.propose').length;
-    t.same(documents.map((document) => document.version), Array.from({ length: proposals }, (_, index) => index + 1), `plan ${plan}: one frozen document per audited proposal`);
+    t.same(
+      documents.map((document) => document.version),
+      Array.from({ length: proposals }, (_, index) => index + 1),
+      `plan ${plan}: one frozen document per audited proposal`,
+    );
     t.equal(row.document_version, proposals, `plan ${plan}: the plan names its last document`);
     if (plan === paused) t.equal(row.paused_from, row.status === 'paused' ? 'confirmed' : null, 'paused_from goes with the paused status');
   }
@@ -75,7 +108,12 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
     const action = { proposed: 'counter', countered: 'propose', confirmed: 'pause', paused: 'resume' }[view.status as string];
     t.ok(action, `plan ${plan} is in a state of its loop (${view.status})`);
     const body = action === 'counter' ? { windows: [nightly], comment: 'after the restart' } : undefined;
-    const response = await api.call('POST', `/api/v1/plans/${plan}/${action}`, action === 'counter' ? tokens.customer : tokens.support, body);
+    const response = await api.call(
+      'POST',
+      `/api/v1/plans/${plan}/${action}`,
+      action === 'counter' ? tokens.customer : tokens.support,
+      body,
+    );
     t.equal(response.status, 200, `plan ${plan}: the lifecycle carries on after the restart (${action})`);
   }
   await server.stop();

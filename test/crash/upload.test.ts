@@ -31,12 +31,23 @@ function assertConsistent(t: Test, dataDir: string, acknowledged: string[]) {
   const stored = new Map(state.artifacts.map((artifact) => [artifact.name, artifact]));
   for (const release of state.releases) {
     const artifact = stored.get(release.sha256);
-    t.ok(artifact && artifact.sha256 === release.sha256 && artifact.size === release.size, `release ${release.version} has its whole artifact`);
+    t.ok(
+      artifact && artifact.sha256 === release.sha256 && artifact.size === release.size,
+      `release ${release.version} has its whole artifact`,
+    );
   }
   const referenced = new Set(state.releases.map((release) => release.sha256));
-  t.same(state.artifacts.filter((artifact) => !referenced.has(artifact.name)), [], 'no stored artifact without its release');
+  t.same(
+    state.artifacts.filter((artifact) => !referenced.has(artifact.name)),
+    [],
+    'no stored artifact without its release',
+  );
   const versions = new Set(state.releases.map((release) => release.version));
-  t.same(acknowledged.filter((version) => !versions.has(version)), [], 'every release acknowledged with 201 is there');
+  t.same(
+    acknowledged.filter((version) => !versions.has(version)),
+    [],
+    'every release acknowledged with 201 is there',
+  );
   return state;
 }
 
@@ -53,26 +64,50 @@ t.test('killed halfway through an upload: the partial bytes are cleaned up and t
   const { payload, contentType } = releaseUpload(dataDir, '2.1.0', artifact);
   const body = new PassThrough();
   body.write(payload.subarray(0, payload.length / 2));
-  const upload = request(`${server.url}/api/v1/releases`, { method: 'POST', body, headers: { authorization: `Bearer ${tokens.release}`, 'content-type': contentType }, headersTimeout: 30_000 })
-    .then((response) => ({ status: response.statusCode }), (error: Error) => ({ error }));
-  const partial = await waitFor(() => {
-    const { temporary } = inspectDataDir(dataDir);
-    return temporary.find((name) => statSync(join(dataDir, 'tmp', name)).size >= 1024 * 1024);
-  }, 'the upload to reach the temporary file', 20_000, 50);
+  const upload = request(`${server.url}/api/v1/releases`, {
+    method: 'POST',
+    body,
+    headers: { authorization: `Bearer ${tokens.release}`, 'content-type': contentType },
+    headersTimeout: 30_000,
+  }).then(
+    (response) => ({ status: response.statusCode }),
+    (error: Error) => ({ error }),
+  );
+  const partial = await waitFor(
+    () => {
+      const { temporary } = inspectDataDir(dataDir);
+      return temporary.find((name) => statSync(join(dataDir, 'tmp', name)).size >= 1024 * 1024);
+    },
+    'the upload to reach the temporary file',
+    20_000,
+    50,
+  );
   await server.kill();
   body.destroy();
-  t.ok('error' in await upload, 'the cut upload got no answer');
+  t.ok('error' in (await upload), 'the cut upload got no answer');
 
   const crashed = inspectDataDir(dataDir);
   t.same(crashed.integrity, ['ok'], 'the database is sound right after the kill');
   t.same(crashed.temporary, [partial], 'the kill left the partial upload behind (the clean-up below has work to do)');
-  t.same(crashed.releases.map((release) => release.version), ['2.0.0'], 'the cut upload has no row');
+  t.same(
+    crashed.releases.map((release) => release.version),
+    ['2.0.0'],
+    'the cut upload has no row',
+  );
 
   server = await startLiveServer(t, dataDir);
   api = apiClient(server.url);
   const listed = await api.must('GET', '/api/v1/releases?product=emu', tokens.release);
-  t.same(listed.map((release: { version: string }) => release.version), ['2.0.0'], 'the API shows only the acknowledged release');
-  t.equal(await publishLive(api, dataDir, tokens.release, '2.1.0', artifact).then(() => 'published'), 'published', 'the cut version can be published again');
+  t.same(
+    listed.map((release: { version: string }) => release.version),
+    ['2.0.0'],
+    'the API shows only the acknowledged release',
+  );
+  t.equal(
+    await publishLive(api, dataDir, tokens.release, '2.1.0', artifact).then(() => 'published'),
+    'published',
+    'the cut version can be published again',
+  );
   const download = await api.call('GET', `/api/v1/releases/${listed[0].id}/artifact`, tokens.release);
   t.equal(download.status, 200);
   t.equal(sha256(download.bytes), listed[0].sha256, 'the acknowledged release serves its own bytes');
@@ -99,17 +134,24 @@ t.test('bytes moved into the store whose release row never committed are removed
   const youngDigest = sha256(young);
   mkdirSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2)), { recursive: true });
   writeFileSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest), young);
-  writeFileSync(join(dataDir, 'artifacts', 'README'), 'not the store\'s: left alone');
+  writeFileSync(join(dataDir, 'artifacts', 'README'), "not the store's: left alone");
   t.equal(inspectDataDir(dataDir).artifacts.length, 4, 'before the restart the orphans are there');
 
   server = await startLiveServer(t, dataDir);
   await server.stop();
-  t.ok(existsSync(join(dataDir, 'artifacts', 'README')), 'a file outside the store\'s layout is not the store\'s to remove');
+  t.ok(existsSync(join(dataDir, 'artifacts', 'README')), "a file outside the store's layout is not the store's to remove");
   rmSync(join(dataDir, 'artifacts', 'README'));
-  t.ok(existsSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest)), 'an unreferenced artifact written moments ago is left to a later start');
+  t.ok(
+    existsSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest)),
+    'an unreferenced artifact written moments ago is left to a later start',
+  );
   rmSync(join(dataDir, 'artifacts', youngDigest.slice(0, 2), youngDigest));
   const state = assertConsistent(t, dataDir, ['2.0.0']);
-  t.same(state.artifacts.map((artifact) => artifact.name), [state.releases[0].sha256], 'the orphan is gone, the release\'s artifact stays');
+  t.same(
+    state.artifacts.map((artifact) => artifact.name),
+    [state.releases[0].sha256],
+    "the orphan is gone, the release's artifact stays",
+  );
 });
 
 t.test('killed at random moments in a stream of uploads: each release is whole or absent', async (t) => {
@@ -130,7 +172,9 @@ t.test('killed at random moments in a stream of uploads: each release is whole o
         try {
           await publishLive(api, dataDir, release, version, randomBytes(512 * 1024 + index));
           acknowledged.push(version);
-        } catch { return; /* the kill */ }
+        } catch {
+          return; /* the kill */
+        }
       }
     };
     const uploaders = [uploader(0), uploader(1)];
@@ -165,5 +209,9 @@ t.test('several processes share the data directory: a start removes only the upl
 
   server = await startLiveServer(t, dataDir);
   await server.stop();
-  t.same(inspectDataDir(dataDir).temporary.sort(), [live, otherHostFresh].sort(), 'a live writer\'s upload and another host\'s recent one stay; the dead process\'s and the long-untouched one go');
+  t.same(
+    inspectDataDir(dataDir).temporary.sort(),
+    [live, otherHostFresh].sort(),
+    "a live writer's upload and another host's recent one stay; the dead process's and the long-untouched one go",
+  );
 });

@@ -32,7 +32,10 @@ t.test('cuts depend on content, not on how the bytes arrive, and resynchronise a
   const whole = cutsOf(data);
   t.same(cutsOf(data, 37), whole, 'the same cuts whatever the buffers');
   const lengths = whole.map((cut, index) => cut - (whole[index - 1] ?? 0));
-  t.ok(lengths.every((length) => length >= defaultChunking.minSize && length <= defaultChunking.maxSize), 'every chunk within the bounds');
+  t.ok(
+    lengths.every((length) => length >= defaultChunking.minSize && length <= defaultChunking.maxSize),
+    'every chunk within the bounds',
+  );
   const average = data.length / whole.length;
   t.ok(average > 3000 && average < 6500, `average ${Math.round(average)} bytes near 4 KiB`);
   const inserted = Buffer.concat([data.subarray(0, 1000), randomBytes(333), data.subarray(1000)]);
@@ -50,7 +53,7 @@ t.test('an index describes the file, and a damaged one is refused', async (t) =>
   const index = parseChunkIndex(built.index, data.length);
   t.equal(index.offsets[index.count - 1] + index.lengths[index.count - 1], data.length);
   t.equal(index.digests.subarray(0, 32).toString('hex'), sha256(data.subarray(0, index.lengths[0])));
-  t.throws(() => parseChunkIndex(built.index, data.length + 1), ChunkIndexError, 'a size other than the manifest\'s');
+  t.throws(() => parseChunkIndex(built.index, data.length + 1), ChunkIndexError, "a size other than the manifest's");
   t.throws(() => parseChunkIndex(built.index.subarray(0, built.index.length - 1)), ChunkIndexError, 'truncated');
   const bad = Buffer.from(built.index);
   bad.write('NOTSLUIC', 0, 'latin1');
@@ -72,13 +75,34 @@ t.test('the plan copies what the seed has, downloads the rest, and merges close 
   const operations = planOperations(index, seed, 0, 0);
   t.equal(operations.filter((operation) => operation.kind === 'fetch').length, 2, 'two changed places, two ranges');
   t.ok(bytesToFetch(operations) < 40 * 1024, `${bytesToFetch(operations)} bytes to download`);
-  t.equal(operations.reduce((sum, operation) => sum + (operation.kind === 'copy' ? operation.length : operation.end - operation.start + 1), 0), next.length, 'the operations cover the image once');
-  t.equal(planOperations(index, seed, 0, 1 << 20).filter((operation) => operation.kind === 'fetch').length, 1, 'with a large gap allowed, one range');
-  t.same(planOperations(index, null).map((operation) => operation.kind), ['fetch'], 'no seed: one range for everything');
+  t.equal(
+    operations.reduce((sum, operation) => sum + (operation.kind === 'copy' ? operation.length : operation.end - operation.start + 1), 0),
+    next.length,
+    'the operations cover the image once',
+  );
+  t.equal(
+    planOperations(index, seed, 0, 1 << 20).filter((operation) => operation.kind === 'fetch').length,
+    1,
+    'with a large gap allowed, one range',
+  );
+  t.same(
+    planOperations(index, null).map((operation) => operation.kind),
+    ['fetch'],
+    'no seed: one range for everything',
+  );
 });
 
-t.test('the manifest\'s chunkIndex is checked, and old manifests without one stay valid', async (t) => {
-  const manifest = { type: 'release', product: 'emu', version: '2.0.0', hardware: ['emu-hw-1'], artifact: { name: 'a.img', size: 1, sha256: 'a'.repeat(64) }, fixes: [], notes: '', createdAt: '2026-11-01T00:00:00.000Z' };
+t.test("the manifest's chunkIndex is checked, and old manifests without one stay valid", async (t) => {
+  const manifest = {
+    type: 'release',
+    product: 'emu',
+    version: '2.0.0',
+    hardware: ['emu-hw-1'],
+    artifact: { name: 'a.img', size: 1, sha256: 'a'.repeat(64) },
+    fixes: [],
+    notes: '',
+    createdAt: '2026-11-01T00:00:00.000Z',
+  };
   t.ok(validateManifestShape(manifest));
   t.ok(validateManifestShape({ ...manifest, chunkIndex: { sha256: 'b'.repeat(64), size: 36 } }));
   t.throws(() => validateManifestShape({ ...manifest, chunkIndex: { sha256: 'B'.repeat(64), size: 36 } }), /chunkIndex.sha256/);
@@ -91,11 +115,37 @@ t.test('the chunk-index route: refusals, who may fetch it, and the start-up clea
   const artifact = randomBytes(200 * 1024);
   writeFileSync(join(directory, 'release.bin'), artifact);
   const built = await buildChunkIndex(join(directory, 'release.bin'));
-  const fields = { type: 'release', product: 'emu', hardware: ['emu-hw-1'], artifact: { name: 'emu.img', size: artifact.length, sha256: sha256(artifact) }, fixes: [], notes: '', createdAt: '2026-11-01T00:00:00.000Z' };
-  const withIndex = (await uploadRelease(server, fleet.tokens.release, signDocument({ ...fields, version: '2.0.0', chunkIndex: { sha256: sha256(built.index), size: built.index.length } }, [server.keys.release]), artifact)).json;
-  const without = (await uploadRelease(server, fleet.tokens.release, signDocument({ ...fields, version: '2.0.1' }, [server.keys.release]), artifact)).json;
-  const put = (release: string, body: Buffer, token = fleet.tokens.release) => server.app.inject({ method: 'PUT', url: `/api/v1/releases/${release}/chunk-index`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, payload: body });
-  const get = (release: string, token = fleet.tokens.support) => server.app.inject({ method: 'GET', url: `/api/v1/releases/${release}/chunk-index`, headers: { authorization: `Bearer ${token}` } });
+  const fields = {
+    type: 'release',
+    product: 'emu',
+    hardware: ['emu-hw-1'],
+    artifact: { name: 'emu.img', size: artifact.length, sha256: sha256(artifact) },
+    fixes: [],
+    notes: '',
+    createdAt: '2026-11-01T00:00:00.000Z',
+  };
+  const withIndex = (
+    await uploadRelease(
+      server,
+      fleet.tokens.release,
+      signDocument({ ...fields, version: '2.0.0', chunkIndex: { sha256: sha256(built.index), size: built.index.length } }, [
+        server.keys.release,
+      ]),
+      artifact,
+    )
+  ).json;
+  const without = (
+    await uploadRelease(server, fleet.tokens.release, signDocument({ ...fields, version: '2.0.1' }, [server.keys.release]), artifact)
+  ).json;
+  const put = (release: string, body: Buffer, token = fleet.tokens.release) =>
+    server.app.inject({
+      method: 'PUT',
+      url: `/api/v1/releases/${release}/chunk-index`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      payload: body,
+    });
+  const get = (release: string, token = fleet.tokens.support) =>
+    server.app.inject({ method: 'GET', url: `/api/v1/releases/${release}/chunk-index`, headers: { authorization: `Bearer ${token}` } });
 
   t.equal((await get(withIndex.id)).json().error.code, 'chunk_index_unavailable', 'not uploaded yet');
   const tampered = Buffer.from(built.index);

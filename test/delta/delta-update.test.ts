@@ -15,8 +15,11 @@ type Scenario = Awaited<ReturnType<typeof deltaScenario>>;
 async function runToCommit(t: Test, scenario: Scenario, environment: Record<string, string> = {}) {
   const agent = startAgentProcess(scenario.device, environment);
   t.teardown(agent.stop);
-  await waitFor(async () => (await scenario.events()).some((event) => event.state === 'committed'), 'the commit', 90_000)
-    .catch((error: Error) => { t.fail(`${error.message}\n${agent.output()}`); });
+  await waitFor(async () => (await scenario.events()).some((event) => event.state === 'committed'), 'the commit', 90_000).catch(
+    (error: Error) => {
+      t.fail(`${error.message}\n${agent.output()}`);
+    },
+  );
   await agent.stop();
   return agent.output();
 }
@@ -26,7 +29,8 @@ async function installedIsNewImage(t: Test, scenario: Scenario) {
   t.equal(await sha256File(installed), await sha256File(scenario.pair.new), 'the installed image is byte-identical to 2.0.0');
 }
 
-const downloadedDetail = async (scenario: Scenario) => (await scenario.events()).find((event) => event.state === 'downloaded')?.detail ?? null;
+const downloadedDetail = async (scenario: Scenario) =>
+  (await scenario.events()).find((event) => event.state === 'downloaded')?.detail ?? null;
 
 t.test('a device on 1.0.0 updates to 2.0.0 downloading a small part of the image, and the plan shows the saving', async (t) => {
   const scenario = await deltaScenario(t);
@@ -35,12 +39,17 @@ t.test('a device on 1.0.0 updates to 2.0.0 downloading a small part of the image
   const { delivery } = await scenario.plan();
   const full = statSync(scenario.pair.new).size;
   t.match(delivery, { devices: 1, deltaDevices: 1, bytesFull: full }, 'the plan counts one device updated by delta');
-  t.ok(delivery.bytesDownloaded > 0 && delivery.bytesDownloaded < full * 0.15, `downloaded ${delivery.bytesDownloaded} of ${full} bytes`, { output });
+  t.ok(delivery.bytesDownloaded > 0 && delivery.bytesDownloaded < full * 0.15, `downloaded ${delivery.bytesDownloaded} of ${full} bytes`, {
+    output,
+  });
   t.equal(delivery.bytesSaved, full - delivery.bytesDownloaded);
   t.notOk(await downloadedDetail(scenario), 'no fallback was needed');
   // The installed artifact is kept, with its verified index, as the next update's seed.
   const kept = join(scenario.device.dataDir, 'installed');
-  t.ok(existsSync(join(kept, 'artifact.bin')) && existsSync(join(kept, 'artifact.chunks')), 'the installed artifact and its index are kept');
+  t.ok(
+    existsSync(join(kept, 'artifact.bin')) && existsSync(join(kept, 'artifact.chunks')),
+    'the installed artifact and its index are kept',
+  );
   t.match(JSON.parse(readFileSync(join(kept, 'artifact.json'), 'utf8')), { size: full, parameters: { averageSize: 4096 } });
 });
 
@@ -51,14 +60,19 @@ t.test('a SIGKILL in the middle of the delta resumes from the verified chunks on
   const exit = await killed.exited;
   t.equal(exit.signal, 'SIGKILL', 'the agent died in the middle of the delta');
   const partial = join(scenario.device.dataDir, 'partial');
-  const written = readdirSync(partial).filter((name) => name.endsWith('.part')).map((name) => statSync(join(partial, name)).size);
+  const written = readdirSync(partial)
+    .filter((name) => name.endsWith('.part'))
+    .map((name) => statSync(join(partial, name)).size);
   t.ok(written.length === 1 && written[0] > 0, 'verified chunks of the new image are on disk', { written });
   const output = await runToCommit(t, scenario);
   t.match(output, /delta: resuming at chunk [1-9]/, 'the second run continued where the first stopped');
   await installedIsNewImage(t, scenario);
   const { delivery } = await scenario.plan();
   t.equal(delivery.deltaDevices, 1);
-  t.ok(delivery.bytesDownloaded < delivery.bytesFull * 0.15, `both runs together downloaded ${delivery.bytesDownloaded} of ${delivery.bytesFull}`);
+  t.ok(
+    delivery.bytesDownloaded < delivery.bytesFull * 0.15,
+    `both runs together downloaded ${delivery.bytesDownloaded} of ${delivery.bytesFull}`,
+  );
 });
 
 t.test('a tampered chunk index is refused and the agent downloads the whole artifact', async (t) => {
@@ -83,21 +97,36 @@ t.test('a tampered chunk index is refused and the agent downloads the whole arti
 async function chunkTamperingProxy(upstream: string) {
   const target = new URL(upstream);
   const proxy = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const forwarded = httpRequest({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-      const tamper = answer.statusCode === 206 && /\/artifact$/.test(incoming.url ?? '') && /^bytes=\d+-\d+$/.test(String(incoming.headers.range ?? ''));
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      let first = tamper;
-      answer.on('data', (data: Buffer) => {
-        if (first) { data[0] ^= 0x01; first = false; }
-        outgoing.write(data);
-      });
-      answer.on('end', () => outgoing.end());
-    });
+    const forwarded = httpRequest(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      (answer) => {
+        const tamper =
+          answer.statusCode === 206 &&
+          /\/artifact$/.test(incoming.url ?? '') &&
+          /^bytes=\d+-\d+$/.test(String(incoming.headers.range ?? ''));
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        let first = tamper;
+        answer.on('data', (data: Buffer) => {
+          if (first) {
+            data[0] ^= 0x01;
+            first = false;
+          }
+          outgoing.write(data);
+        });
+        answer.on('end', () => outgoing.end());
+      },
+    );
     forwarded.on('error', () => outgoing.destroy());
     incoming.pipe(forwarded);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }));
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` };
 }
 

@@ -2,8 +2,15 @@
 // table"): every row is taken, every other pair is refused, closed actions answer 410.
 import t from 'tap';
 import {
-  actionTransitions, actionStatuses, actionEvents, closedActionStatuses, transitionAction, cancelFeedbackEvent, executions,
-  type ActionEvent, type ActionStatus,
+  actionTransitions,
+  actionStatuses,
+  actionEvents,
+  closedActionStatuses,
+  transitionAction,
+  cancelFeedbackEvent,
+  executions,
+  type ActionEvent,
+  type ActionStatus,
 } from '../../server/domain/ddi.js';
 import { errorCode } from '../helpers/errors.js';
 
@@ -25,12 +32,19 @@ t.test('every pair not in the table is refused: closed actions with action_close
     for (const event of actionEvents) {
       if (actionTransitions.some((row) => row.from === status && row.event === event)) continue;
       const expected = closedActionStatuses.has(status) ? 'action_closed' : 'illegal_transition';
-      t.equal(errorCode(() => transitionAction(status, event)), expected, `${status} --${event}--> ${expected}`);
+      t.equal(
+        errorCode(() => transitionAction(status, event)),
+        expected,
+        `${status} --${event}--> ${expected}`,
+      );
       refused++;
     }
   }
   t.equal(refused, actionStatuses.length * actionEvents.length - actionTransitions.length, 'the table has no duplicate pairs');
-  t.notOk(actionTransitions.some((row) => closedActionStatuses.has(row.from)), 'nothing leaves closed or canceled');
+  t.notOk(
+    actionTransitions.some((row) => closedActionStatuses.has(row.from)),
+    'nothing leaves closed or canceled',
+  );
   t.same([...closedActionStatuses].sort(), ['canceled', 'closed']);
 });
 

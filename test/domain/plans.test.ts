@@ -1,8 +1,17 @@
 // The plan lifecycle (DESIGN.md, "Upgrade plans") as a table, deadlines and overdue flags.
 import t from 'tap';
 import {
-  planTransitions, planStatuses, planEvents, terminalStatuses, liveStatuses, transitionPlan, defaultDeadline, overdueReason,
-  validatePlanWindows, type PlanStatus, type PlanEvent,
+  planTransitions,
+  planStatuses,
+  planEvents,
+  terminalStatuses,
+  liveStatuses,
+  transitionPlan,
+  defaultDeadline,
+  overdueReason,
+  validatePlanWindows,
+  type PlanStatus,
+  type PlanEvent,
 } from '../../server/domain/plans.js';
 import type { MaintenanceWindow } from '../../server/domain/windows.js';
 import { errorCode } from '../helpers/errors.js';
@@ -10,15 +19,28 @@ import { SluiceError } from '../../server/errors.js';
 
 t.test('every row of the transition table is taken', async (t) => {
   for (const row of planTransitions) {
-    t.equal(transitionPlan(row.from, row.event, row.pausedFrom), row.to, `${row.from} --${row.event}${row.pausedFrom ? ` (paused from ${row.pausedFrom})` : ''}--> ${row.to}`);
+    t.equal(
+      transitionPlan(row.from, row.event, row.pausedFrom),
+      row.to,
+      `${row.from} --${row.event}${row.pausedFrom ? ` (paused from ${row.pausedFrom})` : ''}--> ${row.to}`,
+    );
   }
 });
 
 t.test('the table is the contract: the main path, countered, paused, cancelled', async (t) => {
-  const walk = (events: [PlanEvent, PlanStatus?][]) => events.reduce<PlanStatus>((status, [event, pausedFrom]) => transitionPlan(status, event, pausedFrom), 'draft');
+  const walk = (events: [PlanEvent, PlanStatus?][]) =>
+    events.reduce<PlanStatus>((status, [event, pausedFrom]) => transitionPlan(status, event, pausedFrom), 'draft');
   t.equal(walk([['propose'], ['confirm'], ['start'], ['complete']]), 'completed', 'draft → proposed → confirmed → in_progress → completed');
-  t.equal(walk([['propose'], ['counter'], ['propose'], ['counter'], ['propose'], ['confirm']]), 'confirmed', 'countered plans are proposed again, as often as needed');
-  t.equal(walk([['propose'], ['confirm'], ['pause'], ['resume', 'confirmed'], ['start'], ['pause'], ['resume', 'in_progress'], ['complete']]), 'completed', 'paused twice, resumed where it was');
+  t.equal(
+    walk([['propose'], ['counter'], ['propose'], ['counter'], ['propose'], ['confirm']]),
+    'confirmed',
+    'countered plans are proposed again, as often as needed',
+  );
+  t.equal(
+    walk([['propose'], ['confirm'], ['pause'], ['resume', 'confirmed'], ['start'], ['pause'], ['resume', 'in_progress'], ['complete']]),
+    'completed',
+    'paused twice, resumed where it was',
+  );
   for (const status of planStatuses) {
     const legal = planTransitions.some((row) => row.from === status && row.event === 'cancel');
     t.equal(legal, !terminalStatuses.has(status), `cancel from ${status} ${legal ? 'allowed' : 'refused'}: any non-terminal state`);
@@ -35,12 +57,22 @@ t.test('every pair not in the table is refused with illegal_transition naming th
         transitionPlan(status, event);
         t.fail(`${status} --${event}--> should be refused`);
       } catch (error) {
-        t.ok(error instanceof SluiceError && error.code === 'illegal_transition' && error.message.includes(status) && error.details?.status === status, `${status} --${event}--> refused`);
+        t.ok(
+          error instanceof SluiceError &&
+            error.code === 'illegal_transition' &&
+            error.message.includes(status) &&
+            error.details?.status === status,
+          `${status} --${event}--> refused`,
+        );
         refused++;
       }
     }
   }
-  t.equal(refused, planStatuses.length * planEvents.length - new Set(planTransitions.map((row) => `${row.from}/${row.event}`)).size, 'all the others');
+  t.equal(
+    refused,
+    planStatuses.length * planEvents.length - new Set(planTransitions.map((row) => `${row.from}/${row.event}`)).size,
+    'all the others',
+  );
 });
 
 t.test('resume goes back to where the plan was paused, and nowhere else', async (t) => {
@@ -55,7 +87,12 @@ t.test('resume goes back to where the plan was paused, and nowhere else', async 
   ];
   for (const [pausedFrom, expected] of table) {
     if (expected) t.equal(transitionPlan('paused', 'resume', pausedFrom), expected, `paused from ${pausedFrom} → ${expected}`);
-    else t.equal(errorCode(() => transitionPlan('paused', 'resume', pausedFrom)), 'illegal_transition', `paused from ${pausedFrom}: refused`);
+    else
+      t.equal(
+        errorCode(() => transitionPlan('paused', 'resume', pausedFrom)),
+        'illegal_transition',
+        `paused from ${pausedFrom}: refused`,
+      );
   }
   t.equal(transitionPlan('confirmed', 'start', 'in_progress'), 'in_progress', 'pausedFrom only matters to resume');
 });
@@ -84,7 +121,14 @@ t.test('overdue: no window before the deadline, unconfirmed or unfinished past i
     ['proposed', [before], undefined, '2026-12-01T00:00:00Z', null, 'a window before the deadline'],
     ['proposed', [after], undefined, '2026-12-01T00:00:00Z', 'no_window_before_deadline', 'only a window after it'],
     ['proposed', [after, before], undefined, '2026-12-01T00:00:00Z', null, 'one usable window is enough'],
-    ['proposed', [newYear], undefined, '2026-12-01T00:00:00Z', 'no_window_before_deadline', 'a recurring window whose next start is after it'],
+    [
+      'proposed',
+      [newYear],
+      undefined,
+      '2026-12-01T00:00:00Z',
+      'no_window_before_deadline',
+      'a recurring window whose next start is after it',
+    ],
     ['draft', [sundays], undefined, '2026-12-01T00:00:00Z', null, 'a recurring window with Sundays before it'],
     ['proposed', [before], undefined, '2026-12-20T02:00:00Z', null, 'its occurrence is running'],
     ['proposed', [before], undefined, '2026-12-25T00:00:00Z', 'unconfirmed_past_deadline', 'at the deadline, unconfirmed'],
@@ -113,15 +157,46 @@ t.test('validatePlanWindows refuses unusable windows, naming the window', async 
   const table: [MaintenanceWindow[], Date, string | null, RegExp | null, string][] = [
     [[{ start: '2026-12-20T02:00', end: '2026-12-20T05:00', timezone: 'Europe/Madrid' }], now, null, null, 'a one-off before the deadline'],
     [[{ start: '2026-11-30T23:00', end: '2026-12-01T03:00', timezone: 'Europe/Madrid' }], now, null, null, 'a one-off running now'],
-    [[{ start: '2026-11-20T02:00', end: '2026-11-20T05:00', timezone: 'Europe/Madrid' }], now, 'no_window_before_deadline', /window 0 .*already ended/, 'a one-off that ended'],
-    [[{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }], now, 'no_window_before_deadline', /window 0 .*after the deadline/, 'a one-off after the deadline'],
+    [
+      [{ start: '2026-11-20T02:00', end: '2026-11-20T05:00', timezone: 'Europe/Madrid' }],
+      now,
+      'no_window_before_deadline',
+      /window 0 .*already ended/,
+      'a one-off that ended',
+    ],
+    [
+      [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+      now,
+      'no_window_before_deadline',
+      /window 0 .*after the deadline/,
+      'a one-off after the deadline',
+    ],
     [[{ cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Australia/Lord_Howe' }], now, null, null, 'weekly Sundays'],
-    [[{ cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Europe/Madrid' }, { cron: '0 2 1 1 *', duration: 'PT2H', timezone: 'Europe/Madrid' }], now, 'no_window_before_deadline', /window 1 .*2027-01-01T01:00:00.000Z/, 'the second window only starts on 1 January'],
+    [
+      [
+        { cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Europe/Madrid' },
+        { cron: '0 2 1 1 *', duration: 'PT2H', timezone: 'Europe/Madrid' },
+      ],
+      now,
+      'no_window_before_deadline',
+      /window 1 .*2027-01-01T01:00:00.000Z/,
+      'the second window only starts on 1 January',
+    ],
     [[{ asap: true }], now, null, null, 'an emergency window'],
-    [[{ asap: true }], new Date('2026-12-25T00:00:00Z'), 'validation_failed', /deadline .* has already passed/, 'the deadline itself has passed'],
+    [
+      [{ asap: true }],
+      new Date('2026-12-25T00:00:00Z'),
+      'validation_failed',
+      /deadline .* has already passed/,
+      'the deadline itself has passed',
+    ],
   ];
   for (const [windows, at, code, message, why] of table) {
-    t.equal(errorCode(() => validatePlanWindows(windows, deadline, at)), code, why);
+    t.equal(
+      errorCode(() => validatePlanWindows(windows, deadline, at)),
+      code,
+      why,
+    );
     if (message) t.throws(() => validatePlanWindows(windows, deadline, at), { message }, `${why}: message`);
   }
   try {

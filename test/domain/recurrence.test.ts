@@ -31,14 +31,32 @@ t.test('gapCorrections: a start the spring-forward gap skips moves to the first 
   const from = new Date('2027-03-01T00:00:00Z');
   const until = new Date('2027-04-30T00:00:00Z');
   // Madrid skips 02:00-03:00 on 28 March 2027: RFC 5545 reads 02:30 as 03:30, DESIGN.md as 03:00.
-  t.same(gapCorrections({ cron: '30 2 * * 0', duration: 'PT1H', timezone: 'Europe/Madrid' }, from, until),
-    { exclude: ['20270328T023000'], add: [new Date('2027-03-28T01:00:00Z')] });
+  t.same(gapCorrections({ cron: '30 2 * * 0', duration: 'PT1H', timezone: 'Europe/Madrid' }, from, until), {
+    exclude: ['20270328T023000'],
+    add: [new Date('2027-03-28T01:00:00Z')],
+  });
   // Several starts in one gap are one occurrence; 03:00 is a start of its own already.
-  t.same(gapCorrections({ cron: '0,20,40 2,3 * * *', duration: 'PT10M', timezone: 'Europe/Madrid' }, from, until),
-    { exclude: ['20270328T020000', '20270328T022000', '20270328T024000'], add: [] });
-  t.same(gapCorrections({ cron: '0,20,40 2 * * *', duration: 'PT10M', timezone: 'Europe/Madrid' }, from, until),
-    { exclude: ['20270328T020000', '20270328T022000', '20270328T024000'], add: [new Date('2027-03-28T01:00:00Z')] });
-  t.same(gapCorrections({ cron: '0 4 * * *', duration: 'PT1H', timezone: 'Europe/Madrid' }, from, until), { exclude: [], add: [] }, 'outside the gap: nothing');
-  t.same(gapCorrections({ cron: '30 2 * * 0', duration: 'PT1H', timezone: 'Europe/Madrid' }, new Date('2027-04-01T00:00:00Z'), until), { exclude: [], add: [] }, 'no gap in the span');
-  t.same(gapCorrections({ cron: '30 2 * * *', duration: 'PT1H', timezone: 'UTC' }, from, until), { exclude: [], add: [] }, 'a zone without DST');
+  t.same(gapCorrections({ cron: '0,20,40 2,3 * * *', duration: 'PT10M', timezone: 'Europe/Madrid' }, from, until), {
+    exclude: ['20270328T020000', '20270328T022000', '20270328T024000'],
+    add: [],
+  });
+  t.same(gapCorrections({ cron: '0,20,40 2 * * *', duration: 'PT10M', timezone: 'Europe/Madrid' }, from, until), {
+    exclude: ['20270328T020000', '20270328T022000', '20270328T024000'],
+    add: [new Date('2027-03-28T01:00:00Z')],
+  });
+  t.same(
+    gapCorrections({ cron: '0 4 * * *', duration: 'PT1H', timezone: 'Europe/Madrid' }, from, until),
+    { exclude: [], add: [] },
+    'outside the gap: nothing',
+  );
+  t.same(
+    gapCorrections({ cron: '30 2 * * 0', duration: 'PT1H', timezone: 'Europe/Madrid' }, new Date('2027-04-01T00:00:00Z'), until),
+    { exclude: [], add: [] },
+    'no gap in the span',
+  );
+  t.same(
+    gapCorrections({ cron: '30 2 * * *', duration: 'PT1H', timezone: 'UTC' }, from, until),
+    { exclude: [], add: [] },
+    'a zone without DST',
+  );
 });

@@ -15,7 +15,12 @@ const cases: [string, Partial<ReleaseTerms>, Partial<typeof device>, string | nu
   ['below minVersion', { minVersion: '2.5.0' }, {}, 'version_below_minimum'],
   ['hardware is checked before the version', { minVersion: '2.5.0' }, { hardware: 'emu-hw-9' }, 'hardware_mismatch'],
   ['a downgrade from a version it replaces', { version: '1.5.0', downgrade: true, replaces: '>=2.0.0 <2.2.0' }, {}, null],
-  ['a downgrade from a version it does not replace', { version: '1.5.0', downgrade: true, replaces: '>=2.0.0 <2.2.0' }, { version: '2.3.0' }, 'replaces_mismatch'],
+  [
+    'a downgrade from a version it does not replace',
+    { version: '1.5.0', downgrade: true, replaces: '>=2.0.0 <2.2.0' },
+    { version: '2.3.0' },
+    'replaces_mismatch',
+  ],
   ['a downgrade that names no versions', { version: '1.5.0', downgrade: true }, {}, 'replaces_mismatch'],
   ['replaces holds for an upgrade too', { replaces: '^1.0.0' }, {}, 'replaces_mismatch'],
   ['a version that is not semver, with a constraint', { minVersion: '1.0.0' }, { version: 'build-42' }, 'version_unknown'],
@@ -39,6 +44,15 @@ t.test('sortByFit keeps the order and says why for each device left out', async 
     { id: 'd', ...device, hardware: 'emu-hw-2' },
   ];
   const { fitting, misfits } = sortByFit({ ...release, minVersion: '2.0.0' }, devices);
-  t.same(fitting.map((entry) => entry.id), ['a', 'd']);
-  t.same(misfits.map((entry) => [entry.device, entry.reason]), [['b', 'hardware_mismatch'], ['c', 'version_below_minimum']]);
+  t.same(
+    fitting.map((entry) => entry.id),
+    ['a', 'd'],
+  );
+  t.same(
+    misfits.map((entry) => [entry.device, entry.reason]),
+    [
+      ['b', 'hardware_mismatch'],
+      ['c', 'version_below_minimum'],
+    ],
+  );
 });

@@ -4,8 +4,17 @@
 // limit, the wave a late device joins, and a plan's progress from its devices' states.
 import t from 'tap';
 import {
-  openWave, nextWaveOpensAt, waveSpecOf, lateDeviceWave, tallyPlan, judgeWave, defaultFailureLimit, waveStates,
-  type RecordedWave, type WaveSpec, type StateCount,
+  openWave,
+  nextWaveOpensAt,
+  waveSpecOf,
+  lateDeviceWave,
+  tallyPlan,
+  judgeWave,
+  defaultFailureLimit,
+  waveStates,
+  type RecordedWave,
+  type WaveSpec,
+  type StateCount,
 } from '../../server/domain/waves.js';
 import { lateJoiningStatuses, liveStatuses, planStatuses } from '../../server/domain/plans.js';
 
@@ -38,7 +47,15 @@ t.test('openWave agrees with waveStates on the same verdicts', async (t) => {
   for (const finished of [[], [minutesAgo(20)], [minutesAgo(20), minutesAgo(5)], [minutesAgo(20), minutesAgo(15)]]) {
     const counts = [...finished.map(() => done), running];
     const fromCounts = waveStates(specs, counts, now, finished).openWave;
-    t.equal(openWave(specs, finished.map((at, wave) => recorded(wave, 'succeeded', at)), now), fromCounts, `${finished.length} waves finished`);
+    t.equal(
+      openWave(
+        specs,
+        finished.map((at, wave) => recorded(wave, 'succeeded', at)),
+        now,
+      ),
+      fromCounts,
+      `${finished.length} waves finished`,
+    );
   }
 });
 
@@ -54,11 +71,17 @@ t.test('a plan without waves runs the default wave, whose failure limit is 10 %'
     [[], 0, { name: 'all', percent: 100, failureLimit: defaultFailureLimit }, 'no waves: the default'],
     [[], 3, { name: 'all', percent: 100, failureLimit: defaultFailureLimit }, 'any index of a plan without waves'],
     [[{ count: 1 }, { percent: 100, failureLimit: { count: 2 } }], 1, { percent: 100, failureLimit: { count: 2 } }, 'its own spec'],
-    [[{ count: 1 }, { percent: 100, failureLimit: { count: 2 } }], 5, { percent: 100, failureLimit: { count: 2 } }, 'beyond the specs: the last'],
+    [
+      [{ count: 1 }, { percent: 100, failureLimit: { count: 2 } }],
+      5,
+      { percent: 100, failureLimit: { count: 2 } },
+      'beyond the specs: the last',
+    ],
   ];
   for (const [specs, index, expected, why] of table) t.same(waveSpecOf(specs, index), expected, why);
   t.same(defaultFailureLimit, { percent: 10 });
-  const verdict = (failed: number, succeeded: number, total = 20) => judgeWave(waveSpecOf([], 0), { total, succeeded, failed, inProgress: total - failed - succeeded });
+  const verdict = (failed: number, succeeded: number, total = 20) =>
+    judgeWave(waveSpecOf([], 0), { total, succeeded, failed, inProgress: total - failed - succeeded });
   const table2: [number, number, number, string, string][] = [
     [2, 0, 20, 'running', 'two of twenty, none else finished: 10 % of the wave, not more'],
     [1, 9, 20, 'running', 'one in ten finished'],
@@ -79,11 +102,18 @@ t.test('a device created after the waves were drawn joins the last wave of plans
   ];
   for (const [specs, expected, why] of table) t.equal(lateDeviceWave(specs), expected, why);
   const joining = planStatuses.filter((status) => lateJoiningStatuses.has(status));
-  t.same(joining, ['confirmed', 'in_progress', 'paused'], 'confirmed, rolling out or paused; not before the waves are drawn, not once over');
-  t.ok([...liveStatuses].every((status) => lateJoiningStatuses.has(status)), 'every live plan takes late devices');
+  t.same(
+    joining,
+    ['confirmed', 'in_progress', 'paused'],
+    'confirmed, rolling out or paused; not before the waves are drawn, not once over',
+  );
+  t.ok(
+    [...liveStatuses].every((status) => lateJoiningStatuses.has(status)),
+    'every live plan takes late devices',
+  );
 });
 
-t.test('a plan\'s progress from its devices\' states', async (t) => {
+t.test("a plan's progress from its devices' states", async (t) => {
   const counts: StateCount[] = [
     { wave: null, state: null, devices: 2 },
     { wave: 0, state: 'committed', devices: 3 },
@@ -99,7 +129,16 @@ t.test('a plan\'s progress from its devices\' states', async (t) => {
   t.same(tally.waves.get(0), { total: 5, succeeded: 3, failed: 2, inProgress: 0 }, 'failed and rolled back both fail');
   t.same(tally.waves.get(1), { total: 10, succeeded: 0, failed: 0, inProgress: 4 }, 'idle and unreported are not in flight');
   t.equal(tally.everyoneFinished, false);
-  const finished = tallyPlan([{ wave: 0, state: 'committed', devices: 3 }, { wave: 0, state: 'rolled_back', devices: 1 }]);
-  t.equal(finished.everyoneFinished, true, 'committed, failed and rolled back all finish a device\'s part');
-  t.equal(tallyPlan([{ wave: 0, state: 'committed', devices: 3 }, { wave: 0, state: 'health_check', devices: 1 }]).everyoneFinished, false);
+  const finished = tallyPlan([
+    { wave: 0, state: 'committed', devices: 3 },
+    { wave: 0, state: 'rolled_back', devices: 1 },
+  ]);
+  t.equal(finished.everyoneFinished, true, "committed, failed and rolled back all finish a device's part");
+  t.equal(
+    tallyPlan([
+      { wave: 0, state: 'committed', devices: 3 },
+      { wave: 0, state: 'health_check', devices: 1 },
+    ]).everyoneFinished,
+    false,
+  );
 });

@@ -3,8 +3,17 @@
 import t from 'tap';
 import fc from 'fast-check';
 import {
-  assignWaves, judgeWave, waveStates, placeLateDevice, waveForLateDevice, mayStartInstall, validateWaves, seededRandom,
-  defaultWave, type WaveSpec, type WaveCounts,
+  assignWaves,
+  judgeWave,
+  waveStates,
+  placeLateDevice,
+  waveForLateDevice,
+  mayStartInstall,
+  validateWaves,
+  seededRandom,
+  defaultWave,
+  type WaveSpec,
+  type WaveCounts,
 } from '../../server/domain/waves.js';
 import { errorCode } from '../helpers/errors.js';
 
@@ -14,14 +23,24 @@ const counts = (total: number, succeeded: number, failed: number, inProgress = 0
 t.test('membership is random, reproducible from the seed, and covers every device once', async (t) => {
   const specs = [{ percent: 10 }, { percent: 90 }];
   const first = assignWaves(devices, specs, 'plan-1');
-  t.same(first.map((wave) => wave.length), [10, 90]);
+  t.same(
+    first.map((wave) => wave.length),
+    [10, 90],
+  );
   t.same(assignWaves([...devices].reverse(), specs, 'plan-1'), first, 'same seed, same waves, whatever the input order');
   t.notSame(assignWaves(devices, specs, 'plan-2')[0], first[0], 'another seed draws another canary');
   t.notSame(first[0], devices.slice(0, 10), 'not by creation order');
   t.same(first.flat().sort(), devices, 'every device exactly once');
   t.same(assignWaves([...devices, ...devices.slice(0, 5)], specs, 'plan-1'), first, 'duplicates count once');
   const random = seededRandom('fixed');
-  t.same([random(), random()].map((value) => value.toFixed(6)), (() => { const again = seededRandom('fixed'); return [again(), again()].map((value) => value.toFixed(6)); })(), 'the PRNG is a pure function of its seed');
+  t.same(
+    [random(), random()].map((value) => value.toFixed(6)),
+    (() => {
+      const again = seededRandom('fixed');
+      return [again(), again()].map((value) => value.toFixed(6));
+    })(),
+    'the PRNG is a pure function of its seed',
+  );
 });
 
 t.test('wave sizes', async (t) => {
@@ -36,30 +55,57 @@ t.test('wave sizes', async (t) => {
     [0, [{ percent: 10 }, { percent: 90 }], [0, 0], 'no devices'],
     [100, [], [100], 'no waves: one wave of everything'],
   ];
-  for (const [size, specs, expected, why] of table) t.same(assignWaves(devices.slice(0, size), specs, 's').map((wave) => wave.length), expected, why);
+  for (const [size, specs, expected, why] of table)
+    t.same(
+      assignWaves(devices.slice(0, size), specs, 's').map((wave) => wave.length),
+      expected,
+      why,
+    );
 });
 
 t.test('property: a partition of the devices, non-empty waves while devices last', async (t) => {
   const spec = fc.oneof(fc.record({ percent: fc.integer({ min: 1, max: 100 }) }), fc.record({ count: fc.integer({ min: 1, max: 30 }) }));
-  fc.assert(fc.property(fc.integer({ min: 0, max: 60 }), fc.array(spec, { maxLength: 6 }), fc.string(), (size, specs, seed) => {
-    const ids = devices.slice(0, size);
-    const waves = assignWaves(ids, specs, seed);
-    const flat = waves.flat();
-    return waves.length === Math.max(1, specs.length) && flat.length === size && new Set(flat).size === size
-      && waves.every((wave, index) => wave.length > 0 || size < waves.length && index >= size);
-  }), { numRuns: 300, seed: 17 });
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 60 }), fc.array(spec, { maxLength: 6 }), fc.string(), (size, specs, seed) => {
+      const ids = devices.slice(0, size);
+      const waves = assignWaves(ids, specs, seed);
+      const flat = waves.flat();
+      return (
+        waves.length === Math.max(1, specs.length) &&
+        flat.length === size &&
+        new Set(flat).size === size &&
+        waves.every((wave, index) => wave.length > 0 || (size < waves.length && index >= size))
+      );
+    }),
+    { numRuns: 300, seed: 17 },
+  );
   t.pass('holds');
 });
 
 t.test('judgeWave: failure limits, minimum finished, success threshold', async (t) => {
   const table: [WaveSpec, WaveCounts, string, string][] = [
-    [{ failureLimit: { percent: 10 }, minFinished: 10 }, counts(100, 0, 1, 50), 'running', 'one early failure does not decide a large wave'],
+    [
+      { failureLimit: { percent: 10 }, minFinished: 10 },
+      counts(100, 0, 1, 50),
+      'running',
+      'one early failure does not decide a large wave',
+    ],
     [{ failureLimit: { percent: 10 }, minFinished: 10 }, counts(100, 7, 3, 50), 'failed', '30% of ten finished is over 10%'],
     [{ failureLimit: { percent: 10 }, minFinished: 10 }, counts(100, 6, 3, 50), 'running', 'nine finished: the rate is not judged yet'],
     [{ failureLimit: { percent: 10 }, minFinished: 10 }, counts(100, 9, 1, 50), 'running', '10% is not over 10%'],
-    [{ failureLimit: { percent: 10 }, minFinished: 50 }, counts(100, 0, 11, 50), 'failed', 'over 10% of the whole wave is certain, whatever the minimum'],
+    [
+      { failureLimit: { percent: 10 }, minFinished: 50 },
+      counts(100, 0, 11, 50),
+      'failed',
+      'over 10% of the whole wave is certain, whatever the minimum',
+    ],
     [{ failureLimit: { percent: 10 }, minFinished: 50 }, counts(100, 0, 10, 50), 'running', 'exactly 10% of the wave is not yet certain'],
-    [{ failureLimit: { percent: 20 }, minFinished: 500 }, counts(5, 3, 1, 1), 'running', 'minFinished is capped at the wave size: 4 of 5 finished'],
+    [
+      { failureLimit: { percent: 20 }, minFinished: 500 },
+      counts(5, 3, 1, 1),
+      'running',
+      'minFinished is capped at the wave size: 4 of 5 finished',
+    ],
     [{ failureLimit: { percent: 20 }, minFinished: 500 }, counts(5, 4, 1, 0), 'succeeded', 'all five finished, 20% is within 20%'],
     [{ failureLimit: { count: 2 } }, counts(50, 10, 2, 5), 'running', 'two failures are within a count of two'],
     [{ failureLimit: { count: 2 } }, counts(50, 10, 3, 5), 'failed', 'the third failure exceeds it'],
@@ -79,23 +125,86 @@ t.test('judgeWave: failure limits, minimum finished, success threshold', async (
 });
 
 t.test('waveStates: which wave is open, when the next opens, when the plan must pause', async (t) => {
-  const specs: WaveSpec[] = [{ percent: 10, soakSeconds: 3600, failureLimit: { count: 0 } }, { percent: 30, failureLimit: { count: 1 } }, { failureLimit: { percent: 10 } }];
+  const specs: WaveSpec[] = [
+    { percent: 10, soakSeconds: 3600, failureLimit: { count: 0 } },
+    { percent: 30, failureLimit: { count: 1 } },
+    { failureLimit: { percent: 10 } },
+  ];
   const now = new Date('2026-12-06T12:00:00Z');
   const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3600_000);
-  const table: [WaveCounts[], (Date | null)[], { openWave: number; mustPause: boolean; failedWave: number | null; nextOpensAt: string | null }, string][] = [
-    [[counts(10, 0, 0, 10), counts(30, 0, 0), counts(60, 0, 0)], [], { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: null }, 'the canary runs'],
-    [[counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)], [hoursAgo(0.5)], { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: '2026-12-06T12:30:00.000Z' }, 'canary done, soaking'],
-    [[counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)], [null], { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: null }, 'canary done, finish not recorded: closed'],
-    [[counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)], [hoursAgo(1)], { openWave: 1, mustPause: false, failedWave: null, nextOpensAt: null }, 'soaked exactly: wave 1 opens'],
-    [[counts(10, 9, 1), counts(30, 0, 0), counts(60, 0, 0)], [hoursAgo(2)], { openWave: 0, mustPause: true, failedWave: 0, nextOpensAt: null }, 'a canary failure pauses the plan'],
-    [[counts(10, 10, 0), counts(30, 28, 2), counts(60, 0, 0)], [hoursAgo(2)], { openWave: 1, mustPause: true, failedWave: 1, nextOpensAt: null }, 'wave 1 over its count'],
-    [[counts(10, 10, 0), counts(30, 29, 1), counts(60, 0, 0)], [hoursAgo(2), null], { openWave: 2, mustPause: false, failedWave: null, nextOpensAt: null }, 'no soak after wave 1: the rest opens at once'],
-    [[counts(10, 10, 0), counts(30, 29, 1), counts(60, 60, 0)], [hoursAgo(2), hoursAgo(1)], { openWave: 2, mustPause: false, failedWave: null, nextOpensAt: null }, 'all done'],
-    [[counts(10, 10, 0), counts(30, 29, 1), counts(60, 30, 10, 20)], [hoursAgo(2), hoursAgo(1)], { openWave: 2, mustPause: true, failedWave: 2, nextOpensAt: null }, 'the last wave fails'],
+  const table: [
+    WaveCounts[],
+    (Date | null)[],
+    { openWave: number; mustPause: boolean; failedWave: number | null; nextOpensAt: string | null },
+    string,
+  ][] = [
+    [
+      [counts(10, 0, 0, 10), counts(30, 0, 0), counts(60, 0, 0)],
+      [],
+      { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: null },
+      'the canary runs',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)],
+      [hoursAgo(0.5)],
+      { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: '2026-12-06T12:30:00.000Z' },
+      'canary done, soaking',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)],
+      [null],
+      { openWave: 0, mustPause: false, failedWave: null, nextOpensAt: null },
+      'canary done, finish not recorded: closed',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 0, 0), counts(60, 0, 0)],
+      [hoursAgo(1)],
+      { openWave: 1, mustPause: false, failedWave: null, nextOpensAt: null },
+      'soaked exactly: wave 1 opens',
+    ],
+    [
+      [counts(10, 9, 1), counts(30, 0, 0), counts(60, 0, 0)],
+      [hoursAgo(2)],
+      { openWave: 0, mustPause: true, failedWave: 0, nextOpensAt: null },
+      'a canary failure pauses the plan',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 28, 2), counts(60, 0, 0)],
+      [hoursAgo(2)],
+      { openWave: 1, mustPause: true, failedWave: 1, nextOpensAt: null },
+      'wave 1 over its count',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 29, 1), counts(60, 0, 0)],
+      [hoursAgo(2), null],
+      { openWave: 2, mustPause: false, failedWave: null, nextOpensAt: null },
+      'no soak after wave 1: the rest opens at once',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 29, 1), counts(60, 60, 0)],
+      [hoursAgo(2), hoursAgo(1)],
+      { openWave: 2, mustPause: false, failedWave: null, nextOpensAt: null },
+      'all done',
+    ],
+    [
+      [counts(10, 10, 0), counts(30, 29, 1), counts(60, 30, 10, 20)],
+      [hoursAgo(2), hoursAgo(1)],
+      { openWave: 2, mustPause: true, failedWave: 2, nextOpensAt: null },
+      'the last wave fails',
+    ],
   ];
   for (const [perWave, finishedAt, expected, why] of table) {
     const state = waveStates(specs, perWave, now, finishedAt);
-    t.same({ openWave: state.openWave, mustPause: state.mustPause, failedWave: state.failedWave, nextOpensAt: state.nextOpensAt?.toISOString() ?? null }, expected, why);
+    t.same(
+      {
+        openWave: state.openWave,
+        mustPause: state.mustPause,
+        failedWave: state.failedWave,
+        nextOpensAt: state.nextOpensAt?.toISOString() ?? null,
+      },
+      expected,
+      why,
+    );
   }
   t.same(waveStates([], [counts(5, 5, 0)], now, []).verdicts, ['succeeded'], 'no specs: the default single wave');
   t.equal(waveStates(specs, [], now, []).openWave, 0, 'no counts yet: wave 0 open, nothing decided');
@@ -111,7 +220,15 @@ t.test('late devices join the last wave', async (t) => {
 });
 
 t.test('the concurrency cap', async (t) => {
-  const table: [number, number | null | undefined, boolean][] = [[0, 1, true], [4, 5, true], [5, 5, false], [6, 5, false], [0, 0, false], [1000, null, true], [1000, undefined, true]];
+  const table: [number, number | null | undefined, boolean][] = [
+    [0, 1, true],
+    [4, 5, true],
+    [5, 5, false],
+    [6, 5, false],
+    [0, 0, false],
+    [1000, null, true],
+    [1000, undefined, true],
+  ];
   for (const [active, cap, expected] of table) t.equal(mayStartInstall(active, cap), expected, `${active} installing, cap ${cap}`);
 });
 
@@ -132,7 +249,11 @@ t.test('validateWaves names the wave and field', async (t) => {
     [['ten'], 'validation_failed', /waves\[0\] must be an object/],
   ];
   for (const [value, code, message] of table) {
-    t.equal(errorCode(() => validateWaves(value)), code, JSON.stringify(value) ?? 'undefined');
+    t.equal(
+      errorCode(() => validateWaves(value)),
+      code,
+      JSON.stringify(value) ?? 'undefined',
+    );
     if (message) t.throws(() => validateWaves(value), { message });
   }
 });

@@ -3,13 +3,23 @@
 // windows-dst.test.ts; random checks in windows-properties.test.ts.
 import t from 'tap';
 import {
-  validateWindow, nextOccurrence, occurrenceCovering, currentOrNextOccurrence, installAllowed, occurrencesBetween,
-  earliestInstallSlot, describeWindow, anchorAsap, asapSpanSeconds, type MaintenanceWindow,
+  validateWindow,
+  nextOccurrence,
+  occurrenceCovering,
+  currentOrNextOccurrence,
+  installAllowed,
+  occurrencesBetween,
+  earliestInstallSlot,
+  describeWindow,
+  anchorAsap,
+  asapSpanSeconds,
+  type MaintenanceWindow,
 } from '../../server/domain/windows.js';
 import { errorCode } from '../helpers/errors.js';
 
 const at = (text: string) => new Date(text);
-const span = (occurrence: { start: Date; end: Date } | null | undefined) => (occurrence ? `${occurrence.start.toISOString()}/${occurrence.end.toISOString()}` : null);
+const span = (occurrence: { start: Date; end: Date } | null | undefined) =>
+  occurrence ? `${occurrence.start.toISOString()}/${occurrence.end.toISOString()}` : null;
 
 const madridOneOff = { start: '2026-12-06T02:00', end: '2026-12-06T05:00', timezone: 'Europe/Madrid' }; // 01:00Z–04:00Z
 const madridSundays = { cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Europe/Madrid' };
@@ -19,17 +29,83 @@ const lordHoweSundays = { cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Austra
 
 t.test('one-off windows: ordinary, in a spring-forward gap, on a fall-back night', async (t) => {
   const table: { zone: string; start: string; end: string; expected: string; why: string }[] = [
-    { zone: 'Europe/Madrid', start: '2026-12-06T02:00', end: '2026-12-06T05:00', expected: '2026-12-06T01:00:00.000Z/2026-12-06T04:00:00.000Z', why: 'winter, UTC+1' },
-    { zone: 'Europe/Madrid', start: '2026-03-29T02:30', end: '2026-03-29T05:00', expected: '2026-03-29T01:00:00.000Z/2026-03-29T03:00:00.000Z', why: 'gap: 02:30 moves to 03:00 CEST' },
-    { zone: 'Europe/Madrid', start: '2026-10-25T02:30', end: '2026-10-25T04:00', expected: '2026-10-25T00:30:00.000Z/2026-10-25T03:00:00.000Z', why: 'fall-back: the first 02:30 (CEST)' },
-    { zone: 'Europe/Madrid', start: '2026-03-29T01:00', end: '2026-03-29T02:30', expected: '2026-03-29T00:00:00.000Z/2026-03-29T01:00:00.000Z', why: 'an end in the gap resolves by the same rule' },
-    { zone: 'Europe/Madrid', start: '2026-10-25T01:00', end: '2026-10-25T02:30', expected: '2026-10-24T23:00:00.000Z/2026-10-25T00:30:00.000Z', why: 'an end on the fall-back night is the first 02:30' },
-    { zone: 'America/New_York', start: '2026-03-08T02:30', end: '2026-03-08T04:00', expected: '2026-03-08T07:00:00.000Z/2026-03-08T08:00:00.000Z', why: 'gap: 02:30 moves to 03:00 EDT' },
-    { zone: 'America/New_York', start: '2026-11-01T01:30', end: '2026-11-01T03:00', expected: '2026-11-01T05:30:00.000Z/2026-11-01T08:00:00.000Z', why: 'fall-back: the first 01:30 (EDT)' },
-    { zone: 'Asia/Shanghai', start: '2026-03-29T02:30', end: '2026-03-29T05:00', expected: '2026-03-28T18:30:00.000Z/2026-03-28T21:00:00.000Z', why: 'no DST: always UTC+8' },
-    { zone: 'Asia/Shanghai', start: '2026-10-25T02:30', end: '2026-10-25T03:00', expected: '2026-10-24T18:30:00.000Z/2026-10-24T19:00:00.000Z', why: 'no DST in autumn either' },
-    { zone: 'Australia/Lord_Howe', start: '2026-10-04T02:15', end: '2026-10-04T04:00', expected: '2026-10-03T15:30:00.000Z/2026-10-03T17:00:00.000Z', why: '30-minute gap: 02:15 moves to 02:30 (+11)' },
-    { zone: 'Australia/Lord_Howe', start: '2026-04-05T01:45', end: '2026-04-05T03:00', expected: '2026-04-04T14:45:00.000Z/2026-04-04T16:30:00.000Z', why: '30-minute fall-back: the first 01:45 (+11)' },
+    {
+      zone: 'Europe/Madrid',
+      start: '2026-12-06T02:00',
+      end: '2026-12-06T05:00',
+      expected: '2026-12-06T01:00:00.000Z/2026-12-06T04:00:00.000Z',
+      why: 'winter, UTC+1',
+    },
+    {
+      zone: 'Europe/Madrid',
+      start: '2026-03-29T02:30',
+      end: '2026-03-29T05:00',
+      expected: '2026-03-29T01:00:00.000Z/2026-03-29T03:00:00.000Z',
+      why: 'gap: 02:30 moves to 03:00 CEST',
+    },
+    {
+      zone: 'Europe/Madrid',
+      start: '2026-10-25T02:30',
+      end: '2026-10-25T04:00',
+      expected: '2026-10-25T00:30:00.000Z/2026-10-25T03:00:00.000Z',
+      why: 'fall-back: the first 02:30 (CEST)',
+    },
+    {
+      zone: 'Europe/Madrid',
+      start: '2026-03-29T01:00',
+      end: '2026-03-29T02:30',
+      expected: '2026-03-29T00:00:00.000Z/2026-03-29T01:00:00.000Z',
+      why: 'an end in the gap resolves by the same rule',
+    },
+    {
+      zone: 'Europe/Madrid',
+      start: '2026-10-25T01:00',
+      end: '2026-10-25T02:30',
+      expected: '2026-10-24T23:00:00.000Z/2026-10-25T00:30:00.000Z',
+      why: 'an end on the fall-back night is the first 02:30',
+    },
+    {
+      zone: 'America/New_York',
+      start: '2026-03-08T02:30',
+      end: '2026-03-08T04:00',
+      expected: '2026-03-08T07:00:00.000Z/2026-03-08T08:00:00.000Z',
+      why: 'gap: 02:30 moves to 03:00 EDT',
+    },
+    {
+      zone: 'America/New_York',
+      start: '2026-11-01T01:30',
+      end: '2026-11-01T03:00',
+      expected: '2026-11-01T05:30:00.000Z/2026-11-01T08:00:00.000Z',
+      why: 'fall-back: the first 01:30 (EDT)',
+    },
+    {
+      zone: 'Asia/Shanghai',
+      start: '2026-03-29T02:30',
+      end: '2026-03-29T05:00',
+      expected: '2026-03-28T18:30:00.000Z/2026-03-28T21:00:00.000Z',
+      why: 'no DST: always UTC+8',
+    },
+    {
+      zone: 'Asia/Shanghai',
+      start: '2026-10-25T02:30',
+      end: '2026-10-25T03:00',
+      expected: '2026-10-24T18:30:00.000Z/2026-10-24T19:00:00.000Z',
+      why: 'no DST in autumn either',
+    },
+    {
+      zone: 'Australia/Lord_Howe',
+      start: '2026-10-04T02:15',
+      end: '2026-10-04T04:00',
+      expected: '2026-10-03T15:30:00.000Z/2026-10-03T17:00:00.000Z',
+      why: '30-minute gap: 02:15 moves to 02:30 (+11)',
+    },
+    {
+      zone: 'Australia/Lord_Howe',
+      start: '2026-04-05T01:45',
+      end: '2026-04-05T03:00',
+      expected: '2026-04-04T14:45:00.000Z/2026-04-04T16:30:00.000Z',
+      why: '30-minute fall-back: the first 01:45 (+11)',
+    },
   ];
   for (const row of table) {
     const window = validateWindow({ start: row.start, end: row.end, timezone: row.zone });
@@ -48,11 +124,31 @@ t.test('nextOccurrence: the first occurrence starting at or after the instant', 
     [madridSundays, '2026-07-04T12:00:00Z', '2026-07-05T00:00:00.000Z/2026-07-05T03:00:00.000Z', 'Madrid in summer, UTC+2'],
     [newYorkNights, '2026-11-01T00:00:00Z', '2026-11-01T03:30:00.000Z/2026-11-01T05:00:00.000Z', 'New York: 23:30 EDT on 31 October'],
     [newYorkNights, '2026-12-24T12:00:00Z', '2026-12-25T04:30:00.000Z/2026-12-25T06:00:00.000Z', 'New York: 23:30 EST'],
-    [shanghaiMonthly, '2026-12-05T00:00:00Z', '2026-12-31T19:00:00.000Z/2026-12-31T21:00:00.000Z', 'Shanghai: 1 January 03:00 is 31 December 19:00Z'],
-    [lordHoweSundays, '2026-10-01T00:00:00Z', '2026-10-03T15:30:00.000Z/2026-10-03T18:30:00.000Z', 'Lord Howe: 02:00 is in the gap, 02:30 (+11)'],
+    [
+      shanghaiMonthly,
+      '2026-12-05T00:00:00Z',
+      '2026-12-31T19:00:00.000Z/2026-12-31T21:00:00.000Z',
+      'Shanghai: 1 January 03:00 is 31 December 19:00Z',
+    ],
+    [
+      lordHoweSundays,
+      '2026-10-01T00:00:00Z',
+      '2026-10-03T15:30:00.000Z/2026-10-03T18:30:00.000Z',
+      'Lord Howe: 02:00 is in the gap, 02:30 (+11)',
+    ],
     [lordHoweSundays, '2026-06-01T00:00:00Z', '2026-06-06T15:30:00.000Z/2026-06-06T18:30:00.000Z', 'Lord Howe in winter, +10:30'],
-    [{ asap: true }, '2026-12-01T00:00:00Z', `2026-12-01T00:00:00.000Z/${new Date(Date.parse('2026-12-01T00:00:00Z') + asapSpanSeconds * 1000).toISOString()}`, 'emergency, not yet consented: from now'],
-    [{ asap: true, from: '2026-12-02T00:00:00.000Z' }, '2026-12-01T00:00:00Z', `2026-12-02T00:00:00.000Z/${new Date(Date.parse('2026-12-02T00:00:00Z') + asapSpanSeconds * 1000).toISOString()}`, 'emergency: from the consent'],
+    [
+      { asap: true },
+      '2026-12-01T00:00:00Z',
+      `2026-12-01T00:00:00.000Z/${new Date(Date.parse('2026-12-01T00:00:00Z') + asapSpanSeconds * 1000).toISOString()}`,
+      'emergency, not yet consented: from now',
+    ],
+    [
+      { asap: true, from: '2026-12-02T00:00:00.000Z' },
+      '2026-12-01T00:00:00Z',
+      `2026-12-02T00:00:00.000Z/${new Date(Date.parse('2026-12-02T00:00:00Z') + asapSpanSeconds * 1000).toISOString()}`,
+      'emergency: from the consent',
+    ],
     [{ asap: true, from: '2026-12-02T00:00:00.000Z' }, '2026-12-03T00:00:00Z', null, 'emergency: its one occurrence has begun'],
   ];
   for (const [window, after, expected, why] of table) t.equal(span(nextOccurrence(window, at(after))), expected, why);
@@ -65,11 +161,29 @@ t.test('occurrenceCovering and currentOrNextOccurrence', async (t) => {
     [madridOneOff, '2026-12-06T03:59:59Z', '2026-12-06T01:00:00.000Z', '2026-12-06T01:00:00.000Z', 'a second before the end'],
     [madridOneOff, '2026-12-06T04:00:00Z', null, null, 'at the end: closed, and no next'],
     [madridSundays, '2026-12-06T04:00:00Z', null, '2026-12-13T01:00:00.000Z', 'recurring, at the end: the next Sunday'],
-    [newYorkNights, '2026-12-25T05:59:00Z', '2026-12-25T04:30:00.000Z', '2026-12-25T04:30:00.000Z', 'New York: past midnight, still inside'],
+    [
+      newYorkNights,
+      '2026-12-25T05:59:00Z',
+      '2026-12-25T04:30:00.000Z',
+      '2026-12-25T04:30:00.000Z',
+      'New York: past midnight, still inside',
+    ],
     [shanghaiMonthly, '2026-12-31T20:00:00Z', '2026-12-31T19:00:00.000Z', '2026-12-31T19:00:00.000Z', 'Shanghai: inside'],
     [lordHoweSundays, '2026-10-03T15:15:00Z', null, '2026-10-03T15:30:00.000Z', 'Lord Howe: in the gap-shifted quarter hour'],
-    [{ asap: true, from: '2026-12-02T00:00:00.000Z' }, '2026-12-01T00:00:00Z', null, '2026-12-02T00:00:00.000Z', 'emergency, before consent'],
-    [{ asap: true, from: '2026-12-02T00:00:00.000Z' }, '2026-12-20T00:00:00Z', '2026-12-02T00:00:00.000Z', '2026-12-02T00:00:00.000Z', 'emergency, after consent'],
+    [
+      { asap: true, from: '2026-12-02T00:00:00.000Z' },
+      '2026-12-01T00:00:00Z',
+      null,
+      '2026-12-02T00:00:00.000Z',
+      'emergency, before consent',
+    ],
+    [
+      { asap: true, from: '2026-12-02T00:00:00.000Z' },
+      '2026-12-20T00:00:00Z',
+      '2026-12-02T00:00:00.000Z',
+      '2026-12-02T00:00:00.000Z',
+      'emergency, after consent',
+    ],
   ];
   for (const [window, instant, covering, current, why] of table) {
     t.equal(occurrenceCovering(window, at(instant))?.start.toISOString() ?? null, covering, `${why}: covering`);
@@ -78,11 +192,20 @@ t.test('occurrenceCovering and currentOrNextOccurrence', async (t) => {
 });
 
 t.test('occurrencesBetween: starts in [from, to), at most limit', async (t) => {
-  const starts = (window: MaintenanceWindow, from: string, to: string, limit?: number) => occurrencesBetween(window, at(from), at(to), limit).map((occurrence) => occurrence.start.toISOString());
-  t.same(starts(madridSundays, '2026-12-01T00:00Z', '2026-12-20T01:00Z'), ['2026-12-06T01:00:00.000Z', '2026-12-13T01:00:00.000Z'], 'the end bound is exclusive');
+  const starts = (window: MaintenanceWindow, from: string, to: string, limit?: number) =>
+    occurrencesBetween(window, at(from), at(to), limit).map((occurrence) => occurrence.start.toISOString());
+  t.same(
+    starts(madridSundays, '2026-12-01T00:00Z', '2026-12-20T01:00Z'),
+    ['2026-12-06T01:00:00.000Z', '2026-12-13T01:00:00.000Z'],
+    'the end bound is exclusive',
+  );
   t.same(starts(madridSundays, '2026-12-01T00:00Z', '2027-12-01T00:00Z', 3).length, 3, 'limit');
   t.same(starts(madridSundays, '2026-12-01T00:00Z', '2027-12-01T00:00Z', 0), [], 'limit 0');
-  t.same(starts({ cron: '* * * * *', duration: 'PT1M', timezone: 'Asia/Shanghai' }, '2026-12-01T00:00:30Z', '2026-12-01T00:03:00Z'), ['2026-12-01T00:01:00.000Z', '2026-12-01T00:02:00.000Z'], 'every minute');
+  t.same(
+    starts({ cron: '* * * * *', duration: 'PT1M', timezone: 'Asia/Shanghai' }, '2026-12-01T00:00:30Z', '2026-12-01T00:03:00Z'),
+    ['2026-12-01T00:01:00.000Z', '2026-12-01T00:02:00.000Z'],
+    'every minute',
+  );
   t.same(starts(madridOneOff, '2026-12-06T01:00:01Z', '2027-01-01T00:00Z'), [], 'a one-off that already started');
 });
 
@@ -125,7 +248,8 @@ t.test('earliestInstallSlot: the first instant an install fits, across windows',
     [[], '2026-12-01T00:00:00Z', 60, null, 'no windows'],
     [[{ asap: true }], '2026-12-01T00:00:00Z', 600, '2026-12-01T00:00:00.000Z', 'emergency: now'],
   ];
-  for (const [windows, instant, seconds, expected, why] of table) t.equal(earliestInstallSlot(windows, at(instant), seconds)?.installAt.toISOString() ?? null, expected, why);
+  for (const [windows, instant, seconds, expected, why] of table)
+    t.equal(earliestInstallSlot(windows, at(instant), seconds)?.installAt.toISOString() ?? null, expected, why);
 });
 
 t.test('validateWindow refuses with a code and a message naming the problem', async (t) => {
@@ -133,7 +257,11 @@ t.test('validateWindow refuses with a code and a message naming the problem', as
     [{ start: '2026-12-06T05:00', end: '2026-12-06T02:00', timezone: 'Europe/Madrid' }, 'invalid_window', /end after it starts/],
     [{ start: '2026-12-06T02:00', end: '2026-12-06T02:00', timezone: 'Europe/Madrid' }, 'invalid_window', /end after it starts/],
     [{ start: '2026-03-29T02:10', end: '2026-03-29T02:50', timezone: 'Europe/Madrid' }, 'invalid_window', /end after it starts/],
-    [{ start: '2026-02-30T02:00', end: '2026-03-01T02:00', timezone: 'Europe/Madrid' }, 'invalid_window', /start "2026-02-30T02:00" is not a real date/],
+    [
+      { start: '2026-02-30T02:00', end: '2026-03-01T02:00', timezone: 'Europe/Madrid' },
+      'invalid_window',
+      /start "2026-02-30T02:00" is not a real date/,
+    ],
     [{ start: '2026-12-06T24:00', end: '2026-12-07T02:00', timezone: 'Europe/Madrid' }, 'invalid_window', /not a real date/],
     [{ start: 'tomorrow', end: '2026-12-06T02:00', timezone: 'Europe/Madrid' }, 'invalid_window', /start "tomorrow" must be a local time/],
     [{ start: '2026-12-06T02:00:00Z', end: '2026-12-06T05:00', timezone: 'Europe/Madrid' }, 'invalid_window', /must be a local time/],
@@ -150,7 +278,11 @@ t.test('validateWindow refuses with a code and a message naming the problem', as
     [{ cron: '0 * * * *', duration: 'PT2H', timezone: 'Europe/Madrid' }, 'invalid_window', /overlap/],
     [{ cron: '0 2 * * *', duration: 'PT25H', timezone: 'Europe/Madrid' }, 'invalid_window', /1 day between two starts/],
     [{ cron: '0 2 * * *', duration: 'PT24H', timezone: 'Europe/Madrid' }, null, null],
-    [{ cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Europe/Madrid', start: '2026-12-06T02:00' }, 'invalid_window', /is \{start, end, timezone\}/],
+    [
+      { cron: '0 2 * * 0', duration: 'PT3H', timezone: 'Europe/Madrid', start: '2026-12-06T02:00' },
+      'invalid_window',
+      /is \{start, end, timezone\}/,
+    ],
     [{ asap: false }, 'invalid_timezone', null],
     [{ asap: true, until: 'never' }, 'invalid_window', /exactly/],
     [{ asap: true }, null, null],
@@ -158,32 +290,68 @@ t.test('validateWindow refuses with a code and a message naming the problem', as
     [null, 'invalid_window', /an object/],
   ];
   for (const [window, code, message] of table) {
-    t.equal(errorCode(() => validateWindow(window)), code, `${JSON.stringify(window)} → ${code}`);
+    t.equal(
+      errorCode(() => validateWindow(window)),
+      code,
+      `${JSON.stringify(window)} → ${code}`,
+    );
     if (message) t.throws(() => validateWindow(window), { message }, `${JSON.stringify(window)}: message`);
   }
-  t.same(validateWindow({ asap: true, from: '2026-12-01T10:00:00+01:00' }), { asap: true, from: '2026-12-01T09:00:00.000Z' }, 'a pinned emergency window (from the database) is normalised');
+  t.same(
+    validateWindow({ asap: true, from: '2026-12-01T10:00:00+01:00' }),
+    { asap: true, from: '2026-12-01T09:00:00.000Z' },
+    'a pinned emergency window (from the database) is normalised',
+  );
   t.same(validateWindow({ ...madridOneOff }), madridOneOff, 'returns the plain window');
 });
 
 t.test('anchorAsap pins only an unpinned emergency window', async (t) => {
   const consent = at('2026-12-01T09:00:00Z');
   t.same(anchorAsap({ asap: true }, consent), { asap: true, from: '2026-12-01T09:00:00.000Z' });
-  t.same(anchorAsap({ asap: true, from: '2026-11-01T00:00:00.000Z' }, consent), { asap: true, from: '2026-11-01T00:00:00.000Z' }, 'an earlier consent stands');
+  t.same(
+    anchorAsap({ asap: true, from: '2026-11-01T00:00:00.000Z' }, consent),
+    { asap: true, from: '2026-11-01T00:00:00.000Z' },
+    'an earlier consent stands',
+  );
   t.same(anchorAsap(madridOneOff, consent), madridOneOff, 'other windows unchanged');
 });
 
 t.test('describeWindow: local time, zone named', async (t) => {
   const table: [MaintenanceWindow, string | undefined, string][] = [
     [madridOneOff, undefined, 'Sunday 6 December 2026, 02:00–05:00 (Europe/Madrid)'],
-    [{ start: '2026-12-05T22:00', end: '2026-12-06T02:00', timezone: 'Europe/Madrid' }, undefined, 'Saturday 5 December 2026, 22:00 – Sunday 6 December 2026, 02:00 (Europe/Madrid)'],
-    [{ start: '2026-03-29T02:30', end: '2026-03-29T05:00', timezone: 'Europe/Madrid' }, undefined, 'Sunday 29 March 2026, 03:00–05:00 (Europe/Madrid)'],
-    [{ start: '2026-10-04T02:15', end: '2026-10-04T04:00', timezone: 'Australia/Lord_Howe' }, undefined, 'Sunday 4 October 2026, 02:30–04:00 (Australia/Lord_Howe)'],
+    [
+      { start: '2026-12-05T22:00', end: '2026-12-06T02:00', timezone: 'Europe/Madrid' },
+      undefined,
+      'Saturday 5 December 2026, 22:00 – Sunday 6 December 2026, 02:00 (Europe/Madrid)',
+    ],
+    [
+      { start: '2026-03-29T02:30', end: '2026-03-29T05:00', timezone: 'Europe/Madrid' },
+      undefined,
+      'Sunday 29 March 2026, 03:00–05:00 (Europe/Madrid)',
+    ],
+    [
+      { start: '2026-10-04T02:15', end: '2026-10-04T04:00', timezone: 'Australia/Lord_Howe' },
+      undefined,
+      'Sunday 4 October 2026, 02:30–04:00 (Australia/Lord_Howe)',
+    ],
     [madridOneOff, 'es-ES', 'domingo, 6 de diciembre de 2026, 02:00–05:00 (Europe/Madrid)'],
     [madridSundays, undefined, 'Every Sunday at 02:00 for 3 hours (Europe/Madrid)'],
     [newYorkNights, undefined, 'Every day at 23:30 for 1 hour, 30 minutes (America/New_York)'],
-    [{ cron: '0 2 * * 1-5', duration: 'PT1H', timezone: 'Asia/Shanghai' }, undefined, 'Every Monday to Friday at 02:00 for 1 hour (Asia/Shanghai)'],
-    [{ cron: '30 1 * * SAT,SUN', duration: 'PT2H', timezone: 'Asia/Shanghai' }, undefined, 'Every Saturday and Sunday at 01:30 for 2 hours (Asia/Shanghai)'],
-    [{ cron: '0 2 * * 0,3', duration: 'PT2H', timezone: 'Asia/Shanghai' }, undefined, 'Every Wednesday and Sunday at 02:00 for 2 hours (Asia/Shanghai)'],
+    [
+      { cron: '0 2 * * 1-5', duration: 'PT1H', timezone: 'Asia/Shanghai' },
+      undefined,
+      'Every Monday to Friday at 02:00 for 1 hour (Asia/Shanghai)',
+    ],
+    [
+      { cron: '30 1 * * SAT,SUN', duration: 'PT2H', timezone: 'Asia/Shanghai' },
+      undefined,
+      'Every Saturday and Sunday at 01:30 for 2 hours (Asia/Shanghai)',
+    ],
+    [
+      { cron: '0 2 * * 0,3', duration: 'PT2H', timezone: 'Asia/Shanghai' },
+      undefined,
+      'Every Wednesday and Sunday at 02:00 for 2 hours (Asia/Shanghai)',
+    ],
     [shanghaiMonthly, undefined, 'At 03:00, on day 1 of the month, for 2 hours (Asia/Shanghai)'],
     [madridSundays, 'es', 'A las 02:00, sólo el domingo, 3 horas (Europe/Madrid)'],
     [{ asap: true }, undefined, 'Emergency fix: as soon as the customer consents'],

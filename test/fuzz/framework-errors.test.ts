@@ -12,11 +12,13 @@ t.test('a multipart part declared as JSON that is not JSON is a 400 bad_request'
   const boundary = 'framework-errors';
   const payload = `--${boundary}\r\nContent-Disposition: form-data; name="manifest"\r\nContent-Type: application/json\r\n\r\n{not json\r\n--${boundary}--\r\n`;
   const response = await server.app.inject({
-    method: 'POST', url: '/api/v1/releases', payload,
+    method: 'POST',
+    url: '/api/v1/releases',
+    payload,
     headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
   });
   const error = response.json().error;
   t.equal(response.statusCode, 400);
   t.equal(error.code, 'bad_request');
-  t.equal(errorStatus[error.code as keyof typeof errorStatus], response.statusCode, 'the status is the catalogue\'s for the code');
+  t.equal(errorStatus[error.code as keyof typeof errorStatus], response.statusCode, "the status is the catalogue's for the code");
 });

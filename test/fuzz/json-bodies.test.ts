@@ -24,14 +24,21 @@ function printable(body: Body): Body {
 
 /** One body for a route: text and the content type it is sent with. */
 function bodyFor(schema: JsonSchema | undefined): fc.Arbitrary<Body> {
-  return fc.oneof(
-    { weight: 5, arbitrary: nearMiss(schema).map((value) => ({ payload: rawJson(value), type: json })) },
-    { weight: 1, arbitrary: validValue(schema).map((value) => ({ payload: rawJson(value), type: json })) },
-    { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => ({ payload: rawJson(value), type: json })) },
-    { weight: 2, arbitrary: malformedJsonText.map((payload) => ({ payload, type: json })) },
-    { weight: 1, arbitrary: fc.tuple(validValue(schema), fc.constantFrom(...wrongContentTypes)).map(([value, type]) => ({ payload: rawJson(value), type })) },
-    { weight: 1, arbitrary: fc.constant({}) },
-  ).map(printable);
+  return fc
+    .oneof(
+      { weight: 5, arbitrary: nearMiss(schema).map((value) => ({ payload: rawJson(value), type: json })) },
+      { weight: 1, arbitrary: validValue(schema).map((value) => ({ payload: rawJson(value), type: json })) },
+      { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value) => ({ payload: rawJson(value), type: json })) },
+      { weight: 2, arbitrary: malformedJsonText.map((payload) => ({ payload, type: json })) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(validValue(schema), fc.constantFrom(...wrongContentTypes))
+          .map(([value, type]) => ({ payload: rawJson(value), type })),
+      },
+      { weight: 1, arbitrary: fc.constant({}) },
+    )
+    .map(printable);
 }
 
 t.test('every JSON route: near misses, arbitrary and malformed JSON, wrong types; no 5xx, nothing stored', async (t) => {
@@ -41,12 +48,20 @@ t.test('every JSON route: near misses, arbitrary and malformed JSON, wrong types
   const statuses = new Map<number, number>();
   for (const route of routes) {
     const callers = world.callersFor(route);
-    await fc.assert(fc.asyncProperty(bodyFor(route.schema.body as JsonSchema), fc.constantFrom(...callers), async (body, authorization) => {
-      const { status } = await world.exchange(requestFor(route, world.pathFor(route.url), authorization, body), route);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }), fuzzOptions(60));
+    await fc.assert(
+      fc.asyncProperty(bodyFor(route.schema.body as JsonSchema), fc.constantFrom(...callers), async (body, authorization) => {
+        const { status } = await world.exchange(requestFor(route, world.pathFor(route.url), authorization, body), route);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }),
+      fuzzOptions(60),
+    );
   }
-  t.comment(`generated bodies by status: ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')}`);
+  t.comment(
+    `generated bodies by status: ${[...statuses]
+      .sort()
+      .map(([status, count]) => `${status}×${count}`)
+      .join(' ')}`,
+  );
   t.equal((await world.server.call('GET', '/healthz')).status, 200, 'the server still answers');
 });
 
@@ -56,9 +71,15 @@ t.test('every JSON route: a body over the limit is refused with 413 before anyth
   const oversized = rawJson({ notes: 'x'.repeat(1024 * 1024) });
   for (const route of routes) {
     const [authorization] = world.callersFor(route);
-    const outcome = await world.exchange(requestFor(route, world.pathFor(route.url), authorization, { payload: oversized, type: json }), route);
+    const outcome = await world.exchange(
+      requestFor(route, world.pathFor(route.url), authorization, { payload: oversized, type: json }),
+      route,
+    );
     // Multipart routes judge the content type before the size: 4xx either way, never stored.
-    t.ok(outcome.status === 413 || (route.schema.consumes as string[] | undefined)?.includes('multipart/form-data'), `${route.method} ${route.url}: ${outcome.status}`);
+    t.ok(
+      outcome.status === 413 || (route.schema.consumes as string[] | undefined)?.includes('multipart/form-data'),
+      `${route.method} ${route.url}: ${outcome.status}`,
+    );
   }
 });
 

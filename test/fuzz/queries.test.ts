@@ -16,8 +16,11 @@ const rawParameters = ['%', '%ZZ', '%C0%AF', '%ED%A0%80', '%00', '..%2F..%2Fetc'
 /** A query string from a value: objects become key=value pairs, anything else a raw text. */
 function queryOf(value: unknown): string {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return percent(String(JSON.stringify(value) ?? ''));
-  return Object.entries(value).flatMap(([key, item]) => [item].flat().map((one) =>
-    `${percent(key)}=${percent(typeof one === 'string' ? one : String(JSON.stringify(one) ?? ''))}`)).join('&');
+  return Object.entries(value)
+    .flatMap(([key, item]) =>
+      [item].flat().map((one) => `${percent(key)}=${percent(typeof one === 'string' ? one : String(JSON.stringify(one) ?? ''))}`),
+    )
+    .join('&');
 }
 
 t.test('every route: hostile path parameters and near-miss query strings; no 5xx, nothing stored', async (t) => {
@@ -27,14 +30,29 @@ t.test('every route: hostile path parameters and near-miss query strings; no 5xx
   for (const route of routes) {
     const callers = world.callersFor(route);
     const parameter = fc.option(fc.oneof(hostileString.map(percent), fc.constantFrom(...rawParameters)), { nil: null, freq: 2 });
-    await fc.assert(fc.asyncProperty(nearMiss(route.schema.querystring as JsonSchema | undefined), parameter, fc.constantFrom(...callers), async (query, hostile, authorization) => {
-      const path = hostile === null ? world.pathFor(route.url) : route.url.replace(/:\w+/g, hostile);
-      const body: { payload?: string; headers: Record<string, string> } = ['POST', 'PUT'].includes(route.method) ? { payload: '{}', headers: { authorization, 'content-type': 'application/json' } } : { headers: { authorization } };
-      const { status } = await world.exchange({ method: route.method, url: `${path}?${queryOf(query)}`, ...body }, route);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }), fuzzOptions(10));
+    await fc.assert(
+      fc.asyncProperty(
+        nearMiss(route.schema.querystring as JsonSchema | undefined),
+        parameter,
+        fc.constantFrom(...callers),
+        async (query, hostile, authorization) => {
+          const path = hostile === null ? world.pathFor(route.url) : route.url.replace(/:\w+/g, hostile);
+          const body: { payload?: string; headers: Record<string, string> } = ['POST', 'PUT'].includes(route.method)
+            ? { payload: '{}', headers: { authorization, 'content-type': 'application/json' } }
+            : { headers: { authorization } };
+          const { status } = await world.exchange({ method: route.method, url: `${path}?${queryOf(query)}`, ...body }, route);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        },
+      ),
+      fuzzOptions(10),
+    );
   }
-  t.comment(`answers by status: ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')}`);
+  t.comment(
+    `answers by status: ${[...statuses]
+      .sort()
+      .map(([status, count]) => `${status}×${count}`)
+      .join(' ')}`,
+  );
 });
 
 t.test('every GET route reads back what generated bodies stored, without a 5xx', async (t) => {
@@ -42,10 +60,25 @@ t.test('every GET route reads back what generated bodies stored, without a 5xx',
   // Store the awkward values a schema lets through: lone surrogates, RTL marks, NUL, long text.
   const awkward = ['\ud800', '\u202eabc', 'a\u0000b', '𝔘😀', 'x'.repeat(200)];
   for (const [index, text] of awkward.entries()) {
-    await world.exchange({ method: 'POST', url: '/api/v1/products', headers: { authorization: `Bearer ${world.fleet.tokens.admin}`, 'content-type': 'application/json' }, payload: JSON.stringify({ id: `odd-${index}`, name: text }) });
-    await world.exchange({ method: 'POST', url: '/api/v1/faults', headers: { authorization: `Bearer ${world.fleet.tokens.customer}`, 'content-type': 'application/json' }, payload: JSON.stringify({ class: 'D', title: text, description: text }) });
+    await world.exchange({
+      method: 'POST',
+      url: '/api/v1/products',
+      headers: { authorization: `Bearer ${world.fleet.tokens.admin}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ id: `odd-${index}`, name: text }),
+    });
+    await world.exchange({
+      method: 'POST',
+      url: '/api/v1/faults',
+      headers: { authorization: `Bearer ${world.fleet.tokens.customer}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ class: 'D', title: text, description: text }),
+    });
   }
-  await world.exchange({ method: 'POST', url: `/api/v1/plans/${world.ids.plans}/cancel`, headers: { authorization: `Bearer ${world.fleet.tokens.support}`, 'content-type': 'application/json' }, payload: JSON.stringify({ reason: awkward.join(' ') }) });
+  await world.exchange({
+    method: 'POST',
+    url: `/api/v1/plans/${world.ids.plans}/cancel`,
+    headers: { authorization: `Bearer ${world.fleet.tokens.support}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ reason: awkward.join(' ') }),
+  });
   for (const route of jsonApiRoutes(world.server.app.routeTable).filter((entry) => entry.method === 'GET')) {
     for (const authorization of world.callersFor(route)) {
       const outcome = await world.exchange({ method: 'GET', url: world.pathFor(route.url), headers: { authorization } });
@@ -58,10 +91,18 @@ t.test('every GET route reads back what generated bodies stored, without a 5xx',
 // and answered in fastify's shape ({ error: "Bad Request", code: "FST_ERR_BAD_URL" }).
 t.test('a malformed percent-encoding or an over-long parameter: DESIGN.md error bodies', async (t) => {
   const world = await fuzzWorld(t);
-  const bad = await world.exchange({ method: 'GET', url: '/api/v1/releases/%ZZ', headers: { authorization: `Bearer ${world.fleet.tokens.admin}` } });
+  const bad = await world.exchange({
+    method: 'GET',
+    url: '/api/v1/releases/%ZZ',
+    headers: { authorization: `Bearer ${world.fleet.tokens.admin}` },
+  });
   t.equal(bad.status, 400);
   t.equal(JSON.parse(bad.body).error.code, 'bad_request');
-  const long = await world.exchange({ method: 'GET', url: `/api/v1/releases/${'x'.repeat(400)}`, headers: { authorization: `Bearer ${world.fleet.tokens.admin}` } });
+  const long = await world.exchange({
+    method: 'GET',
+    url: `/api/v1/releases/${'x'.repeat(400)}`,
+    headers: { authorization: `Bearer ${world.fleet.tokens.admin}` },
+  });
   t.equal(long.status, 414);
   t.equal(JSON.parse(long.body).error.code, 'uri_too_long');
 });

@@ -11,7 +11,8 @@ import { fuzzWorld, fuzzOptions, tenant, type FuzzWorld } from './support/world.
 
 type Expected = { status: 200 } | { status: 206; start: number; end: number } | { status: 416 };
 
-const digits = (limit: number) => fc.oneof(fc.nat({ max: limit }), fc.constantFrom(0, limit - 1, limit, limit + 1, 2 ** 53, Number.MAX_SAFE_INTEGER)).map(String);
+const digits = (limit: number) =>
+  fc.oneof(fc.nat({ max: limit }), fc.constantFrom(0, limit - 1, limit, limit + 1, 2 ** 53, Number.MAX_SAFE_INTEGER)).map(String);
 const hugeDigits = fc.constantFrom('99999999999999999999999', '1'.repeat(400), '18446744073709551616', '00000000000000000000001');
 
 /** Range headers: well-formed single ranges, and every way to get one wrong. */
@@ -26,7 +27,37 @@ function rangeHeader(size: number): fc.Arbitrary<string> {
     { weight: 6, arbitrary: single.map((range) => `bytes=${range}`) },
     { weight: 2, arbitrary: fc.array(single, { minLength: 2, maxLength: 5 }).map((ranges) => `bytes=${ranges.join(',')}`) },
     { weight: 2, arbitrary: fc.tuple(position, position).map(([first, last]) => `bytes=-${first}-${last}`) },
-    { weight: 2, arbitrary: fc.constantFrom('bytes=', 'bytes=-', 'bytes=--1', 'bytes=-0', 'bytes=0--1', 'bytes=1-0', 'bytes=a-b', 'bytes=0x10-', 'bytes=1e3-', 'bytes=+1-2', 'bytes=1.5-2', 'bytes = 0-1', 'bytes=0-1 ', ' bytes=0-1', 'BYTES=0-1', 'items=0-1', 'bytes=0-1;x', 'bytes=,0-1', 'bytes=0-1,', 'bytes=\u00000-1', 'bytes=٠-١', '', ' ', '=', 'bytes', `bytes=${'0-1,'.repeat(2000)}0-1`) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        'bytes=',
+        'bytes=-',
+        'bytes=--1',
+        'bytes=-0',
+        'bytes=0--1',
+        'bytes=1-0',
+        'bytes=a-b',
+        'bytes=0x10-',
+        'bytes=1e3-',
+        'bytes=+1-2',
+        'bytes=1.5-2',
+        'bytes = 0-1',
+        'bytes=0-1 ',
+        ' bytes=0-1',
+        'BYTES=0-1',
+        'items=0-1',
+        'bytes=0-1;x',
+        'bytes=,0-1',
+        'bytes=0-1,',
+        'bytes=\u00000-1',
+        'bytes=٠-١',
+        '',
+        ' ',
+        '=',
+        'bytes',
+        `bytes=${'0-1,'.repeat(2000)}0-1`,
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((text) => `bytes=${text}`) },
   );
 }
@@ -49,7 +80,12 @@ function expected(header: string, size: number): Expected {
   return { status: 206, start: Number(first), end: Number(last === null || last >= total ? total - 1n : last) };
 }
 
-interface Door { name: string; method: 'GET' | 'HEAD'; url: string; authorization: string }
+interface Door {
+  name: string;
+  method: 'GET' | 'HEAD';
+  url: string;
+  authorization: string;
+}
 
 function doors(world: FuzzWorld): Door[] {
   const release = `/api/v1/releases/${world.releaseId}/artifact`;
@@ -66,34 +102,52 @@ t.test('Range headers: negative, reversed, multiple, huge and garbage; answers f
   const size = world.artifact.length;
   const statuses = new Map<string, number>();
   for (const door of doors(world)) {
-    await fc.assert(fc.asyncProperty(rangeHeader(size), async (range) => {
-      const outcome = await world.exchange({ method: door.method, url: door.url, headers: { authorization: door.authorization, range } });
-      const want = expected(range, size);
-      const problems: string[] = [];
-      if (outcome.status !== want.status) problems.push(`status ${outcome.status}, RFC 9110 wants ${want.status}`);
-      const body = door.method === 'HEAD' ? null : outcome.bytes;
-      if (want.status === 206 && outcome.status === 206) {
-        if (outcome.headers['content-range'] !== `bytes ${want.start}-${want.end}/${size}`) problems.push(`Content-Range ${outcome.headers['content-range']}`);
-        if (Number(outcome.headers['content-length']) !== want.end - want.start + 1) problems.push(`Content-Length ${outcome.headers['content-length']}`);
-      }
-      if (want.status === 416 && outcome.status === 416 && outcome.headers['content-range'] !== `bytes */${size}`) problems.push(`416 without Content-Range "bytes */${size}" (got ${outcome.headers['content-range']})`);
-      if (want.status === 200 && outcome.status === 200 && Number(outcome.headers['content-length']) !== size) problems.push(`Content-Length ${outcome.headers['content-length']}`);
-      statuses.set(`${outcome.status}`, (statuses.get(`${outcome.status}`) ?? 0) + 1);
-      if (problems.length > 0) throw new Error(`${door.name} Range: ${JSON.stringify(range.slice(0, 80))}: ${problems.join('; ')}`);
-      if (body && want.status === 206 && !body.equals(world.artifact.subarray(want.start, want.end + 1))) throw new Error(`${door.name}: 206 for ${JSON.stringify(range)} carries other bytes`);
-      if (body && want.status === 200 && !body.equals(world.artifact)) throw new Error(`${door.name}: 200 for ${JSON.stringify(range)} is not the whole artifact`);
-    }), fuzzOptions(80));
+    await fc.assert(
+      fc.asyncProperty(rangeHeader(size), async (range) => {
+        const outcome = await world.exchange({ method: door.method, url: door.url, headers: { authorization: door.authorization, range } });
+        const want = expected(range, size);
+        const problems: string[] = [];
+        if (outcome.status !== want.status) problems.push(`status ${outcome.status}, RFC 9110 wants ${want.status}`);
+        const body = door.method === 'HEAD' ? null : outcome.bytes;
+        if (want.status === 206 && outcome.status === 206) {
+          if (outcome.headers['content-range'] !== `bytes ${want.start}-${want.end}/${size}`)
+            problems.push(`Content-Range ${outcome.headers['content-range']}`);
+          if (Number(outcome.headers['content-length']) !== want.end - want.start + 1)
+            problems.push(`Content-Length ${outcome.headers['content-length']}`);
+        }
+        if (want.status === 416 && outcome.status === 416 && outcome.headers['content-range'] !== `bytes */${size}`)
+          problems.push(`416 without Content-Range "bytes */${size}" (got ${outcome.headers['content-range']})`);
+        if (want.status === 200 && outcome.status === 200 && Number(outcome.headers['content-length']) !== size)
+          problems.push(`Content-Length ${outcome.headers['content-length']}`);
+        statuses.set(`${outcome.status}`, (statuses.get(`${outcome.status}`) ?? 0) + 1);
+        if (problems.length > 0) throw new Error(`${door.name} Range: ${JSON.stringify(range.slice(0, 80))}: ${problems.join('; ')}`);
+        if (body && want.status === 206 && !body.equals(world.artifact.subarray(want.start, want.end + 1)))
+          throw new Error(`${door.name}: 206 for ${JSON.stringify(range)} carries other bytes`);
+        if (body && want.status === 200 && !body.equals(world.artifact))
+          throw new Error(`${door.name}: 200 for ${JSON.stringify(range)} is not the whole artifact`);
+      }),
+      fuzzOptions(80),
+    );
   }
-  t.comment(`answers by status: ${[...statuses].sort().map(([status, count]) => `${status}×${count}`).join(' ')}`);
+  t.comment(
+    `answers by status: ${[...statuses]
+      .sort()
+      .map(([status, count]) => `${status}×${count}`)
+      .join(' ')}`,
+  );
 });
-
 
 // Regressions found by the property above: a 416 without Content-Range, a last position of
 // more than 15 digits refused instead of clamped, and the unit "BYTES" ignored.
 t.test('Range regressions: 416 names the length; huge last positions are clamped; the unit is case-insensitive', async (t) => {
   const world = await fuzzWorld(t);
   const size = world.artifact.length;
-  const get = (range: string) => world.exchange({ method: 'GET', url: `/api/v1/releases/${world.releaseId}/artifact`, headers: { authorization: `Bearer ${world.fleet.tokens.support}`, range } });
+  const get = (range: string) =>
+    world.exchange({
+      method: 'GET',
+      url: `/api/v1/releases/${world.releaseId}/artifact`,
+      headers: { authorization: `Bearer ${world.fleet.tokens.support}`, range },
+    });
   const past = await get(`bytes=${size}-`);
   t.equal(past.status, 416);
   t.equal(past.headers['content-range'], `bytes */${size}`);

@@ -5,15 +5,40 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { sluiceBin } from './processes.js';
 
-export interface DeviceOnDisk { directory: string; configPath: string; slots: { a: string; b: string }; dataDir: string }
+export interface DeviceOnDisk {
+  directory: string;
+  configPath: string;
+  slots: { a: string; b: string };
+  dataDir: string;
+}
 
-export function prepareDevice(directory: string, options: { server: string; deviceId: string; token: string; rootPath: string; healthExit?: number; installSeconds?: number; product?: string; hardware?: string; version?: string; extra?: Record<string, unknown> }): DeviceOnDisk {
+export function prepareDevice(
+  directory: string,
+  options: {
+    server: string;
+    deviceId: string;
+    token: string;
+    rootPath: string;
+    healthExit?: number;
+    installSeconds?: number;
+    product?: string;
+    hardware?: string;
+    version?: string;
+    extra?: Record<string, unknown>;
+  },
+): DeviceOnDisk {
   mkdirSync(join(directory, 'slots', 'a'), { recursive: true });
   mkdirSync(join(directory, 'slots', 'b'), { recursive: true });
   copyFileSync(options.rootPath, join(directory, 'root.json'));
   // The install hook writes the image into the inactive slot; the health hook checks it.
-  writeFileSync(join(directory, 'install.sh'), '#!/bin/sh\nset -e\ncp "$SLUICE_ARTIFACT" "$SLUICE_TARGET_SLOT/image.bin"\necho "$SLUICE_VERSION" > "$SLUICE_TARGET_SLOT/version"\n');
-  writeFileSync(join(directory, 'health.sh'), `#!/bin/sh\ntest -f "$SLUICE_TARGET_SLOT/image.bin" || exit 3\nexit ${options.healthExit ?? 0}\n`);
+  writeFileSync(
+    join(directory, 'install.sh'),
+    '#!/bin/sh\nset -e\ncp "$SLUICE_ARTIFACT" "$SLUICE_TARGET_SLOT/image.bin"\necho "$SLUICE_VERSION" > "$SLUICE_TARGET_SLOT/version"\n',
+  );
+  writeFileSync(
+    join(directory, 'health.sh'),
+    `#!/bin/sh\ntest -f "$SLUICE_TARGET_SLOT/image.bin" || exit 3\nexit ${options.healthExit ?? 0}\n`,
+  );
   chmodSync(join(directory, 'install.sh'), 0o755);
   chmodSync(join(directory, 'health.sh'), 0o755);
   const config = {
@@ -33,20 +58,45 @@ export function prepareDevice(directory: string, options: { server: string; devi
   };
   const configPath = join(directory, 'agent.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return { directory, configPath, slots: { a: join(directory, 'slots', 'a'), b: join(directory, 'slots', 'b') }, dataDir: join(directory, 'state') };
+  return {
+    directory,
+    configPath,
+    slots: { a: join(directory, 'slots', 'a'), b: join(directory, 'slots', 'b') },
+    dataDir: join(directory, 'state'),
+  };
 }
 
-export function startAgentProcess(device: DeviceOnDisk, environment: Record<string, string> = {}): { process: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: string | null }>; stop: () => Promise<void> } {
-  const child = spawn(process.execPath, [sluiceBin, 'agent', '--config', device.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...environment } });
+export function startAgentProcess(
+  device: DeviceOnDisk,
+  environment: Record<string, string> = {},
+): {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  stop: () => Promise<void>;
+} {
+  const child = spawn(process.execPath, [sluiceBin, 'agent', '--config', device.configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...environment },
+  });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => {
-    // A SIGKILLed agent's helper processes (tsx's esbuild) may outlive it holding the pipes:
-    // close our ends so the test process is not kept alive by them.
-    setTimeout(() => { child.stdout!.destroy(); child.stderr!.destroy(); }, 100);
-    resolve({ code, signal });
-  }));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      // A SIGKILLed agent's helper processes (tsx's esbuild) may outlive it holding the pipes:
+      // close our ends so the test process is not kept alive by them.
+      setTimeout(() => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+      }, 100);
+      resolve({ code, signal });
+    }),
+  );
   return {
     process: child,
     output: () => output,

@@ -21,7 +21,9 @@ import { createPostgresDatabase } from '../../server/storage/postgres/session.js
 import { createDatabase, dropDatabase, migratedTemplate, probe } from '../../server/storage/postgres/admin.js';
 import { redactDatabaseUrl } from '../../server/storage/database-url.js';
 
-export interface Teardown { teardown: (fn: () => unknown) => void }
+export interface Teardown {
+  teardown: (fn: () => unknown) => void;
+}
 
 export const testDialect: Dialect = process.env.SLUICE_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 export const postgresAdminUrl = process.env.SLUICE_TEST_POSTGRES_URL || 'postgres://sluice:sluice@127.0.0.1:5432/sluice';
@@ -34,7 +36,8 @@ export async function postgresUnavailable(): Promise<string | null> {
   const answer = await (reachable ??= probe(postgresAdminUrl));
   if (answer.ok) return null;
   const reason = `no PostgreSQL at ${redactDatabaseUrl(postgresAdminUrl)} (${answer.reason}); set SLUICE_TEST_POSTGRES_URL (README, "Running on PostgreSQL")`;
-  if (postgresRequired) throw new Error(`${reason}: required because ${testDialect === 'postgres' ? 'SLUICE_TEST_DATABASE=postgres' : 'CI is set'}`);
+  if (postgresRequired)
+    throw new Error(`${reason}: required because ${testDialect === 'postgres' ? 'SLUICE_TEST_DATABASE=postgres' : 'CI is set'}`);
   return reason;
 }
 
@@ -71,7 +74,9 @@ export async function createPostgresTestDatabase(options: { empty?: boolean } = 
 /** A fresh PostgreSQL database dropped at `t`'s teardown. */
 export async function postgresTestDatabase(t: Teardown, options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const database = await createPostgresTestDatabase(options);
-  t.teardown(() => { void database.drop(); });
+  t.teardown(() => {
+    void database.drop();
+  });
   return database;
 }
 
@@ -92,7 +97,10 @@ export async function openTestStore(t: Teardown, dialect: Dialect = testDialect)
   if (dialect === 'sqlite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
     const store = await openStore({ dataDir });
-    t.teardown(async () => { await store.close(); rmSync(dataDir, { recursive: true, force: true }); });
+    t.teardown(async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     return store;
   }
   const database = await createPostgresTestDatabase();
@@ -103,7 +111,10 @@ export async function openTestStore(t: Teardown, dialect: Dialect = testDialect)
     await database.drop();
     throw error;
   }
-  t.teardown(async () => { await store.close(); void database.drop(); });
+  t.teardown(async () => {
+    await store.close();
+    void database.drop();
+  });
   return Object.assign(store, { url: database.url });
 }
 
@@ -112,12 +123,18 @@ export async function openTestSession(t: Teardown, dialect: Dialect): Promise<Sq
   if (dialect === 'sqlite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'sluice-session-'));
     const database = createSqliteDatabase(openDatabase(join(dataDir, 'sluice.db')));
-    t.teardown(async () => { await database.close(); rmSync(dataDir, { recursive: true, force: true }); });
+    t.teardown(async () => {
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     return database;
   }
   const created = await createPostgresTestDatabase();
   const database = createPostgresDatabase(created.url);
-  t.teardown(async () => { await database.close(); void created.drop(); });
+  t.teardown(async () => {
+    await database.close();
+    void created.drop();
+  });
   return database;
 }
 

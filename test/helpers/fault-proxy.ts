@@ -2,7 +2,11 @@
 // bytes or drop requests, and records every request line with its Range header.
 import { createServer, connect, type Socket } from 'node:net';
 
-export interface SeenRequest { method: string; path: string; range: string | null }
+export interface SeenRequest {
+  method: string;
+  path: string;
+  range: string | null;
+}
 
 export async function startFaultProxy(upstreamUrl: string) {
   const upstream = new URL(upstreamUrl);
@@ -14,7 +18,10 @@ export async function startFaultProxy(upstreamUrl: string) {
     const target = connect(Number(upstream.port), upstream.hostname);
     sockets.add(target);
     let cutBudget = 0;
-    const kill = () => { client.destroy(); target.destroy(); };
+    const kill = () => {
+      client.destroy();
+      target.destroy();
+    };
     client.on('data', (chunk: Buffer) => {
       for (const match of chunk.toString('latin1').matchAll(/(GET|POST|HEAD) (\S+) HTTP\/1\.1\r\n([\s\S]*?)\r\n\r\n/g)) {
         const range = /^range: *(.+)$/im.exec(match[3])?.[1]?.trim() ?? null;
@@ -29,14 +36,21 @@ export async function startFaultProxy(upstreamUrl: string) {
     });
     target.on('data', (chunk: Buffer) => {
       if (cutBudget > 0) {
-        if (chunk.length >= cutBudget) { client.write(chunk.subarray(0, cutBudget), kill); cutBudget = 0; return; }
+        if (chunk.length >= cutBudget) {
+          client.write(chunk.subarray(0, cutBudget), kill);
+          cutBudget = 0;
+          return;
+        }
         cutBudget -= chunk.length;
       }
       client.write(chunk);
     });
     for (const socket of [client, target]) {
       socket.on('error', kill);
-      socket.on('close', () => { kill(); sockets.delete(socket); });
+      socket.on('close', () => {
+        kill();
+        sockets.delete(socket);
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,6 +59,10 @@ export async function startFaultProxy(upstreamUrl: string) {
     url: `http://127.0.0.1:${address.port}`,
     seen,
     faults,
-    close: () => new Promise<void>((resolve) => { for (const socket of sockets) socket.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

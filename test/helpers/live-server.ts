@@ -13,7 +13,9 @@ import { openStore } from '../../server/storage/open.js';
 import type { OpenStore } from '../../server/storage/store.js';
 import { createPostgresTestDatabase, testDialect } from './database.js';
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+interface Teardown {
+  teardown: (fn: () => unknown) => void;
+}
 
 export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
 
@@ -61,17 +63,28 @@ export async function openLiveStore(t: Teardown, dataDir: string): Promise<OpenS
  * Starts the server; teardown kills it if the test did not stop it. On PostgreSQL it runs
  * with `--database` naming the data directory's database (liveDatabaseUrl).
  */
-export async function startLiveServer(t: Teardown, dataDir: string, options: { extra?: string[]; nodeArguments?: string[]; script?: string } = {}) {
+export async function startLiveServer(
+  t: Teardown,
+  dataDir: string,
+  options: { extra?: string[]; nodeArguments?: string[]; script?: string } = {},
+) {
   const database = await liveDatabase(t, dataDir);
   const extra = [...(database ? ['--database', database.url] : []), ...(options.extra ?? [])];
   const server = await startServerProcess(dataDir, extra, options.nodeArguments, options.script);
   const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
   const alive = () => server.process.exitCode === null && server.process.signalCode === null;
   // Even a test process that dies of an uncaught error takes its server with it.
-  const orphanGuard = () => { if (alive()) server.process.kill('SIGKILL'); };
+  const orphanGuard = () => {
+    if (alive()) server.process.kill('SIGKILL');
+  };
   process.once('exit', orphanGuard);
   void exited.then(() => process.off('exit', orphanGuard));
-  const killNow = async () => { if (alive()) { server.process.kill('SIGKILL'); await exited; } };
+  const killNow = async () => {
+    if (alive()) {
+      server.process.kill('SIGKILL');
+      await exited;
+    }
+  };
   database?.servers.add(killNow);
   void exited.then(() => database?.servers.delete(killNow));
   t.teardown(killNow);
@@ -81,7 +94,10 @@ export async function startLiveServer(t: Teardown, dataDir: string, options: { e
     process: server.process,
     alive,
     /** The crash: no shutdown hook runs, nothing is flushed by the process. */
-    kill: async () => { if (alive()) server.process.kill('SIGKILL'); await exited; },
+    kill: async () => {
+      if (alive()) server.process.kill('SIGKILL');
+      await exited;
+    },
     /** A clean shutdown (SIGTERM), which may not hang the test: SIGKILL after 10 s. */
     stop: async () => {
       const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
@@ -91,22 +107,41 @@ export async function startLiveServer(t: Teardown, dataDir: string, options: { e
   };
 }
 
-export interface ApiResponse { status: number; json: any; bytes: Buffer; headers: Record<string, string | string[] | undefined> }
+export interface ApiResponse {
+  status: number;
+  json: any;
+  bytes: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 export function apiClient(url: string, dispatcher?: Dispatcher) {
-  const call = async (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+  const call = async (
+    method: string,
+    path: string,
+    token: string | null,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> => {
     const response = await request(`${url}${path}`, {
       method: method as 'GET',
       dispatcher,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       // A Buffer is sent as it is (with its own content-type header); anything else as JSON.
-      body: body === undefined || Buffer.isBuffer(body) ? body as Buffer | undefined : JSON.stringify(body),
+      body: body === undefined || Buffer.isBuffer(body) ? (body as Buffer | undefined) : JSON.stringify(body),
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
     const bytes = Buffer.from(await response.body.arrayBuffer());
     let json: any = null;
-    try { json = JSON.parse(bytes.toString()); } catch { /* not JSON */ }
+    try {
+      json = JSON.parse(bytes.toString());
+    } catch {
+      /* not JSON */
+    }
     return { status: response.statusCode, json, bytes, headers: response.headers };
   };
   const must = async (method: string, path: string, token: string | null, body?: unknown) => {
@@ -127,12 +162,23 @@ export async function seedLiveFleet(api: ApiClient, dataDir: string, deviceCount
   const admin = adminTokenOf(dataDir);
   await api.must('POST', '/api/v1/products', admin, { id: 'emu', name: 'Energy management unit' });
   await api.must('POST', '/api/v1/customers', admin, { id: 'acme', name: 'Acme', timezone: 'Europe/Madrid' });
-  const user = async (username: string, role: string, extra = {}) => (await api.must('POST', '/api/v1/users', admin, { username, role, ...extra })).token as string;
-  const tokens = { admin, release: await user('rita', 'release'), support: await user('sam', 'support'), customer: await user('carla', 'customer', { customer: 'acme' }) };
+  const user = async (username: string, role: string, extra = {}) =>
+    (await api.must('POST', '/api/v1/users', admin, { username, role, ...extra })).token as string;
+  const tokens = {
+    admin,
+    release: await user('rita', 'release'),
+    support: await user('sam', 'support'),
+    customer: await user('carla', 'customer', { customer: 'acme' }),
+  };
   const devices: { id: string; token: string }[] = [];
   for (let index = 0; index < deviceCount; index += 1) {
     const id = `emu-${String(index).padStart(4, '0')}`;
-    devices.push({ id, token: (await api.must('POST', '/api/v1/devices', admin, { id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })).token });
+    devices.push({
+      id,
+      token: (
+        await api.must('POST', '/api/v1/devices', admin, { id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })
+      ).token,
+    });
   }
   return { tokens, devices };
 }
@@ -157,7 +203,10 @@ export async function publishLive(api: ApiClient, dataDir: string, token: string
 export async function confirmedLivePlan(api: ApiClient, tokens: { support: string; customer: string }, release: string): Promise<string> {
   const plan = await api.must('POST', '/api/v1/plans', tokens.support, { customer: 'acme', release, windows: [nightly] });
   await api.must('POST', `/api/v1/plans/${plan.id}/propose`, tokens.support);
-  await api.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600 000 000' } });
+  await api.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600 000 000' },
+  });
   return plan.id;
 }
 
@@ -178,7 +227,12 @@ export function inspectDataDir(dataDir: string) {
   return withStoppedDatabase(dataDir, (db) => {
     const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check);
     const foreignKeyViolations = (db.pragma('foreign_key_check') as unknown[]).length;
-    const releases = db.prepare('SELECT id, version, sha256, size FROM releases ORDER BY version').all() as { id: string; version: string; sha256: string; size: number }[];
+    const releases = db.prepare('SELECT id, version, sha256, size FROM releases ORDER BY version').all() as {
+      id: string;
+      version: string;
+      sha256: string;
+      size: number;
+    }[];
     const artifacts = filesUnder(join(dataDir, 'artifacts')).map((path) => {
       const bytes = readFileSync(join(dataDir, 'artifacts', path));
       return { name: path.split('/').pop()!, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
@@ -199,5 +253,9 @@ export function queryStopped<Row>(dataDir: string, sql: string, ...values: unkno
 function withStoppedDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
   if (testDialect !== 'sqlite') throw new Error('inspectDataDir and queryStopped read a SQLite file: on PostgreSQL use openLiveStore');
   const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
-  try { return use(db); } finally { db.close(); }
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
 }

@@ -13,11 +13,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import {
-  CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+interface Teardown {
+  teardown: (fn: () => unknown) => void;
+}
 
 const required = Boolean(process.env.CI);
 
@@ -27,7 +27,8 @@ let motoCommand: string[] | null | undefined;
 function findMoto(): string[] | null {
   if (motoCommand !== undefined) return motoCommand;
   if (spawnSync('sh', ['-c', 'command -v moto_server']).status === 0) motoCommand = ['moto_server'];
-  else if (spawnSync('python3', ['-c', 'import moto.server, flask, flask_cors']).status === 0) motoCommand = ['python3', '-m', 'moto.server'];
+  else if (spawnSync('python3', ['-c', 'import moto.server, flask, flask_cors']).status === 0)
+    motoCommand = ['python3', '-m', 'moto.server'];
   else motoCommand = null;
   return motoCommand;
 }
@@ -40,7 +41,14 @@ export function objectStoreUnavailable(): string | false {
   return reason;
 }
 
-export interface StoreRequest { method: string; path: string; query: URLSearchParams; authorization: string | null; range: string | null; status: number }
+export interface StoreRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization: string | null;
+  range: string | null;
+  status: number;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,11 +67,16 @@ export async function startMoto(): Promise<{ url: string; process: ChildProcess 
     const [command, ...prefix] = findMoto() ?? ['moto_server'];
     const child = spawn(command, [...prefix, '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let output = '';
-    child.stderr!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-4000); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      const up = await fetch(`${url}/moto-api/`).then((response) => response.ok, () => false);
+      const up = await fetch(`${url}/moto-api/`).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (up) return { url, process: child };
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -97,7 +110,14 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
   const sockets = new Set<Socket>();
   const front = createHttpServer(async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://front');
-    const record: StoreRequest = { method: request.method ?? '', path: url.pathname, query: url.searchParams, authorization: request.headers.authorization ?? null, range: request.headers.range ?? null, status: 0 };
+    const record: StoreRequest = {
+      method: request.method ?? '',
+      path: url.pathname,
+      query: url.searchParams,
+      authorization: request.headers.authorization ?? null,
+      range: request.headers.range ?? null,
+      status: 0,
+    };
     seen.push(record);
     const presigned = url.searchParams.has('X-Amz-Signature');
     if (presigned && faults.delayPresignedMs > 0) {
@@ -107,34 +127,45 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
     }
     if (presigned && expired(url.searchParams, Date.now())) {
       record.status = 403;
-      response.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+      response
+        .writeHead(403, { 'content-type': 'application/xml' })
+        .end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
       return;
     }
     // A presigned request with an Authorization header too is refused by S3 ("only one auth mechanism").
     if (presigned && request.headers.authorization) {
       record.status = 400;
-      response.writeHead(400, { 'content-type': 'application/xml' }).end('<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>');
+      response
+        .writeHead(400, { 'content-type': 'application/xml' })
+        .end('<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>');
       return;
     }
     if (request.method === 'POST' && url.searchParams.has('uploadId') && faults.delayCompleteMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, faults.delayCompleteMs));
     }
-    const cut = request.method === 'GET' && faults.cutObjectAfterBytes > 0 && !url.search.includes('list-type') ? faults.cutObjectAfterBytes : 0;
+    const cut =
+      request.method === 'GET' && faults.cutObjectAfterBytes > 0 && !url.search.includes('list-type') ? faults.cutObjectAfterBytes : 0;
     if (cut) faults.cutObjectAfterBytes = 0;
-    const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
-      record.status = answer.statusCode ?? 0;
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      if (!cut) return void answer.pipe(response);
-      let budget = cut;
-      answer.on('data', (chunk: Buffer) => {
-        if (budget <= 0) return;
-        const part = chunk.subarray(0, budget);
-        budget -= part.length;
-        response.write(part);
-        if (budget <= 0) { answer.destroy(); response.socket?.destroy(); }
-      });
-      answer.on('end', () => response.end());
-    });
+    const forwarded = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        record.status = answer.statusCode ?? 0;
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (!cut) return void answer.pipe(response);
+        let budget = cut;
+        answer.on('data', (chunk: Buffer) => {
+          if (budget <= 0) return;
+          const part = chunk.subarray(0, budget);
+          budget -= part.length;
+          response.write(part);
+          if (budget <= 0) {
+            answer.destroy();
+            response.socket?.destroy();
+          }
+        });
+        answer.on('end', () => response.end());
+      },
+    );
     forwarded.on('error', () => response.destroy());
     request.pipe(forwarded);
   });
@@ -146,9 +177,20 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
   const url = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
 
   const bucket = options.bucket ?? 'sluice-test';
-  const env = { AWS_ENDPOINT_URL: url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'sluice-test', AWS_SECRET_ACCESS_KEY: 'sluice-test-secret', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const env = {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'sluice-test',
+    AWS_SECRET_ACCESS_KEY: 'sluice-test-secret',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
   // The test's own view of the bucket goes straight to moto, past the front and its faults.
-  const client = new S3Client({ endpoint: moto.url, region: env.AWS_REGION, forcePathStyle: true, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
+  const client = new S3Client({
+    endpoint: moto.url,
+    region: env.AWS_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 
   const stop = async () => {
@@ -183,7 +225,8 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
       return keys.sort();
     },
     /** The multipart uploads begun and neither completed nor aborted. */
-    multipartUploads: async () => ((await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((upload) => upload.Key!),
+    multipartUploads: async () =>
+      ((await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).map((upload) => upload.Key!),
     stop,
   };
 }

@@ -10,7 +10,12 @@ const execFileAsync = promisify(execFile);
 /** `script`: another form of the CLI, such as the built dist/server/sluice.mjs. */
 export async function runSluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; script?: string } = {}) {
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [options.script ?? sluiceBin, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(process.execPath, [options.script ?? sluiceBin, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      timeout: 60_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failure = error as { code?: number; stdout?: string; stderr?: string };
@@ -22,26 +27,40 @@ export async function runSluice(args: string[], options: { cwd?: string; env?: N
  * Starts `sluice server` on an ephemeral port and waits until it says where it listens.
  * `nodeArguments` go to node itself (e.g. `--import` of a probe), before the script.
  */
-export async function startServerProcess(dataDir: string, extra: string[] = [], nodeArguments: string[] = [], script = sluiceBin): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...nodeArguments, script, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServerProcess(
+  dataDir: string,
+  extra: string[] = [],
+  nodeArguments: string[] = [],
+  script = sluiceBin,
+): Promise<{ url: string; process: ChildProcess; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...nodeArguments, script, 'server', '--data-dir', dataDir, '--port', '0', '--quiet', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 30_000);
     child.stderr!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-      if (match) { clearTimeout(timer); resolve(match[1]); }
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}: ${output}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${output}`));
+    });
   });
   child.stdout!.resume();
   return {
     url,
     process: child,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }

@@ -1,6 +1,10 @@
 // Reads the Prometheus text exposition (version 0.0.4) as a scraper does, so that tests assert
 // on what Prometheus would store: the samples, with their labels, and each metric's TYPE.
-export interface Sample { name: string; labels: Record<string, string>; value: number }
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 export interface Exposition {
   samples: Sample[];
@@ -23,7 +27,10 @@ export function parseExposition(text: string): Exposition {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) { types.set(type[1], type[2]); continue; }
+    if (type) {
+      types.set(type[1], type[2]);
+      continue;
+    }
     if (line.startsWith('#')) continue;
     const match = sampleLine.exec(line);
     if (!match) throw new Error(`not a sample line: ${line}`);

@@ -7,11 +7,22 @@ import { generateKeyPair } from '../../signing/keys.js';
 import { createRoot } from '../../signing/root.js';
 import { signDocument, type SignedDocument } from '../../signing/signed.js';
 
-export interface RogueKeys { root: KeyObject; release: KeyObject; server: KeyObject }
+export interface RogueKeys {
+  root: KeyObject;
+  release: KeyObject;
+  server: KeyObject;
+}
 
 export function makeTrust(expires = new Date(Date.now() + 365 * 86400_000)) {
-  const keys: RogueKeys = { root: generateKeyPair().privateKey, release: generateKeyPair().privateKey, server: generateKeyPair().privateKey };
-  const root = createRoot({ expires, roles: { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } } });
+  const keys: RogueKeys = {
+    root: generateKeyPair().privateKey,
+    release: generateKeyPair().privateKey,
+    server: generateKeyPair().privateKey,
+  };
+  const root = createRoot({
+    expires,
+    roles: { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } },
+  });
   return { keys, rootDocument: signDocument(root, [keys.root]) };
 }
 
@@ -39,9 +50,23 @@ export async function startRogueServer(keys: RogueKeys, script: Script) {
       const checkin = JSON.parse(await body(request)) as { nonce: string };
       const now = new Date();
       let signed: Record<string, unknown> = {
-        type: 'checkin', deviceId: 'emu-0001', nonce: checkin.nonce, serverTime: now.toISOString(),
-        expires: new Date(now.getTime() + 60_000).toISOString(), pollAfterSeconds: 1, diagnostics: null,
-        assignment: { id: 'plan-1', plan: 'plan-1', release: 'release-1', manifest: script.manifest, artifactUrl: '/api/v1/releases/release-1/artifact', window: { start: new Date(now.getTime() - 60_000).toISOString(), end: new Date(now.getTime() + 3600_000).toISOString() }, installAllowed: true, downgrade: false },
+        type: 'checkin',
+        deviceId: 'emu-0001',
+        nonce: checkin.nonce,
+        serverTime: now.toISOString(),
+        expires: new Date(now.getTime() + 60_000).toISOString(),
+        pollAfterSeconds: 1,
+        diagnostics: null,
+        assignment: {
+          id: 'plan-1',
+          plan: 'plan-1',
+          release: 'release-1',
+          manifest: script.manifest,
+          artifactUrl: '/api/v1/releases/release-1/artifact',
+          window: { start: new Date(now.getTime() - 60_000).toISOString(), end: new Date(now.getTime() + 3600_000).toISOString() },
+          installAllowed: true,
+          downgrade: false,
+        },
       };
       if (script.answer) signed = script.answer(signed, checkin);
       let document: SignedDocument<unknown> = signDocument(signed, [script.signWith ?? keys.server]);
@@ -69,14 +94,24 @@ export async function startRogueServer(keys: RogueKeys, script: Script) {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     events,
     answers,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 export function releaseManifest(bytes: Buffer, fields: Record<string, unknown> = {}) {
   return {
-    type: 'release', product: 'emu', version: '2.0.0', hardware: ['emu-hw-1'],
+    type: 'release',
+    product: 'emu',
+    version: '2.0.0',
+    hardware: ['emu-hw-1'],
     artifact: { name: 'emu.img', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-    fixes: [], notes: '', createdAt: new Date().toISOString(), ...fields,
+    fixes: [],
+    notes: '',
+    createdAt: new Date().toISOString(),
+    ...fields,
   };
 }

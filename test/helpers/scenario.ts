@@ -10,7 +10,17 @@ import { startTestServer, seedFleet, signedManifest, uploadRelease, type Manifes
 
 export const windowStartUtc = new Date('2027-01-10T01:00:00Z'); // 02:00 in Madrid
 
-export async function confirmedPlanScenario(t: Parameters<typeof startTestServer>[0], options: { secondsBeforeWindow?: number; devices?: string[]; artifact?: Buffer; manifest?: Partial<ManifestFields>; waves?: unknown[]; server?: Partial<ServerOptions> } = {}) {
+export async function confirmedPlanScenario(
+  t: Parameters<typeof startTestServer>[0],
+  options: {
+    secondsBeforeWindow?: number;
+    devices?: string[];
+    artifact?: Buffer;
+    manifest?: Partial<ManifestFields>;
+    waves?: unknown[];
+    server?: Partial<ServerOptions>;
+  } = {},
+) {
   // The server's clock runs `secondsBeforeWindow` before the window when the scenario is handed
   // over, however long the set-up took (a fresh PostgreSQL database takes a while).
   const lead = (options.secondsBeforeWindow ?? 4) * 1000;
@@ -24,16 +34,30 @@ export async function confirmedPlanScenario(t: Parameters<typeof startTestServer
   const manifest = signedManifest(artifact, { product: 'emu', version: '2.0.0', ...options.manifest }, [server.keys.release]);
   const release = await uploadRelease(server, fleet.tokens.release, manifest, artifact);
   if (release.status !== 201) throw new Error(JSON.stringify(release.json));
-  const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
-    customer: 'acme', release: release.json.id, windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
-    deadline: '2027-02-01T00:00:00Z', ...(options.waves ? { waves: options.waves } : {}),
-  })).json;
+  const plan = (
+    await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
+      customer: 'acme',
+      release: release.json.id,
+      windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+      deadline: '2027-02-01T00:00:00Z',
+      ...(options.waves ? { waves: options.waves } : {}),
+    })
+  ).json;
   await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
-  const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
+  const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600' },
+  });
   if (confirmed.status !== 200) throw new Error(confirmed.body);
   offset = windowStartUtc.getTime() - lead - Date.now();
   return {
-    server, fleet, url, tokens, artifact, planId: plan.id as string, releaseId: release.json.id as string,
+    server,
+    fleet,
+    url,
+    tokens,
+    artifact,
+    planId: plan.id as string,
+    releaseId: release.json.id as string,
     rootPath: join(server.dataDir, 'keys', 'root.json'),
     workDirectory: mkdtempSync(join(tmpdir(), 'sluice-device-')),
     serverNow: () => new Date(Date.now() + offset),

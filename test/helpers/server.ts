@@ -18,11 +18,18 @@ export interface TestServer {
   databaseUrl: string | undefined;
   adminToken: string;
   keys: { root: KeyObject; release: KeyObject; server: KeyObject };
-  call: (method: string, url: string, token?: string | null, body?: unknown) => Promise<{ status: number; json: any; body: string; headers: Record<string, any> }>;
+  call: (
+    method: string,
+    url: string,
+    token?: string | null,
+    body?: unknown,
+  ) => Promise<{ status: number; json: any; body: string; headers: Record<string, any> }>;
   close: () => Promise<void>;
 }
 
-interface Teardown { teardown: (fn: () => unknown) => void }
+interface Teardown {
+  teardown: (fn: () => unknown) => void;
+}
 
 /**
  * On SQLite (the default) the app keeps its database in the data directory; with
@@ -40,7 +47,12 @@ export async function startTestServer(t: Teardown, options: Partial<ServerOption
     throw error;
   }
   let closed = false;
-  const close = async () => { if (!closed) { closed = true; await app.close(); } };
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await app.close();
+    }
+  };
   t.teardown(async () => {
     await close();
     void database.drop();
@@ -55,7 +67,11 @@ export async function startTestServer(t: Teardown, options: Partial<ServerOption
       ...(body === undefined ? {} : { payload: body as object }),
     });
     let json: unknown = null;
-    try { json = response.json(); } catch { /* not JSON */ }
+    try {
+      json = response.json();
+    } catch {
+      /* not JSON */
+    }
     return { status: response.statusCode, json, body: response.body, headers: response.headers };
   };
   return {
@@ -97,7 +113,15 @@ export async function seedFleet(server: TestServer, options: { product?: string;
       customer: await user(`customer-${customer}`, 'customer', { customer }),
     },
     addDevice: async (id: string, extra: { customer?: string; version?: string; hardware?: string } = {}) =>
-      (await must('POST', '/api/v1/devices', { id, customer: extra.customer ?? customer, product, hardware: extra.hardware ?? 'emu-hw-1', version: extra.version ?? '1.0.0' })).token as string,
+      (
+        await must('POST', '/api/v1/devices', {
+          id,
+          customer: extra.customer ?? customer,
+          product,
+          hardware: extra.hardware ?? 'emu-hw-1',
+          version: extra.version ?? '1.0.0',
+        })
+      ).token as string,
   };
 }
 
@@ -106,26 +130,37 @@ export function sha256(data: Buffer): string {
 }
 
 export interface ManifestFields {
-  product: string; version: string; hardware?: string[]; fixes?: string[]; notes?: string; name?: string; downgrade?: boolean; expires?: string;
-  minVersion?: string; replaces?: string;
+  product: string;
+  version: string;
+  hardware?: string[];
+  fixes?: string[];
+  notes?: string;
+  name?: string;
+  downgrade?: boolean;
+  expires?: string;
+  minVersion?: string;
+  replaces?: string;
 }
 
 /** A release manifest over `artifact`, signed by `keys` (the release key by default). */
 export function signedManifest(artifact: Buffer, fields: ManifestFields, keys: KeyObject[]): SignedDocument<Record<string, unknown>> {
-  return signDocument({
-    type: 'release',
-    product: fields.product,
-    version: fields.version,
-    hardware: fields.hardware ?? ['emu-hw-1'],
-    artifact: { name: fields.name ?? `${fields.product}-${fields.version}.bin`, size: artifact.length, sha256: sha256(artifact) },
-    fixes: fields.fixes ?? [],
-    notes: fields.notes ?? `Release ${fields.version}`,
-    createdAt: '2026-11-01T00:00:00.000Z',
-    ...(fields.expires ? { expires: fields.expires } : {}),
-    ...(fields.downgrade ? { downgrade: true } : {}),
-    ...(fields.minVersion ? { minVersion: fields.minVersion } : {}),
-    ...(fields.replaces ? { replaces: fields.replaces } : {}),
-  }, keys);
+  return signDocument(
+    {
+      type: 'release',
+      product: fields.product,
+      version: fields.version,
+      hardware: fields.hardware ?? ['emu-hw-1'],
+      artifact: { name: fields.name ?? `${fields.product}-${fields.version}.bin`, size: artifact.length, sha256: sha256(artifact) },
+      fixes: fields.fixes ?? [],
+      notes: fields.notes ?? `Release ${fields.version}`,
+      createdAt: '2026-11-01T00:00:00.000Z',
+      ...(fields.expires ? { expires: fields.expires } : {}),
+      ...(fields.downgrade ? { downgrade: true } : {}),
+      ...(fields.minVersion ? { minVersion: fields.minVersion } : {}),
+      ...(fields.replaces ? { replaces: fields.replaces } : {}),
+    },
+    keys,
+  );
 }
 
 /** A multipart body with the given parts, in the given order. */
@@ -142,18 +177,31 @@ export function multipartBody(parts: { name: string; filename?: string; content:
   return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-export async function uploadRelease(server: TestServer, token: string, manifest: unknown, artifact: Buffer, order: 'manifest-first' | 'artifact-first' = 'manifest-first') {
+export async function uploadRelease(
+  server: TestServer,
+  token: string,
+  manifest: unknown,
+  artifact: Buffer,
+  order: 'manifest-first' | 'artifact-first' = 'manifest-first',
+) {
   const manifestPart = { name: 'manifest', filename: 'manifest.json', content: JSON.stringify(manifest) };
   const artifactPart = { name: 'artifact', filename: 'image.bin', content: artifact };
   const { payload, contentType } = multipartBody(order === 'manifest-first' ? [manifestPart, artifactPart] : [artifactPart, manifestPart]);
-  const response = await server.app.inject({ method: 'POST', url: '/api/v1/releases', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, payload });
+  const response = await server.app.inject({
+    method: 'POST',
+    url: '/api/v1/releases',
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    payload,
+  });
   return { status: response.statusCode, json: response.json() as any };
 }
 
 /** What a failed upload must leave behind: no release row, no stored or temporary file. */
 export async function storedState(server: TestServer) {
   const { releases } = await server.app.sluice.store.inspection.rowCounts();
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+    );
   return { releases, artifacts: walk(join(server.dataDir, 'artifacts')).length, temporary: walk(join(server.dataDir, 'tmp')).length };
 }

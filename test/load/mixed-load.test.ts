@@ -52,7 +52,10 @@ const describe = (stats: LoadStats, span: number) =>
 async function memoryInUse(server: ChildProcess): Promise<{ heap: number; external: number }> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => { server.stderr!.off('data', onData); reject(new Error('the heap probe did not answer')); }, 10_000);
+    const timer = setTimeout(() => {
+      server.stderr!.off('data', onData);
+      reject(new Error('the heap probe did not answer'));
+    }, 10_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /heap-probe: (\d+) (\d+)/.exec(output);
@@ -76,9 +79,12 @@ t.test(`${seconds} s of mixed traffic from ${connections} connections: no errors
   const trust = TrustStore.fromPinnedRoot(JSON.parse(readFileSync(join(dataDir, 'keys', 'root.json'), 'utf8')), new Date());
 
   const pool = new Pool(server.url, { connections, pipelining: 1 });
-  t.teardown(async () => { if (!pool.destroyed) await pool.destroy(); });
+  t.teardown(async () => {
+    if (!pool.destroyed) await pool.destroy();
+  });
   const ledger = new EventLedger();
-  const load = (span: number) => runMixedLoad({ pool, devices, release, plan, trust, workers: connections, until: Date.now() + span * 1000, eventsPerDevice, ledger });
+  const load = (span: number) =>
+    runMixedLoad({ pool, devices, release, plan, trust, workers: connections, until: Date.now() + span * 1000, eventsPerDevice, ledger });
 
   const warmUp = await load(warmUpSeconds);
   t.same(warmUp.errors, [], `warm-up: ${describe(warmUp, warmUpSeconds)}`);
@@ -92,7 +98,9 @@ t.test(`${seconds} s of mixed traffic from ${connections} connections: no errors
   const measured = await load(seconds).finally(() => clearInterval(sampler));
   const peak = Math.max(residentMiB(server.pid), ...samples);
   const served = measured.checkins + measured.events + measured.downloads + measured.ranges;
-  t.comment(`server CPU ${((cpuSeconds(server.pid) - cpuBefore) * 1000 / Math.max(1, served)).toFixed(2)} ms per request; resident MiB every 2 s: ${samples.join(' ')}`);
+  t.comment(
+    `server CPU ${(((cpuSeconds(server.pid) - cpuBefore) * 1000) / Math.max(1, served)).toFixed(2)} ms per request; resident MiB every 2 s: ${samples.join(' ')}`,
+  );
   t.same(measured.errors, [], `measured: ${describe(measured, seconds)}`);
   t.equal(measured.failures, 0, 'zero errors and zero non-2xx answers');
   t.ok(measured.checkins > 0 && measured.events > 0 && measured.downloads > 0 && measured.ranges > 0, 'every kind of request was served');
@@ -108,10 +116,15 @@ t.test(`${seconds} s of mixed traffic from ${connections} connections: no errors
   }
   const inUseAfter = await memoryInUse(server.process);
   const heapAllowance = Math.max(inUseBefore.heap * 0.05, 4);
-  t.ok(inUseAfter.heap <= inUseBefore.heap + heapAllowance,
+  t.ok(
+    inUseAfter.heap <= inUseBefore.heap + heapAllowance,
     `heap in use after a full collection: ${inUseAfter.heap.toFixed(1)} MiB, before the run ${inUseBefore.heap.toFixed(1)} MiB (allowed ${heapAllowance.toFixed(1)} MiB more); ` +
-    `external ${inUseBefore.external.toFixed(1)} → ${inUseAfter.external.toFixed(1)} MiB`);
-  t.ok(after <= baseline + residentAllowance, `resident memory ${after.toFixed(0)} MiB after the run, ${baseline.toFixed(0)} MiB before (peak ${peak.toFixed(0)} MiB, allowed ${residentAllowance.toFixed(0)} MiB more)`);
+      `external ${inUseBefore.external.toFixed(1)} → ${inUseAfter.external.toFixed(1)} MiB`,
+  );
+  t.ok(
+    after <= baseline + residentAllowance,
+    `resident memory ${after.toFixed(0)} MiB after the run, ${baseline.toFixed(0)} MiB before (peak ${peak.toFixed(0)} MiB, allowed ${residentAllowance.toFixed(0)} MiB more)`,
+  );
 
   // Zero lost events: every acknowledged report is in its device's history, read back through
   // the API, and nothing is there that was not sent.

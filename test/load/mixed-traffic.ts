@@ -10,7 +10,10 @@ import { verifyCheckinAnswer } from '../../client/protocol.js';
 import type { TrustStore } from '../../signing/trust-store.js';
 import { sha256 } from '../helpers/server.js';
 
-export interface LoadDevice { id: string; token: string }
+export interface LoadDevice {
+  id: string;
+  token: string;
+}
 
 export interface MixedLoadInput {
   pool: Pool;
@@ -27,7 +30,14 @@ export interface MixedLoadInput {
 }
 
 /** Counts of verified answers by kind; `failures` counts the rest, `errors` shows the first few. */
-export interface LoadStats { checkins: number; events: number; downloads: number; ranges: number; failures: number; errors: string[] }
+export interface LoadStats {
+  checkins: number;
+  events: number;
+  downloads: number;
+  ranges: number;
+  failures: number;
+  errors: string[];
+}
 
 export class EventLedger {
   readonly acknowledged = new Map<string, string[]>();
@@ -82,13 +92,16 @@ function headers(device: LoadDevice, json = false) {
 async function checkin(input: MixedLoadInput, device: LoadDevice, stats: LoadStats) {
   const nonce = randomBytes(16).toString('hex');
   const response = await input.pool.request({
-    path: '/api/v1/device/checkin', method: 'POST', headers: headers(device, true),
-    body: JSON.stringify({ version: '1.0.0', nonce, state: 'downloading', assignment: input.plan }), ...timeouts,
+    path: '/api/v1/device/checkin',
+    method: 'POST',
+    headers: headers(device, true),
+    body: JSON.stringify({ version: '1.0.0', nonce, state: 'downloading', assignment: input.plan }),
+    ...timeouts,
   });
   const text = await response.body.text();
   if (response.statusCode !== 200) throw new Error(`check-in ${response.statusCode} ${text.slice(0, 200)}`);
   const answer = verifyCheckinAnswer(JSON.parse(text), input.trust, nonce, device.id, new Date());
-  if (answer.assignment?.release !== input.release.id) throw new Error('the check-in answer lost the device\'s assignment');
+  if (answer.assignment?.release !== input.release.id) throw new Error("the check-in answer lost the device's assignment");
   stats.checkins += 1;
 }
 
@@ -96,8 +109,11 @@ async function report(input: MixedLoadInput, device: LoadDevice, stats: LoadStat
   const eventId = input.ledger.take(device.id, input.eventsPerDevice);
   if (!eventId) return checkin(input, device, stats);
   const response = await input.pool.request({
-    path: '/api/v1/device/events', method: 'POST', headers: headers(device, true),
-    body: JSON.stringify({ assignment: input.plan, state: 'downloading', progress: 0.5, detail: eventId, eventId }), ...timeouts,
+    path: '/api/v1/device/events',
+    method: 'POST',
+    headers: headers(device, true),
+    body: JSON.stringify({ assignment: input.plan, state: 'downloading', progress: 0.5, detail: eventId, eventId }),
+    ...timeouts,
   });
   const text = await response.body.text();
   if (response.statusCode !== 204) throw new Error(`event ${response.statusCode} ${text.slice(0, 200)}`);
@@ -106,7 +122,12 @@ async function report(input: MixedLoadInput, device: LoadDevice, stats: LoadStat
 }
 
 async function download(input: MixedLoadInput, device: LoadDevice, stats: LoadStats) {
-  const response = await input.pool.request({ path: `/api/v1/releases/${input.release.id}/artifact`, method: 'GET', headers: headers(device), ...timeouts });
+  const response = await input.pool.request({
+    path: `/api/v1/releases/${input.release.id}/artifact`,
+    method: 'GET',
+    headers: headers(device),
+    ...timeouts,
+  });
   const bytes = Buffer.from(await response.body.arrayBuffer());
   if (response.statusCode !== 200) throw new Error(`download ${response.statusCode} ${bytes.subarray(0, 200).toString()}`);
   if (sha256(bytes) !== input.release.sha256) throw new Error('the downloaded artifact does not match its sha256');
@@ -119,7 +140,10 @@ async function range(input: MixedLoadInput, device: LoadDevice, stats: LoadStats
   const start = Math.floor(Math.random() * (size - 1));
   const end = Math.min(size - 1, start + Math.floor(Math.random() * 64 * 1024));
   const response = await input.pool.request({
-    path: `/api/v1/releases/${input.release.id}/artifact`, method: 'GET', headers: { ...headers(device), range: `bytes=${start}-${end}` }, ...timeouts,
+    path: `/api/v1/releases/${input.release.id}/artifact`,
+    method: 'GET',
+    headers: { ...headers(device), range: `bytes=${start}-${end}` },
+    ...timeouts,
   });
   const bytes = Buffer.from(await response.body.arrayBuffer());
   if (response.statusCode !== 206) throw new Error(`range ${response.statusCode} ${bytes.subarray(0, 200).toString()}`);

@@ -30,8 +30,22 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const dataDirs = [0, 1, 2].map((index) => join(root, `server-${index}`));
   const ports = [await freePort(), await freePort(), await freePort()];
-  const delivery = [['--artifact-delivery', 'stream'], ['--artifact-delivery', 'redirect', '--presign-seconds', '60'], ['--artifact-delivery', 'redirect']];
-  const serverArguments = (index: number) => ['--database', database.url, '--artifact-store', objects.storeUrl(), ...delivery[index], '--poll-seconds', '1', '--port', String(ports[index])];
+  const delivery = [
+    ['--artifact-delivery', 'stream'],
+    ['--artifact-delivery', 'redirect', '--presign-seconds', '60'],
+    ['--artifact-delivery', 'redirect'],
+  ];
+  const serverArguments = (index: number) => [
+    '--database',
+    database.url,
+    '--artifact-store',
+    objects.storeUrl(),
+    ...delivery[index],
+    '--poll-seconds',
+    '1',
+    '--port',
+    String(ports[index]),
+  ];
   const start = (index: number) => startLiveServer(t, dataDirs[index], { extra: serverArguments(index) });
   // The first start bootstraps keys and the admin token; the others get copies of the keys only.
   const servers: LiveServer[] = [await start(0)];
@@ -40,7 +54,7 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
     cpSync(join(dataDirs[0], 'keys'), join(dataDir, 'keys'), { recursive: true });
     copyFileSync(join(dataDirs[0], 'admin.token'), join(dataDir, 'admin.token'));
   }
-  servers.push(...await Promise.all([start(1), start(2)]));
+  servers.push(...(await Promise.all([start(1), start(2)])));
   const [first, second, third] = servers.map((server) => apiClient(server.url));
   const admin = adminTokenOf(dataDirs[0]);
 
@@ -57,7 +71,18 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   const agentTokens = new Map<string, string>();
   for (const agent of agents) {
     const api = [first, second, third][agent.server];
-    agentTokens.set(agent.id, (await api.must('POST', '/api/v1/devices', admin, { id: agent.id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })).token);
+    agentTokens.set(
+      agent.id,
+      (
+        await api.must('POST', '/api/v1/devices', admin, {
+          id: agent.id,
+          customer: 'acme',
+          product: 'emu',
+          hardware: 'emu-hw-1',
+          version: '1.0.0',
+        })
+      ).token,
+    );
   }
 
   const artifact = randomBytes(1024 * 1024 + 17);
@@ -66,15 +91,28 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   const local = (at: number) => new Date(at).toISOString().slice(0, 16);
   const window = { start: local(now - 3600_000), end: local(now + 4 * 3600_000), timezone: 'UTC' };
   const plan = await second.must('POST', '/api/v1/plans', tokens.support, {
-    customer: 'acme', release, windows: [window], waves: [{ name: 'pilot', percent: 50 }, { name: 'rest', percent: 100 }],
+    customer: 'acme',
+    release,
+    windows: [window],
+    waves: [
+      { name: 'pilot', percent: 50 },
+      { name: 'rest', percent: 100 },
+    ],
     expectedInstallSeconds: 5,
   });
   await second.must('POST', `/api/v1/plans/${plan.id}/propose`, tokens.support);
-  await third.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600 000 000' } });
+  await third.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600 000 000' },
+  });
 
   const running = agents.map((agent) => {
     const device = prepareDevice(join(root, 'devices', agent.id), {
-      server: servers[agent.server].url, deviceId: agent.id, token: agentTokens.get(agent.id)!, rootPath: join(dataDirs[0], 'keys', 'root.json'), installSeconds: 5,
+      server: servers[agent.server].url,
+      deviceId: agent.id,
+      token: agentTokens.get(agent.id)!,
+      rootPath: join(dataDirs[0], 'keys', 'root.json'),
+      installSeconds: 5,
     });
     return startAgentProcess(device);
   });
@@ -82,8 +120,27 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   const simulations = servers.map((server, index) => {
     const directory = join(root, `simulation-${index}`);
     mkdirSync(directory, { recursive: true });
-    return runSluice(['simulate', '--server', server.url, '--token', tokens.support, '--devices', '10', '--customer', 'acme',
-      '--prefix', `sim-${index}-`, '--data-dir', directory, '--until-version', '2.0.0', '--duration', '150', '--connections', '4']);
+    return runSluice([
+      'simulate',
+      '--server',
+      server.url,
+      '--token',
+      tokens.support,
+      '--devices',
+      '10',
+      '--customer',
+      'acme',
+      '--prefix',
+      `sim-${index}-`,
+      '--data-dir',
+      directory,
+      '--until-version',
+      '2.0.0',
+      '--duration',
+      '150',
+      '--connections',
+      '4',
+    ]);
   });
 
   const store = await openStore({ url: database.url, dataDir: dataDirs[0] });
@@ -96,7 +153,12 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   const results = await Promise.all(simulations);
   for (const result of results) t.equal(result.code, 0, result.stderr.slice(-2000));
   for (const result of results) t.match(result.stderr, /final: \{"idle@2\.0\.0":10\}/, 'every simulated device ended on 2.0.0');
-  await waitFor(async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).status === 'completed', 'the plan to complete', 90_000, 250);
+  await waitFor(
+    async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).status === 'completed',
+    'the plan to complete',
+    90_000,
+    250,
+  );
 
   const view = await third.must('GET', `/api/v1/plans/${plan.id}`, tokens.support);
   t.equal(view.progress.byState.committed, 36, 'all 36 devices committed');
@@ -110,11 +172,18 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   t.equal(await store.audit.count({ subject, action: 'plan.complete' }), 1, 'completed once');
 
   const digest = createHash('sha256').update(artifact).digest('hex');
-  t.same(await objects.keys(), [`sluice/artifacts/${digest.slice(0, 2)}/${digest}`], 'the bucket holds the one artifact, no temporary object');
+  t.same(
+    await objects.keys(),
+    [`sluice/artifacts/${digest.slice(0, 2)}/${digest}`],
+    'the bucket holds the one artifact, no temporary object',
+  );
   t.same(await objects.multipartUploads(), [], 'no multipart upload left open');
   const presigned = objects.seen.filter((request) => request.query.has('X-Amz-Signature'));
   t.ok(presigned.length >= 10, `devices of the redirecting servers fetched from the store (${presigned.length} pre-signed GETs)`);
-  t.ok(objects.seen.every((request) => !request.authorization?.startsWith('Bearer')), 'no bearer token ever reached the store');
+  t.ok(
+    objects.seen.every((request) => !request.authorization?.startsWith('Bearer')),
+    'no bearer token ever reached the store',
+  );
   for (const dataDir of dataDirs) {
     const stored = existsSync(join(dataDir, 'artifacts')) ? readdirSync(join(dataDir, 'artifacts'), { recursive: true }) : [];
     t.same(stored, [], `${dataDir} holds no artifact`);

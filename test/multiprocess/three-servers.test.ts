@@ -35,7 +35,7 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const serverArguments = (port: number) => ['--database', database.url, '--poll-seconds', '1', '--port', String(port)];
   // The first start bootstraps keys and the admin token; the others find them.
   const servers: LiveServer[] = [await startLiveServer(t, dataDir, { extra: serverArguments(ports[0]) })];
-  servers.push(...await Promise.all(ports.slice(1).map((port) => startLiveServer(t, dataDir, { extra: serverArguments(port) }))));
+  servers.push(...(await Promise.all(ports.slice(1).map((port) => startLiveServer(t, dataDir, { extra: serverArguments(port) })))));
   const [first, second, third] = servers.map((server) => apiClient(server.url));
   const admin = adminTokenOf(dataDir);
 
@@ -52,7 +52,18 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const agentTokens = new Map<string, string>();
   for (const agent of agents) {
     const api = [first, second, third][agent.server];
-    agentTokens.set(agent.id, (await api.must('POST', '/api/v1/devices', admin, { id: agent.id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })).token);
+    agentTokens.set(
+      agent.id,
+      (
+        await api.must('POST', '/api/v1/devices', admin, {
+          id: agent.id,
+          customer: 'acme',
+          product: 'emu',
+          hardware: 'emu-hw-1',
+          version: '1.0.0',
+        })
+      ).token,
+    );
   }
 
   const release = await publishLive(first, dataDir, tokens.release, '2.0.0', randomBytes(64 * 1024));
@@ -60,15 +71,28 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const local = (at: number) => new Date(at).toISOString().slice(0, 16);
   const window = { start: local(now - 3600_000), end: local(now + 4 * 3600_000), timezone: 'UTC' };
   const plan = await second.must('POST', '/api/v1/plans', tokens.support, {
-    customer: 'acme', release, windows: [window], waves: [{ name: 'pilot', percent: 50 }, { name: 'rest', percent: 100 }],
+    customer: 'acme',
+    release,
+    windows: [window],
+    waves: [
+      { name: 'pilot', percent: 50 },
+      { name: 'rest', percent: 100 },
+    ],
     expectedInstallSeconds: 5,
   });
   await second.must('POST', `/api/v1/plans/${plan.id}/propose`, tokens.support);
-  await third.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600 000 000' } });
+  await third.must('POST', `/api/v1/plans/${plan.id}/confirm`, tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600 000 000' },
+  });
 
   const running = agents.map((agent) => {
     const device = prepareDevice(join(dataDir, 'devices', agent.id), {
-      server: servers[agent.server].url, deviceId: agent.id, token: agentTokens.get(agent.id)!, rootPath: join(dataDir, 'keys', 'root.json'), installSeconds: 5,
+      server: servers[agent.server].url,
+      deviceId: agent.id,
+      token: agentTokens.get(agent.id)!,
+      rootPath: join(dataDir, 'keys', 'root.json'),
+      installSeconds: 5,
     });
     return startAgentProcess(device);
   });
@@ -77,8 +101,27 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const simulations = servers.map((server, index) => {
     const directory = join(dataDir, `simulation-${index}`);
     mkdirSync(directory, { recursive: true });
-    return runSluice(['simulate', '--server', server.url, '--token', tokens.support, '--devices', '10', '--customer', 'acme',
-      '--prefix', `sim-${index}-`, '--data-dir', directory, '--until-version', '2.0.0', '--duration', '150', '--connections', '4']);
+    return runSluice([
+      'simulate',
+      '--server',
+      server.url,
+      '--token',
+      tokens.support,
+      '--devices',
+      '10',
+      '--customer',
+      'acme',
+      '--prefix',
+      `sim-${index}-`,
+      '--data-dir',
+      directory,
+      '--until-version',
+      '2.0.0',
+      '--duration',
+      '150',
+      '--connections',
+      '4',
+    ]);
   });
 
   const store = await openStore({ url: database.url, dataDir });
@@ -92,7 +135,12 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const results = await Promise.all(simulations);
   for (const result of results) t.equal(result.code, 0, 'sluice simulate exits 0', { stderr: result.stderr.slice(-2000) });
   for (const result of results) t.match(result.stderr, /final: \{"idle@2\.0\.0":10\}/, 'every simulated device ended on 2.0.0');
-  await waitFor(async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).status === 'completed', 'the plan to complete', 90_000, 250);
+  await waitFor(
+    async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).status === 'completed',
+    'the plan to complete',
+    90_000,
+    250,
+  );
 
   const view = await third.must('GET', `/api/v1/plans/${plan.id}`, tokens.support);
   t.equal(view.progress.byState.committed, 36, 'all 36 devices committed');

@@ -18,7 +18,10 @@ async function setUp(t: Parameters<typeof startTestServer>[0], start: string) {
   let clock = new Date(start);
   const mailbox = await startMailbox(t);
   const server = await startTestServer(t, {
-    now: () => clock, smtpUrl: mailbox.url, mailFrom: 'sluice@vendor.test', publicUrl: 'https://updates.vendor.test',
+    now: () => clock,
+    smtpUrl: mailbox.url,
+    mailFrom: 'sluice@vendor.test',
+    publicUrl: 'https://updates.vendor.test',
     notificationWorker: { enabled: false, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 2000, maxAttempts: 3 },
   });
   const fleet = await seedFleet(server);
@@ -28,13 +31,19 @@ async function setUp(t: Parameters<typeof startTestServer>[0], start: string) {
     if (response.status >= 300) throw new Error(`${method} ${url}: ${response.status} ${response.body}`);
     return response.json;
   };
-  for (const [username, role] of [['oncall', 'support'], ['boss', 'support']]) await must('POST', '/api/v1/users', admin, { username, role });
+  for (const [username, role] of [
+    ['oncall', 'support'],
+    ['boss', 'support'],
+  ])
+    await must('POST', '/api/v1/users', admin, { username, role });
   await must('PUT', '/api/v1/notifications/contacts/oncall', admin, { email: 'oncall@vendor.test', onCall: true, timezone: 'Asia/Tokyo' });
   await must('PUT', '/api/v1/notifications/contacts/boss', admin, { email: 'boss@vendor.test', escalation: true });
   await must('PUT', '/api/v1/notifications/contacts/support-acme', admin, { email: 'desk@vendor.test' });
   await must('PUT', '/api/v1/notifications/contacts/customer-acme', admin, { email: 'ops@acme.test' });
   const tick = () => server.app.notifications.tick();
-  const advance = (milliseconds: number) => { clock = new Date(clock.getTime() + milliseconds); };
+  const advance = (milliseconds: number) => {
+    clock = new Date(clock.getTime() + milliseconds);
+  };
   return { server, fleet, mailbox, must, tick, advance, now: () => clock };
 }
 
@@ -45,20 +54,48 @@ t.test('a class A fault at 03:00: on-call hears at once, a warning before the br
   // A Sunday night: A runs around the clock.
   const { server, fleet, mailbox, must, tick, advance } = await setUp(t, '2026-12-06T03:00:00Z');
   const receiver = await startReceiver(t, secret);
-  const refused = await server.call('POST', '/api/v1/webhooks', fleet.tokens.support, { url: 'ftp://127.0.0.1/x', events: ['fault.reported'], secret });
+  const refused = await server.call('POST', '/api/v1/webhooks', fleet.tokens.support, {
+    url: 'ftp://127.0.0.1/x',
+    events: ['fault.reported'],
+    secret,
+  });
   t.equal(refused.json?.error?.code, 'invalid_webhook_url', 'only http(s)');
-  t.equal((await server.call('POST', '/api/v1/webhooks', fleet.tokens.support, { url: receiver.url, events: ['no.such_event'], secret })).status, 400, 'unknown events refused');
-  t.equal((await server.call('POST', '/api/v1/webhooks', fleet.tokens.customer, { url: receiver.url, events: ['fault.reported'], secret })).status, 403, 'customers may not subscribe');
-  const hook = await must('POST', '/api/v1/webhooks', fleet.tokens.support, { url: receiver.url, events: ['fault.reported', 'fault.clock_warning', 'fault.breached'], secret });
+  t.equal(
+    (await server.call('POST', '/api/v1/webhooks', fleet.tokens.support, { url: receiver.url, events: ['no.such_event'], secret })).status,
+    400,
+    'unknown events refused',
+  );
+  t.equal(
+    (await server.call('POST', '/api/v1/webhooks', fleet.tokens.customer, { url: receiver.url, events: ['fault.reported'], secret }))
+      .status,
+    403,
+    'customers may not subscribe',
+  );
+  const hook = await must('POST', '/api/v1/webhooks', fleet.tokens.support, {
+    url: receiver.url,
+    events: ['fault.reported', 'fault.clock_warning', 'fault.breached'],
+    secret,
+  });
   t.notOk('secret' in hook, 'the secret is never shown');
-  t.same((await must('GET', '/api/v1/webhooks', fleet.tokens.support)).map((entry: any) => entry.id), [hook.id]);
+  t.same(
+    (await must('GET', '/api/v1/webhooks', fleet.tokens.support)).map((entry: any) => entry.id),
+    [hook.id],
+  );
 
   const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, { class: 'A', severity: 'major', title: 'Meter offline' });
-  t.match(fault.clock, { serviceHours: false, paused: false, pausedSeconds: 0, acknowledge: { dueAt: '2026-12-06T03:15:00.000Z', remainingSeconds: 900 } }, 'the fault says how its clocks count');
+  t.match(
+    fault.clock,
+    { serviceHours: false, paused: false, pausedSeconds: 0, acknowledge: { dueAt: '2026-12-06T03:15:00.000Z', remainingSeconds: 900 } },
+    'the fault says how its clocks count',
+  );
   t.equal(receiver.received.length, 0, 'nothing is sent inside the request');
   t.match(await tick(), { leader: true, fannedOut: 1, delivered: 3 });
   t.equal(receiver.received.length, 1, 'the webhook got the report');
-  t.match(receiver.received[0], { event: 'fault.reported', signatureValid: true, body: { event: 'fault.reported', subject: `fault:${fault.id}`, data: { class: 'A', fault: fault.id } } });
+  t.match(receiver.received[0], {
+    event: 'fault.reported',
+    signatureValid: true,
+    body: { event: 'fault.reported', subject: `fault:${fault.id}`, data: { class: 'A', fault: fault.id } },
+  });
   t.match(receiver.received[0].body.link, /^https:\/\/updates\.vendor\.test\/portal\/faults/);
   const onCall = mailbox.to('oncall@vendor.test');
   t.equal(onCall.length, 1, 'class A goes to the on-call engineer at once');
@@ -73,7 +110,10 @@ t.test('a class A fault at 03:00: on-call hears at once, a warning before the br
   t.match(await tick(), { timed: 0, attempted: 0 }, 'once');
   advance(4 * minute);
   t.match(await tick(), { timed: 1 }, 'past 15 minutes: the breach');
-  t.same(receiver.received.map((entry) => entry.event), ['fault.reported', 'fault.clock_warning', 'fault.breached']);
+  t.same(
+    receiver.received.map((entry) => entry.event),
+    ['fault.reported', 'fault.clock_warning', 'fault.breached'],
+  );
   t.ok(receiver.received.every((entry) => entry.signatureValid));
   t.equal(new Set(receiver.received.map((entry) => entry.delivery)).size, 3, 'one delivery id per event');
   t.equal(mailbox.to('boss@vendor.test').length, 1, 'the breach escalates to the second contact');
@@ -86,10 +126,18 @@ t.test('a class A fault at 03:00: on-call hears at once, a warning before the br
   const listed = await notificationsOf(server, fleet.tokens.support, `fault:${fault.id}`);
   t.same(listed.map((entry) => entry.event).sort(), ['fault.breached', 'fault.clock_warning', 'fault.reported']);
   const reported = listed.find((entry) => entry.event === 'fault.reported');
-  t.same(reported.deliveries.map((delivery: any) => `${delivery.channel} ${delivery.target} ${delivery.status} ${delivery.attemptLog.length}`).sort(),
-    ['email customer-acme delivered 1', 'email oncall delivered 1', `webhook ${hook.id} delivered 1`]);
+  t.same(
+    reported.deliveries
+      .map((delivery: any) => `${delivery.channel} ${delivery.target} ${delivery.status} ${delivery.attemptLog.length}`)
+      .sort(),
+    ['email customer-acme delivered 1', 'email oncall delivered 1', `webhook ${hook.id} delivered 1`],
+  );
   const asCustomer = await notificationsOf(server, fleet.tokens.customer, `fault:${fault.id}`);
-  t.same(asCustomer.flatMap((entry) => entry.deliveries.map((delivery: any) => delivery.target)), ['customer-acme'], 'a customer sees only the deliveries to its own users');
+  t.same(
+    asCustomer.flatMap((entry) => entry.deliveries.map((delivery: any) => delivery.target)),
+    ['customer-acme'],
+    'a customer sees only the deliveries to its own users',
+  );
   t.equal((await server.call('DELETE', `/api/v1/webhooks/${hook.id}`, fleet.tokens.support)).status, 204);
   t.equal((await server.call('DELETE', `/api/v1/webhooks/${hook.id}`, fleet.tokens.support)).status, 404);
 });
@@ -114,86 +162,177 @@ t.test('a receiver that fails or redirects is retried with backoff; every attemp
   const [listed] = await notificationsOf(server, fleet.tokens.support, `fault:${fault.id}`);
   const webhook = listed.deliveries.find((delivery: any) => delivery.channel === 'webhook');
   t.match(webhook, { status: 'delivered', attempts: 3 });
-  t.same(webhook.attemptLog.map((attempt: any) => [attempt.ok, attempt.statusCode]), [[false, 500], [false, 302], [true, 200]]);
+  t.same(
+    webhook.attemptLog.map((attempt: any) => [attempt.ok, attempt.statusCode]),
+    [
+      [false, 500],
+      [false, 302],
+      [true, 200],
+    ],
+  );
   t.match(webhook.attemptLog[1].error, /redirects are not followed/);
 });
 
-t.test('window reminders 24 h and 1 h before, in the recipient\'s zone, with the .ics attached; C clocks stop at the end of the service day', async (t) => {
-  const { server, fleet, mailbox, must, tick, advance, now } = await setUp(t, '2026-12-01T16:40:00Z');
-  const fault = await must('POST', '/api/v1/faults', fleet.tokens.support, { customer: 'acme', class: 'C', title: 'Late in the day' });
-  t.equal(fault.due.acknowledgeBy, '2026-12-02T08:25:00.000Z', 'C reported at 16:40: 20 minutes today, 25 tomorrow');
-  await fleet.addDevice('emu-1');
-  const artifact = randomBytes(512);
-  const release = (await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact)).json;
-  // 3 Dec, 16:00 in Madrid is 15:00 UTC.
-  const plan = await must('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'acme', release: release.id, windows: [{ start: '2026-12-03T16:00', end: '2026-12-03T18:00', timezone: 'Europe/Madrid' }] });
-  await must('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
-  advance(1000);
-  await must('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
-  await tick();
-  t.match(mailbox.to('ops@acme.test').map((mail) => mail.subject).join('\n'), /Upgrade plan proposed: your answer is awaited/, 'the customer is asked for an answer');
-  advance(60 * minute);
-  t.match(await tick(), { timed: 0 }, 'no warning overnight: the C clock stands still after 17:00');
-  t.equal((await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support)).clock.acknowledge.countedSeconds, 20 * 60, 'it counted 20 minutes');
+t.test(
+  "window reminders 24 h and 1 h before, in the recipient's zone, with the .ics attached; C clocks stop at the end of the service day",
+  async (t) => {
+    const { server, fleet, mailbox, must, tick, advance, now } = await setUp(t, '2026-12-01T16:40:00Z');
+    const fault = await must('POST', '/api/v1/faults', fleet.tokens.support, { customer: 'acme', class: 'C', title: 'Late in the day' });
+    t.equal(fault.due.acknowledgeBy, '2026-12-02T08:25:00.000Z', 'C reported at 16:40: 20 minutes today, 25 tomorrow');
+    await fleet.addDevice('emu-1');
+    const artifact = randomBytes(512);
+    const release = (
+      await uploadRelease(
+        server,
+        fleet.tokens.release,
+        signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]),
+        artifact,
+      )
+    ).json;
+    // 3 Dec, 16:00 in Madrid is 15:00 UTC.
+    const plan = await must('POST', '/api/v1/plans', fleet.tokens.support, {
+      customer: 'acme',
+      release: release.id,
+      windows: [{ start: '2026-12-03T16:00', end: '2026-12-03T18:00', timezone: 'Europe/Madrid' }],
+    });
+    await must('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
+    advance(1000);
+    await must('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
+    await tick();
+    t.match(
+      mailbox
+        .to('ops@acme.test')
+        .map((mail) => mail.subject)
+        .join('\n'),
+      /Upgrade plan proposed: your answer is awaited/,
+      'the customer is asked for an answer',
+    );
+    advance(60 * minute);
+    t.match(await tick(), { timed: 0 }, 'no warning overnight: the C clock stands still after 17:00');
+    t.equal(
+      (await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support)).clock.acknowledge.countedSeconds,
+      20 * 60,
+      'it counted 20 minutes',
+    );
 
-  advance(new Date('2026-12-02T15:00:00Z').getTime() - now().getTime());
-  t.match(await tick(), { timed: 2 }, '24 h before the window, and the fault\'s breach meanwhile');
-  const reminders = () => mailbox.mails.filter((mail) => /Maintenance window starts/.test(mail.subject ?? ''));
-  const customerReminder = reminders().find((mail) => [mail.to].flat().some((entry) => entry?.text.includes('ops@acme.test')))!;
-  t.ok(customerReminder, 'the customer gets the reminder');
-  t.match(customerReminder.subject, /Thu 3 Dec 2026, 16:00/, 'in the customer\'s zone (Madrid)');
-  const calendar = customerReminder.attachments.find((attachment) => attachment.contentType.startsWith('text/calendar'));
-  t.ok(calendar, 'the plan\'s .ics is attached');
-  t.match(calendar!.content.toString(), /BEGIN:VEVENT[\s\S]*DTSTART/);
-  t.ok(reminders().some((mail) => [mail.to].flat().some((entry) => entry?.text.includes('desk@vendor.test'))), 'support gets it too');
-  const count = reminders().length;
-  advance(22 * 60 * minute + 30 * minute);
-  await tick();
-  t.equal(reminders().length, count, 'nothing between the reminders');
-  advance(31 * minute);
-  await tick();
-  t.ok(reminders().length > count, 'the 1 h reminder');
-  t.match(reminders().at(-1)!.subject, /in 1 h/);
-  const listed = await notificationsOf(server, fleet.tokens.customer, `plan:${plan.id}`);
-  t.same(listed.map((entry) => entry.event), ['window.reminder', 'window.reminder', 'plan.confirmed', 'plan.proposed'], 'the plan\'s notifications, newest first');
-  advance(minute);
-  await must('POST', `/api/v1/releases/${release.id}/yank`, fleet.tokens.release, { reason: 'bricks the meter' });
-  t.same((await notificationsOf(server, fleet.tokens.support, `release:${release.id}`)).map((entry) => entry.event), ['release.yanked'], 'a yank is heard of');
-  t.equal((await notificationsOf(server, fleet.tokens.customer, `release:${release.id}`)).length, 0, 'by staff only');
-  t.equal((await notificationsOf(server, fleet.tokens.support, `plan:${plan.id}`))[0].event, 'plan.paused', 'and the plan it paused');
-});
+    advance(new Date('2026-12-02T15:00:00Z').getTime() - now().getTime());
+    t.match(await tick(), { timed: 2 }, "24 h before the window, and the fault's breach meanwhile");
+    const reminders = () => mailbox.mails.filter((mail) => /Maintenance window starts/.test(mail.subject ?? ''));
+    const customerReminder = reminders().find((mail) => [mail.to].flat().some((entry) => entry?.text.includes('ops@acme.test')))!;
+    t.ok(customerReminder, 'the customer gets the reminder');
+    t.match(customerReminder.subject, /Thu 3 Dec 2026, 16:00/, "in the customer's zone (Madrid)");
+    const calendar = customerReminder.attachments.find((attachment) => attachment.contentType.startsWith('text/calendar'));
+    t.ok(calendar, "the plan's .ics is attached");
+    t.match(calendar!.content.toString(), /BEGIN:VEVENT[\s\S]*DTSTART/);
+    t.ok(
+      reminders().some((mail) => [mail.to].flat().some((entry) => entry?.text.includes('desk@vendor.test'))),
+      'support gets it too',
+    );
+    const count = reminders().length;
+    advance(22 * 60 * minute + 30 * minute);
+    await tick();
+    t.equal(reminders().length, count, 'nothing between the reminders');
+    advance(31 * minute);
+    await tick();
+    t.ok(reminders().length > count, 'the 1 h reminder');
+    t.match(reminders().at(-1)!.subject, /in 1 h/);
+    const listed = await notificationsOf(server, fleet.tokens.customer, `plan:${plan.id}`);
+    t.same(
+      listed.map((entry) => entry.event),
+      ['window.reminder', 'window.reminder', 'plan.confirmed', 'plan.proposed'],
+      "the plan's notifications, newest first",
+    );
+    advance(minute);
+    await must('POST', `/api/v1/releases/${release.id}/yank`, fleet.tokens.release, { reason: 'bricks the meter' });
+    t.same(
+      (await notificationsOf(server, fleet.tokens.support, `release:${release.id}`)).map((entry) => entry.event),
+      ['release.yanked'],
+      'a yank is heard of',
+    );
+    t.equal((await notificationsOf(server, fleet.tokens.customer, `release:${release.id}`)).length, 0, 'by staff only');
+    t.equal((await notificationsOf(server, fleet.tokens.support, `plan:${plan.id}`))[0].event, 'plan.paused', 'and the plan it paused');
+  },
+);
 
-t.test('a clock pauses while support waits on the customer\'s consent; consent requests and expiries are heard; bad contacts are refused', async (t) => {
-  const { server, fleet, mailbox, must, tick, advance } = await setUp(t, '2026-12-01T10:00:00Z');
-  const admin = server.adminToken;
-  t.equal((await server.call('PUT', '/api/v1/notifications/contacts/nobody', admin, { email: 'x@example.com' })).status, 404, 'an unknown user');
-  t.equal((await server.call('PUT', '/api/v1/notifications/contacts/oncall', admin, { email: 'x@example.com', timezone: 'Mars/Base' })).json?.error?.code, 'invalid_timezone');
-  t.equal((await server.call('PUT', '/api/v1/notifications/contacts/customer-acme', admin, { email: 'ops@acme.test', onCall: true })).json?.error?.code, 'validation_failed', 'customers are not on call');
-  t.equal((await server.call('PUT', '/api/v1/notifications/contacts/oncall', admin, { email: 'not an address' })).status, 400);
-  t.equal((await server.call('PUT', '/api/v1/notifications/contacts/oncall', fleet.tokens.support, { email: 'x@example.com' })).status, 403, 'admins set contacts');
-  t.equal((await must('GET', '/api/v1/notifications/contacts', fleet.tokens.support)).find((contact: any) => contact.username === 'oncall').email, 'oncall@vendor.test', 'refused changes left nothing behind');
+t.test(
+  "a clock pauses while support waits on the customer's consent; consent requests and expiries are heard; bad contacts are refused",
+  async (t) => {
+    const { server, fleet, mailbox, must, tick, advance } = await setUp(t, '2026-12-01T10:00:00Z');
+    const admin = server.adminToken;
+    t.equal(
+      (await server.call('PUT', '/api/v1/notifications/contacts/nobody', admin, { email: 'x@example.com' })).status,
+      404,
+      'an unknown user',
+    );
+    t.equal(
+      (await server.call('PUT', '/api/v1/notifications/contacts/oncall', admin, { email: 'x@example.com', timezone: 'Mars/Base' })).json
+        ?.error?.code,
+      'invalid_timezone',
+    );
+    t.equal(
+      (await server.call('PUT', '/api/v1/notifications/contacts/customer-acme', admin, { email: 'ops@acme.test', onCall: true })).json
+        ?.error?.code,
+      'validation_failed',
+      'customers are not on call',
+    );
+    t.equal((await server.call('PUT', '/api/v1/notifications/contacts/oncall', admin, { email: 'not an address' })).status, 400);
+    t.equal(
+      (await server.call('PUT', '/api/v1/notifications/contacts/oncall', fleet.tokens.support, { email: 'x@example.com' })).status,
+      403,
+      'admins set contacts',
+    );
+    t.equal(
+      (await must('GET', '/api/v1/notifications/contacts', fleet.tokens.support)).find((contact: any) => contact.username === 'oncall')
+        .email,
+      'oncall@vendor.test',
+      'refused changes left nothing behind',
+    );
 
-  await fleet.addDevice('emu-7');
-  const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, { class: 'B', severity: 'major', title: 'Readings drift', device: 'emu-7' });
-  advance(10 * minute);
-  const session = await must('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-7', reason: 'Need the logs', collect: ['logs'] });
-  advance(40 * minute);
-  const waiting = await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support);
-  t.match(waiting.clock, { paused: true, pausedSeconds: 40 * 60, acknowledge: { countedSeconds: 10 * 60, breached: false } }, 'waiting on consent: the 30 min clock stands at 10');
-  t.match(await tick(), { timed: 0 }, 'no warning while paused');
-  await must('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, { hours: 1 });
-  const running = await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support);
-  t.match(running.clock, { paused: false, pausedSeconds: 40 * 60 });
-  t.equal(running.due.acknowledgeBy, '2026-12-01T11:10:00.000Z', '30 minutes plus the 40 spent waiting');
-  const requested = await notificationsOf(server, fleet.tokens.support, `support-session:${session.id}`);
-  t.same(requested.map((entry) => entry.event), ['support.consent_requested']);
-  t.ok(mailbox.to('ops@acme.test').some((mail) => /Remote support requested for device emu-7/.test(mail.subject ?? '')), 'the customer was asked by mail');
-  advance(61 * minute);
-  await tick();
-  await tick();
-  const expired = await notificationsOf(server, fleet.tokens.support, `support-session:${session.id}`);
-  t.same(expired.map((entry) => entry.event).sort(), ['support.consent_expired', 'support.consent_requested'], 'the lapsed consent is heard of, once');
-  const report = await must('GET', '/api/v1/sla/report', fleet.tokens.support);
-  t.same(report.serviceHoursClasses, ['C', 'D']);
-  t.same(report.classes.B.breaches, [{ id: fault.id, acknowledge: true, resolve: true }], 'the SLA report counts the paused clock too');
-});
+    await fleet.addDevice('emu-7');
+    const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, {
+      class: 'B',
+      severity: 'major',
+      title: 'Readings drift',
+      device: 'emu-7',
+    });
+    advance(10 * minute);
+    const session = await must('POST', '/api/v1/support-sessions', fleet.tokens.support, {
+      device: 'emu-7',
+      reason: 'Need the logs',
+      collect: ['logs'],
+    });
+    advance(40 * minute);
+    const waiting = await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support);
+    t.match(
+      waiting.clock,
+      { paused: true, pausedSeconds: 40 * 60, acknowledge: { countedSeconds: 10 * 60, breached: false } },
+      'waiting on consent: the 30 min clock stands at 10',
+    );
+    t.match(await tick(), { timed: 0 }, 'no warning while paused');
+    await must('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, { hours: 1 });
+    const running = await must('GET', `/api/v1/faults/${fault.id}`, fleet.tokens.support);
+    t.match(running.clock, { paused: false, pausedSeconds: 40 * 60 });
+    t.equal(running.due.acknowledgeBy, '2026-12-01T11:10:00.000Z', '30 minutes plus the 40 spent waiting');
+    const requested = await notificationsOf(server, fleet.tokens.support, `support-session:${session.id}`);
+    t.same(
+      requested.map((entry) => entry.event),
+      ['support.consent_requested'],
+    );
+    t.ok(
+      mailbox.to('ops@acme.test').some((mail) => /Remote support requested for device emu-7/.test(mail.subject ?? '')),
+      'the customer was asked by mail',
+    );
+    advance(61 * minute);
+    await tick();
+    await tick();
+    const expired = await notificationsOf(server, fleet.tokens.support, `support-session:${session.id}`);
+    t.same(
+      expired.map((entry) => entry.event).sort(),
+      ['support.consent_expired', 'support.consent_requested'],
+      'the lapsed consent is heard of, once',
+    );
+    const report = await must('GET', '/api/v1/sla/report', fleet.tokens.support);
+    t.same(report.serviceHoursClasses, ['C', 'D']);
+    t.same(report.classes.B.breaches, [{ id: fault.id, acknowledge: true, resolve: true }], 'the SLA report counts the paused clock too');
+  },
+);

@@ -30,7 +30,12 @@ t.test('SIGKILL during a delivery, restart: delivered exactly once', async (t) =
   const first = await startLiveServer(t, dataDir);
   const { api, support } = await seed(dataDir, first.url);
   await api.must('POST', '/api/v1/webhooks', support, { url: receiver.url, events: ['fault.reported'], secret });
-  const fault = await api.must('POST', '/api/v1/faults', support, { customer: 'acme', class: 'A', severity: 'major', title: 'Substation offline' });
+  const fault = await api.must('POST', '/api/v1/faults', support, {
+    customer: 'acme',
+    class: 'A',
+    severity: 'major',
+    title: 'Substation offline',
+  });
   await waitFor(() => receiver.received.length === 1, 'the first attempt arrives', 20_000);
   await first.kill();
 
@@ -39,7 +44,10 @@ t.test('SIGKILL during a delivery, restart: delivered exactly once', async (t) =
   await waitFor(() => receiver.accepted.size === 1, 'the retry is accepted', 40_000);
   const [delivery] = receiver.accepted.keys();
   t.equal(receiver.accepted.get(delivery), 1, 'accepted once');
-  t.ok(receiver.received.every((entry) => entry.delivery === delivery && entry.event === 'fault.reported' && entry.signatureValid), 'both attempts carry the same delivery id, signed');
+  t.ok(
+    receiver.received.every((entry) => entry.delivery === delivery && entry.event === 'fault.reported' && entry.signatureValid),
+    'both attempts carry the same delivery id, signed',
+  );
   t.equal(receiver.received[0].body.data.fault, fault.id);
   // A few more ticks of the worker: nothing more arrives.
   await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -47,7 +55,11 @@ t.test('SIGKILL during a delivery, restart: delivered exactly once', async (t) =
   const listed = (await apiClient(second.url).must('GET', `/api/v1/notifications?subject=fault:${fault.id}`, support)) as any[];
   t.equal(listed.length, 1, 'one event');
   t.match(listed[0].deliveries, [{ id: delivery, status: 'delivered', attempts: 2 }], 'claimed twice, delivered once');
-  t.same(listed[0].deliveries[0].attemptLog.map((attempt: any) => attempt.ok), [true], 'the killed attempt left no record; the retry did');
+  t.same(
+    listed[0].deliveries[0].attemptLog.map((attempt: any) => attempt.ok),
+    [true],
+    'the killed attempt left no record; the retry did',
+  );
   await second.stop();
 });
 
@@ -63,10 +75,22 @@ t.test('two processes on one database deliver every event once', async (t) => {
   await api.must('POST', '/api/v1/webhooks', support, { url: receiver.url, events: ['fault.reported'], secret });
   const faults = 6;
   for (let index = 0; index < faults; index++) {
-    await apiClient(servers[index % 2].url).must('POST', '/api/v1/faults', support, { customer: 'acme', class: 'B', title: `fault ${index}` });
+    await apiClient(servers[index % 2].url).must('POST', '/api/v1/faults', support, {
+      customer: 'acme',
+      class: 'B',
+      title: `fault ${index}`,
+    });
   }
-  const night = await apiClient(servers[1].url).must('POST', '/api/v1/faults', support, { customer: 'acme', class: 'C', title: 'counted round the clock' });
-  t.equal(new Date(night.due.acknowledgeBy).getTime() - new Date(night.reportedAt).getTime(), 45 * 60_000, '--service-hours: C counts 45 minutes straight');
+  const night = await apiClient(servers[1].url).must('POST', '/api/v1/faults', support, {
+    customer: 'acme',
+    class: 'C',
+    title: 'counted round the clock',
+  });
+  t.equal(
+    new Date(night.due.acknowledgeBy).getTime() - new Date(night.reportedAt).getTime(),
+    45 * 60_000,
+    '--service-hours: C counts 45 minutes straight',
+  );
   t.equal(night.clock.serviceHours, true);
   await waitFor(() => receiver.accepted.size === faults + 1, 'every event delivered', 30_000);
   await new Promise((resolve) => setTimeout(resolve, 2500));

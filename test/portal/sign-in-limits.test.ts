@@ -15,7 +15,10 @@ async function portal(server: TestServer) {
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const form = await request(`${address}/login`);
   const html = await form.body.text();
-  const cookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(form.headers['set-cookie'] ?? [])
+    .map((line) => line.split(';')[0])
+    .join('; ');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
   /** One sign-in; `from` is the client address the trusted proxy forwards. */
   const signIn = async (username: string, given: string, from = '192.0.2.1') => {
@@ -25,22 +28,30 @@ async function portal(server: TestServer) {
       body: new URLSearchParams({ _csrf: csrf, username, password: given }).toString(),
     });
     await response.body.text();
-    return { status: response.statusCode, cookies: ([] as string[]).concat(response.headers['set-cookie'] ?? []), retryAfter: response.headers['retry-after'] };
+    return {
+      status: response.statusCode,
+      cookies: ([] as string[]).concat(response.headers['set-cookie'] ?? []),
+      retryAfter: response.headers['retry-after'],
+    };
   };
   return { address, signIn };
 }
 
 // One hash for every user of the file: each made through the API would cost one more.
 const passwordHash = await hashPassword(password);
-const user = (server: TestServer, username: string) => server.app.sluice.store.users.create({ username, role: 'support', passwordHash }, new Date());
+const user = (server: TestServer, username: string) =>
+  server.app.sluice.store.users.create({ username, role: 'support', passwordHash }, new Date());
 
-const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+const tally = (statuses: number[]) =>
+  statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
 
 t.test('200 parallel guesses for one account: at most five reach the password hash', async (t) => {
   const server = await startTestServer(t, { trustProxy: ['127.0.0.1'] });
   await user(server, 'ana');
   const { signIn } = await portal(server);
-  const results = await Promise.all(Array.from({ length: 200 }, (_, guess) => signIn('ana', `guess-${guess}`, `198.51.100.${guess % 250}`)));
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, guess) => signIn('ana', `guess-${guess}`, `198.51.100.${guess % 250}`)),
+  );
   const counts = tally(results.map((result) => result.status));
   t.equal(counts[401], signInLimits.perAccount, `five wrong passwords judged, the rest refused before hashing: ${JSON.stringify(counts)}`);
   t.equal(counts[429], 200 - signInLimits.perAccount);
@@ -48,7 +59,7 @@ t.test('200 parallel guesses for one account: at most five reach the password ha
   t.equal((await signIn('ana', password, '203.0.113.5')).status, 429, 'the account is locked for its window, from any address');
 });
 
-t.test('one address\'s typos lock that account only; the address limit stops spraying', async (t) => {
+t.test("one address's typos lock that account only; the address limit stops spraying", async (t) => {
   const server = await startTestServer(t, { trustProxy: ['127.0.0.1'] });
   await user(server, 'bob');
   await user(server, 'cy');
@@ -63,7 +74,8 @@ t.test('one address\'s typos lock that account only; the address limit stops spr
 
   // Spraying: one address, a different user name each time, unknown ones included.
   const sprayer = '203.0.113.66';
-  for (let name = 0; name < signInLimits.perAddress; name++) t.ok((await reserveSignIn(store, `someone-${name}`, sprayer, new Date())).granted);
+  for (let name = 0; name < signInLimits.perAddress; name++)
+    t.ok((await reserveSignIn(store, `someone-${name}`, sprayer, new Date())).granted);
   t.equal((await signIn('cy', 'Winter2026!', sprayer)).status, 429, 'the address is refused after its limit, whatever the name');
   t.equal((await signIn('cy', password, '198.51.100.3')).status, 303, 'and cy, elsewhere, is not affected');
 });
@@ -73,7 +85,12 @@ t.test('two servers on one database share the count', async (t) => {
   await user(first, 'dee');
   const second = await startTestServer(t, { trustProxy: ['127.0.0.1'], dataDir: first.dataDir, databaseUrl: first.databaseUrl });
   const [one, two] = [await portal(first), await portal(second)];
-  const results = await Promise.all(Array.from({ length: 40 }, (_, guess) => (guess % 2 ? one : two).signIn('dee', `guess-${guess}`, `198.51.100.${guess}`)));
-  t.equal(tally(results.map((result) => result.status))[401], signInLimits.perAccount, 'five judged in all, across both processes\' connections');
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, guess) => (guess % 2 ? one : two).signIn('dee', `guess-${guess}`, `198.51.100.${guess}`)),
+  );
+  t.equal(
+    tally(results.map((result) => result.status))[401],
+    signInLimits.perAccount,
+    "five judged in all, across both processes' connections",
+  );
 });
-

@@ -14,7 +14,10 @@ async function portal(server: TestServer) {
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const form = await request(`${address}/login`);
   const html = await form.body.text();
-  const cookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(form.headers['set-cookie'] ?? [])
+    .map((line) => line.split(';')[0])
+    .join('; ');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1];
   /** One sign-in; `from` is the client address the trusted proxy forwards. */
   const signIn = async (username: string, given: string, from = '192.0.2.1') => {
@@ -24,14 +27,19 @@ async function portal(server: TestServer) {
       body: new URLSearchParams({ _csrf: csrf, username, password: given }).toString(),
     });
     await response.body.text();
-    return { status: response.statusCode, cookies: ([] as string[]).concat(response.headers['set-cookie'] ?? []), retryAfter: response.headers['retry-after'] };
+    return {
+      status: response.statusCode,
+      cookies: ([] as string[]).concat(response.headers['set-cookie'] ?? []),
+      retryAfter: response.headers['retry-after'],
+    };
   };
   return { address, signIn };
 }
 
 // One hash for every user of the file: each made through the API would cost one more.
 const passwordHash = await hashPassword(password);
-const user = (server: TestServer, username: string) => server.app.sluice.store.users.create({ username, role: 'support', passwordHash }, new Date());
+const user = (server: TestServer, username: string) =>
+  server.app.sluice.store.users.create({ username, role: 'support', passwordHash }, new Date());
 
 t.test('an unknown user name costs a password hash, as a known one does', async (t) => {
   const server = await startTestServer(t, { trustProxy: ['127.0.0.1'] });
@@ -80,7 +88,11 @@ t.test('the session cookie is Secure when a trusted proxy forwarded HTTPS, and o
     return String(([] as string[]).concat(response.headers['set-cookie'] ?? [])[0]);
   };
   const proxied = await startTestServer(t, { trustProxy: ['127.0.0.1'] });
-  t.match(await loginCookie(proxied, { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.1' }), /; Secure/, 'HTTPS at the proxy: Secure');
+  t.match(
+    await loginCookie(proxied, { 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.1' }),
+    /; Secure/,
+    'HTTPS at the proxy: Secure',
+  );
   t.notMatch(await loginCookie(proxied, {}), /; Secure/, 'plain HTTP to the proxy: not Secure (the browser would drop it)');
   const direct = await startTestServer(t);
   t.notMatch(await loginCookie(direct, { 'x-forwarded-proto': 'https' }), /; Secure/, 'a forged header from an untrusted peer is ignored');
@@ -90,7 +102,10 @@ t.test('the session cookie is Secure when a trusted proxy forwarded HTTPS, and o
   const address = addresses.get(proxied)!;
   const form = await request(`${address}/login`, { headers: { 'x-forwarded-proto': 'https' } });
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.body.text())![1];
-  const cookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(form.headers['set-cookie'] ?? [])
+    .map((line) => line.split(';')[0])
+    .join('; ');
   const signedIn = await request(`${address}/login`, {
     method: 'POST',
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.2' },

@@ -11,11 +11,19 @@ t.test('every route, every role: allowed exactly when its policy says so', async
   const fleet = await seedFleet(server);
   const device = await fleet.addDevice('emu-1');
   const callers: Record<string, string | null> = {
-    anyone: null, admin: fleet.tokens.admin, release: fleet.tokens.release, support: fleet.tokens.support, customer: fleet.tokens.customer, device,
+    anyone: null,
+    admin: fleet.tokens.admin,
+    release: fleet.tokens.release,
+    support: fleet.tokens.support,
+    customer: fleet.tokens.customer,
+    device,
   };
   // /metrics declares its policy like the API does (docs/metrics.md), so it is held to it too.
   const routes = server.app.routeTable.filter((route) => route.url.startsWith('/api/') || route.url === '/metrics');
-  t.ok(routes.some((route) => route.url === '/metrics'), 'GET /metrics is in the matrix');
+  t.ok(
+    routes.some((route) => route.url === '/metrics'),
+    'GET /metrics is in the matrix',
+  );
   t.ok(routes.length > 30, `${routes.length} API routes in the table`);
   let checked = 0;
   for (const route of routes) {
@@ -25,8 +33,12 @@ t.test('every route, every role: allowed exactly when its policy says so', async
       const response = await server.call(route.method, url, token, route.method === 'GET' || route.method === 'HEAD' ? undefined : {});
       const permitted = allowed.has('anyone') || allowed.has(caller);
       if (permitted) {
-        t.notOk([401, 403].includes(response.status) && response.json?.error?.code !== 'not_assigned' && response.json?.error?.code !== 'consent_required',
-          `${caller} may ${route.method} ${route.url} (got ${response.status} ${response.json?.error?.code ?? ''})`);
+        t.notOk(
+          [401, 403].includes(response.status) &&
+            response.json?.error?.code !== 'not_assigned' &&
+            response.json?.error?.code !== 'consent_required',
+          `${caller} may ${route.method} ${route.url} (got ${response.status} ${response.json?.error?.code ?? ''})`,
+        );
       } else {
         t.equal(response.status, caller === 'anyone' ? 401 : 403, `${caller} may not ${route.method} ${route.url}`);
       }
@@ -37,7 +49,7 @@ t.test('every route, every role: allowed exactly when its policy says so', async
   t.comment(`${checked} route × caller pairs checked`);
 });
 
-t.test('credentials: anyone but an admin manages only their own, and another user\'s answers as absent', async (t) => {
+t.test("credentials: anyone but an admin manages only their own, and another user's answers as absent", async (t) => {
   const server = await startTestServer(t);
   const fleet = await seedFleet(server);
   const users = (await server.call('GET', '/api/v1/users', fleet.tokens.admin)).json as { id: string; username: string }[];
@@ -57,5 +69,5 @@ t.test('credentials: anyone but an admin manages only their own, and another use
     const rotated = await server.call('POST', `/api/v1/users/${self.id}/tokens`, token);
     t.equal(rotated.status, 201, `${role} rotates their own token`);
   }
-  t.equal((await server.call('GET', '/api/v1/plans', fleet.tokens.admin)).status, 200, 'the admin\'s token survived every attempt');
+  t.equal((await server.call('GET', '/api/v1/plans', fleet.tokens.admin)).status, 200, "the admin's token survived every attempt");
 });

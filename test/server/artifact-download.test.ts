@@ -13,11 +13,17 @@ const artifact = randomBytes(2 * mebibyte + mebibyte / 2 + 17);
 async function servedRelease(t: Test) {
   const server = await startTestServer(t);
   const fleet = await seedFleet(server);
-  const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '1.0.0' }, [server.keys.release]), artifact);
+  const published = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '1.0.0' }, [server.keys.release]),
+    artifact,
+  );
   t.equal(published.status, 201, JSON.stringify(published.json));
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `${address}/api/v1/releases/${published.json.id}/artifact`;
-  const get = (headers: Record<string, string> = {}) => request(url, { headers: { authorization: `Bearer ${fleet.tokens.support}`, ...headers } });
+  const get = (headers: Record<string, string> = {}) =>
+    request(url, { headers: { authorization: `Bearer ${fleet.tokens.support}`, ...headers } });
   const artifactPath = `${server.dataDir}/artifacts/${published.json.sha256.slice(0, 2)}/${published.json.sha256}`;
   return { server, get, artifactPath };
 }
@@ -25,7 +31,11 @@ async function servedRelease(t: Test) {
 /** Descriptors of this process that point at the file: the server runs in this process. */
 function openDescriptors(path: string): number {
   return readdirSync('/proc/self/fd').filter((fd) => {
-    try { return readlinkSync(`/proc/self/fd/${fd}`) === path; } catch { return false; }
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
   }).length;
 }
 
@@ -42,7 +52,12 @@ t.test('full and ranged downloads are byte-identical across buffer boundaries, w
   t.equal(full.headers['x-content-type-options'], 'nosniff', 'hook-set headers survive the raw write');
   t.ok(Buffer.from(await full.body.arrayBuffer()).equals(artifact), 'bytes identical');
 
-  for (const [first, last] of [[mebibyte - 5, 2 * mebibyte + 3], [0, 0], [artifact.length - 1, artifact.length - 1], [mebibyte, 2 * mebibyte - 1]]) {
+  for (const [first, last] of [
+    [mebibyte - 5, 2 * mebibyte + 3],
+    [0, 0],
+    [artifact.length - 1, artifact.length - 1],
+    [mebibyte, 2 * mebibyte - 1],
+  ]) {
     const partial = await get({ range: `bytes=${first}-${last}` });
     t.equal(partial.statusCode, 206);
     t.equal(partial.headers['content-range'], `bytes ${first}-${last}/${artifact.length}`);
@@ -50,7 +65,10 @@ t.test('full and ranged downloads are byte-identical across buffer boundaries, w
   }
 
   const concurrent = await Promise.all(Array.from({ length: 4 }, async () => Buffer.from(await (await get()).body.arrayBuffer())));
-  t.ok(concurrent.every((bytes) => bytes.equals(artifact)), 'concurrent downloads identical');
+  t.ok(
+    concurrent.every((bytes) => bytes.equals(artifact)),
+    'concurrent downloads identical',
+  );
 });
 
 t.test('a client that leaves mid-download closes the file and the next download still works', async (t) => {

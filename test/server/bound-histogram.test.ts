@@ -7,12 +7,23 @@ import { BoundHistogram } from '../../server/metrics/bound-histogram.js';
 
 const buckets = [0.001, 0.01, 0.1, 1];
 const observations: [string, string, number][] = [
-  ['GET', '/a/:id', 0], ['GET', '/a/:id', 0.001], ['GET', '/a/:id', 0.0011], ['POST', '/b', 0.5], ['POST', '/b', 7], ['GET', '/a/:id', 1000],
+  ['GET', '/a/:id', 0],
+  ['GET', '/a/:id', 0.001],
+  ['GET', '/a/:id', 0.0011],
+  ['POST', '/b', 0.5],
+  ['POST', '/b', 7],
+  ['GET', '/a/:id', 1000],
 ];
 
-t.test('the same exposition as prom-client\'s Histogram', async (t) => {
+t.test("the same exposition as prom-client's Histogram", async (t) => {
   const theirs = new Registry();
-  const reference = new Histogram({ name: 'h_seconds', help: 'a "help" text', labelNames: ['method', 'route'], buckets, registers: [theirs] });
+  const reference = new Histogram({
+    name: 'h_seconds',
+    help: 'a "help" text',
+    labelNames: ['method', 'route'],
+    buckets,
+    registers: [theirs],
+  });
   const ours = new Registry();
   const bound = new BoundHistogram('h_seconds', 'a "help" text', ['method', 'route'], buckets, ours);
   const recorders = new Map<string, (value: number) => void>();

@@ -26,9 +26,39 @@ t.test('the built server runs without the TypeScript loader', async (t) => {
   const release = (await api('POST', '/api/v1/users', admin, { username: 'r', role: 'release' })).json.token as string;
   const artifact = randomBytes(100_000);
   writeFileSync(join(directory, 'image.bin'), artifact);
-  const signed = await runSluice(['release', 'sign', join(directory, 'image.bin'), '--key', join(dataDir, 'keys', 'release.key'), '--product', 'emu', '--version', '2.0.0', '--hardware', 'emu-hw-1', '--out', join(directory, 'manifest.json')], { script: serverEntry });
+  const signed = await runSluice(
+    [
+      'release',
+      'sign',
+      join(directory, 'image.bin'),
+      '--key',
+      join(dataDir, 'keys', 'release.key'),
+      '--product',
+      'emu',
+      '--version',
+      '2.0.0',
+      '--hardware',
+      'emu-hw-1',
+      '--out',
+      join(directory, 'manifest.json'),
+    ],
+    { script: serverEntry },
+  );
   t.equal(signed.code, 0, signed.stderr);
-  const published = await runSluice(['release', 'publish', join(directory, 'image.bin'), '--manifest', join(directory, 'manifest.json'), '--server', server.url, '--token', release], { script: serverEntry });
+  const published = await runSluice(
+    [
+      'release',
+      'publish',
+      join(directory, 'image.bin'),
+      '--manifest',
+      join(directory, 'manifest.json'),
+      '--server',
+      server.url,
+      '--token',
+      release,
+    ],
+    { script: serverEntry },
+  );
   t.equal(published.code, 0, published.stderr);
   const id = JSON.parse(published.stdout).id as string;
   const download = await api('GET', `/api/v1/releases/${id}/artifact`, admin);

@@ -16,13 +16,20 @@ async function planInItsWindow(t: Test, cap: number | null) {
   const artifact = randomBytes(1024);
   const manifest = signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]);
   const release = await uploadRelease(server, fleet.tokens.release, manifest, artifact);
-  const plan = (await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
-    customer: 'acme', release: release.json.id, deadline: '2027-02-01T00:00:00Z',
-    windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
-    ...(cap === null ? {} : { maxConcurrent: cap }),
-  })).json;
+  const plan = (
+    await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
+      customer: 'acme',
+      release: release.json.id,
+      deadline: '2027-02-01T00:00:00Z',
+      windows: [{ start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' }],
+      ...(cap === null ? {} : { maxConcurrent: cap }),
+    })
+  ).json;
   await server.call('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
-  const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
+  const confirmed = await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600' },
+  });
   t.equal(confirmed.status, 200, 'plan confirmed');
   const mayInstall = async (token: string) => {
     const answer = await server.call('POST', '/api/v1/device/checkin', token, { version: '1.0.0', nonce: 'cd'.repeat(16) });

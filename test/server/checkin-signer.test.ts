@@ -19,7 +19,8 @@ async function signAll(signer: ReturnType<typeof createCheckinSigner>) {
   return Promise.all(signatures);
 }
 
-const everyOneVerifies = (signatures: Buffer[]) => signatures.every((signature, index) => verify(null, messages[index], publicKey, signature));
+const everyOneVerifies = (signatures: Buffer[]) =>
+  signatures.every((signature, index) => verify(null, messages[index], publicKey, signature));
 
 for (const threads of [1, 0]) {
   t.test(`${threads} signing thread(s): each signature is over its own message`, async (t) => {

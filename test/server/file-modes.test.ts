@@ -29,8 +29,15 @@ t.test('a first start under umask 000 creates every directory 0700 and every sec
   await publishLive(api, dataDir, token, '1.0.0', Buffer.alloc(4096, 1));
 
   const expected: Record<string, string> = {
-    '.': '0700', keys: '0700', artifacts: '0700', tmp: '0700', bundles: '0700',
-    'admin.token': '0600', 'keys/root.key': '0600', 'keys/release.key': '0600', 'keys/server.key': '0600',
+    '.': '0700',
+    keys: '0700',
+    artifacts: '0700',
+    tmp: '0700',
+    bundles: '0700',
+    'admin.token': '0600',
+    'keys/root.key': '0600',
+    'keys/release.key': '0600',
+    'keys/server.key': '0600',
     // Public, but nobody else may rewrite it.
     'keys/root.json': '0644',
   };

@@ -17,7 +17,9 @@ async function listening(t: Test, options: Partial<ServerOptions> = {}) {
   const fleet = await seedFleet(server);
   const address = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const connections = { opened: 0 };
-  server.app.server.on('connection', () => { connections.opened += 1; });
+  server.app.server.on('connection', () => {
+    connections.opened += 1;
+  });
   // One connection, one request at a time: a second request can only go where the first went.
   const dispatcher = new Agent({ connections: 1, pipelining: 1, headersTimeout: patienceMs, bodyTimeout: patienceMs });
   t.teardown(() => dispatcher.close());
@@ -35,11 +37,16 @@ function upload(server: TestServer, version: string, size: number, token: string
 }
 
 async function send(address: string, dispatcher: Agent, body: { payload: Buffer; headers: Record<string, string> } | null) {
-  const response = await request(`${address}${body ? '/api/v1/releases' : '/healthz'}`, body
-    ? { method: 'POST', headers: body.headers, body: body.payload, dispatcher }
-    : { dispatcher });
+  const response = await request(
+    `${address}${body ? '/api/v1/releases' : '/healthz'}`,
+    body ? { method: 'POST', headers: body.headers, body: body.payload, dispatcher } : { dispatcher },
+  );
   const text = await response.body.text();
-  return { status: response.statusCode, connection: response.headers.connection, code: text.startsWith('{"error"') ? JSON.parse(text).error.code : undefined };
+  return {
+    status: response.statusCode,
+    connection: response.headers.connection,
+    code: text.startsWith('{"error"') ? JSON.parse(text).error.code : undefined,
+  };
 }
 
 t.test('a duplicate upload refused with 409 leaves the connection ready for the next request (undici)', async (t) => {
@@ -55,10 +62,16 @@ t.test('a duplicate upload refused with 409 leaves the connection ready for the 
   t.match(await storedState(server), { releases: 2, temporary: 0 });
 });
 
-t.test('Node\'s fetch gets every answer after refused uploads, reusing its connections', async (t) => {
+t.test("Node's fetch gets every answer after refused uploads, reusing its connections", async (t) => {
   const { server, fleet, address } = await listening(t);
   const first = upload(server, '1.0.0', 200_000, fleet.tokens.release);
-  const post = (body: typeof first) => fetch(`${address}/api/v1/releases`, { method: 'POST', headers: body.headers, body: body.payload, signal: AbortSignal.timeout(patienceMs) });
+  const post = (body: typeof first) =>
+    fetch(`${address}/api/v1/releases`, {
+      method: 'POST',
+      headers: body.headers,
+      body: body.payload,
+      signal: AbortSignal.timeout(patienceMs),
+    });
   t.equal((await post(first)).status, 201);
   // fetch keeps a pool; before the fix, the third request went onto a stuck connection.
   for (let attempt = 0; attempt < 4; attempt += 1) {
@@ -72,7 +85,11 @@ t.test('Node\'s fetch gets every answer after refused uploads, reusing its conne
 
 t.test('401 before the body was read: the body is drained, small or large, and the connection reused', async (t) => {
   const { server, address, connections, dispatcher } = await listening(t);
-  t.match(await send(address, dispatcher, upload(server, '1.0.0', 200_000, 'not-a-token')), { status: 401, code: 'unauthorized', connection: 'keep-alive' });
+  t.match(await send(address, dispatcher, upload(server, '1.0.0', 200_000, 'not-a-token')), {
+    status: 401,
+    code: 'unauthorized',
+    connection: 'keep-alive',
+  });
   t.equal((await send(address, dispatcher, null)).status, 200);
   t.equal(connections.opened, 1, 'the small refused body was drained and the connection reused');
   // Closing under a client that is still sending would cost it the answer (EPIPE): drained too.
@@ -85,7 +102,11 @@ t.test('401 before the body was read: the body is drained, small or large, and t
 t.test('413 at the artifact limit: the next request on the connection is answered', async (t) => {
   const { server, fleet, address, connections, dispatcher } = await listening(t, { maxArtifactBytes: 64 * 1024 });
   // Over the artifact limit: busboy reads the rest of the file itself, the connection stays.
-  t.match(await send(address, dispatcher, upload(server, '1.0.0', 200_000, fleet.tokens.release)), { status: 413, code: 'payload_too_large', connection: 'keep-alive' });
+  t.match(await send(address, dispatcher, upload(server, '1.0.0', 200_000, fleet.tokens.release)), {
+    status: 413,
+    code: 'payload_too_large',
+    connection: 'keep-alive',
+  });
   t.equal((await send(address, dispatcher, null)).status, 200);
   t.match(await send(address, dispatcher, upload(server, '1.0.0', 1000, fleet.tokens.release)), { status: 201 });
   t.equal(connections.opened, 1);

@@ -38,7 +38,12 @@ t.test('a production layout: root.json and server.key only, no warning; a rename
   const database = await testServerDatabase();
   t.teardown(() => database.drop());
   const start = async () => {
-    const app = await buildApp({ dataDir: join(work, 'data'), databaseUrl: database.url, trustRootPath: join(etc, 'root.json'), serverKeyPath: join(etc, 'server.key') });
+    const app = await buildApp({
+      dataDir: join(work, 'data'),
+      databaseUrl: database.url,
+      trustRootPath: join(etc, 'root.json'),
+      serverKeyPath: join(etc, 'server.key'),
+    });
     await app.close();
     return warnings(app.bootstrapReport.messages);
   };

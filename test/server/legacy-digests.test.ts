@@ -12,7 +12,12 @@ const expected = { sha1: createHash('sha1').update(artifact).digest('hex'), md5:
 t.test('digests missing from the row are computed once from the stored artifact and kept', async (t) => {
   const server = await startTestServer(t);
   const fleet = await seedFleet(server);
-  const published = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '1.0.0' }, [server.keys.release]), artifact);
+  const published = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '1.0.0' }, [server.keys.release]),
+    artifact,
+  );
   t.equal(published.status, 201);
   const { store } = server.app.sluice;
   const release = (await store.releases.get(published.json.id))!;

@@ -5,14 +5,24 @@ import t from 'tap';
 import { createManifestMemo } from '../../server/storage/manifest-memo.js';
 import { canonicalize } from '../../signing/canonical.js';
 
-const text = (notes: string) => JSON.stringify({ signed: { type: 'release', version: '2.0.0', notes, artifact: { size: 1, sha256: 'ab' } }, signatures: [{ keyid: 'k', sig: 's' }] });
+const text = (notes: string) =>
+  JSON.stringify({
+    signed: { type: 'release', version: '2.0.0', notes, artifact: { size: 1, sha256: 'ab' } },
+    signatures: [{ keyid: 'k', sig: 's' }],
+  });
 
 t.test('the same text gives the same frozen object; another text is parsed afresh', async (t) => {
   const memo = createManifestMemo();
   const first = memo.manifestOf({ id: 'r1', manifest: text('one') });
   t.equal(memo.manifestOf({ id: 'r1', manifest: text('one') }), first, 'remembered');
   t.ok(Object.isFrozen(first) && Object.isFrozen(first.signed) && Object.isFrozen(first.signatures[0]), 'frozen all the way down');
-  t.throws(() => { (first.signed as { notes: string }).notes = 'changed'; }, TypeError, 'a holder cannot change what others share');
+  t.throws(
+    () => {
+      (first.signed as { notes: string }).notes = 'changed';
+    },
+    TypeError,
+    'a holder cannot change what others share',
+  );
   const changed = memo.manifestOf({ id: 'r1', manifest: text('two') });
   t.not(changed, first);
   t.equal((changed.signed as { notes: string }).notes, 'two', 'a different stored text is not answered from memory');
@@ -20,7 +30,7 @@ t.test('the same text gives the same frozen object; another text is parsed afres
   t.equal(memo.known.get(changed), canonicalize(changed));
 });
 
-t.test('canonical text through known is byte for byte canonicalize\'s own', async (t) => {
+t.test("canonical text through known is byte for byte canonicalize's own", async (t) => {
   const memo = createManifestMemo();
   const manifest = memo.manifestOf({ id: 'r1', manifest: text('caf\u00e9 \u2028 "quoted"') });
   const answer = { type: 'checkin', nonce: 'ab', assignment: { id: 'p', manifest }, diagnostics: null };

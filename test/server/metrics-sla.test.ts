@@ -11,7 +11,9 @@ t.test('SLA breaches appear when a clock runs out and go when the step is taken'
   const server = await startTestServer(t, { now: () => clock });
   const fleet = await seedFleet(server);
   const support = fleet.tokens.support;
-  const advance = (minutes: number) => { clock = new Date(clock.getTime() + minutes * 60_000); };
+  const advance = (minutes: number) => {
+    clock = new Date(clock.getTime() + minutes * 60_000);
+  };
   const scrape = async () => {
     const response = await server.call('GET', '/metrics', support);
     t.equal(response.status, 200);
@@ -19,17 +21,27 @@ t.test('SLA breaches appear when a clock runs out and go when the step is taken'
   };
   const breaches = async () => {
     const scraped = await scrape();
-    return Object.fromEntries(scraped.series('sluice_sla_breaches').filter((sample) => sample.value > 0).map((sample) => [`${sample.labels.class} ${sample.labels.clock}`, sample.value]));
+    return Object.fromEntries(
+      scraped
+        .series('sluice_sla_breaches')
+        .filter((sample) => sample.value > 0)
+        .map((sample) => [`${sample.labels.class} ${sample.labels.clock}`, sample.value]),
+    );
   };
   const open = async (faultClass: string, severity: string) =>
-    (await server.call('POST', '/api/v1/faults', support, { customer: 'acme', class: faultClass, severity, title: `class ${faultClass}` })).json.id as string;
+    (await server.call('POST', '/api/v1/faults', support, { customer: 'acme', class: faultClass, severity, title: `class ${faultClass}` }))
+      .json.id as string;
   const major = await open('A', 'major');
   await open('C', 'general');
 
   t.same(await breaches(), {}, 'just reported: nothing late');
   advance(16);
   t.same(await breaches(), { 'A acknowledge': 1 }, 'class A unacknowledged after 15 minutes');
-  t.same((await server.call('GET', `/api/v1/faults/${major}`, support)).json.breaches, { acknowledge: true, resolve: false }, 'as GET /faults says');
+  t.same(
+    (await server.call('GET', `/api/v1/faults/${major}`, support)).json.breaches,
+    { acknowledge: true, resolve: false },
+    'as GET /faults says',
+  );
   t.equal((await server.call('POST', `/api/v1/faults/${major}/acknowledge`, support, {})).status, 200);
   t.same(await breaches(), {}, 'acknowledged (late): no longer waiting on that step');
   advance(30);

@@ -28,11 +28,16 @@ t.test('a scrape after real traffic shows that traffic and the fleet', async (t)
   };
 
   t.equal((await api.call('GET', '/metrics', null)).status, 401, 'no token: 401');
-  for (const [role, token] of [['customer', tokens.customer], ['release', tokens.release], ['device', device.token]]) {
+  for (const [role, token] of [
+    ['customer', tokens.customer],
+    ['release', tokens.release],
+    ['device', device.token],
+  ]) {
     t.equal((await api.call('GET', '/metrics', token)).status, 403, `a ${role} token: 403`);
   }
   const before = await scrape();
-  const moved = (after: Exposition, name: string, labels: Record<string, string> = {}) => after.value(name, labels) - before.value(name, labels);
+  const moved = (after: Exposition, name: string, labels: Record<string, string> = {}) =>
+    after.value(name, labels) - before.value(name, labels);
 
   // Uploads: one accepted, one refused (the same version again).
   const artifact = randomBytes(300_000);
@@ -44,7 +49,11 @@ t.test('a scrape after real traffic shows that traffic and the fleet', async (t)
 
   // The device checks in (once refused: a nonce that is not hex), downloads, reports.
   const plan = await confirmedLivePlan(api, tokens, release);
-  const checkin = await api.call('POST', '/api/v1/device/checkin', device.token, { version: '1.0.0', nonce: randomBytes(16).toString('hex'), state: 'idle' });
+  const checkin = await api.call('POST', '/api/v1/device/checkin', device.token, {
+    version: '1.0.0',
+    nonce: randomBytes(16).toString('hex'),
+    state: 'idle',
+  });
   t.equal(checkin.status, 200);
   t.equal(checkin.json.signed.assignment?.release, release, 'the check-in assigns the release');
   t.equal((await api.call('POST', '/api/v1/device/checkin', device.token, { version: '1.0.0', nonce: 'not hex' })).status, 400);
@@ -65,17 +74,27 @@ t.test('a scrape after real traffic shows that traffic and the fleet', async (t)
   t.equal(moved(after, 'sluice_checkins_total', { protocol: 'sluice', outcome: 'refused' }), 1, 'one refused');
   t.equal(moved(after, 'sluice_uploads_total', { outcome: 'accepted', code: '' }), 1, 'one upload accepted');
   t.equal(moved(after, 'sluice_uploads_total', { outcome: 'refused', code: refusal }), 1, `one refused as ${refusal}`);
-  t.equal(moved(after, 'sluice_artifact_delivered_bytes_total', { mode: 'stream' }), artifact.length + 100, 'the whole artifact and the 100 bytes of the range');
+  t.equal(
+    moved(after, 'sluice_artifact_delivered_bytes_total', { mode: 'stream' }),
+    artifact.length + 100,
+    'the whole artifact and the 100 bytes of the range',
+  );
   t.equal(moved(after, 'sluice_device_events_total', { state: 'downloading' }), 1, 'the resend is not counted again');
   t.equal(moved(after, 'sluice_device_events_total', { state: 'failed' }), 1);
 
-  t.equal(after.value('sluice_faults_open', { class: 'C', status: 'open' }), 1, 'the agent\'s fault');
+  t.equal(after.value('sluice_faults_open', { class: 'C', status: 'open' }), 1, "the agent's fault");
   t.equal(after.value('sluice_faults_open', { class: 'A', status: 'open' }), 1, 'the staff report');
   t.equal(after.value('sluice_faults_open'), 2, 'no other');
   t.equal(after.value('sluice_sla_breaches'), 0, 'no clock has run out yet');
   const planStatus = (await api.must('GET', `/api/v1/plans/${plan}`, tokens.support)).status as string;
-  t.same(after.series('sluice_plans').filter((sample) => sample.value > 0).map((sample) => sample.labels), [{ kind: 'upgrade', status: planStatus }],
-    `one plan, ${planStatus} as the API says`);
+  t.same(
+    after
+      .series('sluice_plans')
+      .filter((sample) => sample.value > 0)
+      .map((sample) => sample.labels),
+    [{ kind: 'upgrade', status: planStatus }],
+    `one plan, ${planStatus} as the API says`,
+  );
   t.equal(after.series('sluice_plans').length, 16, 'every kind and status, absent ones at 0');
   t.equal(after.value('sluice_checkin_signer_queue_depth'), 0, 'no signature waiting');
 
@@ -84,15 +103,29 @@ t.test('a scrape after real traffic shows that traffic and the fleet', async (t)
   t.equal(requests({ method: 'GET', route: '/api/v1/releases/:id/artifact', status: '200' }), 1, 'labelled by the route pattern');
   t.equal(requests({ method: 'GET', route: '/api/v1/releases/:id/artifact', status: '206' }), 1);
   t.ok(after.value('sluice_http_request_duration_seconds_sum', { route: '/api/v1/releases/:id/artifact' }) > 0, 'durations in seconds');
-  t.equal(before.value('sluice_http_request_duration_seconds_count', { route: '/metrics', status: '401' }), 1, 'refused scrapes are timed too');
+  t.equal(
+    before.value('sluice_http_request_duration_seconds_count', { route: '/metrics', status: '401' }),
+    1,
+    'refused scrapes are timed too',
+  );
   t.equal(before.value('sluice_http_request_duration_seconds_count', { route: '/metrics', status: '403' }), 3);
   const routes = new Set(after.series('sluice_http_request_duration_seconds_count').map((sample) => sample.labels.route));
-  t.notOk([...routes].some((route) => route.includes(release) || route.includes(device.id) || route.includes(plan)), `no id in a route label: ${[...routes].join(' ')}`);
+  t.notOk(
+    [...routes].some((route) => route.includes(release) || route.includes(device.id) || route.includes(plan)),
+    `no id in a route label: ${[...routes].join(' ')}`,
+  );
 
   for (const kind of ['get', 'all', 'run', 'transaction']) {
-    t.ok(moved(after, 'sluice_db_statement_duration_seconds_count', { dialect: testDialect, kind }) > 0, `${testDialect} ${kind} statements timed`);
+    t.ok(
+      moved(after, 'sluice_db_statement_duration_seconds_count', { dialect: testDialect, kind }) > 0,
+      `${testDialect} ${kind} statements timed`,
+    );
   }
-  t.equal(after.series('sluice_db_statement_duration_seconds_count').filter((sample) => sample.labels.dialect !== testDialect).length, 0, 'one dialect');
+  t.equal(
+    after.series('sluice_db_statement_duration_seconds_count').filter((sample) => sample.labels.dialect !== testDialect).length,
+    0,
+    'one dialect',
+  );
   await server.stop();
 });
 
@@ -102,7 +135,8 @@ t.test('a DDI controller poll counts as a check-in', async (t) => {
   const server = await startLiveServer(t, dataDir);
   const api = apiClient(server.url);
   const { tokens, devices } = await seedLiveFleet(api, dataDir, 1);
-  const poll = (token: string) => api.call('GET', `/DEFAULT/controller/v1/${devices[0].id}`, null, undefined, { authorization: `TargetToken ${token}` });
+  const poll = (token: string) =>
+    api.call('GET', `/DEFAULT/controller/v1/${devices[0].id}`, null, undefined, { authorization: `TargetToken ${token}` });
   t.equal((await poll(devices[0].token)).status, 200);
   t.equal((await poll('not-a-token')).status, 401);
   const scraped = parseExposition((await api.call('GET', '/metrics', tokens.admin)).bytes.toString());
@@ -116,7 +150,12 @@ t.test('a transfer handed to nginx counts the bytes asked for; HEAD and 304 coun
   const server = await startTestServer(t, { artifactDelivery: { mode: 'x-accel-redirect', internalPrefix: '/protected' } });
   const fleet = await seedFleet(server);
   const artifact = randomBytes(5000);
-  const upload = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]), artifact);
+  const upload = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]),
+    artifact,
+  );
   t.equal(upload.status, 201);
   const url = `/api/v1/releases/${upload.json.id}/artifact`;
   const get = (headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET') =>

@@ -12,10 +12,15 @@ const passwordHash = await hashPassword(first);
 
 async function signIn(server: TestServer, username: string, password: string) {
   const form = await server.app.inject({ method: 'GET', url: '/login' });
-  const cookie = ([] as string[]).concat(form.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(form.headers['set-cookie'] ?? [])
+    .map((line) => line.split(';')[0])
+    .join('; ');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1];
   const response = await server.app.inject({
-    method: 'POST', url: '/login', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    method: 'POST',
+    url: '/login',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ _csrf: csrf, username, password }).toString(),
   });
   const session = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((line) => line.startsWith('sluice_session='));
@@ -25,12 +30,12 @@ async function signIn(server: TestServer, username: string, password: string) {
 const signedIn = async (server: TestServer, session: string) =>
   (await server.app.inject({ method: 'GET', url: '/staff', headers: { cookie: session } })).statusCode === 200;
 
-t.test('one\'s own password: only with the current one; the sessions end', async (t) => {
+t.test("one's own password: only with the current one; the sessions end", async (t) => {
   const server = await startTestServer(t);
   const { store } = server.app.sluice;
   const sam = await store.users.create({ username: 'sam', role: 'support', passwordHash }, new Date());
   const { session } = await signIn(server, 'sam', first);
-  t.ok(session && await signedIn(server, session), 'signed in to the portal');
+  t.ok(session && (await signedIn(server, session)), 'signed in to the portal');
 
   const change = (body: object, token = sam.token) => server.call('PUT', '/api/v1/users/me/password', token, body);
   const without = await change({ password: 'second password 2' });
@@ -49,20 +54,28 @@ t.test('one\'s own password: only with the current one; the sessions end', async
   const limited = await change({ password: 'third password 3', currentPassword: 'second password 2' });
   t.equal(limited.status, 429, 'guessing the current password is limited like signing in');
   t.ok(Number(limited.headers['retry-after']) > 0);
-  t.match((await server.call('GET', '/api/v1/audit?action=user.password.change', server.adminToken)).json, [{ actor: 'user:sam', subject: 'user:sam' }]);
+  t.match((await server.call('GET', '/api/v1/audit?action=user.password.change', server.adminToken)).json, [
+    { actor: 'user:sam', subject: 'user:sam' },
+  ]);
 });
 
-t.test('an admin resets another user\'s password without knowing it; nobody else may', async (t) => {
+t.test("an admin resets another user's password without knowing it; nobody else may", async (t) => {
   const server = await startTestServer(t);
   const { store } = server.app.sluice;
   await store.customers.create({ id: 'acme', name: 'Acme', timezone: 'UTC' }, new Date());
   const ana = await store.users.create({ username: 'ana', role: 'customer', customer: 'acme', passwordHash }, new Date());
   const other = await store.users.create({ username: 'bea', role: 'customer', customer: 'acme' }, new Date());
-  t.equal((await server.call('PUT', `/api/v1/users/${ana.id}/password`, other.token, { password: 'taken over 123' })).status, 404, 'not another customer user');
+  t.equal(
+    (await server.call('PUT', `/api/v1/users/${ana.id}/password`, other.token, { password: 'taken over 123' })).status,
+    404,
+    'not another customer user',
+  );
   const reset = await server.call('PUT', `/api/v1/users/${ana.id}/password`, server.adminToken, { password: 'reset by admin 1' });
   t.equal(reset.status, 200, reset.body);
   t.equal((await signIn(server, 'ana', 'reset by admin 1')).status, 303, 'ana signs in with the reset password');
-  t.match((await server.call('GET', '/api/v1/audit?action=user.password.reset', server.adminToken)).json, [{ actor: 'user:admin', subject: 'user:ana' }]);
+  t.match((await server.call('GET', '/api/v1/audit?action=user.password.reset', server.adminToken)).json, [
+    { actor: 'user:admin', subject: 'user:ana' },
+  ]);
   // The bootstrap admin has a token and no password: it sets its first one without a current one.
   t.equal((await server.call('PUT', '/api/v1/users/me/password', server.adminToken, { password: 'admin password 1' })).status, 200);
   t.equal((await server.call('PUT', '/api/v1/users/no-such-user/password', server.adminToken, { password: 'whatever 12345' })).status, 404);

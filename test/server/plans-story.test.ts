@@ -15,20 +15,36 @@ t.test('publish, draft, propose, counter, propose again, confirm, then wait and 
   const fleet = await seedFleet(server, { timezone: 'Europe/Madrid' });
   const deviceToken = await fleet.addDevice('emu-0001');
   await fleet.addDevice('emu-0002');
-  const release = await uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0', fixes: ['F-1'] }, [server.keys.release]), artifact);
+  const release = await uploadRelease(
+    server,
+    fleet.tokens.release,
+    signedManifest(artifact, { product: 'emu', version: '2.0.0', fixes: ['F-1'] }, [server.keys.release]),
+    artifact,
+  );
   t.equal(release.status, 201);
 
   const draft = await server.call('POST', '/api/v1/plans', fleet.tokens.support, {
-    customer: 'acme', release: release.json.id, notes: 'Fixes the meter drift <b>bug</b>',
+    customer: 'acme',
+    release: release.json.id,
+    notes: 'Fixes the meter drift <b>bug</b>',
     windows: [{ start: '2026-12-05T02:00', end: '2026-12-05T05:00', timezone: 'Europe/Madrid' }],
   });
   t.equal(draft.status, 201, draft.body);
   t.equal(draft.json.status, 'draft');
-  t.equal(draft.json.progress.total, 2, 'defaults to all the customer\'s devices of the product');
+  t.equal(draft.json.progress.total, 2, "defaults to all the customer's devices of the product");
   t.equal(draft.json.deadline, '2027-01-01T09:00:00.000Z', 'deadline: one month after publication');
   const id = draft.json.id;
 
-  t.equal((await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600 000 000' } })).json.error.code, 'illegal_transition', 'a draft cannot be confirmed');
+  t.equal(
+    (
+      await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, {
+        window: 0,
+        maintainer: { name: 'Ana', phone: '+34 600 000 000' },
+      })
+    ).json.error.code,
+    'illegal_transition',
+    'a draft cannot be confirmed',
+  );
 
   const proposed = await server.call('POST', `/api/v1/plans/${id}/propose`, fleet.tokens.support);
   t.equal(proposed.json.status, 'proposed');
@@ -45,7 +61,8 @@ t.test('publish, draft, propose, counter, propose again, confirm, then wait and 
   t.match(markdown.body, /^# Upgrade plan/);
 
   const countered = await server.call('POST', `/api/v1/plans/${id}/counter`, fleet.tokens.customer, {
-    windows: [{ start: '2026-12-06T01:00', end: '2026-12-06T04:00', timezone: 'Europe/Madrid' }], comment: 'Saturday night is busy; Sunday please',
+    windows: [{ start: '2026-12-06T01:00', end: '2026-12-06T04:00', timezone: 'Europe/Madrid' }],
+    comment: 'Saturday night is busy; Sunday please',
   });
   t.equal(countered.status, 200, countered.body);
   t.equal(countered.json.status, 'countered');
@@ -57,12 +74,23 @@ t.test('publish, draft, propose, counter, propose again, confirm, then wait and 
   t.equal(again.json.documentVersion, 2, 'each proposal freezes a new version');
   t.match((await server.call('GET', `/api/v1/plans/${id}/document?version=1`, fleet.tokens.customer)).body, /2026/);
 
-  const refusedIndex = await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, { window: 3, maintainer: { name: 'Ana', phone: '+34 600 000 000' } });
+  const refusedIndex = await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, {
+    window: 3,
+    maintainer: { name: 'Ana', phone: '+34 600 000 000' },
+  });
   t.equal(refusedIndex.status, 422);
   t.equal(refusedIndex.json.error.code, 'invalid_window_index');
-  t.equal((await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.support, { window: 0, maintainer: { name: 'x', phone: '123' } })).status, 403, 'support cannot confirm for the customer');
+  t.equal(
+    (await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.support, { window: 0, maintainer: { name: 'x', phone: '123' } }))
+      .status,
+    403,
+    'support cannot confirm for the customer',
+  );
 
-  const confirmed = await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana García', phone: '+34 600 000 000' } });
+  const confirmed = await server.call('POST', `/api/v1/plans/${id}/confirm`, fleet.tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana García', phone: '+34 600 000 000' },
+  });
   t.equal(confirmed.status, 200, confirmed.body);
   t.equal(confirmed.json.status, 'confirmed');
   t.match(confirmed.json.confirmation, { window: 0, maintainer: { name: 'Ana García' } });
@@ -73,7 +101,8 @@ t.test('publish, draft, propose, counter, propose again, confirm, then wait and 
   t.match(calendar.body, /DTSTART:20261206T000000Z/);
   t.match(calendar.body, /DTEND:20261206T030000Z/);
 
-  const checkin = async () => (await server.call('POST', '/api/v1/device/checkin', deviceToken, { version: '1.0.0', nonce: randomBytes(16).toString('hex') })).json;
+  const checkin = async () =>
+    (await server.call('POST', '/api/v1/device/checkin', deviceToken, { version: '1.0.0', nonce: randomBytes(16).toString('hex') })).json;
   const before = await checkin();
   t.equal(before.signed.assignment.installAllowed, false, 'before the window: download and stage, but wait');
   t.equal(before.signed.assignment.window.start, '2026-12-06T00:00:00.000Z');
@@ -87,7 +116,10 @@ t.test('publish, draft, propose, counter, propose again, confirm, then wait and 
 
   const audit = await server.call('GET', `/api/v1/audit?subject=plan:${id}`, fleet.tokens.support);
   const actions = audit.json.map((entry: { action: string }) => entry.action).reverse();
-  t.same(actions.filter((action: string) => action !== 'plan.calendar'), ['plan.create', 'plan.propose', 'plan.counter', 'plan.propose', 'plan.confirm']);
+  t.same(
+    actions.filter((action: string) => action !== 'plan.calendar'),
+    ['plan.create', 'plan.propose', 'plan.counter', 'plan.propose', 'plan.confirm'],
+  );
   const confirmation = audit.json.find((entry: { action: string }) => entry.action === 'plan.confirm');
   t.equal(confirmation.actor, 'user:customer-acme', 'who confirmed');
 });

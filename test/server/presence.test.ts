@@ -12,7 +12,8 @@ async function seed(store: Store): Promise<void> {
   const now = new Date('2026-01-01T00:00:00Z');
   await store.products.create({ id: 'emu', name: 'EMU' }, now);
   await store.customers.create({ id: 'acme', name: 'Acme', timezone: 'UTC' }, now);
-  for (const id of ['emu-1', 'emu-2']) await store.devices.create({ id, customer: 'acme', product: 'emu', hardware: 'hw', version: '1.0.0' }, now);
+  for (const id of ['emu-1', 'emu-2'])
+    await store.devices.create({ id, customer: 'acme', product: 'emu', hardware: 'hw', version: '1.0.0' }, now);
 }
 
 const presenceOf = async (store: Store, id: string) => {
@@ -42,7 +43,11 @@ forEachStore(t, 'check-ins in one interval merge: the latest time, the latest re
   presence.seen('emu-1', new Date('2026-02-01T10:00:00Z'), 'staged');
   presence.seen('emu-1', new Date('2026-02-01T10:00:05Z'), null);
   await presence.flush();
-  t.same(await presenceOf(store, 'emu-1'), { lastSeenAt: '2026-02-01T10:00:05.000Z', state: 'staged' }, 'a check-in without a state keeps the last one');
+  t.same(
+    await presenceOf(store, 'emu-1'),
+    { lastSeenAt: '2026-02-01T10:00:05.000Z', state: 'staged' },
+    'a check-in without a state keeps the last one',
+  );
   presence.seen('emu-1', new Date('2026-02-01T10:00:10Z'), null);
   await presence.flush();
   t.same(await presenceOf(store, 'emu-1'), { lastSeenAt: '2026-02-01T10:00:10.000Z', state: 'staged' }, 'and so does one in a later batch');
@@ -58,7 +63,11 @@ forEachStore(t, 'a pending observation never overwrites newer presence (an event
   await store.devices.applyReport('emu-1', { state: 'installing', at: new Date('2026-02-01T10:00:02Z') });
   await presence.flush();
   t.same(await presenceOf(store, 'emu-1'), { lastSeenAt: '2026-02-01T10:00:02.000Z', state: 'installing' });
-  t.same(await presenceOf(store, 'emu-2'), { lastSeenAt: '2026-02-01T10:00:00.000Z', state: 'downloading' }, 'the rest of the batch is written');
+  t.same(
+    await presenceOf(store, 'emu-2'),
+    { lastSeenAt: '2026-02-01T10:00:00.000Z', state: 'downloading' },
+    'the rest of the batch is written',
+  );
 });
 
 forEachStore(t, 'a large batch is written whole, in one transaction', async (t, store) => {
@@ -67,7 +76,13 @@ forEachStore(t, 'a large batch is written whole, in one transaction', async (t, 
   const ids = Array.from({ length: 700 }, (_, index) => `bulk-${String(index).padStart(4, '0')}`);
   for (const id of ids) await store.devices.create({ id, customer: 'acme', product: 'emu', hardware: 'hw', version: '1.0.0' }, now);
   let transactions = 0;
-  const counting: Store = { ...store, transaction: (work) => { transactions += 1; return store.transaction(work); } };
+  const counting: Store = {
+    ...store,
+    transaction: (work) => {
+      transactions += 1;
+      return store.transaction(work);
+    },
+  };
   const presence = createPresenceWriter(counting, never);
   t.teardown(() => presence.close());
   ids.forEach((id, index) => presence.seen(id, new Date(Date.UTC(2026, 1, 1, 10, 0, index % 60)), index % 2 ? 'idle' : null));
@@ -96,7 +111,10 @@ forEachStore(t, 'a failed write keeps the batch for the next flush', async (t, s
   await seed(store);
   let failing = true;
   // The database refuses the transaction (busy past its timeout, a lost connection).
-  const flaky: Store = { ...store, transaction: (work) => (failing ? Promise.reject(new Error('database is locked')) : store.transaction(work)) };
+  const flaky: Store = {
+    ...store,
+    transaction: (work) => (failing ? Promise.reject(new Error('database is locked')) : store.transaction(work)),
+  };
   const presence = createPresenceWriter(flaky, never);
   t.teardown(() => presence.close());
   presence.seen('emu-1', new Date('2026-02-01T10:00:00Z'), 'idle');
@@ -120,6 +138,6 @@ t.test('through the server: a check-in is recorded, and closing the server write
   // The same data directory and database served again: what the first server wrote on close.
   const again = await startTestServer(t, { dataDir: first.dataDir, ...(databaseUrl ? { databaseUrl } : {}) });
   const device = (await again.app.sluice.store.devices.get('emu-0001'))!;
-  t.equal(device.lastSeenAt?.toISOString(), answer.json.signed.serverTime, 'flushed on close, at the answer\'s time');
+  t.equal(device.lastSeenAt?.toISOString(), answer.json.signed.serverTime, "flushed on close, at the answer's time");
   t.equal(device.state, 'idle');
 });

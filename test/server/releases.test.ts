@@ -17,28 +17,48 @@ t.test('a signed release publishes and downloads byte-identical, resumable from 
   t.match(published.json, { product: 'emu', version: '1.2.0', size: artifact.length });
   const id = published.json.id;
 
-  const full = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  const full = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   t.equal(full.statusCode, 200);
   t.ok(full.rawPayload.equals(artifact), 'bytes identical');
   t.equal(full.headers.etag, `"${published.json.sha256}"`);
   t.equal(Number(full.headers['content-length']), artifact.length);
 
   const middle = 100_000;
-  const partial = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}`, range: `bytes=${middle}-` } });
+  const partial = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}`, range: `bytes=${middle}-` },
+  });
   t.equal(partial.statusCode, 206);
   t.equal(partial.headers['content-range'], `bytes ${middle}-${artifact.length - 1}/${artifact.length}`);
   t.ok(Buffer.concat([artifact.subarray(0, middle), partial.rawPayload]).equals(artifact), 'resumed download completes the file');
 
-  const head = await server.app.inject({ method: 'HEAD', url: `/api/v1/releases/${id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  const head = await server.app.inject({
+    method: 'HEAD',
+    url: `/api/v1/releases/${id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   t.equal(head.statusCode, 200);
   t.equal(Number(head.headers['content-length']), artifact.length);
   t.equal(head.rawPayload.length, 0);
 
-  const cached = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}`, 'if-none-match': full.headers.etag as string } });
+  const cached = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}`, 'if-none-match': full.headers.etag as string },
+  });
   t.equal(cached.statusCode, 304);
 
   for (const range of [`bytes=${artifact.length}-`, `bytes=${artifact.length + 10}-${artifact.length + 20}`, 'bytes=500-100']) {
-    const outside = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}`, range } });
+    const outside = await server.app.inject({
+      method: 'GET',
+      url: `/api/v1/releases/${id}/artifact`,
+      headers: { authorization: `Bearer ${fleet.tokens.support}`, range },
+    });
     t.equal(outside.statusCode, 416, range);
     t.equal(outside.json().error.code, 'range_not_satisfiable');
   }
@@ -63,34 +83,157 @@ t.test('bad uploads are refused with a clear 4xx and leave nothing behind', asyn
   const huge = randomBytes(600 * 1024);
 
   const cases: { name: string; send: () => Promise<{ status: number; json: any }>; status: number; code: string }[] = [
-    { name: 'unknown signing key', send: () => uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [stranger]), artifact), status: 422, code: 'signature_invalid' },
-    { name: 'signed by the root key, not a release key', send: () => uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.root]), artifact), status: 422, code: 'signature_invalid' },
-    { name: 'no signatures at all', send: () => uploadRelease(server, fleet.tokens.release, { ...good('2.0.0'), signatures: [] }, artifact), status: 422, code: 'signature_invalid' },
-    { name: 'tampered artifact', send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), tampered), status: 422, code: 'digest_mismatch' },
-    { name: 'artifact shorter than the manifest', send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), artifact.subarray(0, artifact.length - 1)), status: 422, code: 'size_mismatch' },
-    { name: 'artifact longer than the manifest', send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), Buffer.concat([artifact, Buffer.from('x')])), status: 422, code: 'size_mismatch' },
-    { name: 'artifact part before the manifest part', send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), artifact, 'artifact-first'), status: 400, code: 'bad_request' },
-    { name: 'unknown product', send: () => uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'nope', version: '2.0.0' }, [server.keys.release]), artifact), status: 422, code: 'unknown_product' },
-    { name: 'version that is not semver', send: () => uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: 'v2' }, [server.keys.release]), artifact), status: 422, code: 'manifest_invalid' },
-    { name: 'over the size limit', send: () => uploadRelease(server, fleet.tokens.release, signedManifest(huge, { product: 'emu', version: '2.0.0' }, [server.keys.release]), huge), status: 413, code: 'payload_too_large' },
-    { name: 'support role may not publish', send: () => uploadRelease(server, fleet.tokens.support, good('2.0.0'), artifact), status: 403, code: 'forbidden' },
-    { name: 'customer role may not publish', send: () => uploadRelease(server, fleet.tokens.customer, good('2.0.0'), artifact), status: 403, code: 'forbidden' },
+    {
+      name: 'unknown signing key',
+      send: () =>
+        uploadRelease(server, fleet.tokens.release, signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [stranger]), artifact),
+      status: 422,
+      code: 'signature_invalid',
+    },
+    {
+      name: 'signed by the root key, not a release key',
+      send: () =>
+        uploadRelease(
+          server,
+          fleet.tokens.release,
+          signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.root]),
+          artifact,
+        ),
+      status: 422,
+      code: 'signature_invalid',
+    },
+    {
+      name: 'no signatures at all',
+      send: () => uploadRelease(server, fleet.tokens.release, { ...good('2.0.0'), signatures: [] }, artifact),
+      status: 422,
+      code: 'signature_invalid',
+    },
+    {
+      name: 'tampered artifact',
+      send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), tampered),
+      status: 422,
+      code: 'digest_mismatch',
+    },
+    {
+      name: 'artifact shorter than the manifest',
+      send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), artifact.subarray(0, artifact.length - 1)),
+      status: 422,
+      code: 'size_mismatch',
+    },
+    {
+      name: 'artifact longer than the manifest',
+      send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), Buffer.concat([artifact, Buffer.from('x')])),
+      status: 422,
+      code: 'size_mismatch',
+    },
+    {
+      name: 'artifact part before the manifest part',
+      send: () => uploadRelease(server, fleet.tokens.release, good('2.0.0'), artifact, 'artifact-first'),
+      status: 400,
+      code: 'bad_request',
+    },
+    {
+      name: 'unknown product',
+      send: () =>
+        uploadRelease(
+          server,
+          fleet.tokens.release,
+          signedManifest(artifact, { product: 'nope', version: '2.0.0' }, [server.keys.release]),
+          artifact,
+        ),
+      status: 422,
+      code: 'unknown_product',
+    },
+    {
+      name: 'version that is not semver',
+      send: () =>
+        uploadRelease(
+          server,
+          fleet.tokens.release,
+          signedManifest(artifact, { product: 'emu', version: 'v2' }, [server.keys.release]),
+          artifact,
+        ),
+      status: 422,
+      code: 'manifest_invalid',
+    },
+    {
+      name: 'over the size limit',
+      send: () =>
+        uploadRelease(
+          server,
+          fleet.tokens.release,
+          signedManifest(huge, { product: 'emu', version: '2.0.0' }, [server.keys.release]),
+          huge,
+        ),
+      status: 413,
+      code: 'payload_too_large',
+    },
+    {
+      name: 'support role may not publish',
+      send: () => uploadRelease(server, fleet.tokens.support, good('2.0.0'), artifact),
+      status: 403,
+      code: 'forbidden',
+    },
+    {
+      name: 'customer role may not publish',
+      send: () => uploadRelease(server, fleet.tokens.customer, good('2.0.0'), artifact),
+      status: 403,
+      code: 'forbidden',
+    },
     { name: 'no token', send: () => uploadRelease(server, '', good('2.0.0'), artifact), status: 401, code: 'unauthorized' },
-    { name: 'unknown token', send: () => uploadRelease(server, 'u_not-a-token', good('2.0.0'), artifact), status: 401, code: 'unauthorized' },
-    { name: 'manifest that is not JSON', send: async () => {
-      const { payload, contentType } = multipartBody([{ name: 'manifest', content: 'not json' }, { name: 'artifact', filename: 'a.bin', content: artifact }]);
-      const response = await server.app.inject({ method: 'POST', url: '/api/v1/releases', headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType }, payload });
-      return { status: response.statusCode, json: response.json() };
-    }, status: 422, code: 'manifest_invalid' },
-    { name: 'artifact part missing', send: async () => {
-      const { payload, contentType } = multipartBody([{ name: 'manifest', content: JSON.stringify(good('2.0.0')) }]);
-      const response = await server.app.inject({ method: 'POST', url: '/api/v1/releases', headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType }, payload });
-      return { status: response.statusCode, json: response.json() };
-    }, status: 400, code: 'bad_request' },
-    { name: 'not multipart at all', send: async () => {
-      const response = await server.app.inject({ method: 'POST', url: '/api/v1/releases', headers: { authorization: `Bearer ${fleet.tokens.release}` }, payload: { manifest: 1 } });
-      return { status: response.statusCode, json: response.json() };
-    }, status: 400, code: 'bad_request' },
+    {
+      name: 'unknown token',
+      send: () => uploadRelease(server, 'u_not-a-token', good('2.0.0'), artifact),
+      status: 401,
+      code: 'unauthorized',
+    },
+    {
+      name: 'manifest that is not JSON',
+      send: async () => {
+        const { payload, contentType } = multipartBody([
+          { name: 'manifest', content: 'not json' },
+          { name: 'artifact', filename: 'a.bin', content: artifact },
+        ]);
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/api/v1/releases',
+          headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType },
+          payload,
+        });
+        return { status: response.statusCode, json: response.json() };
+      },
+      status: 422,
+      code: 'manifest_invalid',
+    },
+    {
+      name: 'artifact part missing',
+      send: async () => {
+        const { payload, contentType } = multipartBody([{ name: 'manifest', content: JSON.stringify(good('2.0.0')) }]);
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/api/v1/releases',
+          headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType },
+          payload,
+        });
+        return { status: response.statusCode, json: response.json() };
+      },
+      status: 400,
+      code: 'bad_request',
+    },
+    {
+      name: 'not multipart at all',
+      send: async () => {
+        const response = await server.app.inject({
+          method: 'POST',
+          url: '/api/v1/releases',
+          headers: { authorization: `Bearer ${fleet.tokens.release}` },
+          payload: { manifest: 1 },
+        });
+        return { status: response.statusCode, json: response.json() };
+      },
+      status: 400,
+      code: 'bad_request',
+    },
   ];
   for (const testCase of cases) {
     const response = await testCase.send();
@@ -120,8 +263,15 @@ t.test('a client that disconnects halfway leaves no temporary file and no row', 
   ]);
   await new Promise<void>((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(`POST /api/v1/releases HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fleet.tokens.release}\r\nContent-Type: ${contentType}\r\nContent-Length: ${payload.length}\r\n\r\n`);
-      socket.write(payload.subarray(0, Math.floor(payload.length / 2)), () => setTimeout(() => { socket.destroy(); resolve(); }, 200));
+      socket.write(
+        `POST /api/v1/releases HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${fleet.tokens.release}\r\nContent-Type: ${contentType}\r\nContent-Length: ${payload.length}\r\n\r\n`,
+      );
+      socket.write(payload.subarray(0, Math.floor(payload.length / 2)), () =>
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 200),
+      );
     });
     socket.on('error', reject);
   });

@@ -49,11 +49,19 @@ t.test('publish: the artifact is one object under its sha256, nothing else is le
   t.same(await objects.multipartUploads(), [], 'no multipart upload left open');
 
   // The stream mode: the server reads the range from the bucket and sends it itself.
-  const ranged = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${published.json.id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}`, range: 'bytes=1000-8388607' } });
+  const ranged = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${published.json.id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}`, range: 'bytes=1000-8388607' },
+  });
   t.equal(ranged.statusCode, 206);
   t.equal(ranged.headers['content-range'], `bytes 1000-8388607/${artifact.length}`);
   t.ok(ranged.rawPayload.equals(artifact.subarray(1000, 8388608)), 'the range, byte for byte');
-  const whole = await server.app.inject({ method: 'GET', url: `/api/v1/releases/${published.json.id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  const whole = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${published.json.id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   t.equal(whole.statusCode, 200);
   t.equal(sha256(whole.rawPayload), sha256(artifact), 'the whole artifact');
 
@@ -96,11 +104,16 @@ t.test('an upload cut off by its client mid-stream leaves no object and no multi
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const artifact = megabytes(24);
   const manifest = signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release]);
-  const { payload, contentType } = multipartBody([{ name: 'manifest', filename: 'manifest.json', content: JSON.stringify(manifest) }, { name: 'artifact', filename: 'image.bin', content: artifact }]);
+  const { payload, contentType } = multipartBody([
+    { name: 'manifest', filename: 'manifest.json', content: JSON.stringify(manifest) },
+    { name: 'artifact', filename: 'image.bin', content: artifact },
+  ]);
   const { host, port } = new URL(url);
   const socket = connect(Number(port), host.split(':')[0]);
   await once(socket, 'connect');
-  socket.write(`POST /api/v1/releases HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${fleet.tokens.release}\r\nContent-Type: ${contentType}\r\nContent-Length: ${payload.length}\r\n\r\n`);
+  socket.write(
+    `POST /api/v1/releases HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${fleet.tokens.release}\r\nContent-Type: ${contentType}\r\nContent-Length: ${payload.length}\r\n\r\n`,
+  );
   // Two parts' worth and more, so that the multipart upload has begun, then the cut.
   socket.write(payload.subarray(0, 18 * 1024 * 1024));
   await waitFor(async () => (await objects.multipartUploads()).length > 0, 'the multipart upload to begin', 30_000, 100);
@@ -117,10 +130,18 @@ t.test('a store slow to complete a large upload does not get the answer cut off 
   objects.faults.delayCompleteMs = 2500;
   const artifact = megabytes(9);
   const { payload, contentType } = multipartBody([
-    { name: 'manifest', filename: 'manifest.json', content: JSON.stringify(signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release])) },
+    {
+      name: 'manifest',
+      filename: 'manifest.json',
+      content: JSON.stringify(signedManifest(artifact, { product: 'emu', version: '2.0.0' }, [server.keys.release])),
+    },
     { name: 'artifact', filename: 'image.bin', content: artifact },
   ]);
-  const response = await request(`${url}/api/v1/releases`, { method: 'POST', body: payload, headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType } });
+  const response = await request(`${url}/api/v1/releases`, {
+    method: 'POST',
+    body: payload,
+    headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': contentType },
+  });
   t.equal(response.statusCode, 201, 'answered after the store took longer than the stall timeout');
   await response.body.dump();
   t.same(await objects.keys(), [artifactKey(sha256(artifact))]);
@@ -147,7 +168,10 @@ t.test('redirect delivery: a 307 to a pre-signed URL without the token; Range go
   t.equal(fromStore.status, 206);
   t.ok(Buffer.from(await fromStore.arrayBuffer()).equals(artifact.subarray(5000000)), 'the range, from the store');
   const presigned = objects.seen.filter((request) => request.query.has('X-Amz-Signature'));
-  t.same(presigned.map((request) => [request.authorization, request.range]), [[null, 'bytes=5000000-']]);
+  t.same(
+    presigned.map((request) => [request.authorization, request.range]),
+    [[null, 'bytes=5000000-']],
+  );
 
   const head = await server.app.inject({ method: 'HEAD', url, headers: auth });
   t.equal(head.statusCode, 200, 'HEAD is answered by the server (a pre-signed URL is for GET)');
@@ -163,17 +187,33 @@ t.test('diagnostics bundles are stored in the bucket and downloaded from it', { 
   const objects = await startObjectStore(t);
   const { server, fleet } = await s3Server(t, objects);
   const deviceToken = await fleet.addDevice('emu-0001');
-  const session = (await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-0001', reason: 'logs', collect: ['logs'] })).json;
+  const session = (
+    await server.call('POST', '/api/v1/support-sessions', fleet.tokens.support, { device: 'emu-0001', reason: 'logs', collect: ['logs'] })
+  ).json;
   t.equal((await server.call('POST', `/api/v1/support-sessions/${session.id}/consent`, fleet.tokens.customer, {})).status, 200);
   const bundle = gzipSync(Buffer.from(JSON.stringify({ logs: 'x'.repeat(100_000) })));
   const { payload, contentType } = multipartBody([{ name: 'bundle', filename: 'bundle.json.gz', content: bundle }]);
-  const uploaded = await server.app.inject({ method: 'POST', url: `/api/v1/device/diagnostics/${session.id}`, headers: { authorization: `Bearer ${deviceToken}`, 'content-type': contentType }, payload });
+  const uploaded = await server.app.inject({
+    method: 'POST',
+    url: `/api/v1/device/diagnostics/${session.id}`,
+    headers: { authorization: `Bearer ${deviceToken}`, 'content-type': contentType },
+    payload,
+  });
   t.equal(uploaded.statusCode, 204, uploaded.body);
   t.same(await objects.keys(), [`sluice/bundles/${session.id}.gz`], 'the bundle, under its session; no temporary key');
-  const downloaded = await server.app.inject({ method: 'GET', url: `/api/v1/support-sessions/${session.id}/bundle`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  const downloaded = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/support-sessions/${session.id}/bundle`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   t.equal(downloaded.statusCode, 200);
   t.ok(downloaded.rawPayload.equals(bundle), 'the same bytes');
-  const second = await server.app.inject({ method: 'POST', url: `/api/v1/device/diagnostics/${session.id}`, headers: { authorization: `Bearer ${deviceToken}`, 'content-type': contentType }, payload });
+  const second = await server.app.inject({
+    method: 'POST',
+    url: `/api/v1/device/diagnostics/${session.id}`,
+    headers: { authorization: `Bearer ${deviceToken}`, 'content-type': contentType },
+    payload,
+  });
   t.equal(second.statusCode, 403, 'one bundle per session: the consent was used');
   t.same(await objects.keys(), [`sluice/bundles/${session.id}.gz`], 'the refused second upload left nothing');
 });
@@ -188,9 +228,19 @@ t.test('a second server on the same bucket and database finds the artifacts; DDI
   t.teardown(() => rmSync(other, { recursive: true, force: true }));
   // The database is the first server's (its SQLite file, or its PostgreSQL database); the data directory is not.
   await server.close();
-  const second = await buildApp({ dataDir: other, databaseUrl: server.databaseUrl ?? `sqlite:${join(server.dataDir, 'sluice.db')}`, trustRootPath: join(server.dataDir, 'keys', 'root.json'), serverKeyPath: join(server.dataDir, 'keys', 'server.key'), artifactStoreUrl: objects.storeUrl() });
+  const second = await buildApp({
+    dataDir: other,
+    databaseUrl: server.databaseUrl ?? `sqlite:${join(server.dataDir, 'sluice.db')}`,
+    trustRootPath: join(server.dataDir, 'keys', 'root.json'),
+    serverKeyPath: join(server.dataDir, 'keys', 'server.key'),
+    artifactStoreUrl: objects.storeUrl(),
+  });
   t.teardown(() => second.close());
-  const downloaded = await second.inject({ method: 'GET', url: `/api/v1/releases/${published.json.id}/artifact`, headers: { authorization: `Bearer ${fleet.tokens.support}` } });
+  const downloaded = await second.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${published.json.id}/artifact`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}` },
+  });
   t.equal(downloaded.statusCode, 200);
   t.equal(sha256(downloaded.rawPayload), sha256(artifact), 'the bytes, from the bucket');
   t.same(await objects.keys(), [artifactKey(sha256(artifact))], 'start-up recovery kept the referenced object');
@@ -205,11 +255,38 @@ t.test('what the S3 store cannot do is refused at start-up, with the way out', {
   Object.assign(process.env, objects.env);
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-s3-refused-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  await t.rejects(buildApp({ dataDir, artifactStoreUrl: objects.storeUrl(), artifactDelivery: { mode: 'x-accel-redirect', internalPrefix: '/protected' } }), /--x-accel-prefix hands files to nginx.*--artifact-delivery redirect/);
-  await t.rejects(buildApp({ dataDir, artifactDelivery: { mode: 'redirect', presignSeconds: 300 } }), /pre-signed URLs, which need an object store: add --artifact-store s3:\/\//);
-  await t.rejects(buildApp({ dataDir, artifactStoreUrl: 's3://no-such-bucket/sluice' }), /s3:\/\/no-such-bucket\/sluice does not answer: no such bucket/);
-  await t.rejects(buildApp({ dataDir, artifactStoreUrl: 'https://example.invalid/bucket' }), /--artifact-store must be s3:\/\/BUCKET\/PREFIX/);
-  await t.rejects(createBackup({ dataDir, out: join(dataDir, 'backup'), includeKeys: false, artifactStoreUrl: objects.storeUrl() }), { code: 'artifacts_in_object_store', message: /back up the bucket with the provider's tools/ });
-  await t.rejects(restoreBackup({ from: join(dataDir, 'backup'), dataDir: join(dataDir, 'restored'), force: false, artifactStoreUrl: objects.storeUrl() }), { code: 'artifacts_in_object_store', message: /the bucket's objects with the provider's tools/ });
+  await t.rejects(
+    buildApp({
+      dataDir,
+      artifactStoreUrl: objects.storeUrl(),
+      artifactDelivery: { mode: 'x-accel-redirect', internalPrefix: '/protected' },
+    }),
+    /--x-accel-prefix hands files to nginx.*--artifact-delivery redirect/,
+  );
+  await t.rejects(
+    buildApp({ dataDir, artifactDelivery: { mode: 'redirect', presignSeconds: 300 } }),
+    /pre-signed URLs, which need an object store: add --artifact-store s3:\/\//,
+  );
+  await t.rejects(
+    buildApp({ dataDir, artifactStoreUrl: 's3://no-such-bucket/sluice' }),
+    /s3:\/\/no-such-bucket\/sluice does not answer: no such bucket/,
+  );
+  await t.rejects(
+    buildApp({ dataDir, artifactStoreUrl: 'https://example.invalid/bucket' }),
+    /--artifact-store must be s3:\/\/BUCKET\/PREFIX/,
+  );
+  await t.rejects(createBackup({ dataDir, out: join(dataDir, 'backup'), includeKeys: false, artifactStoreUrl: objects.storeUrl() }), {
+    code: 'artifacts_in_object_store',
+    message: /back up the bucket with the provider's tools/,
+  });
+  await t.rejects(
+    restoreBackup({
+      from: join(dataDir, 'backup'),
+      dataDir: join(dataDir, 'restored'),
+      force: false,
+      artifactStoreUrl: objects.storeUrl(),
+    }),
+    { code: 'artifacts_in_object_store', message: /the bucket's objects with the provider's tools/ },
+  );
   t.notOk(existsSync(join(dataDir, 'backup')) || existsSync(join(dataDir, 'restored')), 'neither wrote anything');
 });

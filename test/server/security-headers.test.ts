@@ -31,16 +31,33 @@ t.test('every API answer carries the security headers, errors included', async (
   t.equal(portal.headers['x-frame-options'], 'SAMEORIGIN');
 });
 
-t.test('/docs renders in Chromium under that policy', { skip: existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath} (.ci/run installs it)` }, async (t) => {
-  const server = await startTestServer(t);
-  const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage();
-  const violations: string[] = [];
-  page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
-  await page.goto(`${url}/docs`);
-  await page.waitForSelector('.swagger-ui .info .title', { timeout: 20_000 });
-  t.match(await page.textContent('.swagger-ui .info .title'), /sluice/, 'the OpenAPI UI rendered the document');
-  t.same(violations, [], 'no CSP violations');
-});
+t.test(
+  '/docs renders in Chromium under that policy',
+  { skip: existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath} (.ci/run installs it)` },
+  async (t) => {
+    const server = await startTestServer(t);
+    const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await page.goto(`${url}/docs`);
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 20_000 });
+    t.match(await page.textContent('.swagger-ui .info .title'), /sluice/, 'the OpenAPI UI rendered the document');
+    t.same(violations, [], 'no CSP violations');
+  },
+);

@@ -34,12 +34,19 @@ t.test('guessing tokens is slowed down, then allowed again; a valid token is nev
   const blocked = await get('/api/v1/plans', 'Bearer one-more-guess');
   t.equal(blocked.status, 429);
   t.equal(blocked.json.error.code, 'rate_limited');
-  t.ok(Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 60, `Retry-After: ${blocked.headers['retry-after']}`);
+  t.ok(
+    Number(blocked.headers['retry-after']) > 0 && Number(blocked.headers['retry-after']) <= 60,
+    `Retry-After: ${blocked.headers['retry-after']}`,
+  );
   t.equal((await get('/api/v1/plans', `Bearer ${server.adminToken}`)).status, 200, 'a valid token from the same address is served');
-  t.equal((await get('/api/v1/plans', 'Bearer still-guessing')).status, 429, 'and serving it did not reset the guesser\'s count');
+  t.equal((await get('/api/v1/plans', 'Bearer still-guessing')).status, 429, "and serving it did not reset the guesser's count");
   t.equal((await get('/api/v1/trust/root.json')).status, 200, 'requests without a token are not affected');
   offset = (defaultFailureLimits.windowSeconds + 1) * 1000;
-  t.equal((await get('/api/v1/plans', 'Bearer late-guess')).status, 401, 'unknown tokens are judged again once the failures left the window');
+  t.equal(
+    (await get('/api/v1/plans', 'Bearer late-guess')).status,
+    401,
+    'unknown tokens are judged again once the failures left the window',
+  );
 });
 
 t.test('the hawkBit DDI routes count the same failures, and serve valid target tokens throughout', async (t) => {
@@ -53,8 +60,16 @@ t.test('the hawkBit DDI routes count the same failures, and serve valid target t
   t.equal(blocked.status, 429);
   t.equal(blocked.json.error.code, 'rate_limited');
   t.ok(Number(blocked.headers['retry-after']) > 0, 'Retry-After');
-  t.equal((await get('/api/v1/plans', 'Bearer also-a-guess')).status, 429, 'and the JSON API refuses unknown tokens too: one count per address');
-  t.equal((await get('/DEFAULT/controller/v1/emu-0001', `TargetToken ${deviceToken}`)).status, 200, 'the device behind the same NAT still polls');
+  t.equal(
+    (await get('/api/v1/plans', 'Bearer also-a-guess')).status,
+    429,
+    'and the JSON API refuses unknown tokens too: one count per address',
+  );
+  t.equal(
+    (await get('/DEFAULT/controller/v1/emu-0001', `TargetToken ${deviceToken}`)).status,
+    200,
+    'the device behind the same NAT still polls',
+  );
   t.equal((await get('/api/v1/plans', `Bearer ${fleet.tokens.support}`)).status, 200, 'and its staff still work');
 });
 
@@ -63,11 +78,18 @@ t.test('--trust-proxy: the forwarded client is counted, each on its own; an IPv6
   for (let guess = 0; guess < limit; guess++) await get('/api/v1/plans', `Bearer guess-${guess}`, '203.0.113.9');
   t.equal((await get('/api/v1/plans', 'Bearer guess', '203.0.113.9')).status, 429, 'the guesser, as the proxy forwards it, is limited');
   t.equal((await get('/api/v1/plans', 'Bearer typo', '198.51.100.7')).status, 401, 'another client behind the same proxy is not');
-  t.equal((await get('/api/v1/plans', 'Bearer typo', '203.0.113.99, 203.0.113.9')).status, 429,
-    'a client-supplied X-Forwarded-For in front of the proxy\'s entry does not hide the guesser');
+  t.equal(
+    (await get('/api/v1/plans', 'Bearer typo', '203.0.113.99, 203.0.113.9')).status,
+    429,
+    "a client-supplied X-Forwarded-For in front of the proxy's entry does not hide the guesser",
+  );
 
   for (let guess = 0; guess < limit; guess++) await get('/api/v1/plans', `Bearer v6-${guess}`, `2001:db8:1:2::${(guess + 1).toString(16)}`);
-  t.equal((await get('/api/v1/plans', 'Bearer v6', '2001:db8:1:2:ffff::1')).status, 429, 'a new address in the same /64 is the same client');
+  t.equal(
+    (await get('/api/v1/plans', 'Bearer v6', '2001:db8:1:2:ffff::1')).status,
+    429,
+    'a new address in the same /64 is the same client',
+  );
   t.equal((await get('/api/v1/plans', 'Bearer v6', '2001:db8:1:3::1')).status, 401, 'the next /64 is another');
 });
 
@@ -76,7 +98,7 @@ t.test('without --trust-proxy a forged X-Forwarded-For is ignored: the guesser c
   for (let guess = 0; guess < limit; guess++) {
     t.equal((await get('/api/v1/plans', `Bearer guess-${guess}`, `198.51.100.${guess}`)).status, 401);
   }
-  t.equal((await get('/api/v1/plans', 'Bearer guess', '198.51.100.200')).status, 429, 'counted as the connection\'s address');
+  t.equal((await get('/api/v1/plans', 'Bearer guess', '198.51.100.200')).status, 429, "counted as the connection's address");
 });
 
 t.test('--trust-proxy entries are checked before the server starts', async (t) => {

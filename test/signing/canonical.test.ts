@@ -24,7 +24,12 @@ function oracle(value: unknown): string {
 // Reverses every object's member order, recursively: the canonical form must not notice.
 function reversed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversed);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).reverse().map(([name, member]) => [name, reversed(member)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([name, member]) => [name, reversed(member)]),
+    );
   return value;
 }
 
@@ -32,11 +37,23 @@ function reversed(value: unknown): unknown {
 const json = fc.jsonValue({ maxDepth: 4, stringUnit: 'grapheme' });
 
 t.test('properties over generated JSON values', async (t) => {
-  fc.assert(fc.property(json, (value) => canonicalize(value) === oracle(value)), { numRuns: 500 });
-  fc.assert(fc.property(json, (value) => canonicalize(reversed(value)) === canonicalize(value)), { numRuns: 300 });
+  fc.assert(
+    fc.property(json, (value) => canonicalize(value) === oracle(value)),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(json, (value) => canonicalize(reversed(value)) === canonicalize(value)),
+    { numRuns: 300 },
+  );
   // Sent as text and parsed again, a document keeps its canonical form: what was signed verifies.
-  fc.assert(fc.property(json, (value) => canonicalize(JSON.parse(JSON.stringify(value))) === canonicalize(value)), { numRuns: 300 });
-  fc.assert(fc.property(json, (value) => canonicalize(JSON.parse(canonicalize(value))) === canonicalize(value)), { numRuns: 300 });
+  fc.assert(
+    fc.property(json, (value) => canonicalize(JSON.parse(JSON.stringify(value))) === canonicalize(value)),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(json, (value) => canonicalize(JSON.parse(canonicalize(value))) === canonicalize(value)),
+    { numRuns: 300 },
+  );
   t.pass('canonical form matches the oracle, ignores member order, survives a JSON round trip and is idempotent');
 });
 
@@ -44,7 +61,11 @@ t.test('no insignificant white space; UTF-8 bytes', async (t) => {
   t.equal(canonicalize({ b: [1, { d: ' x ', c: null }], a: 'é' }), '{"a":"é","b":[1,{"c":null,"d":" x "}]}');
   t.equal(canonicalBytes({ a: 'é' }).toString('hex'), '7b2261223a22c3a9227d');
   t.equal(canonicalize('\u2028\u007f'), '"\u2028\u007f"', 'U+2028 and DEL stay literal (§3.2.2.2)');
-  t.equal(canonicalize('\u0000\u0008\u0009\u000a\u000c\u000d\u001f'), '"\\u0000\\b\\t\\n\\f\\r\\u001f"', 'controls: short escapes, else lowercase \\u00xx');
+  t.equal(
+    canonicalize('\u0000\u0008\u0009\u000a\u000c\u000d\u001f'),
+    '"\\u0000\\b\\t\\n\\f\\r\\u001f"',
+    'controls: short escapes, else lowercase \\u00xx',
+  );
 });
 
 t.test('refuses what JSON cannot carry unchanged', async (t) => {
@@ -61,7 +82,12 @@ t.test('refuses what JSON cannot carry unchanged', async (t) => {
     ['a lone low surrogate in a name', { '\udc00': 1 }],
     ['a Map', new Map([['a', 1]])],
     ['a Set', { s: new Set([1]) }],
-    ['a class instance', new (class Point { x = 1; })()],
+    [
+      'a class instance',
+      new (class Point {
+        x = 1;
+      })(),
+    ],
   ];
   for (const [name, value] of refused) t.throws(() => canonicalize(value), Error, name);
   const cycle: Record<string, unknown> = { a: 1 };
@@ -73,7 +99,11 @@ t.test('refuses what JSON cannot carry unchanged', async (t) => {
 
 t.test('follows JSON.stringify where it is unambiguous', async (t) => {
   t.equal(canonicalize({ b: undefined, a: 1 }), '{"a":1}', 'members whose value is undefined are left out');
-  t.equal(canonicalize({ at: new Date('2026-11-25T00:00:00Z') }), '{"at":"2026-11-25T00:00:00.000Z"}', 'toJSON is applied (a Date is its ISO string)');
+  t.equal(
+    canonicalize({ at: new Date('2026-11-25T00:00:00Z') }),
+    '{"at":"2026-11-25T00:00:00.000Z"}',
+    'toJSON is applied (a Date is its ISO string)',
+  );
   t.equal(canonicalize(Object.assign(Object.create(null), { b: 2, a: 1 })), '{"a":1,"b":2}', 'an object without prototype is plain');
   t.equal(canonicalize('\ud83d\ude00'), '"\ud83d\ude00"', 'a surrogate pair is a character, not a lone surrogate');
 });

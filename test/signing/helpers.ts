@@ -32,7 +32,13 @@ export function makeRoot(options: {
 
 export function makeManifest(fields: Partial<ReleaseManifest> = {}): ReleaseManifest {
   return {
-    ...createManifest({ product: 'emu', version: '2.0.0', hardware: ['emu-hw-1'], artifact: { name: 'emu-2.0.0.img', size: 3, sha256: 'a'.repeat(64) }, createdAt: now.toISOString() }),
+    ...createManifest({
+      product: 'emu',
+      version: '2.0.0',
+      hardware: ['emu-hw-1'],
+      artifact: { name: 'emu-2.0.0.img', size: 3, sha256: 'a'.repeat(64) },
+      createdAt: now.toISOString(),
+    }),
     ...fields,
   };
 }

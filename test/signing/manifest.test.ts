@@ -11,10 +11,18 @@ const root = makeRoot({ root: [rootKey], release: [release], server: [server] })
 
 t.test('createManifest fills the defaults and validates', async (t) => {
   const before = Date.now();
-  const manifest = createManifest({ product: 'emu', version: '2.1.0', hardware: ['emu-hw-1'], artifact: { name: 'a.img', size: 0, sha256: 'b'.repeat(64) } });
+  const manifest = createManifest({
+    product: 'emu',
+    version: '2.1.0',
+    hardware: ['emu-hw-1'],
+    artifact: { name: 'a.img', size: 0, sha256: 'b'.repeat(64) },
+  });
   t.match(manifest, { type: 'release', fixes: [], notes: '' });
   t.ok(Date.parse(manifest.createdAt) >= before - 1000 && Date.parse(manifest.createdAt) <= Date.now(), 'createdAt is now');
-  t.throws(() => createManifest({ product: 'emu', version: 'latest', hardware: ['x'], artifact: { name: 'a', size: 0, sha256: 'b'.repeat(64) } }), /"version"/);
+  t.throws(
+    () => createManifest({ product: 'emu', version: 'latest', hardware: ['x'], artifact: { name: 'a', size: 0, sha256: 'b'.repeat(64) } }),
+    /"version"/,
+  );
 });
 
 t.test('shape errors name the field', async (t) => {
@@ -50,13 +58,22 @@ t.test('shape errors name the field', async (t) => {
   ];
   for (const [change, field] of cases) {
     const message = new RegExp(`^manifest field "${field.replace('.', '\\.')}" `);
-    t.throws(() => validateManifestShape(makeManifest(change as never)), { constructor: ManifestInvalidError, code: 'manifest_invalid', message }, `${JSON.stringify(change)} names ${field}`);
+    t.throws(
+      () => validateManifestShape(makeManifest(change as never)),
+      { constructor: ManifestInvalidError, code: 'manifest_invalid', message },
+      `${JSON.stringify(change)} names ${field}`,
+    );
     // Through verifyManifest too, even when properly signed.
     t.throws(() => verifyManifest(root, signDocument(makeManifest(change as never), [release]), now), ManifestInvalidError);
   }
   t.throws(() => validateManifestShape(null), /"signed"/);
   t.throws(() => verifyManifest(root, null as never, now), ManifestInvalidError, 'no document at all');
-  t.ok(validateManifestShape(makeManifest({ minVersion: '1.2.0', expires: '2027-01-01T00:00:00+01:00', downgrade: true, replaces: '>=2.1.0 <2.3.0' })), 'the optional fields, well-formed');
+  t.ok(
+    validateManifestShape(
+      makeManifest({ minVersion: '1.2.0', expires: '2027-01-01T00:00:00+01:00', downgrade: true, replaces: '>=2.1.0 <2.3.0' }),
+    ),
+    'the optional fields, well-formed',
+  );
   t.ok(validateManifestShape(makeManifest({ replaces: '>=1.0.0' })), 'replaces without downgrade bounds an upgrade');
   t.ok(validateManifestShape(makeManifest({ downgrade: false })), 'downgrade: false needs no replaces');
 });
@@ -70,8 +87,16 @@ t.test('only the release role signs manifests', async (t) => {
   t.throws(() => verifyManifest(root, { signed: manifest, signatures: [] }, now), SignatureError, 'unsigned');
   const signed = signDocument(manifest, [release]);
   // Mix-and-match: the digest of another build under this signature.
-  t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, artifact: { ...manifest.artifact, sha256: 'c'.repeat(64) } } }, now), SignatureError, 'a swapped digest');
-  t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, hardware: ['other-hw'] } }, now), SignatureError, 'swapped hardware');
+  t.throws(
+    () => verifyManifest(root, { ...signed, signed: { ...manifest, artifact: { ...manifest.artifact, sha256: 'c'.repeat(64) } } }, now),
+    SignatureError,
+    'a swapped digest',
+  );
+  t.throws(
+    () => verifyManifest(root, { ...signed, signed: { ...manifest, hardware: ['other-hw'] } }, now),
+    SignatureError,
+    'swapped hardware',
+  );
 });
 
 t.test('a downgrade and the versions it replaces are signed with the rest', async (t) => {
@@ -79,9 +104,16 @@ t.test('a downgrade and the versions it replaces are signed with the rest', asyn
   const signed = signDocument(manifest, [release]);
   t.match(verifyManifest(root, signed, now), { downgrade: true, replaces: '>=2.0.0 <2.1.0' });
   t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, replaces: '*' } }, now), SignatureError, 'a widened range');
-  t.throws(() => verifyManifest(root, { ...signed, signed: { ...manifest, downgrade: undefined, replaces: undefined } }, now), SignatureError, 'the fields dropped');
+  t.throws(
+    () => verifyManifest(root, { ...signed, signed: { ...manifest, downgrade: undefined, replaces: undefined } }, now),
+    SignatureError,
+    'the fields dropped',
+  );
   const { downgrade, replaces, ...old } = manifest;
-  t.ok(verifyManifest(root, signDocument({ ...old, version: '2.1.0' }, [release]), now), 'an old upgrade manifest without either field stays valid');
+  t.ok(
+    verifyManifest(root, signDocument({ ...old, version: '2.1.0' }, [release]), now),
+    'an old upgrade manifest without either field stays valid',
+  );
 });
 
 t.test('a threshold of release keys', async (t) => {
@@ -92,7 +124,14 @@ t.test('a threshold of release keys', async (t) => {
 });
 
 t.test('an expired manifest is refused', async (t) => {
-  t.throws(() => verifyManifest(root, signDocument(makeManifest({ expires: '2026-11-24T23:59:59Z' }), [release]), now), { constructor: ExpiredError, code: 'expired' });
-  t.throws(() => verifyManifest(root, signDocument(makeManifest({ expires: now.toISOString() }), [release]), now), ExpiredError, 'at the expiry instant');
+  t.throws(() => verifyManifest(root, signDocument(makeManifest({ expires: '2026-11-24T23:59:59Z' }), [release]), now), {
+    constructor: ExpiredError,
+    code: 'expired',
+  });
+  t.throws(
+    () => verifyManifest(root, signDocument(makeManifest({ expires: now.toISOString() }), [release]), now),
+    ExpiredError,
+    'at the expiry instant',
+  );
   t.ok(verifyManifest(root, signDocument(makeManifest({ expires: '2026-11-25T00:00:01Z' }), [release]), now), 'a second before, accepted');
 });

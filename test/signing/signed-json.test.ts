@@ -7,8 +7,13 @@ import { keyIdOf, rawPublicKey } from '../../signing/keys.js';
 import { newKeys } from './helpers.js';
 
 const answer = {
-  type: 'checkin', deviceId: 'emu-0001', nonce: 'ab'.repeat(16), serverTime: '2026-11-25T00:00:00.000Z',
-  pollAfterSeconds: 300, assignment: { id: 'p1', manifest: { signed: { notes: 'fixes “ü” & \u0007' }, signatures: [] } }, diagnostics: null,
+  type: 'checkin',
+  deviceId: 'emu-0001',
+  nonce: 'ab'.repeat(16),
+  serverTime: '2026-11-25T00:00:00.000Z',
+  pollAfterSeconds: 300,
+  assignment: { id: 'p1', manifest: { signed: { notes: 'fixes “ü” & \u0007' }, signatures: [] } },
+  diagnostics: null,
 };
 
 t.test('parses to what signDocument makes, for one key and for two', async (t) => {
@@ -23,7 +28,15 @@ t.test('its signed part is the canonical text itself, and it verifies', async (t
   const text = signDocumentJson(answer, [key]);
   t.ok(text.startsWith(`{"signed":${canonicalize(answer)},"signatures":[`));
   const keyid = keyIdOf(key);
-  t.same(verifyThreshold(JSON.parse(text), { [keyid]: { keytype: 'ed25519', public: rawPublicKey(key).toString('hex') } }, { keyids: [keyid], threshold: 1 }, 'server'), [keyid]);
+  t.same(
+    verifyThreshold(
+      JSON.parse(text),
+      { [keyid]: { keytype: 'ed25519', public: rawPublicKey(key).toString('hex') } },
+      { keyids: [keyid], threshold: 1 },
+      'server',
+    ),
+    [keyid],
+  );
 });
 
 t.test('what canonical JSON cannot hold is refused, as signDocument refuses it', async (t) => {

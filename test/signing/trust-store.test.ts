@@ -10,7 +10,12 @@ import { makeManifest, makeRoot, newKey, newKeys, now } from './helpers.js';
 
 const lastYear = new Date('2026-01-01T00:00:00Z');
 type Chain = Map<number, SignedDocument<Root>>;
-const fetchFrom = (chain: Chain, asked: number[] = []) => async (version: number) => { asked.push(version); return chain.get(version) ?? null; };
+const fetchFrom =
+  (chain: Chain, asked: number[] = []) =>
+  async (version: number) => {
+    asked.push(version);
+    return chain.get(version) ?? null;
+  };
 
 t.test('a pinned root must verify on its own', async (t) => {
   const rootKey = newKey();
@@ -56,7 +61,11 @@ t.test('a refused root stops the walk and keeps the last good one', async (t) =>
   // A server that answers version N+1 with another version.
   const skipping: Chain = new Map([[3, signDocument(makeRoot({ version: 4, root: [rootKey] }), [rootKey])]]);
   await t.rejects(store.walkRoots(fetchFrom(skipping), now), RootVersionError);
-  t.throws(() => store.updateRoot(signDocument(makeRoot({ version: 2, root: [rootKey] }), [rootKey]), now), RootVersionError, 'no going back to an older version');
+  t.throws(
+    () => store.updateRoot(signDocument(makeRoot({ version: 2, root: [rootKey] }), [rootKey]), now),
+    RootVersionError,
+    'no going back to an older version',
+  );
   t.equal(store.root.version, 2);
 });
 
@@ -66,7 +75,11 @@ t.test('expiry: intermediate roots may have expired, the final one may not', asy
   const shelf = TrustStore.fromPinnedRoot(pinned, now);
   t.throws(() => shelf.verifyManifest(signDocument(makeManifest(), [rootKey1]), now), ExpiredError, 'an expired root verifies nothing');
   t.throws(() => shelf.verifyServerDocument({ signed: {}, signatures: [] }, now), ExpiredError, 'not even a check-in answer');
-  await t.rejects(TrustStore.fromPinnedRoot(pinned, now).walkRoots(fetchFrom(new Map()), now), ExpiredError, 'nothing newer leaves it expired');
+  await t.rejects(
+    TrustStore.fromPinnedRoot(pinned, now).walkRoots(fetchFrom(new Map()), now),
+    ExpiredError,
+    'nothing newer leaves it expired',
+  );
 
   const release = newKey();
   const chain: Chain = new Map([
@@ -103,26 +116,51 @@ t.test('what the store holds cannot be changed from outside', async (t) => {
   const intruder = newKey();
   pinned.signed.roles.release.keyids.push(keyIdOf(intruder));
   pinned.signed.keys[keyIdOf(intruder)] = { keytype: 'ed25519', public: '' };
-  t.throws(() => store.verifyManifest(signDocument(makeManifest(), [intruder]), now), SignatureError, 'a key added to the caller\'s copy is not trusted');
-  t.throws(() => { (store.root.roles.release.keyids as string[]).push('x'); }, TypeError, 'the root is frozen');
+  t.throws(
+    () => store.verifyManifest(signDocument(makeManifest(), [intruder]), now),
+    SignatureError,
+    "a key added to the caller's copy is not trusted",
+  );
+  t.throws(
+    () => {
+      (store.root.roles.release.keyids as string[]).push('x');
+    },
+    TypeError,
+    'the root is frozen',
+  );
 
   const document = signDocument(makeManifest(), [release]);
   const verified = store.verifyManifest(document, now);
   document.signed.artifact.sha256 = 'f'.repeat(64);
   t.equal(verified.artifact.sha256, 'a'.repeat(64), 'changing the document afterwards does not change the verified manifest');
-  t.throws(() => { (verified.artifact as { size: number }).size = 1e12; }, TypeError, 'the verified manifest is deeply frozen');
-  t.throws(() => { (verified.hardware as string[]).push('any'); }, TypeError);
+  t.throws(
+    () => {
+      (verified.artifact as { size: number }).size = 1e12;
+    },
+    TypeError,
+    'the verified manifest is deeply frozen',
+  );
+  t.throws(() => {
+    (verified.hardware as string[]).push('any');
+  }, TypeError);
 });
 
 t.test('server documents verify against the server role only', async (t) => {
   const [rootKey, release, server, newServer] = newKeys(4);
-  const store = TrustStore.fromPinnedRoot(signDocument(makeRoot({ root: [rootKey], release: [release], server: [server] }), [rootKey]), now);
+  const store = TrustStore.fromPinnedRoot(
+    signDocument(makeRoot({ root: [rootKey], release: [release], server: [server] }), [rootKey]),
+    now,
+  );
   const answer = { type: 'checkin', nonce: 'abc' };
   const document = signDocument(answer, [server]);
   const verified = store.verifyServerDocument<typeof answer>(document, now);
   t.same(verified, answer);
   t.not(verified, document.signed, 'a copy of what was verified');
-  t.throws(() => store.verifyServerDocument(signDocument(answer, [release]), now), SignatureError, 'a release key cannot sign check-in answers');
+  t.throws(
+    () => store.verifyServerDocument(signDocument(answer, [release]), now),
+    SignatureError,
+    'a release key cannot sign check-in answers',
+  );
   t.throws(() => store.verifyServerDocument(signDocument(answer, [rootKey]), now), SignatureError, 'nor a root key');
   t.throws(() => store.verifyServerDocument({ ...document, signed: { ...answer, nonce: 'abd' } }, now), SignatureError, 'a changed answer');
   // Rotating the server key (root version 2) retires the old one.

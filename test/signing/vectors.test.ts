@@ -8,7 +8,8 @@ import { signDocument, verifyThreshold } from '../../signing/signed.js';
 
 // PKCS#8 wrapping of a raw 32-byte Ed25519 seed (RFC 8410): the RFC's secret keys imported as is.
 const pkcs8Prefix = Buffer.from('302e020100300506032b657004220420', 'hex');
-const privateKeyFromSeed = (seedHex: string) => createPrivateKey({ key: Buffer.concat([pkcs8Prefix, Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' });
+const privateKeyFromSeed = (seedHex: string) =>
+  createPrivateKey({ key: Buffer.concat([pkcs8Prefix, Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' });
 
 const rfc8032 = [
   {
@@ -16,29 +17,34 @@ const rfc8032 = [
     secret: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
     public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
     message: '',
-    signature: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+    signature:
+      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
   },
   {
     name: 'TEST 2',
     secret: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
     public: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
     message: '72',
-    signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
+    signature:
+      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
   },
   {
     name: 'TEST 3',
     secret: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
     public: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
     message: 'af82',
-    signature: '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
+    signature:
+      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
   },
   {
     name: 'TEST SHA(abc)',
     secret: '833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42',
     public: 'ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf',
     // The message is the SHA-512 of "abc", 64 bytes.
-    message: 'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
-    signature: 'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704',
+    message:
+      'ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f',
+    signature:
+      'dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704',
   },
 ];
 
@@ -58,7 +64,10 @@ t.test('RFC 8032 §7.1: signatures are exactly the published bytes, and verify',
     const message = Buffer.from(vector.message, 'hex');
     const signature = sign(null, message, key);
     t.equal(signature.toString('hex'), vector.signature, `${vector.name}: signature`);
-    t.ok(verify(null, message, publicKeyFromHex(vector.public), signature), `${vector.name}: verifies with the public key from its hex form`);
+    t.ok(
+      verify(null, message, publicKeyFromHex(vector.public), signature),
+      `${vector.name}: verifies with the public key from its hex form`,
+    );
     const flipped = Buffer.from(signature);
     flipped[63] ^= 0x01;
     t.notOk(verify(null, message, publicKeyFromHex(vector.public), flipped), `${vector.name}: one flipped bit fails`);
@@ -78,8 +87,11 @@ t.test('a document signed with an RFC 8032 key verifies through verifyThreshold'
 });
 
 t.test('RFC 8785 §3.2.2: literals, numbers and string escapes', async (t) => {
-  const input = JSON.parse('{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}');
-  const expected = '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}';
+  const input = JSON.parse(
+    '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
+  );
+  const expected =
+    '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}';
   t.equal(canonicalize(input), expected);
   // §3.2.4: the same output as UTF-8 bytes ("€" is e2 82 ac).
   const bytes = [
@@ -94,7 +106,9 @@ t.test('RFC 8785 §3.2.2: literals, numbers and string escapes', async (t) => {
 });
 
 t.test('RFC 8785 §3.2.3: members sorted by UTF-16 code units, non-ASCII names included', async (t) => {
-  const input = JSON.parse('{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O With Diaeresis"}');
+  const input = JSON.parse(
+    '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O With Diaeresis"}',
+  );
   t.equal(
     canonicalize(input),
     '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
@@ -135,9 +149,21 @@ t.test('RFC 8785 Appendix B: number serialization', async (t) => {
   for (const [bits, expected] of table) {
     t.equal(canonicalize(Buffer.from(bits, 'hex').readDoubleBE(0)), expected, `0x${bits}`);
   }
-  const more: [number, string][] = [[1e21, '1e+21'], [1e20, '100000000000000000000'], [1e-7, '1e-7'], [0.000001, '0.000001'], [-0, '0'], [4.5, '4.5'], [-1.5e-9, '-1.5e-9']];
+  const more: [number, string][] = [
+    [1e21, '1e+21'],
+    [1e20, '100000000000000000000'],
+    [1e-7, '1e-7'],
+    [0.000001, '0.000001'],
+    [-0, '0'],
+    [4.5, '4.5'],
+    [-1.5e-9, '-1.5e-9'],
+  ];
   for (const [value, expected] of more) t.equal(canonicalize(value), expected, `${expected}`);
   for (const bits of ['7fffffffffffffff', '7ff0000000000000', 'fff0000000000000']) {
-    t.throws(() => canonicalize(Buffer.from(bits, 'hex').readDoubleBE(0)), /cannot hold the number/, `0x${bits} (NaN or an infinity) is refused`);
+    t.throws(
+      () => canonicalize(Buffer.from(bits, 'hex').readDoubleBE(0)),
+      /cannot hold the number/,
+      `0x${bits} (NaN or an infinity) is refused`,
+    );
   }
 });

@@ -22,17 +22,32 @@ forEachStore(t, 'sign-in attempts: reserved atomically per key, all or none, giv
   const account = { key: 'account:ana', limit: 5 };
   const results = await Promise.all(Array.from({ length: 40 }, () => store.users.reserveSignInAttempts([account], windowStart(now), now)));
   t.equal(results.filter((result) => result === null).length, 5, '40 parallel reservations, exactly 5 granted');
-  t.same(results.find((result) => result !== null), { key: 'account:ana', windowStart: now }, 'a refusal names its key and when its window began');
+  t.same(
+    results.find((result) => result !== null),
+    { key: 'account:ana', windowStart: now },
+    'a refusal names its key and when its window began',
+  );
 
   const address = { key: 'address:192.0.2.1', limit: 2 };
   t.equal(await store.users.reserveSignInAttempts([{ key: 'account:bob', limit: 5 }, address], windowStart(now), now), null);
   t.equal(await store.users.reserveSignInAttempts([{ key: 'account:cy', limit: 5 }, address], windowStart(now), now), null);
-  t.match(await store.users.reserveSignInAttempts([{ key: 'account:dee', limit: 1 }, address], windowStart(now), now), { key: 'address:192.0.2.1' }, 'the address is full');
-  t.equal(await store.users.reserveSignInAttempts([{ key: 'account:dee', limit: 1 }], windowStart(now), now), null,
-    'and the account reserved before it was rolled back: its only attempt is still free');
+  t.match(
+    await store.users.reserveSignInAttempts([{ key: 'account:dee', limit: 1 }, address], windowStart(now), now),
+    { key: 'address:192.0.2.1' },
+    'the address is full',
+  );
+  t.equal(
+    await store.users.reserveSignInAttempts([{ key: 'account:dee', limit: 1 }], windowStart(now), now),
+    null,
+    'and the account reserved before it was rolled back: its only attempt is still free',
+  );
 
   await store.users.releaseSignInAttempts(['account:ana']);
-  t.equal(await store.users.reserveSignInAttempts([account], windowStart(minutes(1)), minutes(1)), null, 'an attempt given back is free again');
+  t.equal(
+    await store.users.reserveSignInAttempts([account], windowStart(minutes(1)), minutes(1)),
+    null,
+    'an attempt given back is free again',
+  );
   t.not(await store.users.reserveSignInAttempts([account], windowStart(minutes(1)), minutes(1)), null, 'and only that one');
   t.equal(await store.users.reserveSignInAttempts([account], windowStart(minutes(15)), minutes(15)), null, 'a new window counts from zero');
 
@@ -46,12 +61,16 @@ forEachStore(t, 'tokens: a rotation leaves exactly one live token, however many 
   const live = (await Promise.all(rotations.map(async (rotation) => store.users.principalByToken(rotation!.token)))).filter(Boolean);
   t.equal(live.length, 1, 'one of six racing rotations holds the live token');
   t.equal(await store.users.principalByToken(user.token), null, 'the first token is revoked');
-  t.equal(rotations.reduce((sum, rotation) => sum + rotation!.revoked, 0), 6, 'each revoked the one live before it');
+  t.equal(
+    rotations.reduce((sum, rotation) => sum + rotation!.revoked, 0),
+    6,
+    'each revoked the one live before it',
+  );
   t.equal(await store.users.rotateToken('no-such-user', now), null);
 
   const rotated = (await store.devices.rotateToken(device.id, now))!;
   t.match(await store.users.principalByToken(rotated.token), { kind: 'device', id: 'emu-1' });
-  t.equal(await store.users.principalByToken(device.token), null, 'the device\'s old token is revoked');
+  t.equal(await store.users.principalByToken(device.token), null, "the device's old token is revoked");
   t.equal(await store.devices.revokeTokens(device.id, now), 1);
   t.equal(await store.users.principalByToken(rotated.token), null, 'revoked: no token works');
   t.equal(await store.devices.revokeTokens(device.id, now), 0, 'nothing left to revoke');
@@ -69,6 +88,9 @@ forEachStore(t, 'passwords: a rehash never overwrites a password changed meanwhi
   await store.users.createSession({ cookieHash: 'b'.repeat(64), userId: user.id, csrf: 'c', expiresAt: minutes(60) }, now);
   t.equal(await store.users.deleteSessionsOf(user.id), 2);
   t.equal(await store.users.sessionByHash('a'.repeat(64)), undefined);
-  t.same((await store.users.list({ username: 'sam' })).map((found) => found.id), [user.id]);
+  t.same(
+    (await store.users.list({ username: 'sam' })).map((found) => found.id),
+    [user.id],
+  );
   t.same(await store.users.list({ username: 'nobody' }), []);
 });

@@ -22,8 +22,15 @@ t.test('a postgres:// URL: host, port, user, password and database, percent-deco
   t.match(config, { host: 'db.example.com', port: 6543, user: 'ops@vendor', password: 'p@ss:word', database: 'sluice_prod', ssl: false });
   t.match(postgres('postgresql://db.example.com/sluice'), { host: 'db.example.com', port: 5432, database: 'sluice', user: undefined });
   t.match(postgres('postgres://[::1]:5433/x'), { host: '::1', port: 5433 });
-  t.match(postgres('postgres:///sluice?host=/var/run/postgresql'), { host: '/var/run/postgresql', database: 'sluice' }, 'a Unix socket, as libpq names it');
-  t.match(postgres('postgres://h/x?application_name=sluice-eu&connect_timeout=3'), { application_name: 'sluice-eu', connectionTimeoutMillis: 3000 });
+  t.match(
+    postgres('postgres:///sluice?host=/var/run/postgresql'),
+    { host: '/var/run/postgresql', database: 'sluice' },
+    'a Unix socket, as libpq names it',
+  );
+  t.match(postgres('postgres://h/x?application_name=sluice-eu&connect_timeout=3'), {
+    application_name: 'sluice-eu',
+    connectionTimeoutMillis: 3000,
+  });
   t.equal(postgres('postgres://h/x').application_name, 'sluice', 'connections are named in pg_stat_activity');
   t.equal(typeof postgres('postgres://h/x').types?.getTypeParser, 'function', 'the pool parses int8 itself');
 });
@@ -34,24 +41,38 @@ t.test('sslmode as libpq means it', async (t) => {
   t.same(postgres('postgres://h/x?sslmode=require').ssl, { rejectUnauthorized: false }, 'require: encrypted, the certificate not checked');
   const full = postgres('postgres://h/x?sslmode=verify-full').ssl as Record<string, unknown>;
   t.same(full, { rejectUnauthorized: true }, 'verify-full: the chain and the host name are checked');
-  t.notOk('checkServerIdentity' in full, 'the host name check is Node\'s own');
+  t.notOk('checkServerIdentity' in full, "the host name check is Node's own");
 
   const directory = mkdtempSync(join(tmpdir(), 'sluice-tls-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   const ca = join(directory, 'root.crt');
   writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-  const verifyCa = postgres(`postgres://h/x?sslmode=verify-ca&sslrootcert=${ca}`).ssl as { ca: string; rejectUnauthorized: boolean; checkServerIdentity: () => unknown };
+  const verifyCa = postgres(`postgres://h/x?sslmode=verify-ca&sslrootcert=${ca}`).ssl as {
+    ca: string;
+    rejectUnauthorized: boolean;
+    checkServerIdentity: () => unknown;
+  };
   t.equal(verifyCa.ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', 'verify-ca: the root certificate is read');
   t.equal(verifyCa.rejectUnauthorized, true, 'and the chain is checked');
   t.equal(verifyCa.checkServerIdentity(), undefined, 'but not the host name');
-  const requireWithCa = postgres(`postgres://h/x?sslmode=require&sslrootcert=${ca}`).ssl as { rejectUnauthorized: boolean; checkServerIdentity?: () => unknown };
+  const requireWithCa = postgres(`postgres://h/x?sslmode=require&sslrootcert=${ca}`).ssl as {
+    rejectUnauthorized: boolean;
+    checkServerIdentity?: () => unknown;
+  };
   t.equal(requireWithCa.rejectUnauthorized, true, 'require with a root certificate checks the chain, as libpq does');
   const client = join(directory, 'client.crt');
   const key = join(directory, 'client.key');
   writeFileSync(client, 'CERT');
   writeFileSync(key, 'KEY');
-  t.match(postgres(`postgres://h/x?sslmode=verify-full&sslcert=${client}&sslkey=${key}`).ssl, { cert: 'CERT', key: 'KEY', rejectUnauthorized: true }, 'a client certificate');
-  t.throws(() => parseDatabaseUrl(`postgres://h/x?sslmode=verify-full&sslrootcert=${join(directory, 'absent.crt')}`), /--database names sslrootcert=.*absent\.crt, which cannot be read/);
+  t.match(
+    postgres(`postgres://h/x?sslmode=verify-full&sslcert=${client}&sslkey=${key}`).ssl,
+    { cert: 'CERT', key: 'KEY', rejectUnauthorized: true },
+    'a client certificate',
+  );
+  t.throws(
+    () => parseDatabaseUrl(`postgres://h/x?sslmode=verify-full&sslrootcert=${join(directory, 'absent.crt')}`),
+    /--database names sslrootcert=.*absent\.crt, which cannot be read/,
+  );
   t.throws(() => parseDatabaseUrl(`postgres://h/x?sslmode=disable&sslrootcert=${ca}`), /TLS files with sslmode=disable/);
 });
 
@@ -70,7 +91,14 @@ t.test('refusals name the option, and never show the password', async (t) => {
     ['postgres://u:secret@h/a/b', /one database/],
   ];
   for (const [url, message] of cases) {
-    const error = (() => { try { parseDatabaseUrl(url, 'SLUICE_DATABASE_URL'); return null; } catch (thrown) { return thrown as Error; } })();
+    const error = (() => {
+      try {
+        parseDatabaseUrl(url, 'SLUICE_DATABASE_URL');
+        return null;
+      } catch (thrown) {
+        return thrown as Error;
+      }
+    })();
     t.ok(error, `${url} refused`);
     t.match(error?.message, message, url);
     t.match(error?.message, /^SLUICE_DATABASE_URL /, `${url}: names the setting`);
@@ -81,10 +109,18 @@ t.test('refusals name the option, and never show the password', async (t) => {
 });
 
 t.test('sqlite:PATH, and the default: DIR/sluice.db as always', async (t) => {
-  t.same(parseDatabaseUrl('sqlite:relative/sluice.db'), { kind: 'sqlite', path: resolve('relative/sluice.db') }, 'relative to the working directory');
+  t.same(
+    parseDatabaseUrl('sqlite:relative/sluice.db'),
+    { kind: 'sqlite', path: resolve('relative/sluice.db') },
+    'relative to the working directory',
+  );
   t.same(parseDatabaseUrl('sqlite:/srv/sluice.db'), { kind: 'sqlite', path: '/srv/sluice.db' });
   t.same(databaseLocation({ dataDir: 'data' }), { kind: 'sqlite', path: resolve('data', 'sluice.db') });
-  t.same(databaseLocation({ dataDir: 'data', url: '' }), { kind: 'sqlite', path: resolve('data', 'sluice.db') }, 'an empty setting is no setting');
+  t.same(
+    databaseLocation({ dataDir: 'data', url: '' }),
+    { kind: 'sqlite', path: resolve('data', 'sluice.db') },
+    'an empty setting is no setting',
+  );
 });
 
 t.test('the configuration: --database, else SLUICE_DATABASE_URL, each refused by its own name', async (t) => {
@@ -94,11 +130,11 @@ t.test('the configuration: --database, else SLUICE_DATABASE_URL, each refused by
   t.equal(databaseUrlFrom(undefined, { SLUICE_DATABASE_URL: '' }), undefined, 'an empty variable is unset');
   t.throws(() => databaseUrlFrom('redis://h', {}), /^--database must be/);
   t.throws(() => databaseUrlFrom(undefined, { SLUICE_DATABASE_URL: 'redis://h' }), /SLUICE_DATABASE_URL must be/);
-  t.throws(() => resolveOptions({ databaseUrl: 'redis://h' }), /databaseUrl must be/, 'buildApp\'s options are checked too');
+  t.throws(() => resolveOptions({ databaseUrl: 'redis://h' }), /databaseUrl must be/, "buildApp's options are checked too");
   t.equal(resolveOptions({ databaseUrl: 'postgres://h/x' }).databaseUrl, 'postgres://h/x');
 });
 
-t.test('openStore: SQLite by default, at the data directory\'s sluice.db', async (t) => {
+t.test("openStore: SQLite by default, at the data directory's sluice.db", async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-open-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const store = await openStore({ dataDir });
@@ -114,13 +150,20 @@ t.test('openStore: SQLite by default, at the data directory\'s sluice.db', async
   await t.rejects(openStore({ dataDir, url: 'mongodb://h/x' }), /--database must be sqlite:PATH or postgres/);
 });
 
-t.test('openStore: postgres:// migrates an empty database and serves', { skip: await postgresUnavailable() ?? false }, async (t) => {
+t.test('openStore: postgres:// migrates an empty database and serves', { skip: (await postgresUnavailable()) ?? false }, async (t) => {
   const { url } = await postgresTestDatabase(t, { empty: true });
   const store = await openStore({ dataDir: tmpdir(), url: url.replace(/^postgres:/, 'postgresql:') });
   t.teardown(() => store.close());
   t.equal(store.dialect, 'postgres');
   t.ok((await store.inspection.tables()).includes('releases'), 'the schema is there');
   await store.products.create({ id: 'emu', name: 'E' }, new Date());
-  t.same((await store.products.list()).map((product) => product.id), ['emu']);
-  await t.rejects(openStore({ dataDir: tmpdir(), url: url.replace(/\/[^/]*$/, '/sluice_no_such_database') }), /sluice_no_such_database/, 'a database that does not exist is named');
+  t.same(
+    (await store.products.list()).map((product) => product.id),
+    ['emu'],
+  );
+  await t.rejects(
+    openStore({ dataDir: tmpdir(), url: url.replace(/\/[^/]*$/, '/sluice_no_such_database') }),
+    /sluice_no_such_database/,
+    'a database that does not exist is named',
+  );
 });

@@ -30,15 +30,37 @@ forEachStore(t, 'unresolved faults by class and status, and the late ones, as th
         for (const { status, steps } of histories) {
           const reportedAt = minutesAgo(age);
           const fault = (await store.faults.insert({
-            customer: 'acme', device: null, plan: null, class: faultClass, severity, title: 't', description: '', source: 'staff', reportedBy: 'user:sam', reportedAt,
+            customer: 'acme',
+            device: null,
+            plan: null,
+            class: faultClass,
+            severity,
+            title: 't',
+            description: '',
+            source: 'staff',
+            reportedBy: 'user:sam',
+            reportedAt,
           }))!;
           // Steps taken five minutes after the report: in time for every acknowledge clock.
           const at = new Date(reportedAt.getTime() + 5 * 60_000);
           let from: FaultStatus = 'open';
           for (const step of steps) {
-            const to: FaultStatus = step === 'acknowledge' ? 'acknowledged' : step === 'fix_available' ? 'fix_available' : step === 'resolve' ? 'resolved' : 'closed';
-            const changes = step === 'acknowledge' ? { acknowledgedBy: 'sam', acknowledgedAt: at } : step === 'fix_available' ? { fixAvailableAt: at }
-              : step === 'resolve' ? { resolvedBy: 'sam', resolvedAt: at } : { closedAt: at };
+            const to: FaultStatus =
+              step === 'acknowledge'
+                ? 'acknowledged'
+                : step === 'fix_available'
+                  ? 'fix_available'
+                  : step === 'resolve'
+                    ? 'resolved'
+                    : 'closed';
+            const changes =
+              step === 'acknowledge'
+                ? { acknowledgedBy: 'sam', acknowledgedAt: at }
+                : step === 'fix_available'
+                  ? { fixAvailableAt: at }
+                  : step === 'resolve'
+                    ? { resolvedBy: 'sam', resolvedAt: at }
+                    : { closedAt: at };
             if (!(await store.faults.transition(fault.id, from, to, changes))) throw new Error(`${fault.id}: ${from} to ${to} refused`);
             from = to;
           }
@@ -61,20 +83,54 @@ forEachStore(t, 'unresolved faults by class and status, and the late ones, as th
     expected.set(key, entry);
   }
   const summary = await store.faults.unresolvedSummary(lateCutoffs(now));
-  const actual = new Map(summary.map((row) => [`${row.class} ${row.status}`, { count: row.count, acknowledgeLate: row.acknowledgeLate, resolveLate: row.resolveLate }]));
+  const actual = new Map(
+    summary.map((row) => [
+      `${row.class} ${row.status}`,
+      { count: row.count, acknowledgeLate: row.acknowledgeLate, resolveLate: row.resolveLate },
+    ]),
+  );
   t.same(Object.fromEntries([...actual].sort()), Object.fromEntries([...expected].sort()), 'the store counts what the domain decides');
-  t.ok([...expected.values()].some((entry) => entry.acknowledgeLate > 0) && [...expected.values()].some((entry) => entry.resolveLate > 0), 'both clocks have late faults here');
-  t.same(await store.faults.unresolvedSummary({ acknowledge: [], resolve: [] }).then((rows) => rows.filter((row) => row.acknowledgeLate + row.resolveLate > 0)), [], 'no cutoffs, nothing late');
+  t.ok(
+    [...expected.values()].some((entry) => entry.acknowledgeLate > 0) && [...expected.values()].some((entry) => entry.resolveLate > 0),
+    'both clocks have late faults here',
+  );
+  t.same(
+    await store.faults
+      .unresolvedSummary({ acknowledge: [], resolve: [] })
+      .then((rows) => rows.filter((row) => row.acknowledgeLate + row.resolveLate > 0)),
+    [],
+    'no cutoffs, nothing late',
+  );
 });
 
 forEachStore(t, 'plans counted by kind and status', async (t, store) => {
   await store.customers.create({ id: 'acme', name: 'Acme', timezone: 'UTC' }, now);
   t.same(await store.plans.countByStatus(), [], 'no plans, no rows');
-  for (const [id, kind] of [['plan-1', 'upgrade'], ['plan-2', 'upgrade'], ['plan-3', 'commissioning']] as const) {
-    await store.plans.insert(draftPlan({
-      id, kind, customer: 'acme', release: null, windows: [], waves: [], seed: id, deadline: new Date(now.getTime() + 86_400_000), notes: '',
-      details: null, maxConcurrent: null, expectedInstallSeconds: 900, createdBy: 'sam',
-    }, now));
+  for (const [id, kind] of [
+    ['plan-1', 'upgrade'],
+    ['plan-2', 'upgrade'],
+    ['plan-3', 'commissioning'],
+  ] as const) {
+    await store.plans.insert(
+      draftPlan(
+        {
+          id,
+          kind,
+          customer: 'acme',
+          release: null,
+          windows: [],
+          waves: [],
+          seed: id,
+          deadline: new Date(now.getTime() + 86_400_000),
+          notes: '',
+          details: null,
+          maxConcurrent: null,
+          expectedInstallSeconds: 900,
+          createdBy: 'sam',
+        },
+        now,
+      ),
+    );
   }
   t.ok(await store.plans.transition('plan-2', 'draft', 'proposed', {}, now));
   const counts = (await store.plans.countByStatus()).sort((a, b) => `${a.kind}${a.status}`.localeCompare(`${b.kind}${b.status}`));

@@ -18,7 +18,10 @@ import { postgresTestDatabase, postgresUnavailable } from '../helpers/database.j
 const scoping = '007_access_control.sql';
 
 /** A database migrated up to, not including, 007; `finish` applies the rest. */
-async function beforeScoping(t: Parameters<typeof postgresTestDatabase>[0], dialect: Dialect): Promise<{ session: SqlDatabase; finish: () => Promise<void> }> {
+async function beforeScoping(
+  t: Parameters<typeof postgresTestDatabase>[0],
+  dialect: Dialect,
+): Promise<{ session: SqlDatabase; finish: () => Promise<void> }> {
   const work = mkdtempSync(join(tmpdir(), 'sluice-migration-007-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const directory = join(work, dialect);
@@ -32,24 +35,42 @@ async function beforeScoping(t: Parameters<typeof postgresTestDatabase>[0], dial
     migrateSqlite(db, directory);
     const session = createSqliteDatabase(db);
     t.teardown(() => session.close());
-    return { session, finish: async () => { restore(); migrateSqlite(db, directory); } };
+    return {
+      session,
+      finish: async () => {
+        restore();
+        migrateSqlite(db, directory);
+      },
+    };
   }
   const { url } = await postgresTestDatabase(t, { empty: true });
   const session = createPostgresDatabase(url);
   t.teardown(() => session.close());
   await migratePostgres(session, directory);
-  return { session, finish: async () => { restore(); await migratePostgres(session, directory); } };
+  return {
+    session,
+    finish: async () => {
+      restore();
+      await migratePostgres(session, directory);
+    },
+  };
 }
 
 const at = '2026-11-01T00:00:00.000Z';
 const insertToken = (session: SqlDatabase, id: string, hash: string) =>
-  session.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, created_by, created_at) VALUES (?, ?, ?, ?, ?)', [id, hash, 'DEFAULT', 'user:sam', at]);
+  session.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, created_by, created_at) VALUES (?, ?, ?, ?, ?)', [
+    id,
+    hash,
+    'DEFAULT',
+    'user:sam',
+    at,
+  ]);
 const insertCustomer = (session: SqlDatabase, id: string) =>
   session.run('INSERT INTO customers (id, name, timezone, created_at) VALUES (?, ?, ?, ?)', [id, id, 'UTC', at]);
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
-  t.test(dialect, { skip: dialect === 'postgres' ? (await postgresUnavailable()) ?? false : false }, async (t) => {
-    t.test('one customer: an old gateway token becomes that customer\'s', async (t) => {
+  t.test(dialect, { skip: dialect === 'postgres' ? ((await postgresUnavailable()) ?? false) : false }, async (t) => {
+    t.test("one customer: an old gateway token becomes that customer's", async (t) => {
       const { session, finish } = await beforeScoping(t, dialect);
       await insertCustomer(session, 'acme');
       await insertToken(session, 'g-1', 'a'.repeat(64));

@@ -20,9 +20,13 @@ const postgresNames = knownMigrations(migrationsDirectory('postgres'));
 
 t.test('both dialects have the same numbered migrations', async (t) => {
   t.ok(sqliteNames.length >= 6);
-  t.same(postgresNames, sqliteNames, 'same names: a backup\'s migration list means the same schema on either');
-  t.same(sqliteNames.map((name) => name.slice(0, 3)), sqliteNames.map((_, index) => String(index + 1).padStart(3, '0')), 'numbered 001, 002, … without gaps');
-  t.same(knownMigrations(), sqliteNames, 'the default list (backups, restore) is SQLite\'s');
+  t.same(postgresNames, sqliteNames, "same names: a backup's migration list means the same schema on either");
+  t.same(
+    sqliteNames.map((name) => name.slice(0, 3)),
+    sqliteNames.map((_, index) => String(index + 1).padStart(3, '0')),
+    'numbered 001, 002, … without gaps',
+  );
+  t.same(knownMigrations(), sqliteNames, "the default list (backups, restore) is SQLite's");
 });
 
 t.test('SQLite: each migration once; a second run applies nothing', async (t) => {
@@ -32,7 +36,10 @@ t.test('SQLite: each migration once; a second run applies nothing', async (t) =>
   t.teardown(() => db.close());
   t.same(migrateSqlite(db), [], 'openDatabase already applied them all');
   const rows = db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[];
-  t.same(rows.map((row) => row.name), sqliteNames);
+  t.same(
+    rows.map((row) => row.name),
+    sqliteNames,
+  );
 });
 
 t.test('SQLite: a failing migration leaves nothing of itself and stops the run', async (t) => {
@@ -46,14 +53,15 @@ t.test('SQLite: a failing migration leaves nothing of itself and stops the run',
   const db = openDatabase(join(directory, 'sluice.db'));
   t.teardown(() => db.close());
   t.throws(() => migrateSqlite(db, migrations), /missing/);
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('good', 'half', 'after')").all() as { name: string }[]).map((row) => row.name);
-  t.same(tables, ['good'], 'the failed migration\'s first statement was rolled back; the next never ran');
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('good', 'half', 'after')").all() as { name: string }[]
+  ).map((row) => row.name);
+  t.same(tables, ['good'], "the failed migration's first statement was rolled back; the next never ran");
   t.ok(db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?').get('001_good.sql'));
   t.notOk(db.prepare('SELECT 1 FROM schema_migrations WHERE name = ?').get('002_bad.sql'));
 });
 
-t.test('PostgreSQL: migrations under an advisory lock', { skip: await postgresUnavailable() ?? false }, async (t) => {
-
+t.test('PostgreSQL: migrations under an advisory lock', { skip: (await postgresUnavailable()) ?? false }, async (t) => {
   t.test('five runners started together on one fresh database apply each migration once', async (t) => {
     const { url } = await postgresTestDatabase(t, { empty: true });
     const runners = Array.from({ length: 5 }, () => createPostgresDatabase(url));
@@ -62,9 +70,15 @@ t.test('PostgreSQL: migrations under an advisory lock', { skip: await postgresUn
     t.same(ran.flat().sort(), postgresNames, 'between them, every migration exactly once');
     t.equal(ran.filter((names) => names.length > 0).length, 1, 'one runner did the work; the others waited, then found nothing to do');
     const rows = await runners[0].all<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
-    t.same(rows.map((row) => row.name), postgresNames, 'schema_migrations lists each once');
+    t.same(
+      rows.map((row) => row.name),
+      postgresNames,
+      'schema_migrations lists each once',
+    );
     t.same(await migratePostgres(runners[1]), [], 'a later run applies nothing');
-    const locks = await runners[0].get<{ n: number }>("SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+    const locks = await runners[0].get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
     t.equal(locks?.n, 0, 'no runner still holds the lock');
   });
 
@@ -76,15 +90,20 @@ t.test('PostgreSQL: migrations under an advisory lock', { skip: await postgresUn
     writeFileSync(join(directory, '002_bad.sql'), 'CREATE TABLE half (id TEXT); INSERT INTO missing VALUES (1);');
     const database = createPostgresDatabase(url);
     t.teardown(() => database.close());
-    await t.rejects(migratePostgres(database, directory), { message: /migration 002_bad\.sql failed: relation "missing" does not exist/, code: '42P01' });
-    const tables = await database.all<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('good', 'half') ORDER BY table_name");
+    await t.rejects(migratePostgres(database, directory), {
+      message: /migration 002_bad\.sql failed: relation "missing" does not exist/,
+      code: '42P01',
+    });
+    const tables = await database.all<{ name: string }>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('good', 'half') ORDER BY table_name",
+    );
     t.same(tables, [{ name: 'good' }]);
     // Fixed, the next start applies it: the first run's lock did not outlive it.
     writeFileSync(join(directory, '002_bad.sql'), 'CREATE TABLE half (id TEXT);');
     t.same(await migratePostgres(database, directory), ['002_bad.sql']);
   });
 
-  t.test('the two dialects\' migrations make the same schema', async (t) => {
+  t.test("the two dialects' migrations make the same schema", async (t) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sluice-schema-'));
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
     const sqlite = createSqliteDatabase(openDatabase(join(dataDir, 'sluice.db')));
@@ -95,7 +114,8 @@ t.test('PostgreSQL: migrations under an advisory lock', { skip: await postgresUn
     await migratePostgres(postgres);
     const [left, right] = [await sqliteSchema(sqlite), await postgresSchema(postgres)];
     t.same(Object.keys(right.columns).sort(), Object.keys(left.columns).sort(), 'the same tables');
-    for (const table of Object.keys(left.columns)) t.same(right.columns[table], left.columns[table], `${table}: the same columns, types and NOT NULLs`);
+    for (const table of Object.keys(left.columns))
+      t.same(right.columns[table], left.columns[table], `${table}: the same columns, types and NOT NULLs`);
     t.same(right.keys, left.keys, 'the same primary keys, unique keys and indexes (partial ones included)');
     t.same(right.foreignKeys, left.foreignKeys, 'the same foreign keys');
     t.same(right.checks, left.checks, 'as many CHECK constraints per table');
@@ -123,24 +143,44 @@ interface Schema {
   checks: Record<string, number>;
 }
 
-const sqliteType = (declared: string) => ({ TEXT: 'text', INTEGER: 'integer', REAL: 'real' } as Record<string, string>)[declared.toUpperCase()] ?? declared;
-const postgresType = (declared: string) => ({ text: 'text', integer: 'integer', bigint: 'integer', 'double precision': 'real' } as Record<string, string>)[declared] ?? declared;
+const sqliteType = (declared: string) =>
+  (({ TEXT: 'text', INTEGER: 'integer', REAL: 'real' }) as Record<string, string>)[declared.toUpperCase()] ?? declared;
+const postgresType = (declared: string) =>
+  (({ text: 'text', integer: 'integer', bigint: 'integer', 'double precision': 'real' }) as Record<string, string>)[declared] ?? declared;
 
 async function sqliteSchema(session: SqlSession): Promise<Schema> {
-  const tables = (await session.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"));
+  const tables = await session.all<{ name: string; sql: string }>(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
   const schema: Schema = { columns: {}, keys: [], foreignKeys: [], checks: {} };
   for (const { name: table, sql } of tables) {
-    const columns = await session.all<{ name: string; type: string; notnull: number; pk: number }>('SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid', [table]);
+    const columns = await session.all<{ name: string; type: string; notnull: number; pk: number }>(
+      'SELECT name, type, "notnull", pk FROM pragma_table_info(?) ORDER BY cid',
+      [table],
+    );
     // A PRIMARY KEY column is NOT NULL in PostgreSQL; SQLite leaves a text key nullable unless said.
-    schema.columns[table] = columns.map((column) => `${column.name} ${sqliteType(column.type)}${column.notnull || column.pk ? ' not null' : ''}`);
-    const primary = columns.filter((column) => column.pk > 0).sort((a, b) => a.pk - b.pk).map((column) => column.name);
+    schema.columns[table] = columns.map(
+      (column) => `${column.name} ${sqliteType(column.type)}${column.notnull || column.pk ? ' not null' : ''}`,
+    );
+    const primary = columns
+      .filter((column) => column.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((column) => column.name);
     if (primary.length) schema.keys.push(`${table}(${primary.join(',')}) unique`);
-    for (const index of await session.all<{ name: string; unique: number; partial: number; origin: string }>('SELECT name, "unique", partial, origin FROM pragma_index_list(?)', [table])) {
+    for (const index of await session.all<{ name: string; unique: number; partial: number; origin: string }>(
+      'SELECT name, "unique", partial, origin FROM pragma_index_list(?)',
+      [table],
+    )) {
       if (index.origin === 'pk') continue;
-      const indexed = (await session.all<{ name: string }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [index.name])).map((column) => column.name);
+      const indexed = (await session.all<{ name: string }>('SELECT name FROM pragma_index_info(?) ORDER BY seqno', [index.name])).map(
+        (column) => column.name,
+      );
       schema.keys.push(`${table}(${indexed.join(',')})${index.unique ? ' unique' : ''}${index.partial ? ' partial' : ''}`);
     }
-    for (const key of await session.all<{ table: string; from: string; to: string }>('SELECT "table", "from", "to" FROM pragma_foreign_key_list(?)', [table])) {
+    for (const key of await session.all<{ table: string; from: string; to: string }>(
+      'SELECT "table", "from", "to" FROM pragma_foreign_key_list(?)',
+      [table],
+    )) {
       schema.foreignKeys.push(`${table}.${key.from} -> ${key.table}.${key.to}`);
     }
     schema.checks[table] = (sql.match(/\bCHECK\s*\(/gi) ?? []).length;
@@ -153,9 +193,12 @@ async function sqliteSchema(session: SqlSession): Promise<Schema> {
 async function postgresSchema(session: SqlSession): Promise<Schema> {
   const schema: Schema = { columns: {}, keys: [], foreignKeys: [], checks: {} };
   const columns = await session.all<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
-    'SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position');
+    'SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position',
+  );
   for (const column of columns) {
-    (schema.columns[column.table_name] ??= []).push(`${column.column_name} ${postgresType(column.data_type)}${column.is_nullable === 'NO' ? ' not null' : ''}`);
+    (schema.columns[column.table_name] ??= []).push(
+      `${column.column_name} ${postgresType(column.data_type)}${column.is_nullable === 'NO' ? ' not null' : ''}`,
+    );
   }
   const indexes = await session.all<{ table_name: string; columns: string; is_unique: boolean; partial: boolean }>(`
     SELECT t.relname AS table_name, i.indisunique AS is_unique, i.indpred IS NOT NULL AS partial,
@@ -163,7 +206,8 @@ async function postgresSchema(session: SqlSession): Promise<Schema> {
         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) AS columns
     FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
     WHERE n.nspname = current_schema()`);
-  for (const index of indexes) schema.keys.push(`${index.table_name}(${index.columns})${index.is_unique ? ' unique' : ''}${index.partial ? ' partial' : ''}`);
+  for (const index of indexes)
+    schema.keys.push(`${index.table_name}(${index.columns})${index.is_unique ? ' unique' : ''}${index.partial ? ' partial' : ''}`);
   const foreignKeys = await session.all<{ table_name: string; column_name: string; target: string; target_column: string }>(`
     SELECT c.conrelid::regclass::text AS table_name, a.attname AS column_name, c.confrelid::regclass::text AS target, af.attname AS target_column
     FROM pg_constraint c

@@ -18,16 +18,41 @@ async function world(store: Store) {
   await store.devices.create({ id: 'emu-1', customer: 'acme', product: 'emu', hardware: 'hw', version: '1.0.0' }, now);
   await store.devices.create({ id: 'emu-2', customer: 'acme', product: 'emu', hardware: 'hw', version: '1.0.0' }, now);
   for (const id of ['plan-1', 'plan-2']) {
-    await store.plans.insert(draftPlan({
-      id, kind: 'upgrade', customer: 'acme', release: null, windows: [], waves: [], seed: id, deadline: later(60 * 24), notes: '',
-      details: null, maxConcurrent: null, expectedInstallSeconds: 900, createdBy: 'sam',
-    }, now));
+    await store.plans.insert(
+      draftPlan(
+        {
+          id,
+          kind: 'upgrade',
+          customer: 'acme',
+          release: null,
+          windows: [],
+          waves: [],
+          seed: id,
+          deadline: later(60 * 24),
+          notes: '',
+          details: null,
+          maxConcurrent: null,
+          expectedInstallSeconds: 900,
+          createdBy: 'sam',
+        },
+        now,
+      ),
+    );
   }
 }
 
 const fault = (overrides: Partial<NewFault> = {}): NewFault => ({
-  customer: 'acme', device: null, plan: null, class: 'C', severity: 'general', title: 'Meter drift', description: '', source: 'customer',
-  reportedBy: 'user:ana', reportedAt: now, ...overrides,
+  customer: 'acme',
+  device: null,
+  plan: null,
+  class: 'C',
+  severity: 'general',
+  title: 'Meter drift',
+  description: '',
+  source: 'customer',
+  reportedBy: 'user:ana',
+  reportedAt: now,
+  ...overrides,
 });
 
 const tally = (results: boolean[]) => results.filter(Boolean).length;
@@ -35,23 +60,62 @@ const tally = (results: boolean[]) => results.filter(Boolean).length;
 forEachStore(t, 'faults: numbered from F-1001 even when reported at once, read back whole, filtered', async (t, store) => {
   await world(store);
   const first = await store.faults.insert(fault({ device: 'emu-1', reportedAt: later(0) }));
-  t.same(first, {
-    id: 'F-1001', seq: 1001, customer: 'acme', device: 'emu-1', plan: null, class: 'C', severity: 'general', title: 'Meter drift', description: '',
-    status: 'open', source: 'customer', reportedBy: 'user:ana', reportedAt: now, acknowledgedBy: null, acknowledgedAt: null,
-    fixRelease: null, fixAvailableAt: null, resolvedBy: null, resolvedAt: null, resolution: null, closedAt: null,
-  }, 'a domain object: Dates, numbers, camelCase');
-  const together = await Promise.all(Array.from({ length: 8 }, (_, index) => store.faults.insert(fault({ class: index % 2 ? 'A' : 'B', reportedAt: later(index + 1) }))));
-  t.same(together.map((created) => created!.id).sort(), Array.from({ length: 8 }, (_, index) => `F-${1002 + index}`), 'distinct, consecutive numbers');
+  t.same(
+    first,
+    {
+      id: 'F-1001',
+      seq: 1001,
+      customer: 'acme',
+      device: 'emu-1',
+      plan: null,
+      class: 'C',
+      severity: 'general',
+      title: 'Meter drift',
+      description: '',
+      status: 'open',
+      source: 'customer',
+      reportedBy: 'user:ana',
+      reportedAt: now,
+      acknowledgedBy: null,
+      acknowledgedAt: null,
+      fixRelease: null,
+      fixAvailableAt: null,
+      resolvedBy: null,
+      resolvedAt: null,
+      resolution: null,
+      closedAt: null,
+    },
+    'a domain object: Dates, numbers, camelCase',
+  );
+  const together = await Promise.all(
+    Array.from({ length: 8 }, (_, index) => store.faults.insert(fault({ class: index % 2 ? 'A' : 'B', reportedAt: later(index + 1) }))),
+  );
+  t.same(
+    together.map((created) => created!.id).sort(),
+    Array.from({ length: 8 }, (_, index) => `F-${1002 + index}`),
+    'distinct, consecutive numbers',
+  );
   await store.faults.insert(fault({ customer: 'beta', reportedAt: later(30) }));
 
   t.equal((await store.faults.list()).length, 10);
-  t.same((await store.faults.list({ limit: 2 })).map((found) => found.id), ['F-1010', 'F-1009'], 'newest first');
+  t.same(
+    (await store.faults.list({ limit: 2 })).map((found) => found.id),
+    ['F-1010', 'F-1009'],
+    'newest first',
+  );
   t.equal((await store.faults.list({ customer: 'beta' })).length, 1);
   t.equal((await store.faults.list({ customer: 'acme', class: 'A' })).length, 4);
-  t.same((await store.faults.list({ reportedFrom: later(1), reportedBefore: later(3) })).map((found) => found.reportedAt), [later(2), later(1)], 'from inclusive, before exclusive');
+  t.same(
+    (await store.faults.list({ reportedFrom: later(1), reportedBefore: later(3) })).map((found) => found.reportedAt),
+    [later(2), later(1)],
+    'from inclusive, before exclusive',
+  );
 
   t.ok(await store.faults.transition('F-1001', 'open', 'acknowledged', { acknowledgedBy: 'sam', acknowledgedAt: later(5) }));
-  t.notOk(await store.faults.transition('F-1001', 'open', 'acknowledged', { acknowledgedBy: 'eve', acknowledgedAt: later(6) }), 'a step from a status it no longer has');
+  t.notOk(
+    await store.faults.transition('F-1001', 'open', 'acknowledged', { acknowledgedBy: 'eve', acknowledgedAt: later(6) }),
+    'a step from a status it no longer has',
+  );
   t.match(await store.faults.get('F-1001'), { status: 'acknowledged', acknowledgedBy: 'sam', acknowledgedAt: later(5) });
   t.ok(await store.faults.transition('F-1001', 'acknowledged', 'closed', { closedAt: later(9) }));
   t.equal((await store.faults.list({ unclosed: true })).length, 9);
@@ -62,7 +126,11 @@ forEachStore(t, 'faults: numbered from F-1001 even when reported at once, read b
 forEachStore(t, 'faults: concurrent steps change a fault once; one agent fault per failed update', async (t, store) => {
   await world(store);
   await store.faults.insert(fault());
-  const steps = await Promise.all(Array.from({ length: 6 }, (_, index) => store.faults.transition('F-1001', 'open', 'acknowledged', { acknowledgedBy: `sam-${index}`, acknowledgedAt: later(index) })));
+  const steps = await Promise.all(
+    Array.from({ length: 6 }, (_, index) =>
+      store.faults.transition('F-1001', 'open', 'acknowledged', { acknowledgedBy: `sam-${index}`, acknowledgedAt: later(index) }),
+    ),
+  );
   t.equal(tally(steps), 1, 'one of six changed it');
 
   const agent = fault({ device: 'emu-1', plan: 'plan-1', source: 'agent', reportedBy: 'device:emu-1' });
@@ -76,22 +144,69 @@ forEachStore(t, 'faults: concurrent steps change a fault once; one agent fault p
 
 forEachStore(t, 'support sessions: decided, expired and uploaded once each, read back whole', async (t, store) => {
   await world(store);
-  await store.supportSessions.insert({ id: 's-1', device: 'emu-1', customer: 'acme', reason: 'Drift', collect: ['logs', 'system'], requestedBy: 'user:sam', requestedAt: now });
-  await store.supportSessions.insert({ id: 's-2', device: 'emu-1', customer: 'acme', reason: 'Later', collect: ['journal'], requestedBy: 'user:sam', requestedAt: later(1) });
-  t.same(await store.supportSessions.get('s-1'), {
-    id: 's-1', device: 'emu-1', customer: 'acme', reason: 'Drift', collect: ['logs', 'system'], status: 'requested', requestedBy: 'user:sam', requestedAt: now,
-    decidedBy: null, decidedAt: null, expiresAt: null, withdrawnAt: null, uploadedAt: null, bundle: null,
+  await store.supportSessions.insert({
+    id: 's-1',
+    device: 'emu-1',
+    customer: 'acme',
+    reason: 'Drift',
+    collect: ['logs', 'system'],
+    requestedBy: 'user:sam',
+    requestedAt: now,
   });
-  t.same((await store.supportSessions.list({ customer: 'acme' })).map((session) => session.id), ['s-2', 's-1'], 'newest first');
+  await store.supportSessions.insert({
+    id: 's-2',
+    device: 'emu-1',
+    customer: 'acme',
+    reason: 'Later',
+    collect: ['journal'],
+    requestedBy: 'user:sam',
+    requestedAt: later(1),
+  });
+  t.same(await store.supportSessions.get('s-1'), {
+    id: 's-1',
+    device: 'emu-1',
+    customer: 'acme',
+    reason: 'Drift',
+    collect: ['logs', 'system'],
+    status: 'requested',
+    requestedBy: 'user:sam',
+    requestedAt: now,
+    decidedBy: null,
+    decidedAt: null,
+    expiresAt: null,
+    withdrawnAt: null,
+    uploadedAt: null,
+    bundle: null,
+  });
+  t.same(
+    (await store.supportSessions.list({ customer: 'acme' })).map((session) => session.id),
+    ['s-2', 's-1'],
+    'newest first',
+  );
   t.same(await store.supportSessions.list({ customer: 'beta' }), []);
 
-  const consents = await Promise.all(Array.from({ length: 4 }, (_, index) => store.supportSessions.decide('s-1', 'requested', { status: 'consented', decidedBy: `ana-${index}`, decidedAt: now, expiresAt: later(60) })));
+  const consents = await Promise.all(
+    Array.from({ length: 4 }, (_, index) =>
+      store.supportSessions.decide('s-1', 'requested', {
+        status: 'consented',
+        decidedBy: `ana-${index}`,
+        decidedAt: now,
+        expiresAt: later(60),
+      }),
+    ),
+  );
   t.equal(tally(consents), 1, 'consented once');
-  t.same((await store.supportSessions.consentedOfDevice('emu-1')).map((session) => session.id), ['s-1']);
+  t.same(
+    (await store.supportSessions.consentedOfDevice('emu-1')).map((session) => session.id),
+    ['s-1'],
+  );
   t.notOk(await store.supportSessions.markExpired('s-1', later(59)), 'not before its expiry');
 
   const bundle = { sha256: 'b'.repeat(64), size: 5 * 1024 ** 3 };
-  const uploads = await Promise.all([store.supportSessions.markUploaded('s-1', bundle, later(10)), store.supportSessions.markUploaded('s-1', bundle, later(10))]);
+  const uploads = await Promise.all([
+    store.supportSessions.markUploaded('s-1', bundle, later(10)),
+    store.supportSessions.markUploaded('s-1', bundle, later(10)),
+  ]);
   t.equal(tally(uploads), 1, 'one bundle');
   t.match(await store.supportSessions.get('s-1'), { status: 'uploaded', uploadedAt: later(10), bundle });
 
@@ -102,7 +217,15 @@ forEachStore(t, 'support sessions: decided, expired and uploaded once each, read
   t.equal((await store.supportSessions.get('s-2'))!.status, 'expired');
   t.same(await store.supportSessions.consentedOfDevice('emu-1'), []);
 
-  await store.supportSessions.insert({ id: 's-3', device: 'emu-2', customer: 'acme', reason: 'x', collect: ['logs'], requestedBy: 'user:sam', requestedAt: now });
+  await store.supportSessions.insert({
+    id: 's-3',
+    device: 'emu-2',
+    customer: 'acme',
+    reason: 'x',
+    collect: ['logs'],
+    requestedBy: 'user:sam',
+    requestedAt: now,
+  });
   await store.supportSessions.decide('s-3', 'requested', { status: 'consented', decidedBy: 'ana', decidedAt: now, expiresAt: later(60) });
   t.ok(await store.supportSessions.decide('s-3', 'consented', { status: 'withdrawn', withdrawnAt: later(5) }));
   t.match(await store.supportSessions.get('s-3'), { status: 'withdrawn', withdrawnAt: later(5), decidedBy: 'ana' });
@@ -131,27 +254,61 @@ forEachStore(t, 'DDI: one live action per plan and device however many open it, 
   t.equal(await store.ddi.action(999_999), undefined);
 });
 
-forEachStore(t, 'DDI: gateway tokens by hash, for one customer, rotated in place, until revoked once; configuration data per device', async (t, store) => {
-  await world(store);
-  await store.ddi.insertGatewayToken({ id: 'g-1', hash: 'h'.repeat(64), tenant: 'DEFAULT', customer: 'acme', createdBy: 'user:sam', createdAt: now });
-  await store.ddi.insertGatewayToken({ id: 'g-2', hash: 'b'.repeat(64), tenant: 'DEFAULT', customer: 'beta', createdBy: 'user:sam', createdAt: later(1) });
-  t.same(await store.ddi.gatewayToken('h'.repeat(64)), { tenant: 'DEFAULT', customer: 'acme' });
-  t.equal(await store.ddi.gatewayToken('x'.repeat(64)), undefined);
-  t.same((await store.ddi.gatewayTokens({ customer: 'beta' })).map((token) => token.id), ['g-2'], 'listed per customer');
-  t.match(await store.ddi.gatewayTokenById('g-1'), { id: 'g-1', customer: 'acme', createdBy: 'user:sam', createdAt: now, revokedAt: null });
-  t.notMatch(JSON.stringify(await store.ddi.gatewayTokens()), /h{64}/, 'never the hash');
-  t.ok(await store.ddi.replaceGatewayTokenHash('g-2', 'c'.repeat(64)), 'rotated');
-  t.equal(await store.ddi.gatewayToken('b'.repeat(64)), undefined, 'the old secret is gone');
-  t.same(await store.ddi.gatewayToken('c'.repeat(64)), { tenant: 'DEFAULT', customer: 'beta' }, 'the new one acts for the same customer');
-  t.same(await Promise.all([store.ddi.revokeGatewayToken('g-1', later(1)), store.ddi.revokeGatewayToken('g-1', later(1))]).then((results) => tally(results)), 1, 'revoked once');
-  t.equal(await store.ddi.gatewayToken('h'.repeat(64)), undefined, 'a revoked token names no tenant');
-  t.notOk(await store.ddi.replaceGatewayTokenHash('g-1', 'd'.repeat(64)), 'a revoked token is not rotated');
-  t.notOk(await store.ddi.revokeGatewayToken('g-missing', later(1)));
+forEachStore(
+  t,
+  'DDI: gateway tokens by hash, for one customer, rotated in place, until revoked once; configuration data per device',
+  async (t, store) => {
+    await world(store);
+    await store.ddi.insertGatewayToken({
+      id: 'g-1',
+      hash: 'h'.repeat(64),
+      tenant: 'DEFAULT',
+      customer: 'acme',
+      createdBy: 'user:sam',
+      createdAt: now,
+    });
+    await store.ddi.insertGatewayToken({
+      id: 'g-2',
+      hash: 'b'.repeat(64),
+      tenant: 'DEFAULT',
+      customer: 'beta',
+      createdBy: 'user:sam',
+      createdAt: later(1),
+    });
+    t.same(await store.ddi.gatewayToken('h'.repeat(64)), { tenant: 'DEFAULT', customer: 'acme' });
+    t.equal(await store.ddi.gatewayToken('x'.repeat(64)), undefined);
+    t.same(
+      (await store.ddi.gatewayTokens({ customer: 'beta' })).map((token) => token.id),
+      ['g-2'],
+      'listed per customer',
+    );
+    t.match(await store.ddi.gatewayTokenById('g-1'), {
+      id: 'g-1',
+      customer: 'acme',
+      createdBy: 'user:sam',
+      createdAt: now,
+      revokedAt: null,
+    });
+    t.notMatch(JSON.stringify(await store.ddi.gatewayTokens()), /h{64}/, 'never the hash');
+    t.ok(await store.ddi.replaceGatewayTokenHash('g-2', 'c'.repeat(64)), 'rotated');
+    t.equal(await store.ddi.gatewayToken('b'.repeat(64)), undefined, 'the old secret is gone');
+    t.same(await store.ddi.gatewayToken('c'.repeat(64)), { tenant: 'DEFAULT', customer: 'beta' }, 'the new one acts for the same customer');
+    t.same(
+      await Promise.all([store.ddi.revokeGatewayToken('g-1', later(1)), store.ddi.revokeGatewayToken('g-1', later(1))]).then((results) =>
+        tally(results),
+      ),
+      1,
+      'revoked once',
+    );
+    t.equal(await store.ddi.gatewayToken('h'.repeat(64)), undefined, 'a revoked token names no tenant');
+    t.notOk(await store.ddi.replaceGatewayTokenHash('g-1', 'd'.repeat(64)), 'a revoked token is not rotated');
+    t.notOk(await store.ddi.revokeGatewayToken('g-missing', later(1)));
 
-  t.equal(await store.ddi.configData('emu-1'), undefined);
-  await store.ddi.saveConfigData('emu-1', { site: 'north' }, now);
-  await store.ddi.saveConfigData('emu-1', { site: 'south', rack: '4' }, later(1));
-  t.same(await store.ddi.configData('emu-1'), { site: 'south', rack: '4' }, 'the last write wins');
-  t.same(await store.transaction((tx) => tx.ddi.configDataForUpdate('emu-1')), { site: 'south', rack: '4' });
-  t.equal(await store.ddi.configData('emu-2'), undefined);
-});
+    t.equal(await store.ddi.configData('emu-1'), undefined);
+    await store.ddi.saveConfigData('emu-1', { site: 'north' }, now);
+    await store.ddi.saveConfigData('emu-1', { site: 'south', rack: '4' }, later(1));
+    t.same(await store.ddi.configData('emu-1'), { site: 'south', rack: '4' }, 'the last write wins');
+    t.same(await store.transaction((tx) => tx.ddi.configDataForUpdate('emu-1')), { site: 'south', rack: '4' });
+    t.equal(await store.ddi.configData('emu-2'), undefined);
+  },
+);

@@ -12,7 +12,10 @@ const scratch = 'CREATE TABLE scratch (id TEXT PRIMARY KEY, n INTEGER NOT NULL, 
 const ids = async (session: SqlSession) => (await session.all<{ id: string }>('SELECT id FROM scratch ORDER BY id')).map((row) => row.id);
 
 t.test('placeholders: each ? outside quotes and comments is numbered in order', async (t) => {
-  t.same(numberPlaceholders('SELECT * FROM t WHERE a = ? AND b IN (?, ?) LIMIT ?'), { text: 'SELECT * FROM t WHERE a = $1 AND b IN ($2, $3) LIMIT $4', count: 4 });
+  t.same(numberPlaceholders('SELECT * FROM t WHERE a = ? AND b IN (?, ?) LIMIT ?'), {
+    text: 'SELECT * FROM t WHERE a = $1 AND b IN ($2, $3) LIMIT $4',
+    count: 4,
+  });
   t.same(numberPlaceholders("SELECT 'what?', ? FROM t"), { text: "SELECT 'what?', $1 FROM t", count: 1 }, 'in a string literal');
   t.same(numberPlaceholders("SELECT 'it''s?', ? "), { text: "SELECT 'it''s?', $1 ", count: 1 }, 'after a doubled quote');
   t.same(numberPlaceholders('SELECT "odd?name", ? FROM t'), { text: 'SELECT "odd?name", $1 FROM t', count: 1 }, 'in a quoted identifier');
@@ -26,7 +29,10 @@ t.test('placeholders: each ? outside quotes and comments is numbered in order', 
 
 forEachSession(t, 'statements with ? placeholders, literals and comments', async (t, session) => {
   await session.run(scratch);
-  const inserted = await session.run("INSERT INTO scratch (id, n, note) VALUES (?, ?, 'what? -- not a comment') -- a trailing ? comment", ['a', 1]);
+  const inserted = await session.run("INSERT INTO scratch (id, n, note) VALUES (?, ?, 'what? -- not a comment') -- a trailing ? comment", [
+    'a',
+    1,
+  ]);
   t.equal(inserted.changes, 1, 'run reports the rows it changed');
   await session.run('INSERT INTO scratch (id, n, note) VALUES (?, ?, ?)', ['b', 2, null]);
   t.same(await session.get('SELECT id, n, note FROM scratch WHERE id = ?', ['a']), { id: 'a', n: 1, note: 'what? -- not a comment' });
@@ -38,11 +44,23 @@ forEachSession(t, 'statements with ? placeholders, literals and comments', async
 
 forEachSession(t, 'counts, sums and integer columns come back as numbers', async (t, session) => {
   await session.run(scratch);
-  for (const [id, n] of [['a', 1], ['b', 2], ['c', 40]] as const) await session.run('INSERT INTO scratch (id, n) VALUES (?, ?)', [id, n]);
-  const row = await session.get<{ count: unknown; total: unknown; largest: unknown }>('SELECT COUNT(*) AS count, SUM(n) AS total, MAX(n) AS largest FROM scratch');
+  for (const [id, n] of [
+    ['a', 1],
+    ['b', 2],
+    ['c', 40],
+  ] as const)
+    await session.run('INSERT INTO scratch (id, n) VALUES (?, ?)', [id, n]);
+  const row = await session.get<{ count: unknown; total: unknown; largest: unknown }>(
+    'SELECT COUNT(*) AS count, SUM(n) AS total, MAX(n) AS largest FROM scratch',
+  );
   t.same(row, { count: 3, total: 43, largest: 40 });
   t.equal(typeof row?.count, 'number', 'COUNT(*) is a number, not text');
-  const audit = await session.run('INSERT INTO audit (at, actor, action, subject) VALUES (?, ?, ?, ?)', ['2026-01-01T00:00:00.000Z', 'x', 'y', 'z']);
+  const audit = await session.run('INSERT INTO audit (at, actor, action, subject) VALUES (?, ?, ?, ?)', [
+    '2026-01-01T00:00:00.000Z',
+    'x',
+    'y',
+    'z',
+  ]);
   t.equal(audit.changes, 1);
   const id = (await session.get<{ id: unknown }>('SELECT id FROM audit'))?.id;
   t.equal(typeof id, 'number', 'a BIGINT identity column is a number');
@@ -50,14 +68,22 @@ forEachSession(t, 'counts, sums and integer columns come back as numbers', async
 
 forEachSession(t, 'a transaction commits when its work resolves and rolls back when it rejects', async (t, session) => {
   await session.run(scratch);
-  t.equal(await session.transaction(async (tx) => {
-    await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['kept', 1]);
-    return 'done';
-  }), 'done', 'the work\'s result is returned');
-  await t.rejects(session.transaction(async (tx) => {
-    await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['undone', 1]);
-    throw new Error('changed my mind');
-  }), { message: 'changed my mind' }, 'the work\'s failure is the transaction\'s');
+  t.equal(
+    await session.transaction(async (tx) => {
+      await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['kept', 1]);
+      return 'done';
+    }),
+    'done',
+    "the work's result is returned",
+  );
+  await t.rejects(
+    session.transaction(async (tx) => {
+      await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['undone', 1]);
+      throw new Error('changed my mind');
+    }),
+    { message: 'changed my mind' },
+    "the work's failure is the transaction's",
+  );
   t.same(await ids(session), ['kept']);
 });
 
@@ -65,22 +91,30 @@ forEachSession(t, 'a nested transaction is a savepoint: its failure undoes only 
   await session.run(scratch);
   await session.transaction(async (tx) => {
     await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['outer-before', 1]);
-    await t.rejects(tx.transaction(async (inner) => {
-      await inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['inner', 1]);
-      throw new Error('inner fails');
-    }));
+    await t.rejects(
+      tx.transaction(async (inner) => {
+        await inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['inner', 1]);
+        throw new Error('inner fails');
+      }),
+    );
     await tx.transaction(async (inner) => {
-      await inner.transaction(async (deeper) => { await deeper.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['deeper', 1]); });
+      await inner.transaction(async (deeper) => {
+        await deeper.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['deeper', 1]);
+      });
     });
     t.same(await ids(tx), ['deeper', 'outer-before'], 'inside, the inner write is gone and the others are seen');
     await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['outer-after', 1]);
   });
   t.same(await ids(session), ['deeper', 'outer-after', 'outer-before'], 'the outer transaction committed the rest');
 
-  await t.rejects(session.transaction(async (tx) => {
-    await tx.transaction(async (inner) => { await inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['released', 1]); });
-    throw new Error('outer fails');
-  }));
+  await t.rejects(
+    session.transaction(async (tx) => {
+      await tx.transaction(async (inner) => {
+        await inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['released', 1]);
+      });
+      throw new Error('outer fails');
+    }),
+  );
   t.notOk((await ids(session)).includes('released'), 'a released savepoint still rolls back with its transaction');
 });
 
@@ -89,11 +123,20 @@ forEachSession(t, 'a unique violation is recognised, keeps its code, and a savep
   await session.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['a', 1]);
   const failure = await session.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['a', 2]).catch((error: unknown) => error);
   t.ok(isUniqueViolation(failure), 'isUniqueViolation');
-  t.equal((failure as { code?: string }).code, session.dialect === 'postgres' ? '23505' : 'SQLITE_CONSTRAINT_PRIMARYKEY', 'the driver\'s code is kept');
-  t.notOk(isUniqueViolation(await session.run('INSERT INTO scratch (id) VALUES (?)', ['b']).catch((error: unknown) => error)), 'a NOT NULL violation is not a unique one');
+  t.equal(
+    (failure as { code?: string }).code,
+    session.dialect === 'postgres' ? '23505' : 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    "the driver's code is kept",
+  );
+  t.notOk(
+    isUniqueViolation(await session.run('INSERT INTO scratch (id) VALUES (?)', ['b']).catch((error: unknown) => error)),
+    'a NOT NULL violation is not a unique one',
+  );
 
   await session.transaction(async (tx) => {
-    const duplicate = await tx.transaction((inner) => inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['a', 3])).catch((error: unknown) => error);
+    const duplicate = await tx
+      .transaction((inner) => inner.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['a', 3]))
+      .catch((error: unknown) => error);
     t.ok(isUniqueViolation(duplicate));
     await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['c', 1]);
   });
@@ -104,21 +147,29 @@ forEachSession(t, 'a unique violation is recognised, keeps its code, and a savep
 forEachSession(t, 'read-modify-write under forUpdate: twenty concurrent transactions lose no increment', async (t, session) => {
   await session.run(scratch);
   await session.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['counter', 0]);
-  await Promise.all(Array.from({ length: 20 }, () => session.transaction(async (tx) => {
-    const row = await tx.get<{ n: number }>(`SELECT n FROM scratch WHERE id = ?${tx.forUpdate}`, ['counter']);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    await tx.run('UPDATE scratch SET n = ? WHERE id = ?', [row!.n + 1, 'counter']);
-  })));
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      session.transaction(async (tx) => {
+        const row = await tx.get<{ n: number }>(`SELECT n FROM scratch WHERE id = ?${tx.forUpdate}`, ['counter']);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        await tx.run('UPDATE scratch SET n = ? WHERE id = ?', [row!.n + 1, 'counter']);
+      }),
+    ),
+  );
   t.equal((await session.get<{ n: number }>('SELECT n FROM scratch WHERE id = ?', ['counter']))?.n, 20);
 });
 
 forEachSession(t, 'a conditional update decides once among concurrent transactions', async (t, session) => {
   await session.run(scratch);
   await session.run('INSERT INTO scratch (id, n, note) VALUES (?, ?, ?)', ['plan', 0, 'open']);
-  const won = await Promise.all(Array.from({ length: 8 }, () => session.transaction(async (tx) => {
-    const { changes } = await tx.run('UPDATE scratch SET note = ?, n = n + 1 WHERE id = ? AND note = ?', ['closed', 'plan', 'open']);
-    return changes === 1;
-  })));
+  const won = await Promise.all(
+    Array.from({ length: 8 }, () =>
+      session.transaction(async (tx) => {
+        const { changes } = await tx.run('UPDATE scratch SET note = ?, n = n + 1 WHERE id = ? AND note = ?', ['closed', 'plan', 'open']);
+        return changes === 1;
+      }),
+    ),
+  );
   t.equal(won.filter(Boolean).length, 1, 'exactly one transaction changed the row');
   t.equal((await session.get<{ n: number }>('SELECT n FROM scratch WHERE id = ?', ['plan']))?.n, 1);
 });
@@ -132,9 +183,13 @@ forEachSession(t, 'PostgreSQL: transactions run side by side, each on its own co
   await session.run(scratch);
   await session.run('INSERT INTO scratch (id, n) VALUES (?, ?), (?, ?)', ['x', 0, 'y', 0]);
   let release!: () => void;
-  const held = new Promise<void>((resolve) => { release = resolve; });
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
   let lockedX!: () => void;
-  const xLocked = new Promise<void>((resolve) => { lockedX = resolve; });
+  const xLocked = new Promise<void>((resolve) => {
+    lockedX = resolve;
+  });
   const first = session.transaction(async (tx) => {
     await tx.run('UPDATE scratch SET n = 1 WHERE id = ?', ['x']);
     lockedX();
@@ -144,7 +199,11 @@ forEachSession(t, 'PostgreSQL: transactions run side by side, each on its own co
   // While the first holds row x: another transaction writes row y, and a statement outside
   // any transaction reads, without waiting; neither sees the uncommitted write.
   await session.transaction((tx) => tx.run('UPDATE scratch SET n = 2 WHERE id = ?', ['y']));
-  t.equal((await session.get<{ n: number }>('SELECT n FROM scratch WHERE id = ?', ['x']))?.n, 0, 'the open transaction\'s write is not seen');
+  t.equal(
+    (await session.get<{ n: number }>('SELECT n FROM scratch WHERE id = ?', ['x']))?.n,
+    0,
+    "the open transaction's write is not seen",
+  );
   let waited = false;
   const second = session.transaction(async (tx) => {
     await tx.get(`SELECT n FROM scratch WHERE id = ?${tx.forUpdate}`, ['x']);
@@ -155,18 +214,28 @@ forEachSession(t, 'PostgreSQL: transactions run side by side, each on its own co
   release();
   await Promise.all([first, second]);
   t.ok(waited);
-  t.same(await session.all('SELECT id, n FROM scratch ORDER BY id'), [{ id: 'x', n: 1 }, { id: 'y', n: 2 }]);
+  t.same(await session.all('SELECT id, n FROM scratch ORDER BY id'), [
+    { id: 'x', n: 1 },
+    { id: 'y', n: 2 },
+  ]);
 });
 
-forEachSession(t, 'text with a NUL character: PostgreSQL cannot hold it, so it is the client\'s error, not a 500', async (t, session) => {
+forEachSession(t, "text with a NUL character: PostgreSQL cannot hold it, so it is the client's error, not a 500", async (t, session) => {
   await session.run(scratch);
-  const attempt = session.run('INSERT INTO scratch (id, n, note) VALUES (?, ?, ?)', ['a', 1, 'a\u0000b']).then(() => null, (error: unknown) => error);
+  const attempt = session.run('INSERT INTO scratch (id, n, note) VALUES (?, ?, ?)', ['a', 1, 'a\u0000b']).then(
+    () => null,
+    (error: unknown) => error,
+  );
   if (session.dialect === 'sqlite') {
     t.equal(await attempt, null, 'SQLite stores it');
     return;
   }
   t.match(await attempt, { name: 'SluiceError', code: 'bad_request', message: /NUL character/ });
-  t.match(await session.get('SELECT id FROM scratch WHERE id = ?', ['\u0000']).catch((error: unknown) => error), { code: 'bad_request' }, 'in a lookup too');
+  t.match(
+    await session.get('SELECT id FROM scratch WHERE id = ?', ['\u0000']).catch((error: unknown) => error),
+    { code: 'bad_request' },
+    'in a lookup too',
+  );
   await session.transaction(async (tx) => {
     await t.rejects(tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['\u0000', 1]), { code: 'bad_request' });
     await tx.run('INSERT INTO scratch (id, n) VALUES (?, ?)', ['b', 1]);

@@ -13,20 +13,39 @@ forEachSession(t, 'each statement and transaction is timed by its kind', async (
   await session.run('INSERT INTO timed (id, name) VALUES (?, ?)', [1, 'one']);
   await session.get('SELECT name FROM timed WHERE id = ?', [1]);
   await session.all('SELECT * FROM timed');
-  t.same(seen.map((entry) => entry.kind), ['run', 'run', 'get', 'all'], 'one observation per statement, named by the method');
-  t.ok(seen.every((entry) => entry.seconds >= 0 && entry.seconds < 60), 'in seconds');
+  t.same(
+    seen.map((entry) => entry.kind),
+    ['run', 'run', 'get', 'all'],
+    'one observation per statement, named by the method',
+  );
+  t.ok(
+    seen.every((entry) => entry.seconds >= 0 && entry.seconds < 60),
+    'in seconds',
+  );
 
   seen.length = 0;
   await session.transaction(async (tx) => {
     await tx.run('INSERT INTO timed (id, name) VALUES (?, ?)', [2, 'two']);
     await tx.transaction(async (inner) => inner.get('SELECT COUNT(*) AS n FROM timed'));
   });
-  t.same(seen.map((entry) => entry.kind), ['run', 'get', 'transaction'], 'statements inside, then the transaction once (the savepoint is part of it)');
+  t.same(
+    seen.map((entry) => entry.kind),
+    ['run', 'get', 'transaction'],
+    'statements inside, then the transaction once (the savepoint is part of it)',
+  );
 
   seen.length = 0;
   await t.rejects(session.run('INSERT INTO timed (id, name) VALUES (?, ?)', [1, 'again']));
-  await t.rejects(session.transaction(async () => { throw new Error('rolled back'); }));
-  t.same(seen.map((entry) => entry.kind), ['run', 'transaction'], 'a failed statement and a rolled-back transaction are timed too');
+  await t.rejects(
+    session.transaction(async () => {
+      throw new Error('rolled back');
+    }),
+  );
+  t.same(
+    seen.map((entry) => entry.kind),
+    ['run', 'transaction'],
+    'a failed statement and a rolled-back transaction are timed too',
+  );
 
   seen.length = 0;
   session.observeStatements(null);

@@ -31,18 +31,48 @@ export default async function auditPages(app: FastifyInstance) {
     const to = bound(query.to);
     const before = Number(query.before) || undefined;
     // Subject, actor and action are exact matches in the store; the time range is applied to the page read.
-    const records = (await store.audit.list({ subject: query.subject?.trim() || undefined, actor: query.actor?.trim() || undefined, action: query.action?.trim() || undefined, limit: 1000, before }))
-      .filter((record) => (!from || record.at >= from) && (!to || record.at < to));
+    const records = (
+      await store.audit.list({
+        subject: query.subject?.trim() || undefined,
+        actor: query.actor?.trim() || undefined,
+        action: query.action?.trim() || undefined,
+        limit: 1000,
+        before,
+      })
+    ).filter((record) => (!from || record.at >= from) && (!to || record.at < to));
     const shown = records.slice(0, pageSize);
     const next = records.length > pageSize ? shown[shown.length - 1].id : null;
     const keep = new URLSearchParams(Object.entries(query).filter(([key, value]) => key !== 'before' && value) as [string, string][]);
-    const field = (name: keyof typeof query, label: string, type = 'text', placeholder = '') => html`<div><label for="audit-${name}">${label}</label><input id="audit-${name}" name="${name}" type="${type}" value="${query[name] ?? ''}" placeholder="${placeholder}"></div>`;
-    return sendPage(request, reply, { title: 'Audit log', section: '/staff/audit', body: html`<h1>Audit log</h1>
-<form method="get" action="/staff/audit" class="filters">${field('subject', 'Subject', 'text', 'plan:…')}${field('actor', 'Actor', 'text', 'user:…')}${field('action', 'Action', 'text', 'plan.confirm')}
-${field('from', `From (${zone})`, 'datetime-local')}${field('to', `To (${zone})`, 'datetime-local')}<button class="secondary" type="submit">Filter</button></form>
-${dataTable([`When (${zone})`, 'Actor', 'Action', 'Subject', 'Details'], shown.map((record) => [
-    localTime(record.at, zone), record.actor, record.action, subjectLink(record.subject), record.details ? html`<code>${JSON.stringify(record.details)}</code>` : '',
-  ]), { empty: 'No entries match.' })}
-${next ? html`<p><a href="/staff/audit?${keep.toString()}${keep.toString() ? '&' : ''}before=${next}">Older entries</a></p>` : ''}` });
+    const field = (name: keyof typeof query, label: string, type = 'text', placeholder = '') =>
+      html`<div>
+        <label for="audit-${name}">${label}</label
+        ><input id="audit-${name}" name="${name}" type="${type}" value="${query[name] ?? ''}" placeholder="${placeholder}" />
+      </div>`;
+    return sendPage(request, reply, {
+      title: 'Audit log',
+      section: '/staff/audit',
+      body: html`<h1>Audit log</h1>
+        <form method="get" action="/staff/audit" class="filters">
+          ${field('subject', 'Subject', 'text', 'plan:…')}${field('actor', 'Actor', 'text', 'user:…')}${field('action', 'Action', 'text', 'plan.confirm')}
+          ${field('from', `From (${zone})`, 'datetime-local')}${field('to', `To (${zone})`, 'datetime-local')}<button
+            class="secondary"
+            type="submit"
+          >
+            Filter
+          </button>
+        </form>
+        ${dataTable(
+          [`When (${zone})`, 'Actor', 'Action', 'Subject', 'Details'],
+          shown.map((record) => [
+            localTime(record.at, zone),
+            record.actor,
+            record.action,
+            subjectLink(record.subject),
+            record.details ? html`<code>${JSON.stringify(record.details)}</code>` : '',
+          ]),
+          { empty: 'No entries match.' },
+        )}
+        ${next ? html`<p><a href="/staff/audit?${keep.toString()}${keep.toString() ? '&' : ''}before=${next}">Older entries</a></p>` : ''}`,
+    });
   });
 }

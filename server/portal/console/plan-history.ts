@@ -24,14 +24,24 @@ export function changedSections(before: string, after: string): string[] {
   return changed;
 }
 
-export async function versionHistory(store: Store, plan: { id: string; documentVersion: number }, zone: string, link: (version: number) => string): Promise<Html> {
+export async function versionHistory(
+  store: Store,
+  plan: { id: string; documentVersion: number },
+  zone: string,
+  link: (version: number) => string,
+): Promise<Html> {
   const rows = [];
   let previous: string | null = null;
   for (let version = 1; version <= plan.documentVersion; version++) {
     const document = await store.plans.document(plan.id, version);
     if (!document) continue;
     const changes = previous === null ? ['first version'] : changedSections(previous, document.markdown);
-    rows.push([html`<a href="${link(version)}">Version ${version}</a>`, zonedTime(document.createdAt, zone), document.createdBy, changes.join(', ') || 'no change']);
+    rows.push([
+      html`<a href="${link(version)}">Version ${version}</a>`,
+      zonedTime(document.createdAt, zone),
+      document.createdBy,
+      changes.join(', ') || 'no change',
+    ]);
     previous = document.markdown;
   }
   return dataTable(['Version', 'Frozen', 'By', 'What changed'], rows.reverse(), { empty: 'Not proposed yet: no written version.' });

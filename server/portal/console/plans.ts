@@ -48,15 +48,44 @@ export default async function planPages(app: FastifyInstance) {
       const zone = zones.get(plan.customer) ?? 'UTC';
       rows.push({
         className: view.overdue ? 'breached' : '',
-        cells: [html`<a href="/staff/plans/${plan.id}">${await planTitle(store, plan)}</a>`, plan.customer, statusBadge(view.status),
+        cells: [
+          html`<a href="/staff/plans/${plan.id}">${await planTitle(store, plan)}</a>`,
+          plan.customer,
+          statusBadge(view.status),
           html`${zonedTime(view.deadline, zone)}${view.overdue ? html`<div class="overdue">overdue: ${view.overdueReason?.replaceAll('_', ' ')}</div>` : ''}`,
-          plan.kind === 'commissioning' ? 'commissioning' : progressBar(progressTotals(view.progress))],
+          plan.kind === 'commissioning' ? 'commissioning' : progressBar(progressTotals(view.progress)),
+        ],
       });
     }
-    return sendPage(request, reply, { title: 'Plans', section: '/staff/plans', live: true, body: html`<h1>Plans</h1><p><a href="/staff/plans/new">Draft a plan from a release</a> · <a href="/staff/commissioning/new">Draft a commissioning plan</a></p>
-<form method="get" action="/staff/plans" class="filters"><div><label for="filter-customer">Customer</label><select id="filter-customer" name="customer"><option value="">all</option>${customers.map((customer) => html`<option value="${customer.id}"${customer.id === query.customer ? html` selected` : ''}>${customer.name}</option>`)}</select></div>
-<div><label for="filter-status">Status</label><select id="filter-status" name="status"><option value="">all</option>${planStatuses.map((status) => html`<option value="${status}"${status === query.status ? html` selected` : ''}>${status.replace('_', ' ')}</option>`)}</select></div><button class="secondary" type="submit">Filter</button></form>
-<div id="live-plans" data-live="10">${dataTable(['Plan', 'Customer', 'Status', 'Deadline (customer\'s zone)', 'Progress'], rows, { empty: 'No plans match.' })}</div>` });
+    return sendPage(request, reply, {
+      title: 'Plans',
+      section: '/staff/plans',
+      live: true,
+      body: html`<h1>Plans</h1>
+        <p>
+          <a href="/staff/plans/new">Draft a plan from a release</a> · <a href="/staff/commissioning/new">Draft a commissioning plan</a>
+        </p>
+        <form method="get" action="/staff/plans" class="filters">
+          <div>
+            <label for="filter-customer">Customer</label
+            ><select id="filter-customer" name="customer">
+              <option value="">all</option>
+              ${customers.map((customer) => html`<option value="${customer.id}" ${customer.id === query.customer ? html` selected` : ''}>${customer.name}</option>`)}
+            </select>
+          </div>
+          <div>
+            <label for="filter-status">Status</label
+            ><select id="filter-status" name="status">
+              <option value="">all</option>
+              ${planStatuses.map((status) => html`<option value="${status}" ${status === query.status ? html` selected` : ''}>${status.replace('_', ' ')}</option>`)}
+            </select>
+          </div>
+          <button class="secondary" type="submit">Filter</button>
+        </form>
+        <div id="live-plans" data-live="10">
+          ${dataTable(['Plan', 'Customer', 'Status', "Deadline (customer's zone)", 'Progress'], rows, { empty: 'No plans match.' })}
+        </div>`,
+    });
   });
 
   const planPage = async (request: FastifyRequest, reply: FastifyReply, plan: Plan, state: FormState | null = null, preview = false) => {
@@ -65,37 +94,106 @@ export default async function planPages(app: FastifyInstance) {
     const customer = (await store.customers.get(plan.customer))!;
     const zone = customer.timezone;
     const title = await planTitle(store, plan);
-    const internal = typeof plan.details?.[internalNotesKey] === 'string' ? plan.details[internalNotesKey] as string : '';
+    const internal = typeof plan.details?.[internalNotesKey] === 'string' ? (plan.details[internalNotesKey] as string) : '';
     const mayPropose = plan.status === 'draft' || plan.status === 'countered';
     const editorState = state ?? { form: 'propose', message: '', values: windowValues(plan.windows) };
     let previewBlock: Html = html``;
     if (preview && state) {
-      previewBlock = html`<section class="card"><h3>Next occurrences</h3>${occurrencePreview(windowsFromForm(state.body, state.values, zone), now, plan.deadline, zone)}</section>`;
+      previewBlock = html`<section class="card">
+        <h3>Next occurrences</h3>
+        ${occurrencePreview(windowsFromForm(state.body, state.values, zone), now, plan.deadline, zone)}
+      </section>`;
     }
-    const propose = mayPropose ? html`<section class="card" aria-labelledby="propose-title"><h2 id="propose-title">${plan.status === 'countered' ? 'Propose again' : 'Propose to the customer'}</h2>
-${plan.status === 'countered' ? html`<p>The editor holds the customer's proposal; change it or propose it as it is.</p>` : ''}${formError(state, 'propose')}${previewBlock}
-<form method="post" action="/staff/plans/${plan.id}/propose">${csrfField(request)}${windowsEditor(editorState, 'propose', zone)}
-<div class="actions"><button type="submit" name="action" value="preview" class="secondary">Preview the windows</button><button type="submit" name="action" value="propose">Propose these windows</button></div></form></section>` : '';
-    const step = (event: 'pause' | 'resume' | 'cancel', label: string, secondary = true) => html`<form method="post" action="/staff/plans/${plan.id}/${event}">${csrfField(request)}
-${event === 'cancel' ? html`<label for="cancel-reason">Reason</label><input id="cancel-reason" name="reason" maxlength="2000">` : ''}<button type="submit"${secondary ? html` class="secondary"` : ''}>${label}</button></form>`;
-    const steps = html`<div class="actions">${['confirmed', 'in_progress'].includes(plan.status) ? step('pause', 'Pause') : ''}${plan.status === 'paused' ? step('resume', 'Resume', false) : ''}
-${!terminalStatuses.has(plan.status) ? step('cancel', 'Cancel the plan') : ''}</div>`;
+    const propose = mayPropose
+      ? html`<section class="card" aria-labelledby="propose-title">
+          <h2 id="propose-title">${plan.status === 'countered' ? 'Propose again' : 'Propose to the customer'}</h2>
+          ${plan.status === 'countered' ? html`<p>The editor holds the customer's proposal; change it or propose it as it is.</p>` : ''}${formError(state, 'propose')}${previewBlock}
+          <form method="post" action="/staff/plans/${plan.id}/propose">
+            ${csrfField(request)}${windowsEditor(editorState, 'propose', zone)}
+            <div class="actions">
+              <button type="submit" name="action" value="preview" class="secondary">Preview the windows</button
+              ><button type="submit" name="action" value="propose">Propose these windows</button>
+            </div>
+          </form>
+        </section>`
+      : '';
+    const step = (event: 'pause' | 'resume' | 'cancel', label: string, secondary = true) =>
+      html`<form method="post" action="/staff/plans/${plan.id}/${event}">
+        ${csrfField(request)}
+        ${event === 'cancel' ? html`<label for="cancel-reason">Reason</label><input id="cancel-reason" name="reason" maxlength="2000" />` : ''}<button
+          type="submit"
+          ${secondary ? html` class="secondary"` : ''}
+        >
+          ${label}
+        </button>
+      </form>`;
+    const steps = html`<div class="actions">
+      ${['confirmed', 'in_progress'].includes(plan.status) ? step('pause', 'Pause') : ''}${plan.status === 'paused' ? step('resume', 'Resume', false) : ''}
+      ${!terminalStatuses.has(plan.status) ? step('cancel', 'Cancel the plan') : ''}
+    </div>`;
     const document = plan.documentVersion ? await store.plans.document(plan.id, plan.documentVersion) : undefined;
     const draft = plan.status === 'draft' ? await renderPlanDocument(store, plan, plan.documentVersion + 1, now) : null;
-    return sendPage(request, reply, {
-      title, section: '/staff/plans', live: ['confirmed', 'in_progress', 'paused'].includes(plan.status), flash: state ? null : doneFlash(request, flashes), body: html`<h1>${title} ${statusBadge(view.status)}</h1>
-<p class="muted">${customer.name} (${zone}) · deadline ${zonedTime(view.deadline, zone)}${view.overdue ? html` · <strong class="overdue">overdue: ${view.overdueReason?.replaceAll('_', ' ')}</strong>` : ''}${plan.release ? html` · <a href="/staff/releases/${plan.release}">release</a>` : ''}</p>
-${internal ? html`<section class="card" aria-labelledby="internal-title"><h2 id="internal-title">Internal notes <span class="legend">(vendor only, never shown to the customer)</span></h2><p>${internal}</p></section>` : ''}
-${plan.notes ? html`<section class="card"><h2>Notes to the customer</h2><p>${plan.notes}</p></section>` : ''}
-${plan.kind === 'commissioning' ? html`<section class="card"><h2>Commissioning</h2>${commissioningFacts(plan, zone)}</section>` : ''}
-${counterProposal(plan, now, zone, 'customer')}
-<section class="card"><h2>Windows</h2><ul>${plan.windows.map((window, index) => html`<li>${windowText(window, index, now, zone)}${plan.confirmedWindow === index ? html` <strong class="pill-ok">confirmed</strong>` : ''}</li>`)}</ul>
-${view.confirmation ? html`<p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}; maintenance staff ${view.confirmation.maintainer?.name} (${view.confirmation.maintainer?.phone}).</p>` : ''}${steps}</section>
-${propose}<div id="live-rollout" data-live="5">${await rolloutView(store, view, zone)}</div>
-<section class="card">${await notificationsPanel(store, `plan:${plan.id}`, zone)}</section>
-<h2>Written plan: versions</h2>${await versionHistory(store, plan, zone, (version) => `/staff/plans/${plan.id}/document?version=${version}`)}
-${draft ? html`<h2>Preview of the written plan</h2>${writtenPlan(draft.html, plan.documentVersion + 1, `/staff/plans/${plan.id}/document`)}` : document ? writtenPlan(document.html, document.version, `/staff/plans/${plan.id}/document`) : ''}`,
-    }, state && !preview ? 422 : 200);
+    return sendPage(
+      request,
+      reply,
+      {
+        title,
+        section: '/staff/plans',
+        live: ['confirmed', 'in_progress', 'paused'].includes(plan.status),
+        flash: state ? null : doneFlash(request, flashes),
+        body: html`<h1>${title} ${statusBadge(view.status)}</h1>
+          <p class="muted">
+            ${customer.name} (${zone}) · deadline
+            ${zonedTime(view.deadline, zone)}${view.overdue ? html` · <strong class="overdue">overdue: ${view.overdueReason?.replaceAll('_', ' ')}</strong>` : ''}${plan.release ? html` · <a href="/staff/releases/${plan.release}">release</a>` : ''}
+          </p>
+          ${
+            internal
+              ? html`<section class="card" aria-labelledby="internal-title">
+                  <h2 id="internal-title">Internal notes <span class="legend">(vendor only, never shown to the customer)</span></h2>
+                  <p>${internal}</p>
+                </section>`
+              : ''
+          }
+          ${
+            plan.notes
+              ? html`<section class="card">
+                  <h2>Notes to the customer</h2>
+                  <p>${plan.notes}</p>
+                </section>`
+              : ''
+          }
+          ${
+            plan.kind === 'commissioning'
+              ? html`<section class="card">
+                  <h2>Commissioning</h2>
+                  ${commissioningFacts(plan, zone)}
+                </section>`
+              : ''
+          }
+          ${counterProposal(plan, now, zone, 'customer')}
+          <section class="card">
+            <h2>Windows</h2>
+            <ul>
+              ${plan.windows.map((window, index) => html`<li>${windowText(window, index, now, zone)}${plan.confirmedWindow === index ? html` <strong class="pill-ok">confirmed</strong>` : ''}</li>`)}
+            </ul>
+            ${view.confirmation ? html`<p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}; maintenance staff ${view.confirmation.maintainer?.name} (${view.confirmation.maintainer?.phone}).</p>` : ''}${steps}
+          </section>
+          ${propose}
+          <div id="live-rollout" data-live="5">${await rolloutView(store, view, zone)}</div>
+          <section class="card">${await notificationsPanel(store, `plan:${plan.id}`, zone)}</section>
+          <h2>Written plan: versions</h2>
+          ${await versionHistory(store, plan, zone, (version) => `/staff/plans/${plan.id}/document?version=${version}`)}
+          ${
+            draft
+              ? html`<h2>Preview of the written plan</h2>
+                  ${writtenPlan(draft.html, plan.documentVersion + 1, `/staff/plans/${plan.id}/document`)}`
+              : document
+                ? writtenPlan(document.html, document.version, `/staff/plans/${plan.id}/document`)
+                : ''
+          }`,
+      },
+      state && !preview ? 422 : 200,
+    );
   };
 
   app.get('/staff/plans/:id', async (request, reply) => {
@@ -115,7 +213,8 @@ ${draft ? html`<h2>Preview of the written plan</h2>${writtenPlan(draft.html, pla
   });
 
   app.post('/staff/plans/:id/propose', async (request, reply) => {
-    const user = requireStaff(request, reply); if (!user) return;
+    const user = requireStaff(request, reply);
+    if (!user) return;
     const plan = await loadPlan(context, (request.params as { id: string }).id);
     const zone = (await store.customers.get(plan.customer))!.timezone;
     const values = formValues(request.body);
@@ -135,7 +234,8 @@ ${draft ? html`<h2>Preview of the written plan</h2>${writtenPlan(draft.html, pla
 
   for (const event of ['pause', 'resume', 'cancel'] as const) {
     app.post(`/staff/plans/:id/${event}`, async (request, reply) => {
-      const user = requireStaff(request, reply); if (!user) return;
+      const user = requireStaff(request, reply);
+      if (!user) return;
       const id = (request.params as { id: string }).id;
       const reason = (formValues(request.body, 2000).reason ?? '').trim();
       await simpleTransition(context, id, event, actorOf(principalOf(user)), reason || undefined);

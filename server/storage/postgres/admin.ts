@@ -18,7 +18,12 @@ function adminPool(url: string, timeoutMillis?: number): pg.Pool {
     const location = parseDatabaseUrl(url, 'the PostgreSQL URL');
     if (location.kind !== 'postgres') throw new Error(`not a PostgreSQL URL: ${url}`);
     // allowExitOnIdle: a test process ends when its work is done, not ten seconds later.
-    pool = new pg.Pool({ ...poolConfig(location.connection), ...(timeoutMillis ? { connectionTimeoutMillis: timeoutMillis } : {}), max: 2, allowExitOnIdle: true });
+    pool = new pg.Pool({
+      ...poolConfig(location.connection),
+      ...(timeoutMillis ? { connectionTimeoutMillis: timeoutMillis } : {}),
+      max: 2,
+      allowExitOnIdle: true,
+    });
     pool.on('error', () => undefined);
     pools.set(key, pool);
   }
@@ -44,7 +49,11 @@ export function urlOfDatabase(url: string, name: string): string {
  * SQLite compares text in, so that ORDER BY on text sorts alike on both dialects.
  * `settings` become the database's defaults for every connection to it.
  */
-export async function createDatabase(adminUrl: string, name: string, options: { template?: string; settings?: Record<string, string> } = {}): Promise<string> {
+export async function createDatabase(
+  adminUrl: string,
+  name: string,
+  options: { template?: string; settings?: Record<string, string> } = {},
+): Promise<string> {
   const pool = adminPool(adminUrl);
   const source = options.template ? checkName(options.template) : 'template0';
   await pool.query(`CREATE DATABASE ${checkName(name)} TEMPLATE ${source} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`);
@@ -75,7 +84,8 @@ export async function migratedTemplate(adminUrl: string, prefix = 'sluice_templa
   for (const name of knownMigrations(directory)) digest.update(name).update('\0').update(readMigration(directory, name)).update('\0');
   const name = checkName(`${prefix}_${digest.digest('hex').slice(0, 16)}`);
   const pool = adminPool(adminUrl);
-  const exists = async (client: pg.PoolClient | pg.Pool) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+  const exists = async (client: pg.PoolClient | pg.Pool) =>
+    (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
   if (await exists(pool)) return name;
   const client = await pool.connect();
   try {
@@ -86,10 +96,17 @@ export async function migratedTemplate(adminUrl: string, prefix = 'sluice_templa
       await client.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
       const url = await createDatabase(adminUrl, building);
       const database = createPostgresDatabase(url);
-      try { await migratePostgres(database); } finally { await database.close(); }
+      try {
+        await migratePostgres(database);
+      } finally {
+        await database.close();
+      }
       // Renamed only once complete, so a template that exists is a whole one.
       await client.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
-      const stale = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2", [`${prefix}\\_%`, name]);
+      const stale = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 AND datname <> $2', [
+        `${prefix}\\_%`,
+        name,
+      ]);
       for (const row of stale.rows) await client.query(`DROP DATABASE IF EXISTS ${checkName(row.datname)} WITH (FORCE)`);
       return name;
     } finally {
@@ -130,19 +147,31 @@ export interface DatabaseActivity {
 }
 
 export async function databaseActivity(adminUrl: string, name: string): Promise<DatabaseActivity> {
-  const row = (await adminPool(adminUrl).query(
-    `SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, blks_read, blks_hit, active_time
-     FROM pg_stat_database WHERE datname = $1`, [checkName(name)])).rows[0] ?? {};
+  const row =
+    (
+      await adminPool(adminUrl).query(
+        `SELECT xact_commit, xact_rollback, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, blks_read, blks_hit, active_time
+     FROM pg_stat_database WHERE datname = $1`,
+        [checkName(name)],
+      )
+    ).rows[0] ?? {};
   return {
-    commits: Number(row.xact_commit ?? 0), rollbacks: Number(row.xact_rollback ?? 0),
-    rowsReturned: Number(row.tup_returned ?? 0), rowsFetched: Number(row.tup_fetched ?? 0),
-    rowsInserted: Number(row.tup_inserted ?? 0), rowsUpdated: Number(row.tup_updated ?? 0), rowsDeleted: Number(row.tup_deleted ?? 0),
-    blocksRead: Number(row.blks_read ?? 0), blocksHit: Number(row.blks_hit ?? 0), activeMilliseconds: Number(row.active_time ?? 0),
+    commits: Number(row.xact_commit ?? 0),
+    rollbacks: Number(row.xact_rollback ?? 0),
+    rowsReturned: Number(row.tup_returned ?? 0),
+    rowsFetched: Number(row.tup_fetched ?? 0),
+    rowsInserted: Number(row.tup_inserted ?? 0),
+    rowsUpdated: Number(row.tup_updated ?? 0),
+    rowsDeleted: Number(row.tup_deleted ?? 0),
+    blocksRead: Number(row.blks_read ?? 0),
+    blocksHit: Number(row.blks_hit ?? 0),
+    activeMilliseconds: Number(row.active_time ?? 0),
   };
 }
 
 /** The process ids of the backends connected to `name` now (their CPU time is in /proc). */
 export async function backendProcesses(adminUrl: string, name: string): Promise<number[]> {
-  const rows = (await adminPool(adminUrl).query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [checkName(name)])).rows;
+  const rows = (await adminPool(adminUrl).query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [checkName(name)]))
+    .rows;
   return rows.map((row) => Number(row.pid));
 }

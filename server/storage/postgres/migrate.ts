@@ -10,7 +10,10 @@ import type { PostgresDatabase } from './session.js';
 /** Any fixed number serves; this one is "sluice" in ASCII, so that pg_locks shows what it is. */
 export const migrationLockKey = '126909663503205';
 
-export async function migratePostgres(database: Pick<PostgresDatabase, 'pool'>, directory = migrationsDirectory('postgres')): Promise<string[]> {
+export async function migratePostgres(
+  database: Pick<PostgresDatabase, 'pool'>,
+  directory = migrationsDirectory('postgres'),
+): Promise<string[]> {
   const client = await database.pool.connect();
   let broken: Error | undefined;
   try {
@@ -18,7 +21,9 @@ export async function migratePostgres(database: Pick<PostgresDatabase, 'pool'>, 
     try {
       return await applyPending(client, directory);
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch((error: Error) => { broken = error; });
+      await client.query('SELECT pg_advisory_unlock($1)', [migrationLockKey]).catch((error: Error) => {
+        broken = error;
+      });
     }
   } finally {
     // A connection whose unlock failed may still hold the lock: it is closed, not reused.
@@ -41,7 +46,9 @@ async function applyPending(client: pg.PoolClient, directory: string): Promise<s
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');
-      throw Object.assign(new Error(`migration ${name} failed: ${(error as Error).message}`, { cause: error }), { code: (error as { code?: string }).code });
+      throw Object.assign(new Error(`migration ${name} failed: ${(error as Error).message}`, { cause: error }), {
+        code: (error as { code?: string }).code,
+      });
     }
     ran.push(name);
   }

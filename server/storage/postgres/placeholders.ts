@@ -42,7 +42,10 @@ function closingQuote(sql: string, start: number, quote: string): number {
   let index = start + 1;
   while (index < sql.length) {
     if (sql[index] === quote) {
-      if (sql[index + 1] === quote) { index += 2; continue; }
+      if (sql[index + 1] === quote) {
+        index += 2;
+        continue;
+      }
       return index + 1;
     }
     index += 1;

@@ -26,7 +26,9 @@ const numeric = 1700;
 // Set on this pool only: a global parser would change every other pg user in the process.
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    (oid === int8 || oid === numeric) && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    (oid === int8 || oid === numeric) && format !== 'binary'
+      ? Number
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 // Each SQL text is converted once: the repositories' statements are a fixed set. The bound
@@ -34,7 +36,10 @@ const types: pg.CustomTypesConfig = {
 // Each text also gets a name, so that node-postgres prepares it once per connection and
 // later runs send only Bind/Execute: PostgreSQL then parses and plans the check-in's joins
 // once per connection instead of on every check-in (bench/postgres-rows.ts measures it).
-interface ConvertedStatement { text: string; name: string }
+interface ConvertedStatement {
+  text: string;
+  name: string;
+}
 const converted = new Map<string, ConvertedStatement>();
 const cacheLimit = 5000;
 let statementNames = 0;
@@ -89,11 +94,21 @@ let savepoints = 0;
 class PostgresSession implements SqlSession {
   readonly dialect = 'postgres' as const;
   readonly forUpdate = ' FOR UPDATE';
-  constructor(private readonly connections: pg.Pool, private readonly client: pg.PoolClient | null, readonly timing: StatementTiming) {}
+  constructor(
+    private readonly connections: pg.Pool,
+    private readonly client: pg.PoolClient | null,
+    readonly timing: StatementTiming,
+  ) {}
 
-  private get target(): Queryable { return this.client ?? this.connections; }
+  private get target(): Queryable {
+    return this.client ?? this.connections;
+  }
 
-  private async query<Row>(kind: StatementKind, sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
+  private async query<Row>(
+    kind: StatementKind,
+    sql: string,
+    params: readonly SqlValue[],
+  ): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
     refuseNul(params);
     // Outside a transaction, the time includes waiting for a free connection of the pool.
     const { text, name } = convertedStatement(sql);
@@ -126,7 +141,9 @@ class PostgresSession implements SqlSession {
         return result;
       } catch (error) {
         // A connection that cannot even roll back is not handed to the next transaction.
-        await client.query('ROLLBACK').catch((failure: Error) => { broken = failure; });
+        await client.query('ROLLBACK').catch((failure: Error) => {
+          broken = failure;
+        });
         throw error;
       }
     } finally {
@@ -167,7 +184,9 @@ export function createPostgresDatabase(url: string, options: PostgresOptions = {
   let closing: Promise<void> | undefined;
   return Object.assign(session, {
     pool,
-    observeStatements(observer: StatementObserver | null) { session.timing.observer = observer; },
+    observeStatements(observer: StatementObserver | null) {
+      session.timing.observer = observer;
+    },
     close: () => (closing ??= pool.end()),
   });
 }

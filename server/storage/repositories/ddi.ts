@@ -5,21 +5,52 @@ import { whereClause, type SqlSession } from '../sql.js';
 import { toDate, toDateOrNull, type DdiAction } from './records.js';
 import type { ActionStatus } from '../../domain/ddi.js';
 
-interface ActionRow { id: number | string; plan: string; device: string; status: ActionStatus; last_update: string | null; created_at: string; closed_at: string | null }
+interface ActionRow {
+  id: number | string;
+  plan: string;
+  device: string;
+  status: ActionStatus;
+  last_update: string | null;
+  created_at: string;
+  closed_at: string | null;
+}
 
 const toAction = (row: ActionRow): DdiAction => ({
-  id: Number(row.id), plan: row.plan, device: row.device, status: row.status,
+  id: Number(row.id),
+  plan: row.plan,
+  device: row.device,
+  status: row.status,
   lastUpdate: row.last_update === 'forced' || row.last_update === 'skip' ? row.last_update : null,
-  createdAt: toDate(row.created_at), closedAt: toDateOrNull(row.closed_at),
+  createdAt: toDate(row.created_at),
+  closedAt: toDateOrNull(row.closed_at),
 });
 
-interface GatewayTokenRow { id: string; tenant: string; customer: string | null; created_by: string; created_at: string; revoked_at: string | null }
+interface GatewayTokenRow {
+  id: string;
+  tenant: string;
+  customer: string | null;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+}
 
 /** A gateway token as staff see it: never its secret or hash. `customer` is null only for tokens made before scoping. */
-export interface GatewayTokenRecord { id: string; tenant: string; customer: string | null; createdBy: string; createdAt: Date; revokedAt: Date | null }
+export interface GatewayTokenRecord {
+  id: string;
+  tenant: string;
+  customer: string | null;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
 
 const toGatewayToken = (row: GatewayTokenRow): GatewayTokenRecord => ({
-  id: row.id, tenant: row.tenant, customer: row.customer, createdBy: row.created_by, createdAt: toDate(row.created_at), revokedAt: toDateOrNull(row.revoked_at),
+  id: row.id,
+  tenant: row.tenant,
+  customer: row.customer,
+  createdBy: row.created_by,
+  createdAt: toDate(row.created_at),
+  revokedAt: toDateOrNull(row.revoked_at),
 });
 
 export class DdiRepository {
@@ -38,7 +69,10 @@ export class DdiRepository {
 
   /** The device's newest open or canceling action. */
   async liveActionOf(device: string): Promise<DdiAction | undefined> {
-    const row = await this.sql.get<ActionRow>("SELECT * FROM ddi_actions WHERE device = ? AND status IN ('open', 'canceling') ORDER BY id DESC LIMIT 1", [device]);
+    const row = await this.sql.get<ActionRow>(
+      "SELECT * FROM ddi_actions WHERE device = ? AND status IN ('open', 'canceling') ORDER BY id DESC LIMIT 1",
+      [device],
+    );
     return row && toAction(row);
   }
 
@@ -48,15 +82,25 @@ export class DdiRepository {
    * plan and device, and the loser's insert does nothing.
    */
   async openAction(plan: string, device: string, at: Date): Promise<DdiAction> {
-    await this.sql.run("INSERT INTO ddi_actions (plan, device, status, created_at) VALUES (?, ?, 'open', ?) ON CONFLICT DO NOTHING", [plan, device, at.toISOString()]);
-    const row = await this.sql.get<ActionRow>("SELECT * FROM ddi_actions WHERE plan = ? AND device = ? AND status IN ('open', 'canceling') ORDER BY id DESC LIMIT 1", [plan, device]);
+    await this.sql.run("INSERT INTO ddi_actions (plan, device, status, created_at) VALUES (?, ?, 'open', ?) ON CONFLICT DO NOTHING", [
+      plan,
+      device,
+      at.toISOString(),
+    ]);
+    const row = await this.sql.get<ActionRow>(
+      "SELECT * FROM ddi_actions WHERE plan = ? AND device = ? AND status IN ('open', 'canceling') ORDER BY id DESC LIMIT 1",
+      [plan, device],
+    );
     return toAction(row!);
   }
 
   /** Moves the action from `from` to `to`; false when it was no longer `from`. Terminal steps stamp closed_at. */
   async moveAction(id: number, from: ActionStatus, to: ActionStatus, at: Date): Promise<boolean> {
     const closedAt = to === 'closed' || to === 'canceled' ? at.toISOString() : null;
-    const { changes } = await this.sql.run('UPDATE ddi_actions SET status = ?, closed_at = COALESCE(?, closed_at) WHERE id = ? AND status = ?', [to, closedAt, id, from]);
+    const { changes } = await this.sql.run(
+      'UPDATE ddi_actions SET status = ?, closed_at = COALESCE(?, closed_at) WHERE id = ? AND status = ?',
+      [to, closedAt, id, from],
+    );
     return changes === 1;
   }
 
@@ -70,17 +114,35 @@ export class DdiRepository {
    */
   async gatewayToken(hash: string): Promise<{ tenant: string; customer: string } | undefined> {
     return this.sql.get<{ tenant: string; customer: string }>(
-      'SELECT tenant, customer FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL AND customer IS NOT NULL', [hash]);
+      'SELECT tenant, customer FROM ddi_gateway_tokens WHERE hash = ? AND revoked_at IS NULL AND customer IS NOT NULL',
+      [hash],
+    );
   }
 
-  async insertGatewayToken(token: { id: string; hash: string; tenant: string; customer: string; createdBy: string; createdAt: Date }): Promise<void> {
-    await this.sql.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, customer, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [token.id, token.hash, token.tenant, token.customer, token.createdBy, token.createdAt.toISOString()]);
+  async insertGatewayToken(token: {
+    id: string;
+    hash: string;
+    tenant: string;
+    customer: string;
+    createdBy: string;
+    createdAt: Date;
+  }): Promise<void> {
+    await this.sql.run('INSERT INTO ddi_gateway_tokens (id, hash, tenant, customer, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      token.id,
+      token.hash,
+      token.tenant,
+      token.customer,
+      token.createdBy,
+      token.createdAt.toISOString(),
+    ]);
   }
 
   /** Revokes a live token; false when there is none by that id (unknown or already revoked). */
   async revokeGatewayToken(id: string, at: Date): Promise<boolean> {
-    const { changes } = await this.sql.run('UPDATE ddi_gateway_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at.toISOString(), id]);
+    const { changes } = await this.sql.run('UPDATE ddi_gateway_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [
+      at.toISOString(),
+      id,
+    ]);
     return changes === 1;
   }
 
@@ -90,19 +152,28 @@ export class DdiRepository {
    * rotations at once take turns on the row's lock; the later one's secret is the live one.
    */
   async replaceGatewayTokenHash(id: string, hash: string): Promise<boolean> {
-    const { changes } = await this.sql.run('UPDATE ddi_gateway_tokens SET hash = ? WHERE id = ? AND revoked_at IS NULL AND customer IS NOT NULL', [hash, id]);
+    const { changes } = await this.sql.run(
+      'UPDATE ddi_gateway_tokens SET hash = ? WHERE id = ? AND revoked_at IS NULL AND customer IS NOT NULL',
+      [hash, id],
+    );
     return changes === 1;
   }
 
   async gatewayTokenById(id: string): Promise<GatewayTokenRecord | undefined> {
-    const row = await this.sql.get<GatewayTokenRow>('SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens WHERE id = ?', [id]);
+    const row = await this.sql.get<GatewayTokenRow>(
+      'SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens WHERE id = ?',
+      [id],
+    );
     return row && toGatewayToken(row);
   }
 
   /** Every gateway token (never its hash), of one customer when given, oldest first. */
   async gatewayTokens(filter: { customer?: string } = {}): Promise<GatewayTokenRecord[]> {
     const { where, values } = whereClause({ customer: filter.customer });
-    const rows = await this.sql.all<GatewayTokenRow>(`SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens ${where} ORDER BY created_at, id`, values);
+    const rows = await this.sql.all<GatewayTokenRow>(
+      `SELECT id, tenant, customer, created_by, created_at, revoked_at FROM ddi_gateway_tokens ${where} ORDER BY created_at, id`,
+      values,
+    );
     return rows.map(toGatewayToken);
   }
 
@@ -117,11 +188,13 @@ export class DdiRepository {
 
   private async readConfigData(device: string, lock: string): Promise<Record<string, string> | undefined> {
     const row = await this.sql.get<{ data: string }>(`SELECT data FROM ddi_config_data WHERE device = ?${lock}`, [device]);
-    return row && JSON.parse(row.data) as Record<string, string>;
+    return row && (JSON.parse(row.data) as Record<string, string>);
   }
 
   async saveConfigData(device: string, data: Record<string, string>, at: Date): Promise<void> {
-    await this.sql.run('INSERT INTO ddi_config_data (device, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
-      [device, JSON.stringify(data), at.toISOString()]);
+    await this.sql.run(
+      'INSERT INTO ddi_config_data (device, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (device) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
+      [device, JSON.stringify(data), at.toISOString()],
+    );
   }
 }

@@ -6,23 +6,51 @@ import { toDate, toDateOrNull, type Device, type DeviceEvent } from './records.j
 import { deviceTokens, replaceTokens, revokeTokens } from './token-rows.js';
 
 interface DeviceRow {
-  id: string; customer: string; product: string; hardware: string; version: string;
-  state: string | null; last_seen_at: string | null; created_at: string;
+  id: string;
+  customer: string;
+  product: string;
+  hardware: string;
+  version: string;
+  state: string | null;
+  last_seen_at: string | null;
+  created_at: string;
 }
 
 interface DeviceEventRow {
-  event_id: string; device: string; assignment: string | null; plan: string | null; release: string | null;
-  state: string; detail: string | null; progress: number | null; at: string; received_at: string;
+  event_id: string;
+  device: string;
+  assignment: string | null;
+  plan: string | null;
+  release: string | null;
+  state: string;
+  detail: string | null;
+  progress: number | null;
+  at: string;
+  received_at: string;
 }
 
 const toDeviceEvent = (row: DeviceEventRow): DeviceEvent => ({
-  eventId: row.event_id, device: row.device, assignment: row.assignment, plan: row.plan, release: row.release, state: row.state,
-  detail: row.detail, progress: row.progress === null ? null : Number(row.progress), at: toDate(row.at), receivedAt: toDate(row.received_at),
+  eventId: row.event_id,
+  device: row.device,
+  assignment: row.assignment,
+  plan: row.plan,
+  release: row.release,
+  state: row.state,
+  detail: row.detail,
+  progress: row.progress === null ? null : Number(row.progress),
+  at: toDate(row.at),
+  receivedAt: toDate(row.received_at),
 });
 
 const toDevice = (row: DeviceRow): Device => ({
-  id: row.id, customer: row.customer, product: row.product, hardware: row.hardware, version: row.version,
-  state: row.state, lastSeenAt: toDateOrNull(row.last_seen_at), createdAt: toDate(row.created_at),
+  id: row.id,
+  customer: row.customer,
+  product: row.product,
+  hardware: row.hardware,
+  version: row.version,
+  state: row.state,
+  lastSeenAt: toDateOrNull(row.last_seen_at),
+  createdAt: toDate(row.created_at),
 });
 
 export type NewDevice = Pick<Device, 'id' | 'customer' | 'product' | 'hardware' | 'version'>;
@@ -35,8 +63,14 @@ export class DeviceRepository {
     const token = generateToken('d');
     try {
       await this.sql.transaction(async (tx) => {
-        await tx.run('INSERT INTO devices (id, customer, product, hardware, version, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [input.id, input.customer, input.product, input.hardware, input.version, now.toISOString()]);
+        await tx.run('INSERT INTO devices (id, customer, product, hardware, version, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          input.id,
+          input.customer,
+          input.product,
+          input.hardware,
+          input.version,
+          now.toISOString(),
+        ]);
         await tx.run('INSERT INTO tokens (hash, device_id, created_at) VALUES (?, ?, ?)', [hashToken(token), input.id, now.toISOString()]);
       });
     } catch (error) {
@@ -60,7 +94,9 @@ export class DeviceRepository {
   async history(device: string, limit = 100): Promise<DeviceEvent[]> {
     const rows = await this.sql.all<DeviceEventRow>(
       `SELECT event_id, device, assignment, plan, release, state, detail, progress, at, received_at
-       FROM device_events WHERE device = ? ORDER BY id DESC LIMIT ?`, [device, limit]);
+       FROM device_events WHERE device = ? ORDER BY id DESC LIMIT ?`,
+      [device, limit],
+    );
     return rows.map(toDeviceEvent);
   }
 
@@ -81,16 +117,30 @@ export class DeviceRepository {
     const { changes } = await this.sql.run(
       `INSERT INTO device_events (device, event_id, assignment, plan, release, state, detail, progress, at, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-      [event.device, event.eventId, event.assignment, event.plan, event.release, event.state, event.detail, event.progress,
-        event.at.toISOString(), event.receivedAt.toISOString()],
+      [
+        event.device,
+        event.eventId,
+        event.assignment,
+        event.plan,
+        event.release,
+        event.state,
+        event.detail,
+        event.progress,
+        event.at.toISOString(),
+        event.receivedAt.toISOString(),
+      ],
     );
     return changes === 1;
   }
 
   /** A report moves the device's state and presence at once; `version` only on a commit. */
   async applyReport(id: string, report: { state: string; at: Date; version?: string | null }): Promise<void> {
-    await this.sql.run('UPDATE devices SET state = ?, last_seen_at = ?, version = COALESCE(?, version) WHERE id = ?',
-      [report.state, report.at.toISOString(), report.version ?? null, id]);
+    await this.sql.run('UPDATE devices SET state = ?, last_seen_at = ?, version = COALESCE(?, version) WHERE id = ?', [
+      report.state,
+      report.at.toISOString(),
+      report.version ?? null,
+      id,
+    ]);
   }
 
   /** The version the device says it runs (a DDI controller's attributes); false when it already was. */
@@ -122,7 +172,9 @@ export class DeviceRepository {
     const row = await this.sql.get<{ devices: number | string; committed: number | string | null; duplicates: number | string }>(
       `SELECT COUNT(DISTINCT device) AS devices, SUM(CASE WHEN state = 'committed' THEN 1 ELSE 0 END) AS committed,
               COUNT(*) - COUNT(DISTINCT event_id) AS duplicates
-       FROM device_events WHERE plan = ?`, [plan]);
+       FROM device_events WHERE plan = ?`,
+      [plan],
+    );
     return { devices: Number(row?.devices ?? 0), committed: Number(row?.committed ?? 0), duplicates: Number(row?.duplicates ?? 0) };
   }
 
@@ -132,10 +184,14 @@ export class DeviceRepository {
     await this.sql.transaction(async (tx) => {
       for (let start = 0; start < created.length; start += 300) {
         const part = created.slice(start, start + 300);
-        await tx.run(`INSERT INTO devices (id, customer, product, hardware, version, created_at) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-          part.flatMap(({ input }) => [input.id, input.customer, input.product, input.hardware, input.version, now.toISOString()]));
-        await tx.run(`INSERT INTO tokens (hash, device_id, created_at) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}`,
-          part.flatMap(({ input, token }) => [hashToken(token), input.id, now.toISOString()]));
+        await tx.run(
+          `INSERT INTO devices (id, customer, product, hardware, version, created_at) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          part.flatMap(({ input }) => [input.id, input.customer, input.product, input.hardware, input.version, now.toISOString()]),
+        );
+        await tx.run(
+          `INSERT INTO tokens (hash, device_id, created_at) VALUES ${part.map(() => '(?, ?, ?)').join(', ')}`,
+          part.flatMap(({ input, token }) => [hashToken(token), input.id, now.toISOString()]),
+        );
       }
     });
     return created.map(({ input, token }) => ({ id: input.id, token }));
@@ -151,13 +207,28 @@ export class DeviceRepository {
   // used by the portal
 
   /** Devices per customer, product and version: how many, how many failed their last update, the last contact. */
-  async fleetSummary(): Promise<{ customer: string; product: string; version: string; devices: number; failing: number; lastSeenAt: Date | null }[]> {
-    const rows = await this.sql.all<{ customer: string; product: string; version: string; devices: number | string; failing: number | string | null; last_seen: string | null }>(
+  async fleetSummary(): Promise<
+    { customer: string; product: string; version: string; devices: number; failing: number; lastSeenAt: Date | null }[]
+  > {
+    const rows = await this.sql.all<{
+      customer: string;
+      product: string;
+      version: string;
+      devices: number | string;
+      failing: number | string | null;
+      last_seen: string | null;
+    }>(
       `SELECT customer, product, version, COUNT(*) AS devices, SUM(CASE WHEN state IN ('failed', 'rolled_back') THEN 1 ELSE 0 END) AS failing,
               MAX(last_seen_at) AS last_seen
-       FROM devices GROUP BY customer, product, version ORDER BY customer, product, version`);
+       FROM devices GROUP BY customer, product, version ORDER BY customer, product, version`,
+    );
     return rows.map((row) => ({
-      customer: row.customer, product: row.product, version: row.version, devices: Number(row.devices), failing: Number(row.failing ?? 0), lastSeenAt: toDateOrNull(row.last_seen),
+      customer: row.customer,
+      product: row.product,
+      version: row.version,
+      devices: Number(row.devices),
+      failing: Number(row.failing ?? 0),
+      lastSeenAt: toDateOrNull(row.last_seen),
     }));
   }
 }

@@ -5,38 +5,89 @@ import { toDate, toDateOrNull, type Fault } from './records.js';
 import type { FaultClass, FaultSeverity, FaultStatus, LateCutoff } from '../../domain/faults.js';
 
 interface FaultRow {
-  seq: number; id: string; customer: string; device: string | null; plan: string | null; class: FaultClass; severity: FaultSeverity;
-  title: string; description: string; status: FaultStatus; source: string; reported_by: string; reported_at: string;
-  acknowledged_by: string | null; acknowledged_at: string | null; fix_release: string | null; fix_available_at: string | null;
-  resolved_by: string | null; resolved_at: string | null; resolution: string | null; closed_at: string | null;
+  seq: number;
+  id: string;
+  customer: string;
+  device: string | null;
+  plan: string | null;
+  class: FaultClass;
+  severity: FaultSeverity;
+  title: string;
+  description: string;
+  status: FaultStatus;
+  source: string;
+  reported_by: string;
+  reported_at: string;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+  fix_release: string | null;
+  fix_available_at: string | null;
+  resolved_by: string | null;
+  resolved_at: string | null;
+  resolution: string | null;
+  closed_at: string | null;
 }
 
 const toFault = (row: FaultRow): Fault => ({
-  id: row.id, seq: Number(row.seq), customer: row.customer, device: row.device, plan: row.plan, class: row.class, severity: row.severity,
-  title: row.title, description: row.description, status: row.status, source: row.source,
-  reportedBy: row.reported_by, reportedAt: toDate(row.reported_at),
-  acknowledgedBy: row.acknowledged_by, acknowledgedAt: toDateOrNull(row.acknowledged_at),
-  fixRelease: row.fix_release, fixAvailableAt: toDateOrNull(row.fix_available_at),
-  resolvedBy: row.resolved_by, resolvedAt: toDateOrNull(row.resolved_at), resolution: row.resolution, closedAt: toDateOrNull(row.closed_at),
+  id: row.id,
+  seq: Number(row.seq),
+  customer: row.customer,
+  device: row.device,
+  plan: row.plan,
+  class: row.class,
+  severity: row.severity,
+  title: row.title,
+  description: row.description,
+  status: row.status,
+  source: row.source,
+  reportedBy: row.reported_by,
+  reportedAt: toDate(row.reported_at),
+  acknowledgedBy: row.acknowledged_by,
+  acknowledgedAt: toDateOrNull(row.acknowledged_at),
+  fixRelease: row.fix_release,
+  fixAvailableAt: toDateOrNull(row.fix_available_at),
+  resolvedBy: row.resolved_by,
+  resolvedAt: toDateOrNull(row.resolved_at),
+  resolution: row.resolution,
+  closedAt: toDateOrNull(row.closed_at),
 });
 
-export type NewFault = Pick<Fault, 'customer' | 'device' | 'plan' | 'class' | 'severity' | 'title' | 'description' | 'source' | 'reportedBy' | 'reportedAt'>;
+export type NewFault = Pick<
+  Fault,
+  'customer' | 'device' | 'plan' | 'class' | 'severity' | 'title' | 'description' | 'source' | 'reportedBy' | 'reportedAt'
+>;
 
 /** What a lifecycle step writes beside the status; only these columns. */
 export interface FaultChanges {
-  acknowledgedBy?: string; acknowledgedAt?: Date;
-  fixRelease?: string | null; fixAvailableAt?: Date;
-  resolvedBy?: string; resolvedAt?: Date; resolution?: string | null;
+  acknowledgedBy?: string;
+  acknowledgedAt?: Date;
+  fixRelease?: string | null;
+  fixAvailableAt?: Date;
+  resolvedBy?: string;
+  resolvedAt?: Date;
+  resolution?: string | null;
   closedAt?: Date;
 }
 
 const columns: Record<keyof FaultChanges, string> = {
-  acknowledgedBy: 'acknowledged_by', acknowledgedAt: 'acknowledged_at', fixRelease: 'fix_release', fixAvailableAt: 'fix_available_at',
-  resolvedBy: 'resolved_by', resolvedAt: 'resolved_at', resolution: 'resolution', closedAt: 'closed_at',
+  acknowledgedBy: 'acknowledged_by',
+  acknowledgedAt: 'acknowledged_at',
+  fixRelease: 'fix_release',
+  fixAvailableAt: 'fix_available_at',
+  resolvedBy: 'resolved_by',
+  resolvedAt: 'resolved_at',
+  resolution: 'resolution',
+  closedAt: 'closed_at',
 };
 
 /** One class and status of unresolved faults (unresolvedSummary). */
-export interface UnresolvedFaults { class: FaultClass; status: FaultStatus; count: number; acknowledgeLate: number; resolveLate: number }
+export interface UnresolvedFaults {
+  class: FaultClass;
+  status: FaultStatus;
+  count: number;
+  acknowledgeLate: number;
+  resolveLate: number;
+}
 
 const firstSeq = 1001;
 // Two processes may take the same next number; the loser takes the one after.
@@ -60,16 +111,35 @@ export class FaultRepository {
    * Newest first. `unclosed` leaves closed faults out; `reportedFrom` (inclusive) and
    * `reportedBefore` bound the report time; no limit unless given.
    */
-  async list(filter: { customer?: string | null; status?: string; class?: string; unclosed?: boolean; reportedFrom?: Date; reportedBefore?: Date; limit?: number } = {}): Promise<Fault[]> {
+  async list(
+    filter: {
+      customer?: string | null;
+      status?: string;
+      class?: string;
+      unclosed?: boolean;
+      reportedFrom?: Date;
+      reportedBefore?: Date;
+      limit?: number;
+    } = {},
+  ): Promise<Fault[]> {
     const equal = whereClause({ customer: filter.customer ?? undefined, status: filter.status, class: filter.class });
     const clauses = equal.where ? [equal.where.slice('WHERE '.length)] : [];
     const params: SqlValue[] = [...equal.values];
     if (filter.unclosed) clauses.push("status <> 'closed'");
     // ISO-8601 text in UTC sorts as time does.
-    if (filter.reportedFrom) { clauses.push('reported_at >= ?'); params.push(filter.reportedFrom.toISOString()); }
-    if (filter.reportedBefore) { clauses.push('reported_at < ?'); params.push(filter.reportedBefore.toISOString()); }
+    if (filter.reportedFrom) {
+      clauses.push('reported_at >= ?');
+      params.push(filter.reportedFrom.toISOString());
+    }
+    if (filter.reportedBefore) {
+      clauses.push('reported_at < ?');
+      params.push(filter.reportedBefore.toISOString());
+    }
     let limit = '';
-    if (filter.limit !== undefined) { limit = 'LIMIT ?'; params.push(filter.limit); }
+    if (filter.limit !== undefined) {
+      limit = 'LIMIT ?';
+      params.push(filter.limit);
+    }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     return (await this.sql.all<FaultRow>(`SELECT * FROM faults ${where} ORDER BY seq DESC ${limit}`, params)).map(toFault);
   }
@@ -94,7 +164,13 @@ export class FaultRepository {
     };
     const acknowledgeLate = before(late.acknowledge);
     const resolveLate = before(late.resolve);
-    const rows = await this.sql.all<{ class: FaultClass; status: FaultStatus; n: number; acknowledge_late: number | null; resolve_late: number | null }>(
+    const rows = await this.sql.all<{
+      class: FaultClass;
+      status: FaultStatus;
+      n: number;
+      acknowledge_late: number | null;
+      resolve_late: number | null;
+    }>(
       `SELECT class, status, COUNT(*) AS n,
          SUM(CASE WHEN acknowledged_at IS NULL AND resolved_at IS NULL AND (${acknowledgeLate}) THEN 1 ELSE 0 END) AS acknowledge_late,
          SUM(CASE WHEN resolved_at IS NULL AND (${resolveLate}) THEN 1 ELSE 0 END) AS resolve_late
@@ -102,7 +178,11 @@ export class FaultRepository {
       params,
     );
     return rows.map((row) => ({
-      class: row.class, status: row.status, count: Number(row.n), acknowledgeLate: Number(row.acknowledge_late ?? 0), resolveLate: Number(row.resolve_late ?? 0),
+      class: row.class,
+      status: row.status,
+      count: Number(row.n),
+      acknowledgeLate: Number(row.acknowledge_late ?? 0),
+      resolveLate: Number(row.resolve_late ?? 0),
     }));
   }
 
@@ -115,26 +195,41 @@ export class FaultRepository {
       try {
         // A savepoint: on PostgreSQL a refused INSERT would otherwise abort the whole transaction.
         return await this.sql.transaction(async (tx) => {
-          const next = Number((await tx.get<{ seq: number | string }>(`SELECT COALESCE(MAX(seq), ${firstSeq - 1}) AS seq FROM faults`))!.seq) + 1;
+          const next =
+            Number((await tx.get<{ seq: number | string }>(`SELECT COALESCE(MAX(seq), ${firstSeq - 1}) AS seq FROM faults`))!.seq) + 1;
           const id = `F-${next}`;
           await tx.run(
             `INSERT INTO faults (seq, id, customer, device, plan, class, severity, title, description, status, source, reported_by, reported_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
-            [next, id, fault.customer, fault.device, fault.plan, fault.class, fault.severity, fault.title, fault.description,
-              fault.source, fault.reportedBy, fault.reportedAt.toISOString()],
+            [
+              next,
+              id,
+              fault.customer,
+              fault.device,
+              fault.plan,
+              fault.class,
+              fault.severity,
+              fault.title,
+              fault.description,
+              fault.source,
+              fault.reportedBy,
+              fault.reportedAt.toISOString(),
+            ],
           );
           return toFault((await tx.get<FaultRow>('SELECT * FROM faults WHERE id = ?', [id]))!);
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        if (fault.source === 'agent' && fault.device && fault.plan && await this.agentFaultExists(fault.device, fault.plan)) return null;
+        if (fault.source === 'agent' && fault.device && fault.plan && (await this.agentFaultExists(fault.device, fault.plan))) return null;
       }
     }
     throw new Error(`no free fault number after ${insertAttempts} attempts`);
   }
 
   async agentFaultExists(device: string, plan: string): Promise<boolean> {
-    return (await this.sql.get("SELECT 1 AS found FROM faults WHERE device = ? AND plan = ? AND source = 'agent'", [device, plan])) !== undefined;
+    return (
+      (await this.sql.get("SELECT 1 AS found FROM faults WHERE device = ? AND plan = ? AND source = 'agent'", [device, plan])) !== undefined
+    );
   }
 
   /**

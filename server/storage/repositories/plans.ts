@@ -5,48 +5,123 @@
 import { whereClause, type SqlSession, type SqlValue } from '../sql.js';
 import { createManifestMemo } from '../manifest-memo.js';
 import {
-  toDate, toDateOrNull, type CheckinRead, type Plan, type PlanDevice, type PlanDocument, type PlanStateCount, type PlanWave, type PlanWaveStatus,
+  toDate,
+  toDateOrNull,
+  type CheckinRead,
+  type Plan,
+  type PlanDevice,
+  type PlanDocument,
+  type PlanStateCount,
+  type PlanWave,
+  type PlanWaveStatus,
 } from './records.js';
 
 interface PlanRow {
-  id: string; kind: Plan['kind']; customer: string; release: string | null; status: string; paused_from: string | null;
-  windows: string; waves: string; seed: string; deadline: string; notes: string; details: string | null;
-  max_concurrent: number | null; expected_install_seconds: number; confirmed_window: number | null;
-  confirmed_by: string | null; confirmed_at: string | null; maintainer: string | null; counter_comment: string | null;
-  document_version: number; overdue_reason: string | null; created_by: string; created_at: string; updated_at: string;
+  id: string;
+  kind: Plan['kind'];
+  customer: string;
+  release: string | null;
+  status: string;
+  paused_from: string | null;
+  windows: string;
+  waves: string;
+  seed: string;
+  deadline: string;
+  notes: string;
+  details: string | null;
+  max_concurrent: number | null;
+  expected_install_seconds: number;
+  confirmed_window: number | null;
+  confirmed_by: string | null;
+  confirmed_at: string | null;
+  maintainer: string | null;
+  counter_comment: string | null;
+  document_version: number;
+  overdue_reason: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
 }
-interface PlanDeviceRow { plan: string; device: string; wave: number | null; state: string | null; state_at: string | null; joined_at: string }
-interface PlanWaveRow { plan: string; wave: number; status: string; opened_at: string | null; finished_at: string | null }
-interface DocumentRow { plan: string; version: number; markdown: string; html: string; created_by: string; created_at: string }
+interface PlanDeviceRow {
+  plan: string;
+  device: string;
+  wave: number | null;
+  state: string | null;
+  state_at: string | null;
+  joined_at: string;
+}
+interface PlanWaveRow {
+  plan: string;
+  wave: number;
+  status: string;
+  opened_at: string | null;
+  finished_at: string | null;
+}
+interface DocumentRow {
+  plan: string;
+  version: number;
+  markdown: string;
+  html: string;
+  created_by: string;
+  created_at: string;
+}
 
 const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
 
 const toPlan = (row: PlanRow): Plan => ({
-  id: row.id, kind: row.kind, customer: row.customer, release: row.release,
-  status: row.status as Plan['status'], pausedFrom: row.paused_from as Plan['pausedFrom'],
-  windows: JSON.parse(row.windows), waves: JSON.parse(row.waves), seed: row.seed, deadline: toDate(row.deadline),
-  notes: row.notes, details: row.details === null ? null : JSON.parse(row.details),
-  maxConcurrent: numberOrNull(row.max_concurrent), expectedInstallSeconds: Number(row.expected_install_seconds),
-  confirmedWindow: numberOrNull(row.confirmed_window), confirmedBy: row.confirmed_by, confirmedAt: toDateOrNull(row.confirmed_at),
-  maintainer: row.maintainer === null ? null : JSON.parse(row.maintainer), counterComment: row.counter_comment,
-  documentVersion: Number(row.document_version), overdueReason: row.overdue_reason as Plan['overdueReason'],
-  createdBy: row.created_by, createdAt: toDate(row.created_at), updatedAt: toDate(row.updated_at),
+  id: row.id,
+  kind: row.kind,
+  customer: row.customer,
+  release: row.release,
+  status: row.status as Plan['status'],
+  pausedFrom: row.paused_from as Plan['pausedFrom'],
+  windows: JSON.parse(row.windows),
+  waves: JSON.parse(row.waves),
+  seed: row.seed,
+  deadline: toDate(row.deadline),
+  notes: row.notes,
+  details: row.details === null ? null : JSON.parse(row.details),
+  maxConcurrent: numberOrNull(row.max_concurrent),
+  expectedInstallSeconds: Number(row.expected_install_seconds),
+  confirmedWindow: numberOrNull(row.confirmed_window),
+  confirmedBy: row.confirmed_by,
+  confirmedAt: toDateOrNull(row.confirmed_at),
+  maintainer: row.maintainer === null ? null : JSON.parse(row.maintainer),
+  counterComment: row.counter_comment,
+  documentVersion: Number(row.document_version),
+  overdueReason: row.overdue_reason as Plan['overdueReason'],
+  createdBy: row.created_by,
+  createdAt: toDate(row.created_at),
+  updatedAt: toDate(row.updated_at),
 });
 
 const toPlanDevice = (row: PlanDeviceRow): PlanDevice => ({
-  plan: row.plan, device: row.device, wave: numberOrNull(row.wave), state: row.state, stateAt: toDateOrNull(row.state_at), joinedAt: toDate(row.joined_at),
+  plan: row.plan,
+  device: row.device,
+  wave: numberOrNull(row.wave),
+  state: row.state,
+  stateAt: toDateOrNull(row.state_at),
+  joinedAt: toDate(row.joined_at),
 });
 
 const toPlanWave = (row: PlanWaveRow): PlanWave => ({
-  plan: row.plan, wave: Number(row.wave), status: row.status as PlanWaveStatus, openedAt: toDateOrNull(row.opened_at), finishedAt: toDateOrNull(row.finished_at),
+  plan: row.plan,
+  wave: Number(row.wave),
+  status: row.status as PlanWaveStatus,
+  openedAt: toDateOrNull(row.opened_at),
+  finishedAt: toDateOrNull(row.finished_at),
 });
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 
 /** What a lifecycle step may change besides the status. */
-export type PlanChanges = Partial<Pick<Plan,
-  'windows' | 'pausedFrom' | 'documentVersion' | 'confirmedWindow' | 'confirmedBy' | 'confirmedAt' | 'maintainer' | 'counterComment'>>;
+export type PlanChanges = Partial<
+  Pick<
+    Plan,
+    'windows' | 'pausedFrom' | 'documentVersion' | 'confirmedWindow' | 'confirmedBy' | 'confirmedAt' | 'maintainer' | 'counterComment'
+  >
+>;
 
 function changeColumns(changes: PlanChanges): [string, SqlValue][] {
   const columns: [string, SqlValue][] = [];
@@ -82,10 +157,24 @@ export const knownManifestTexts: ReadonlyMap<object, string> = manifests.known;
 // join: SQLite materializes a nested join, reading every live plan's devices.)
 interface CheckinRow {
   consented_sessions: number | string;
-  id: string | null; status: string; windows: string; waves: string; max_concurrent: number | null; expected_install_seconds: number;
-  confirmed_window: number | null; confirmed_at: string | null; device_wave: number; device_state: string | null;
-  release_id: string | null; release_version: string; release_manifest: string; release_yanked_at: string | null;
-  active_installs: number | string; earlier_wave: number | null; earlier_status: string | null; earlier_finished_at: string | null;
+  id: string | null;
+  status: string;
+  windows: string;
+  waves: string;
+  max_concurrent: number | null;
+  expected_install_seconds: number;
+  confirmed_window: number | null;
+  confirmed_at: string | null;
+  device_wave: number;
+  device_state: string | null;
+  release_id: string | null;
+  release_version: string;
+  release_manifest: string;
+  release_yanked_at: string | null;
+  active_installs: number | string;
+  earlier_wave: number | null;
+  earlier_status: string | null;
+  earlier_finished_at: string | null;
 }
 
 export class PlanRepository {
@@ -97,10 +186,32 @@ export class PlanRepository {
          max_concurrent, expected_install_seconds, confirmed_window, confirmed_by, confirmed_at, maintainer, counter_comment,
          document_version, overdue_reason, created_by, created_at, updated_at)
        VALUES (${placeholders(24)})`,
-      [plan.id, plan.kind, plan.customer, plan.release, plan.status, plan.pausedFrom, json(plan.windows), json(plan.waves), plan.seed,
-        plan.deadline.toISOString(), plan.notes, json(plan.details), plan.maxConcurrent, plan.expectedInstallSeconds, plan.confirmedWindow,
-        plan.confirmedBy, iso(plan.confirmedAt), json(plan.maintainer), plan.counterComment, plan.documentVersion, plan.overdueReason,
-        plan.createdBy, plan.createdAt.toISOString(), plan.updatedAt.toISOString()],
+      [
+        plan.id,
+        plan.kind,
+        plan.customer,
+        plan.release,
+        plan.status,
+        plan.pausedFrom,
+        json(plan.windows),
+        json(plan.waves),
+        plan.seed,
+        plan.deadline.toISOString(),
+        plan.notes,
+        json(plan.details),
+        plan.maxConcurrent,
+        plan.expectedInstallSeconds,
+        plan.confirmedWindow,
+        plan.confirmedBy,
+        iso(plan.confirmedAt),
+        json(plan.maintainer),
+        plan.counterComment,
+        plan.documentVersion,
+        plan.overdueReason,
+        plan.createdBy,
+        plan.createdAt.toISOString(),
+        plan.updatedAt.toISOString(),
+      ],
     );
   }
 
@@ -117,13 +228,20 @@ export class PlanRepository {
 
   /** Newest first. */
   async list(filter: { customer?: string | null; status?: string; kind?: string; release?: string } = {}): Promise<Plan[]> {
-    const { where, values } = whereClause({ customer: filter.customer ?? undefined, status: filter.status, kind: filter.kind, release: filter.release });
+    const { where, values } = whereClause({
+      customer: filter.customer ?? undefined,
+      status: filter.status,
+      kind: filter.kind,
+      release: filter.release,
+    });
     return (await this.sql.all<PlanRow>(`SELECT * FROM plans ${where} ORDER BY created_at DESC, id`, values)).map(toPlan);
   }
 
   /** How many plans there are of each kind and status: one aggregate read, for GET /metrics. */
   async countByStatus(): Promise<{ kind: Plan['kind']; status: Plan['status']; count: number }[]> {
-    const rows = await this.sql.all<{ kind: Plan['kind']; status: Plan['status']; n: number }>('SELECT kind, status, COUNT(*) AS n FROM plans GROUP BY kind, status');
+    const rows = await this.sql.all<{ kind: Plan['kind']; status: Plan['status']; n: number }>(
+      'SELECT kind, status, COUNT(*) AS n FROM plans GROUP BY kind, status',
+    );
     return rows.map((row) => ({ kind: row.kind, status: row.status, count: Number(row.n) }));
   }
 
@@ -142,7 +260,10 @@ export class PlanRepository {
 
   /** Records why the plan is overdue; false when that reason was already recorded. */
   async flagOverdue(id: string, reason: NonNullable<Plan['overdueReason']>): Promise<boolean> {
-    const { changes } = await this.sql.run('UPDATE plans SET overdue_reason = ? WHERE id = ? AND (overdue_reason IS NULL OR overdue_reason <> ?)', [reason, id, reason]);
+    const { changes } = await this.sql.run(
+      'UPDATE plans SET overdue_reason = ? WHERE id = ? AND (overdue_reason IS NULL OR overdue_reason <> ?)',
+      [reason, id, reason],
+    );
     return changes === 1;
   }
 
@@ -175,7 +296,11 @@ export class PlanRepository {
    * the plan's row until the transaction ends, so that reports judged against the plan's
    * progress (wave verdicts, completion) are judged one after the other.
    */
-  async membership(plan: string, device: string, options: { lock?: boolean } = {}): Promise<{ plan: Plan; releaseVersion: string | null; releaseYanked: boolean } | undefined> {
+  async membership(
+    plan: string,
+    device: string,
+    options: { lock?: boolean } = {},
+  ): Promise<{ plan: Plan; releaseVersion: string | null; releaseYanked: boolean } | undefined> {
     const row = await this.sql.get<PlanRow & { release_version: string | null; release_yanked_at: string | null }>(
       `SELECT p.*, (SELECT r.version FROM releases r WHERE r.id = p.release) AS release_version,
               (SELECT r.yanked_at FROM releases r WHERE r.id = p.release) AS release_yanked_at
@@ -189,7 +314,11 @@ export class PlanRepository {
   async drawWaves(plan: string, waves: readonly (readonly string[])[], at: Date): Promise<void> {
     for (const [wave, members] of waves.entries()) {
       for (const part of chunks(members, rowsPerStatement)) {
-        await this.sql.run(`UPDATE plan_devices SET wave = ? WHERE plan = ? AND device IN (${placeholders(part.length)})`, [wave, plan, ...part]);
+        await this.sql.run(`UPDATE plan_devices SET wave = ? WHERE plan = ? AND device IN (${placeholders(part.length)})`, [
+          wave,
+          plan,
+          ...part,
+        ]);
       }
     }
     if (waves.length === 0) return;
@@ -214,27 +343,46 @@ export class PlanRepository {
   }
 
   async setDeviceState(plan: string, device: string, state: string, at: Date): Promise<void> {
-    await this.sql.run('UPDATE plan_devices SET state = ?, state_at = ? WHERE plan = ? AND device = ?', [state, at.toISOString(), plan, device]);
+    await this.sql.run('UPDATE plan_devices SET state = ?, state_at = ? WHERE plan = ? AND device = ?', [
+      state,
+      at.toISOString(),
+      plan,
+      device,
+    ]);
   }
 
   /** What the device downloaded for the plan's release against the artifact's size (docs/delta-updates.md). */
   async setDelivery(plan: string, device: string, delivery: { method: string; bytesDownloaded: number; bytesFull: number }): Promise<void> {
-    await this.sql.run('UPDATE plan_devices SET delivery_method = ?, bytes_downloaded = ?, bytes_full = ? WHERE plan = ? AND device = ?',
-      [delivery.method, delivery.bytesDownloaded, delivery.bytesFull, plan, device]);
+    await this.sql.run('UPDATE plan_devices SET delivery_method = ?, bytes_downloaded = ?, bytes_full = ? WHERE plan = ? AND device = ?', [
+      delivery.method,
+      delivery.bytesDownloaded,
+      delivery.bytesFull,
+      plan,
+      device,
+    ]);
   }
 
   /** The plan's download totals over the devices that reported one, by delivery method. */
   async deliveryTotals(plan: string): Promise<{ method: string; devices: number; bytesDownloaded: number; bytesFull: number }[]> {
     const rows = await this.sql.all<{ method: string; devices: number | string; downloaded: number | string; full: number | string }>(
       `SELECT delivery_method AS method, COUNT(*) AS devices, SUM(bytes_downloaded) AS downloaded, SUM(bytes_full) AS "full"
-       FROM plan_devices WHERE plan = ? AND delivery_method IS NOT NULL GROUP BY delivery_method`, [plan]);
-    return rows.map((row) => ({ method: row.method, devices: Number(row.devices), bytesDownloaded: Number(row.downloaded), bytesFull: Number(row.full) }));
+       FROM plan_devices WHERE plan = ? AND delivery_method IS NOT NULL GROUP BY delivery_method`,
+      [plan],
+    );
+    return rows.map((row) => ({
+      method: row.method,
+      devices: Number(row.devices),
+      bytesDownloaded: Number(row.downloaded),
+      bytesFull: Number(row.full),
+    }));
   }
 
   /** The plan's devices counted by wave and reported state: its progress without reading every device. */
   async stateCounts(plan: string): Promise<PlanStateCount[]> {
     const rows = await this.sql.all<{ wave: number | null; state: string | null; devices: number | string }>(
-      'SELECT wave, state, COUNT(*) AS devices FROM plan_devices WHERE plan = ? GROUP BY wave, state', [plan]);
+      'SELECT wave, state, COUNT(*) AS devices FROM plan_devices WHERE plan = ? GROUP BY wave, state',
+      [plan],
+    );
     return rows.map((row) => ({ wave: numberOrNull(row.wave), state: row.state, devices: Number(row.devices) }));
   }
 
@@ -274,14 +422,21 @@ export class PlanRepository {
       if (!current || current.plan.id !== row.id) {
         current = {
           plan: {
-            id: row.id, status: row.status as Plan['status'], windows: JSON.parse(row.windows), waves: JSON.parse(row.waves),
-            maxConcurrent: numberOrNull(row.max_concurrent), expectedInstallSeconds: Number(row.expected_install_seconds),
-            confirmedWindow: numberOrNull(row.confirmed_window), confirmedAt: toDateOrNull(row.confirmed_at),
+            id: row.id,
+            status: row.status as Plan['status'],
+            windows: JSON.parse(row.windows),
+            waves: JSON.parse(row.waves),
+            maxConcurrent: numberOrNull(row.max_concurrent),
+            expectedInstallSeconds: Number(row.expected_install_seconds),
+            confirmedWindow: numberOrNull(row.confirmed_window),
+            confirmedAt: toDateOrNull(row.confirmed_at),
           },
           deviceWave: Number(row.device_wave),
           deviceState: row.device_state,
           release: {
-            id: row.release_id, version: row.release_version, yanked: row.release_yanked_at !== null,
+            id: row.release_id,
+            version: row.release_version,
+            yanked: row.release_yanked_at !== null,
             manifest: manifests.manifestOf({ id: row.release_id, manifest: row.release_manifest }),
           },
           earlierWaves: [],
@@ -290,7 +445,13 @@ export class PlanRepository {
         read.assignments.push(current);
       }
       if (row.earlier_wave !== null) {
-        current.earlierWaves.push({ plan: row.id, wave: Number(row.earlier_wave), status: row.earlier_status as PlanWaveStatus, openedAt: null, finishedAt: toDateOrNull(row.earlier_finished_at) });
+        current.earlierWaves.push({
+          plan: row.id,
+          wave: Number(row.earlier_wave),
+          status: row.earlier_status as PlanWaveStatus,
+          openedAt: null,
+          finishedAt: toDateOrNull(row.earlier_finished_at),
+        });
       }
     }
     return read;
@@ -308,12 +469,27 @@ export class PlanRepository {
   }
 
   async insertDocument(document: PlanDocument): Promise<void> {
-    await this.sql.run('INSERT INTO plan_documents (plan, version, markdown, html, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [document.plan, document.version, document.markdown, document.html, document.createdBy, document.createdAt.toISOString()]);
+    await this.sql.run('INSERT INTO plan_documents (plan, version, markdown, html, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      document.plan,
+      document.version,
+      document.markdown,
+      document.html,
+      document.createdBy,
+      document.createdAt.toISOString(),
+    ]);
   }
 
   async document(plan: string, version: number): Promise<PlanDocument | undefined> {
     const row = await this.sql.get<DocumentRow>('SELECT * FROM plan_documents WHERE plan = ? AND version = ?', [plan, version]);
-    return row && { plan: row.plan, version: Number(row.version), markdown: row.markdown, html: row.html, createdBy: row.created_by, createdAt: toDate(row.created_at) };
+    return (
+      row && {
+        plan: row.plan,
+        version: Number(row.version),
+        markdown: row.markdown,
+        html: row.html,
+        createdBy: row.created_by,
+        createdAt: toDate(row.created_at),
+      }
+    );
   }
 }

@@ -2,7 +2,11 @@ import { isUniqueViolation, type SqlSession } from '../sql.js';
 import { SluiceError } from '../../errors.js';
 import { toDate, type Product } from './records.js';
 
-interface ProductRow { id: string; name: string; created_at: string }
+interface ProductRow {
+  id: string;
+  name: string;
+  created_at: string;
+}
 const toProduct = (row: ProductRow): Product => ({ id: row.id, name: row.name, createdAt: toDate(row.created_at) });
 
 export class ProductRepository {

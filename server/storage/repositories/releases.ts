@@ -4,14 +4,33 @@ import { SluiceError } from '../../errors.js';
 import { toDate, toDateOrNull, type Release } from './records.js';
 
 interface ReleaseRow {
-  id: string; product: string; version: string; manifest: string; sha256: string; size: number;
-  sha1: string; md5: string; published_at: string; published_by: string; yanked_at: string | null; yank_reason: string | null;
+  id: string;
+  product: string;
+  version: string;
+  manifest: string;
+  sha256: string;
+  size: number;
+  sha1: string;
+  md5: string;
+  published_at: string;
+  published_by: string;
+  yanked_at: string | null;
+  yank_reason: string | null;
 }
 
 const toRelease = (row: ReleaseRow): Release => ({
-  id: row.id, product: row.product, version: row.version, sha256: row.sha256, size: Number(row.size), sha1: row.sha1, md5: row.md5,
-  manifest: JSON.parse(row.manifest), publishedAt: toDate(row.published_at), publishedBy: row.published_by,
-  yankedAt: toDateOrNull(row.yanked_at), yankReason: row.yank_reason,
+  id: row.id,
+  product: row.product,
+  version: row.version,
+  sha256: row.sha256,
+  size: Number(row.size),
+  sha1: row.sha1,
+  md5: row.md5,
+  manifest: JSON.parse(row.manifest),
+  publishedAt: toDate(row.published_at),
+  publishedBy: row.published_by,
+  yankedAt: toDateOrNull(row.yanked_at),
+  yankReason: row.yank_reason,
 });
 
 export type NewRelease = Omit<Release, 'yankedAt' | 'yankReason'>;
@@ -41,8 +60,18 @@ export class ReleaseRepository {
       await this.sql.run(
         `INSERT INTO releases (id, product, version, manifest, sha256, size, sha1, md5, published_at, published_by)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [release.id, release.product, release.version, JSON.stringify(release.manifest), release.sha256, release.size,
-          release.sha1, release.md5, release.publishedAt.toISOString(), release.publishedBy],
+        [
+          release.id,
+          release.product,
+          release.version,
+          JSON.stringify(release.manifest),
+          release.sha256,
+          release.size,
+          release.sha1,
+          release.md5,
+          release.publishedAt.toISOString(),
+          release.publishedBy,
+        ],
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw new SluiceError('version_exists', `${release.product} ${release.version} is already published`);
@@ -52,25 +81,37 @@ export class ReleaseRepository {
 
   /** Fills the DDI clients' SHA-1 and MD5 wherever they are still empty. */
   async setLegacyDigests(sha256: string, digests: { sha1: string; md5: string }): Promise<void> {
-    await this.sql.run("UPDATE releases SET sha1 = ?, md5 = ? WHERE sha256 = ? AND (sha1 = '' OR md5 = '')", [digests.sha1, digests.md5, sha256]);
+    await this.sql.run("UPDATE releases SET sha1 = ?, md5 = ? WHERE sha256 = ? AND (sha1 = '' OR md5 = '')", [
+      digests.sha1,
+      digests.md5,
+      sha256,
+    ]);
   }
 
   /** Marks the release yanked; false when it already was (so a yank is acted on once). */
   async markYanked(id: string, reason: string, at: Date): Promise<boolean> {
-    const { changes } = await this.sql.run('UPDATE releases SET yanked_at = ?, yank_reason = ? WHERE id = ? AND yanked_at IS NULL', [at.toISOString(), reason, id]);
+    const { changes } = await this.sql.run('UPDATE releases SET yanked_at = ?, yank_reason = ? WHERE id = ? AND yanked_at IS NULL', [
+      at.toISOString(),
+      reason,
+      id,
+    ]);
     return changes === 1;
   }
 
   /** The digests of every release's artifact and uploaded chunk index: what the artifact store must keep. */
   async digests(): Promise<Set<string>> {
     const rows = await this.sql.all<{ sha256: string }>(
-      'SELECT sha256 FROM releases UNION SELECT chunk_index_sha256 AS sha256 FROM releases WHERE chunk_index_sha256 IS NOT NULL');
+      'SELECT sha256 FROM releases UNION SELECT chunk_index_sha256 AS sha256 FROM releases WHERE chunk_index_sha256 IS NOT NULL',
+    );
     return new Set(rows.map((row) => row.sha256));
   }
 
   /** Records that the release's chunk index is stored (docs/delta-updates.md); false when it already was. */
   async markChunkIndex(id: string, sha256: string): Promise<boolean> {
-    const { changes } = await this.sql.run('UPDATE releases SET chunk_index_sha256 = ? WHERE id = ? AND chunk_index_sha256 IS NULL', [sha256, id]);
+    const { changes } = await this.sql.run('UPDATE releases SET chunk_index_sha256 = ? WHERE id = ? AND chunk_index_sha256 IS NULL', [
+      sha256,
+      id,
+    ]);
     return changes === 1;
   }
 
@@ -88,7 +129,9 @@ export class ReleaseRepository {
   async deviceMayDownload(device: string, release: string): Promise<boolean> {
     const row = await this.sql.get(
       `SELECT 1 AS found FROM plan_devices pd JOIN plans p ON p.id = pd.plan
-       WHERE pd.device = ? AND p.release = ? AND p.status IN ('confirmed', 'in_progress', 'paused') LIMIT 1`, [device, release]);
+       WHERE pd.device = ? AND p.release = ? AND p.status IN ('confirmed', 'in_progress', 'paused') LIMIT 1`,
+      [device, release],
+    );
     return row !== undefined;
   }
 }

@@ -3,13 +3,20 @@
 import type { SqlSession } from '../sql.js';
 import { generateToken, hashToken } from '../../auth/tokens.js';
 
-export interface TokenOwner { table: 'users' | 'devices'; column: 'user_id' | 'device_id'; prefix: 'u' | 'd' }
+export interface TokenOwner {
+  table: 'users' | 'devices';
+  column: 'user_id' | 'device_id';
+  prefix: 'u' | 'd';
+}
 export const userTokens: TokenOwner = { table: 'users', column: 'user_id', prefix: 'u' };
 export const deviceTokens: TokenOwner = { table: 'devices', column: 'device_id', prefix: 'd' };
 
 /** Revokes every live token of `id`; how many there were. */
 export async function revokeTokens(sql: SqlSession, owner: TokenOwner, id: string, at: Date): Promise<number> {
-  const { changes } = await sql.run(`UPDATE tokens SET revoked_at = ? WHERE ${owner.column} = ? AND revoked_at IS NULL`, [at.toISOString(), id]);
+  const { changes } = await sql.run(`UPDATE tokens SET revoked_at = ? WHERE ${owner.column} = ? AND revoked_at IS NULL`, [
+    at.toISOString(),
+    id,
+  ]);
   return changes;
 }
 
@@ -18,7 +25,12 @@ export async function revokeTokens(sql: SqlSession, owner: TokenOwner, id: strin
  * hash); null when there is no such owner. The owner's row is locked first, so that two
  * rotations at once take turns and leave exactly one live token, the later one's.
  */
-export async function replaceTokens(sql: SqlSession, owner: TokenOwner, id: string, at: Date): Promise<{ token: string; revoked: number } | null> {
+export async function replaceTokens(
+  sql: SqlSession,
+  owner: TokenOwner,
+  id: string,
+  at: Date,
+): Promise<{ token: string; revoked: number } | null> {
   return sql.transaction(async (tx) => {
     if (!(await tx.get(`SELECT id FROM ${owner.table} WHERE id = ?${tx.forUpdate}`, [id]))) return null;
     const revoked = await revokeTokens(tx, owner, id, at);

@@ -8,21 +8,47 @@ import { generateToken, hashToken } from '../../auth/tokens.js';
 import type { Principal, Role } from '../../auth/principal.js';
 import { toDate, type User } from './records.js';
 
-interface UserRow { id: string; username: string; role: Role; customer: string | null; password_hash: string | null; created_at: string }
+interface UserRow {
+  id: string;
+  username: string;
+  role: Role;
+  customer: string | null;
+  password_hash: string | null;
+  created_at: string;
+}
 const toUser = (row: UserRow): User => ({
-  id: row.id, username: row.username, role: row.role, customer: row.customer, passwordHash: row.password_hash, createdAt: toDate(row.created_at),
+  id: row.id,
+  username: row.username,
+  role: row.role,
+  customer: row.customer,
+  passwordHash: row.password_hash,
+  createdAt: toDate(row.created_at),
 });
 
 interface TokenHolderRow {
-  user_id: string | null; device_id: string | null; username: string | null; role: Role | null; user_customer: string | null;
-  device_customer: string | null; product: string | null; hardware: string | null; version: string | null; state: string | null;
+  user_id: string | null;
+  device_id: string | null;
+  username: string | null;
+  role: Role | null;
+  user_customer: string | null;
+  device_customer: string | null;
+  product: string | null;
+  hardware: string | null;
+  version: string | null;
+  state: string | null;
 }
 
-export interface NewUser { username: string; role: Role; customer?: string | null; passwordHash?: string | null }
+export interface NewUser {
+  username: string;
+  role: Role;
+  customer?: string | null;
+  passwordHash?: string | null;
+}
 
 /** A signed-in portal user, with the customer's name for the page header. */
 export interface PortalSessionRecord {
-  csrf: string; expiresAt: Date;
+  csrf: string;
+  expiresAt: Date;
   user: { id: string; username: string; role: Role; customer: string | null; customerName: string | null };
 }
 
@@ -35,8 +61,14 @@ export class UserRepository {
     const token = generateToken('u');
     try {
       await this.sql.transaction(async (tx) => {
-        await tx.run('INSERT INTO users (id, username, role, customer, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          [id, input.username, input.role, input.customer ?? null, input.passwordHash ?? null, now.toISOString()]);
+        await tx.run('INSERT INTO users (id, username, role, customer, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+          id,
+          input.username,
+          input.role,
+          input.customer ?? null,
+          input.passwordHash ?? null,
+          now.toISOString(),
+        ]);
         await tx.run('INSERT INTO tokens (hash, user_id, created_at) VALUES (?, ?, ?)', [hashToken(token), id, now.toISOString()]);
       });
     } catch (error) {
@@ -64,31 +96,56 @@ export class UserRepository {
       `SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
               d.customer AS device_customer, d.product, d.hardware, d.version, d.state
        FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
-       WHERE t.hash = ? AND t.revoked_at IS NULL`, [hashToken(token)]);
+       WHERE t.hash = ? AND t.revoked_at IS NULL`,
+      [hashToken(token)],
+    );
     if (!row) return null;
     if (row.user_id) return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
     return {
-      kind: 'device', id: row.device_id!, customer: row.device_customer!, product: row.product!, hardware: row.hardware!,
-      version: row.version!, state: row.state,
+      kind: 'device',
+      id: row.device_id!,
+      customer: row.device_customer!,
+      product: row.product!,
+      hardware: row.hardware!,
+      version: row.version!,
+      state: row.state,
     };
   }
 
   /** Stores a portal session under the cookie's hash; expired sessions are swept on the way. */
   async createSession(session: { cookieHash: string; userId: string; csrf: string; expiresAt: Date }, now: Date): Promise<void> {
     await this.sql.run('DELETE FROM portal_sessions WHERE expires_at < ?', [now.toISOString()]);
-    await this.sql.run('INSERT INTO portal_sessions (hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-      [session.cookieHash, session.userId, session.csrf, now.toISOString(), session.expiresAt.toISOString()]);
+    await this.sql.run('INSERT INTO portal_sessions (hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
+      session.cookieHash,
+      session.userId,
+      session.csrf,
+      now.toISOString(),
+      session.expiresAt.toISOString(),
+    ]);
   }
 
   async sessionByHash(cookieHash: string): Promise<PortalSessionRecord | undefined> {
-    const row = await this.sql.get<{ csrf: string; expires_at: string; id: string; username: string; role: Role; customer: string | null; customer_name: string | null }>(
+    const row = await this.sql.get<{
+      csrf: string;
+      expires_at: string;
+      id: string;
+      username: string;
+      role: Role;
+      customer: string | null;
+      customer_name: string | null;
+    }>(
       `SELECT s.csrf, s.expires_at, u.id, u.username, u.role, u.customer, c.name AS customer_name
        FROM portal_sessions s JOIN users u ON u.id = s.user_id LEFT JOIN customers c ON c.id = u.customer
-       WHERE s.hash = ?`, [cookieHash]);
-    return row && {
-      csrf: row.csrf, expiresAt: toDate(row.expires_at),
-      user: { id: row.id, username: row.username, role: row.role, customer: row.customer, customerName: row.customer_name },
-    };
+       WHERE s.hash = ?`,
+      [cookieHash],
+    );
+    return (
+      row && {
+        csrf: row.csrf,
+        expiresAt: toDate(row.expires_at),
+        user: { id: row.id, username: row.username, role: row.role, customer: row.customer, customerName: row.customer_name },
+      }
+    );
   }
 
   async deleteSession(cookieHash: string): Promise<void> {
@@ -105,7 +162,11 @@ export class UserRepository {
    * (accounts before addresses), so two attempts cannot wait on each other.
    * Returns null when reserved, or the refusing key and the start of its window.
    */
-  async reserveSignInAttempts(keys: readonly { key: string; limit: number }[], windowStart: Date, now: Date): Promise<{ key: string; windowStart: Date } | null> {
+  async reserveSignInAttempts(
+    keys: readonly { key: string; limit: number }[],
+    windowStart: Date,
+    now: Date,
+  ): Promise<{ key: string; windowStart: Date } | null> {
     const refused = Symbol('refused');
     try {
       await this.sql.transaction(async (tx) => {
@@ -116,7 +177,8 @@ export class UserRepository {
                attempts = CASE WHEN sign_in_limits.window_start <= ? THEN 1 ELSE sign_in_limits.attempts + 1 END,
                window_start = CASE WHEN sign_in_limits.window_start <= ? THEN excluded.window_start ELSE sign_in_limits.window_start END
              WHERE sign_in_limits.window_start <= ? OR sign_in_limits.attempts < ?`,
-            [key, now.toISOString(), windowStart.toISOString(), windowStart.toISOString(), windowStart.toISOString(), limit]);
+            [key, now.toISOString(), windowStart.toISOString(), windowStart.toISOString(), windowStart.toISOString(), limit],
+          );
           if (changes === 0) {
             const row = await tx.get<{ window_start: string }>('SELECT window_start FROM sign_in_limits WHERE key = ?', [key]);
             throw Object.assign(new Error('refused'), { [refused]: { key, windowStart: toDate(row!.window_start) } });

@@ -15,12 +15,14 @@ export function migrateSqlite(db: Database.Database, directory = migrationsDirec
     const sql = readMigration(directory, name);
     // Foreign keys are checked at commit so that a migration may create tables in any order.
     db.pragma('defer_foreign_keys = ON');
-    const applied = db.transaction(() => {
-      if (isApplied.get(name)) return false;
-      db.exec(sql);
-      record.run(name, new Date().toISOString());
-      return true;
-    }).immediate();
+    const applied = db
+      .transaction(() => {
+        if (isApplied.get(name)) return false;
+        db.exec(sql);
+        record.run(name, new Date().toISOString());
+        return true;
+      })
+      .immediate();
     if (applied) ran.push(name);
   }
   return ran;

@@ -9,7 +9,9 @@ import { StatementTiming, type StatementObserver } from '../statement-timing.js'
 class Gate {
   private tail: Promise<void> = Promise.resolve();
   private holders = 0;
-  get open(): boolean { return this.holders === 0; }
+  get open(): boolean {
+    return this.holders === 0;
+  }
   /** Resolves when no transaction holds the gate. */
   async idle(): Promise<void> {
     while (this.holders > 0) await this.tail;
@@ -17,10 +19,15 @@ class Gate {
   async acquire(): Promise<() => void> {
     const previous = this.tail;
     let release!: () => void;
-    this.tail = new Promise<void>((resolve) => { release = resolve; });
+    this.tail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     await previous;
     this.holders += 1;
-    return () => { this.holders -= 1; release(); };
+    return () => {
+      this.holders -= 1;
+      release();
+    };
   }
 }
 
@@ -29,7 +36,12 @@ let savepoints = 0;
 class SqliteSession implements SqlSession {
   readonly dialect = 'sqlite' as const;
   readonly forUpdate = '';
-  constructor(private readonly db: Database.Database, private readonly gate: Gate, private readonly inTransaction: boolean, readonly timing: StatementTiming) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly gate: Gate,
+    private readonly inTransaction: boolean,
+    readonly timing: StatementTiming,
+  ) {}
 
   private async ready(): Promise<void> {
     if (!this.inTransaction && !this.gate.open) await this.gate.idle();
@@ -89,7 +101,9 @@ class SqliteSession implements SqlSession {
 export function createSqliteDatabase(db: Database.Database): SqlDatabase {
   const session = new SqliteSession(db, new Gate(), false, new StatementTiming());
   return Object.assign(session, {
-    observeStatements(observer: StatementObserver | null) { session.timing.observer = observer; },
+    observeStatements(observer: StatementObserver | null) {
+      session.timing.observer = observer;
+    },
     async close() {
       await session.transaction(async () => undefined).catch(() => undefined);
       if (db.open) db.close();

@@ -11,9 +11,24 @@ import type { SignedDocument } from '../../../signing/signed.js';
 
 export const fixtureDirectory = resolve(import.meta.dirname, '../../../fixtures/agent');
 
-export interface Device { directory: string; configPath: string; config: AgentConfig; slots: { a: string; b: string }; dataDir: string }
+export interface Device {
+  directory: string;
+  configPath: string;
+  config: AgentConfig;
+  slots: { a: string; b: string };
+  dataDir: string;
+}
 
-export function makeDevice(t: Test, options: { server: string; rootDocument: SignedDocument<unknown>; healthExit?: number; overrides?: Record<string, unknown>; files?: Record<string, string> }): Device {
+export function makeDevice(
+  t: Test,
+  options: {
+    server: string;
+    rootDocument: SignedDocument<unknown>;
+    healthExit?: number;
+    overrides?: Record<string, unknown>;
+    files?: Record<string, string>;
+  },
+): Device {
   const directory = mkdtempSync(join(tmpdir(), 'sluice-device-'));
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   cpSync(fixtureDirectory, directory, { recursive: true });
@@ -25,18 +40,33 @@ export function makeDevice(t: Test, options: { server: string; rootDocument: Sig
     chmodSync(join(directory, 'health.sh'), 0o755);
   }
   for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(directory, name), content);
-  const config = { ...JSON.parse(readFileSync(join(directory, 'agent.json'), 'utf8')), server: options.server, diagnostics: { logs: [], maxBytes: 4096 }, ...options.overrides };
+  const config = {
+    ...JSON.parse(readFileSync(join(directory, 'agent.json'), 'utf8')),
+    server: options.server,
+    diagnostics: { logs: [], maxBytes: 4096 },
+    ...options.overrides,
+  };
   const configPath = join(directory, 'agent.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
-  return { directory, configPath, config: loadConfig(configPath), slots: { a: join(directory, 'slots', 'a'), b: join(directory, 'slots', 'b') }, dataDir: join(directory, 'state') };
+  return {
+    directory,
+    configPath,
+    config: loadConfig(configPath),
+    slots: { a: join(directory, 'slots', 'a'), b: join(directory, 'slots', 'b') },
+    dataDir: join(directory, 'state'),
+  };
 }
 
 export function manualClock(start = new Date('2026-12-06T00:00:00Z')) {
   let current = start.getTime();
   return {
     now: () => new Date(current),
-    advance: (milliseconds: number) => { current += milliseconds; },
-    set: (at: Date) => { current = at.getTime(); },
+    advance: (milliseconds: number) => {
+      current += milliseconds;
+    },
+    set: (at: Date) => {
+      current = at.getTime();
+    },
   };
 }
 
@@ -54,5 +84,9 @@ export async function stepUntil(agent: Agent, done: (agent: Agent) => boolean, m
 }
 
 export const slotFiles = (device: Device, slot: 'a' | 'b') => {
-  try { return readFileSync(join(device.slots[slot], 'image.bin')); } catch { return null; }
+  try {
+    return readFileSync(join(device.slots[slot], 'image.bin'));
+  } catch {
+    return null;
+  }
 };

@@ -9,20 +9,37 @@ import { generateKeyPair } from '../../../signing/keys.js';
 import { createRoot } from '../../../signing/root.js';
 import { signDocument, type SignedDocument } from '../../../signing/signed.js';
 
-export interface TrustKeys { root: KeyObject; release: KeyObject; server: KeyObject }
+export interface TrustKeys {
+  root: KeyObject;
+  release: KeyObject;
+  server: KeyObject;
+}
 
 /** A root (version 1) whose every role has one fresh key. */
 export function throwAwayTrust(expires = new Date(Date.now() + 365 * 86400_000)) {
-  const keys: TrustKeys = { root: generateKeyPair().privateKey, release: generateKeyPair().privateKey, server: generateKeyPair().privateKey };
-  const root = createRoot({ expires, roles: { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } } });
+  const keys: TrustKeys = {
+    root: generateKeyPair().privateKey,
+    release: generateKeyPair().privateKey,
+    server: generateKeyPair().privateKey,
+  };
+  const root = createRoot({
+    expires,
+    roles: { root: { keys: [keys.root] }, release: { keys: [keys.release] }, server: { keys: [keys.server] } },
+  });
   return { keys, rootDocument: signDocument(root, [keys.root]) };
 }
 
 export function manifestFor(bytes: Buffer, fields: Record<string, unknown> = {}) {
   return {
-    type: 'release', product: 'emu', version: '2.0.0', hardware: ['emu-hw-1'],
+    type: 'release',
+    product: 'emu',
+    version: '2.0.0',
+    hardware: ['emu-hw-1'],
     artifact: { name: 'emu.img', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') },
-    fixes: [], notes: '', createdAt: '2026-01-01T00:00:00.000Z', ...fields,
+    fixes: [],
+    notes: '',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    ...fields,
   };
 }
 
@@ -69,15 +86,41 @@ export interface Script {
   artifactRedirect: string | null;
 }
 
-export interface CheckinRequest { version: string; nonce: string; state?: string; assignment?: string | null }
-export interface EventRequest { assignment: string | null; state: string; detail?: string | null; progress?: number | null; eventId: string; at: string }
+export interface CheckinRequest {
+  version: string;
+  nonce: string;
+  state?: string;
+  assignment?: string | null;
+}
+export interface EventRequest {
+  assignment: string | null;
+  state: string;
+  detail?: string | null;
+  progress?: number | null;
+  eventId: string;
+  at: string;
+}
 
 export async function startFakeServer(options: { keys: TrustKeys; now?: () => Date; script?: Partial<Script> }) {
   const now = options.now ?? (() => new Date());
   const script: Script = {
-    deviceId: 'emu-0001', pollAfterSeconds: 30, offer: null, diagnostics: null, unreachable: false,
-    cutArtifactAfterBytes: 0, endlessExtraBytes: 0, slowArtifact: false, ignoreRange: false, eventStatus: 204, rewrite: null,
-    replayFirstAnswer: false, signWith: null, roots: {}, diagnosticsStatus: 204, artifactRedirect: null, ...options.script,
+    deviceId: 'emu-0001',
+    pollAfterSeconds: 30,
+    offer: null,
+    diagnostics: null,
+    unreachable: false,
+    cutArtifactAfterBytes: 0,
+    endlessExtraBytes: 0,
+    slowArtifact: false,
+    ignoreRange: false,
+    eventStatus: 204,
+    rewrite: null,
+    replayFirstAnswer: false,
+    signWith: null,
+    roots: {},
+    diagnosticsStatus: 204,
+    artifactRedirect: null,
+    ...options.script,
   };
   const seen = {
     checkins: [] as CheckinRequest[],
@@ -103,12 +146,21 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
     const at = now();
     const offer = script.offer;
     let signed: Record<string, unknown> = {
-      type: 'checkin', deviceId: script.deviceId, nonce: request.nonce, serverTime: at.toISOString(),
-      expires: new Date(at.getTime() + 60_000).toISOString(), pollAfterSeconds: script.pollAfterSeconds,
+      type: 'checkin',
+      deviceId: script.deviceId,
+      nonce: request.nonce,
+      serverTime: at.toISOString(),
+      expires: new Date(at.getTime() + 60_000).toISOString(),
+      pollAfterSeconds: script.pollAfterSeconds,
       assignment: offer && {
-        id: offer.id, plan: `plan-${offer.id}`, release: `release-${offer.id}`, manifest: offer.manifest,
-        artifactUrl: offer.artifactUrl ?? `/api/v1/releases/release-${offer.id}/artifact`, window: offer.window,
-        installAllowed: offer.installAllowed, downgrade: offer.downgrade,
+        id: offer.id,
+        plan: `plan-${offer.id}`,
+        release: `release-${offer.id}`,
+        manifest: offer.manifest,
+        artifactUrl: offer.artifactUrl ?? `/api/v1/releases/release-${offer.id}/artifact`,
+        window: offer.window,
+        installAllowed: offer.installAllowed,
+        downgrade: offer.downgrade,
       },
       diagnostics: script.diagnostics,
     };
@@ -118,7 +170,11 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
 
   function serveArtifact(request: IncomingMessage, response: ServerResponse) {
     const bytes = script.offer?.bytes;
-    seen.artifactRequests.push({ method: request.method!, range: request.headers.range ?? null, authorization: request.headers.authorization ?? null });
+    seen.artifactRequests.push({
+      method: request.method!,
+      range: request.headers.range ?? null,
+      authorization: request.headers.authorization ?? null,
+    });
     if (!bytes) return json(response, 403, { error: { code: 'not_assigned', message: 'no' } });
     if (script.artifactRedirect) return void response.writeHead(302, { location: script.artifactRedirect }).end();
     const etag = `"${createHash('sha256').update(bytes).digest('hex')}"`;
@@ -134,7 +190,9 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
       return;
     }
     response.writeHead(range ? 206 : 200, {
-      etag, 'accept-ranges': 'bytes', 'content-length': String(body.length),
+      etag,
+      'accept-ranges': 'bytes',
+      'content-length': String(body.length),
       ...(range ? { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
     });
     if (request.method === 'HEAD') return response.end();
@@ -150,7 +208,10 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
         if (response.destroyed) return clearInterval(timer);
         response.write(body.subarray(offset, offset + 32 * 1024));
         offset += 32 * 1024;
-        if (offset >= body.length) { clearInterval(timer); response.end(); }
+        if (offset >= body.length) {
+          clearInterval(timer);
+          response.end();
+        }
       }, 10);
       return;
     }
@@ -190,7 +251,9 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
     const diagnostics = /^\/api\/v1\/device\/diagnostics\/([^/]+)$/.exec(path);
     if (request.method === 'POST' && diagnostics) {
       seen.uploads.push({ session: diagnostics[1], contentType: request.headers['content-type'] ?? '', body: await readBody(request) });
-      return script.diagnosticsStatus >= 300 ? json(response, script.diagnosticsStatus, { error: { code: 'consent_required', message: 'no consent' } }) : void response.writeHead(204).end();
+      return script.diagnosticsStatus >= 300
+        ? json(response, script.diagnosticsStatus, { error: { code: 'consent_required', message: 'no consent' } })
+        : void response.writeHead(204).end();
     }
     json(response, 404, { error: { code: 'not_found', message: path } });
   });
@@ -205,10 +268,11 @@ export async function startFakeServer(options: { keys: TrustKeys; now?: () => Da
     seen,
     /** The states recorded once each, in order. */
     states: () => seen.recorded.map((event) => event.state),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

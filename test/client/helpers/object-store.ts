@@ -4,7 +4,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
-export interface StoreRequest { path: string; authorization: string | null; range: string | null }
+export interface StoreRequest {
+  path: string;
+  authorization: string | null;
+  range: string | null;
+}
 
 export async function startObjectStore(bytes: Buffer) {
   const seen: StoreRequest[] = [];
@@ -15,10 +19,12 @@ export async function startObjectStore(bytes: Buffer) {
     if (script.redirect) return void response.writeHead(307, { location: script.redirect }).end();
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    response.writeHead(range ? 206 : 200, {
-      'content-length': String(bytes.length - start),
-      ...(range ? { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
-    }).end(bytes.subarray(start));
+    response
+      .writeHead(range ? 206 : 200, {
+        'content-length': String(bytes.length - start),
+        ...(range ? { 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+      })
+      .end(bytes.subarray(start));
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -32,9 +38,10 @@ export async function startObjectStore(bytes: Buffer) {
     presigned: (name: string) => `${url}/bucket/${name}?X-Amz-Signature=${'ab'.repeat(32)}&X-Amz-Expires=300`,
     seen,
     script,
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -10,7 +10,11 @@ export interface RawAnswer {
 }
 
 /** Sends bytes, half-closes (unless `keepOpen`), and reads until the server closes (bounded). */
-export function rawRequest(port: number, bytes: string | Buffer, options: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+  options: { keepOpen?: boolean; timeoutMs?: number } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -19,7 +23,9 @@ export function rawRequest(port: number, bytes: string | Buffer, options: { keep
       // One answer is enough: a keep-alive server would otherwise hold the socket open.
       if (complete(Buffer.concat(chunks))) socket.destroy();
     });
-    socket.on('error', () => { /* a reset is an answer too: judged by what arrived */ });
+    socket.on('error', () => {
+      /* a reset is an answer too: judged by what arrived */
+    });
     socket.on('close', () => resolve(parse(Buffer.concat(chunks))));
     socket.setTimeout(options.timeoutMs ?? 5000, () => socket.destroy());
     if (options.keepOpen) socket.write(bytes, () => setImmediate(() => socket.destroy()));

@@ -16,17 +16,30 @@ export function validValue(schema: JsonSchema | undefined): fc.Arbitrary<unknown
   if (Array.isArray(schema.enum)) return fc.constantFrom(...schema.enum);
   if (Array.isArray(schema.anyOf)) return fc.oneof(...schema.anyOf.map((option: JsonSchema) => validValue(option)));
   switch (schema.type) {
-    case 'string': return validString(schema);
-    case 'integer': return fc.integer({ min: lowerBound(schema, 1) ?? -1_000_000, max: schema.maximum ?? 1_000_000 });
-    case 'number': return fc.double({ min: schema.minimum ?? schema.exclusiveMinimum ?? -1e6, max: schema.maximum ?? 1e6, minExcluded: schema.minimum === undefined && schema.exclusiveMinimum !== undefined, noNaN: true, noDefaultInfinity: true });
-    case 'boolean': return fc.boolean();
-    case 'null': return fc.constant(null);
+    case 'string':
+      return validString(schema);
+    case 'integer':
+      return fc.integer({ min: lowerBound(schema, 1) ?? -1_000_000, max: schema.maximum ?? 1_000_000 });
+    case 'number':
+      return fc.double({
+        min: schema.minimum ?? schema.exclusiveMinimum ?? -1e6,
+        max: schema.maximum ?? 1e6,
+        minExcluded: schema.minimum === undefined && schema.exclusiveMinimum !== undefined,
+        noNaN: true,
+        noDefaultInfinity: true,
+      });
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
     case 'array': {
       const minLength = schema.minItems ?? 0;
       return fc.array(validValue(schema.items), { minLength, maxLength: Math.max(minLength, Math.min(schema.maxItems ?? 3, 3)) });
     }
-    case 'object': return validObject(schema);
-    default: return fc.jsonValue({ maxDepth: 2 });
+    case 'object':
+      return validObject(schema);
+    default:
+      return fc.jsonValue({ maxDepth: 2 });
   }
 }
 
@@ -38,10 +51,14 @@ function lowerBound(schema: JsonSchema, step: number): number | undefined {
 function validString(schema: JsonSchema): fc.Arbitrary<string> {
   const maxLength = schema.maxLength ?? Infinity;
   if (schema.format === 'date-time') {
-    return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString());
+    return fc
+      .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+      .map((date) => date.toISOString());
   }
   if (schema.pattern) {
-    return fc.stringMatching(new RegExp(schema.pattern)).filter((text) => text.length <= maxLength && text.length >= (schema.minLength ?? 0));
+    return fc
+      .stringMatching(new RegExp(schema.pattern))
+      .filter((text) => text.length <= maxLength && text.length >= (schema.minLength ?? 0));
   }
   return smallString(schema.minLength ?? 0, maxLength);
 }
@@ -49,13 +66,19 @@ function validString(schema: JsonSchema): fc.Arbitrary<string> {
 function validObject(schema: JsonSchema): fc.Arbitrary<Record<string, unknown>> {
   const properties: Record<string, JsonSchema> = schema.properties ?? {};
   const required: string[] = schema.required ?? [];
-  const known = Object.keys(properties).length > 0
-    ? fc.record(Object.fromEntries(Object.entries(properties).map(([key, property]) => [key, validValue(property)])), { requiredKeys: required.filter((key) => key in properties) })
-    : fc.constant({});
+  const known =
+    Object.keys(properties).length > 0
+      ? fc.record(Object.fromEntries(Object.entries(properties).map(([key, property]) => [key, validValue(property)])), {
+          requiredKeys: required.filter((key) => key in properties),
+        })
+      : fc.constant({});
   const patterns = Object.values(schema.patternProperties ?? {}) as JsonSchema[];
-  const extra = patterns.length > 0
-    ? fc.dictionary(smallString(1, 12), validValue(patterns[0]), { maxKeys: 3 })
-    : schema.additionalProperties === true && Object.keys(properties).length === 0 ? fc.dictionary(smallString(1, 12), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) : fc.constant({});
+  const extra =
+    patterns.length > 0
+      ? fc.dictionary(smallString(1, 12), validValue(patterns[0]), { maxKeys: 3 })
+      : schema.additionalProperties === true && Object.keys(properties).length === 0
+        ? fc.dictionary(smallString(1, 12), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 })
+        : fc.constant({});
   return fc.tuple(known, extra).map(([values, more]) => ({ ...more, ...values }));
 }
 
@@ -80,8 +103,18 @@ export type Mutation =
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 6, arbitrary: hostileValue.map((value) => ({ kind: 'replace' as const, value })) },
   { weight: 2, arbitrary: fc.constant({ kind: 'delete' as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', '', ...hostileStrings.slice(0, 12)), smallString(1, 8)), value: hostileValue }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('nest' as const), depth: fc.integer({ min: 10, max: 50_000 }), objects: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('extra' as const),
+      key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', '', ...hostileStrings.slice(0, 12)), smallString(1, 8)),
+      value: hostileValue,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('nest' as const), depth: fc.integer({ min: 10, max: 50_000 }), objects: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('huge' as const), length: fc.integer({ min: 1000, max: 300_000 }) }) },
 );
 
@@ -92,10 +125,14 @@ export function mutate(value: unknown, pick: number, change: Mutation): unknown 
   const path = paths[pick % paths.length];
   const replacement = (old: unknown): unknown => {
     switch (change.kind) {
-      case 'replace': return change.value;
-      case 'nest': return nested(change.depth, change.objects);
-      case 'huge': return 'x'.repeat(change.length);
-      default: return old;
+      case 'replace':
+        return change.value;
+      case 'nest':
+        return nested(change.depth, change.objects);
+      case 'huge':
+        return 'x'.repeat(change.length);
+      default:
+        return old;
     }
   };
   if (path.length === 0) {
@@ -106,7 +143,8 @@ export function mutate(value: unknown, pick: number, change: Mutation): unknown 
   const parent = path.slice(0, -1).reduce<any>((node, key) => node[key], copy);
   const key = path[path.length - 1];
   if (change.kind === 'delete') {
-    if (Array.isArray(parent)) parent.splice(Number(key), 1); else delete parent[key];
+    if (Array.isArray(parent)) parent.splice(Number(key), 1);
+    else delete parent[key];
   } else if (change.kind === 'extra') {
     withOwnKey(parent[key], change.key, change.value);
   } else {

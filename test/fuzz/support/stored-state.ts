@@ -35,31 +35,38 @@ const remembered = new WeakMap<Store, { changes: number; tables: Record<string, 
 export async function storedState(store: Store, dataDir: string): Promise<StoredState> {
   const changes = await store.inspection.changeCount();
   const known = remembered.get(store);
-  const tables = changes !== null && known?.changes === changes
-    ? known.tables
-    : await store.inspection.fingerprint({ skipTables: logTables, skipColumns: writtenBehind });
+  const tables =
+    changes !== null && known?.changes === changes
+      ? known.tables
+      : await store.inspection.fingerprint({ skipTables: logTables, skipColumns: writtenBehind });
   if (changes !== null) remembered.set(store, { changes, tables });
   const auditRows = await store.audit.count({});
   return { tables, files: filesUnder(dataDir, dataDir), auditRows };
 }
 
 function filesUnder(root: string, dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return filesUnder(root, path);
-    if (dir === root && databaseFiles.test(entry.name)) return [];
-    return [`${relative(root, path)} ${statSync(path).size}`];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return filesUnder(root, path);
+      if (dir === root && databaseFiles.test(entry.name)) return [];
+      return [`${relative(root, path)} ${statSync(path).size}`];
+    })
+    .sort();
 }
 
 /** What changed between two fingerprints, in words; empty when nothing did. */
 export async function differences(store: Store, before: StoredState, after: StoredState): Promise<string[]> {
-  const changed = Object.keys({ ...before.tables, ...after.tables }).filter((name) => before.tables[name] !== after.tables[name]).map((name) => `table ${name}`);
+  const changed = Object.keys({ ...before.tables, ...after.tables })
+    .filter((name) => before.tables[name] !== after.tables[name])
+    .map((name) => `table ${name}`);
   const added = after.files.filter((file) => !before.files.includes(file)).map((file) => `file + ${file}`);
   const removed = before.files.filter((file) => !after.files.includes(file)).map((file) => `file - ${file}`);
-  const audit = after.auditRows > before.auditRows
-    ? (await store.audit.list({ limit: after.auditRows - before.auditRows }))
-      .filter((entry) => !attemptActions.has(entry.action)).map((entry) => `audit row ${entry.action}`)
-    : [];
+  const audit =
+    after.auditRows > before.auditRows
+      ? (await store.audit.list({ limit: after.auditRows - before.auditRows }))
+          .filter((entry) => !attemptActions.has(entry.action))
+          .map((entry) => `audit row ${entry.action}`)
+      : [];
   return [...changed, ...added, ...removed, ...audit];
 }

@@ -29,7 +29,12 @@ export interface FuzzRequest {
   payload?: string | Buffer;
 }
 
-export interface Outcome { status: number; body: string; bytes: Buffer; headers: Record<string, unknown> }
+export interface Outcome {
+  status: number;
+  body: string;
+  bytes: Buffer;
+  headers: Record<string, unknown>;
+}
 
 const staffRoles = ['admin', 'support', 'release', 'customer', 'device'] as const;
 export const tenant = 'DEFAULT';
@@ -38,7 +43,9 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
   // The notification worker writes on its own clock (leases, timed events such as a reminder
   // coming due), which "nothing stored" would blame on whichever request ran meanwhile; what
   // a request itself queues is still seen, in the outbox table.
-  const server = await startTestServer(t, { notificationWorker: { enabled: false, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 } });
+  const server = await startTestServer(t, {
+    notificationWorker: { enabled: false, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 },
+  });
   const fleet = await seedFleet(server);
   const deviceToken = await fleet.addDevice('emu-1');
   await fleet.addDevice('emu-2');
@@ -56,7 +63,15 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
   };
   const window = { start: '2027-01-10T02:00', end: '2027-01-10T05:00', timezone: 'Europe/Madrid' };
   const plan = async (devices: string[]) => {
-    const id = (await must('POST', '/api/v1/plans', fleet.tokens.support, { customer: 'acme', release: releaseId, devices, windows: [window], deadline: '2027-02-01T00:00:00Z' })).id as string;
+    const id = (
+      await must('POST', '/api/v1/plans', fleet.tokens.support, {
+        customer: 'acme',
+        release: releaseId,
+        devices,
+        windows: [window],
+        deadline: '2027-02-01T00:00:00Z',
+      })
+    ).id as string;
     await must('POST', `/api/v1/plans/${id}/propose`, fleet.tokens.support);
     return id;
   };
@@ -67,7 +82,10 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
   const artifact = randomBytes(64 * 1024 + 17);
   const releaseId = await publish(artifact);
   const confirmedPlan = await plan(['emu-1']);
-  await must('POST', `/api/v1/plans/${confirmedPlan}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '+34 600' } });
+  await must('POST', `/api/v1/plans/${confirmedPlan}/confirm`, fleet.tokens.customer, {
+    window: 0,
+    maintainer: { name: 'Ana', phone: '+34 600' },
+  });
 
   /** What each `:id` names, by the path segment before it; renewed when a request consumed it. */
   const makers: Record<string, () => Promise<string>> = {
@@ -82,15 +100,30 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
     },
     'gateway-tokens': async () => (await must('POST', '/api/v1/ddi/gateway-tokens', fleet.tokens.support, { customer: 'acme' })).id,
     // A spare device for `/devices/:id`: rotating or revoking its token must not take emu-1's.
-    devices: async () => { const id = `emu-spare-${++spares}`; await fleet.addDevice(id); return id; },
+    devices: async () => {
+      const id = `emu-spare-${++spares}`;
+      await fleet.addDevice(id);
+      return id;
+    },
   };
   let spares = 0;
   const ids: Record<string, string> = {};
   for (const [kind, make] of Object.entries(makers)) ids[kind] = await make();
-  const named: Record<string, string> = { tenant, controllerId: 'emu-1', actionId: '1', moduleId: releaseId, filename: `emu-2.0.0.bin`, file: '1.json' };
+  const named: Record<string, string> = {
+    tenant,
+    controllerId: 'emu-1',
+    actionId: '1',
+    moduleId: releaseId,
+    filename: `emu-2.0.0.bin`,
+    file: '1.json',
+  };
 
-  const pathFor = (url: string) => url.replace(/([^/]*)\/:(\w+)/g, (_, before: string, name: string) =>
-    `${before}/${encodeURIComponent(name === 'id' ? ids[before] ?? 'fuzz-missing' : named[name] ?? 'fuzz-missing')}`);
+  const pathFor = (url: string) =>
+    url.replace(
+      /([^/]*)\/:(\w+)/g,
+      (_, before: string, name: string) =>
+        `${before}/${encodeURIComponent(name === 'id' ? (ids[before] ?? 'fuzz-missing') : (named[name] ?? 'fuzz-missing'))}`,
+    );
   const kindOf = (url: string) => /([^/]*)\/:id/.exec(url)?.[1];
 
   const tokens: Record<string, string> = { ...fleet.tokens, device: deviceToken };
@@ -106,11 +139,18 @@ export async function fuzzWorld(t: Parameters<typeof startTestServer>[0]) {
   /** Sends one request and throws, with the request in the message, if a promise is broken. */
   const exchange = async (request: FuzzRequest, route?: RouteEntry): Promise<Outcome> => {
     const before = await storedState(store, server.dataDir);
-    const response = await server.app.inject({ method: request.method as InjectOptions['method'], url: request.url, headers: request.headers, ...(request.payload === undefined ? {} : { payload: request.payload }) });
+    const response = await server.app.inject({
+      method: request.method as InjectOptions['method'],
+      url: request.url,
+      headers: request.headers,
+      ...(request.payload === undefined ? {} : { payload: request.payload }),
+    });
     const outcome = { status: response.statusCode, body: response.body, bytes: response.rawPayload, headers: response.headers };
     const problems = judge(request, outcome);
-    if (outcome.status >= 400) problems.push(...(await differences(store, before, await storedState(store, server.dataDir))).map((what) => `stored: ${what}`));
-    if (problems.length > 0) throw new Error(`${describe(request)} → ${outcome.status} ${outcome.body.slice(0, 300)}\n  ${problems.join('\n  ')}`);
+    if (outcome.status >= 400)
+      problems.push(...(await differences(store, before, await storedState(store, server.dataDir))).map((what) => `stored: ${what}`));
+    if (problems.length > 0)
+      throw new Error(`${describe(request)} → ${outcome.status} ${outcome.body.slice(0, 300)}\n  ${problems.join('\n  ')}`);
     // A request that succeeded may have used its target up (yanked, cancelled, consented): renew it.
     const kind = route && outcome.status < 300 && !['GET', 'HEAD'].includes(request.method) ? kindOf(route.url) : undefined;
     if (kind && makers[kind]) ids[kind] = await makers[kind]();
@@ -127,23 +167,31 @@ export function judge(request: FuzzRequest, outcome: Outcome): string[] {
   if (outcome.status >= 500) return [`a ${outcome.status} is a bug`];
   if (outcome.status < 400 || request.method === 'HEAD') return [];
   let body: { error?: { code?: unknown; message?: unknown } };
-  try { body = JSON.parse(outcome.body); } catch { return ['the error body is not JSON']; }
+  try {
+    body = JSON.parse(outcome.body);
+  } catch {
+    return ['the error body is not JSON'];
+  }
   const code = body?.error?.code;
   if (typeof code !== 'string' || typeof body.error?.message !== 'string') return ['the error body is not { error: { code, message } }'];
   if (!isErrorCode(code)) return [`error code "${code}" is not in server/errors.ts`];
-  if (errorStatus[code] !== outcome.status) return [`error code "${code}" is catalogued as ${errorStatus[code]}, answered with ${outcome.status}`];
+  if (errorStatus[code] !== outcome.status)
+    return [`error code "${code}" is catalogued as ${errorStatus[code]}, answered with ${outcome.status}`];
   return [];
 }
 
 export function describe(request: FuzzRequest): string {
-  const payload = request.payload === undefined ? '' : ` body(${request.payload.length}) ${JSON.stringify(request.payload.toString().slice(0, 160))}`;
+  const payload =
+    request.payload === undefined ? '' : ` body(${request.payload.length}) ${JSON.stringify(request.payload.toString().slice(0, 160))}`;
   const type = request.headers?.['content-type'] === undefined ? '' : ` [${request.headers['content-type']}]`;
   return `${request.method} ${request.url}${type}${payload}`;
 }
 
 /** Routes that speak the JSON API: they declare DESIGN.md's error reply (the portal does not). */
 export function jsonApiRoutes(table: RouteEntry[]): RouteEntry[] {
-  return table.filter((route) => Object.values((route.schema.response ?? {}) as Record<string, { $ref?: string }>).some((reply) => reply?.$ref === 'ErrorReply'));
+  return table.filter((route) =>
+    Object.values((route.schema.response ?? {}) as Record<string, { $ref?: string }>).some((reply) => reply?.$ref === 'ErrorReply'),
+  );
 }
 
 export type { TestServer };
