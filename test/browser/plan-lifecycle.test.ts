@@ -143,6 +143,8 @@ t.test('a plan from draft to committed, in the browser', { skip: noBrowser }, as
     await page.goto(`${base}/staff/devices?version=2.1.0`);
     t.equal(await page.locator('main tbody tr').count(), 3, 'the version filter');
     await checkPage(t, staff, 'console-devices');
+    await page.goto(`${base}/staff/releases/${fixture.release.id}`);
+    t.match(await page.textContent('main'), /Downloaded by\s*3 devices/, 'the release counts the devices that downloaded it');
     await customer.page.goto(`${base}/portal/devices`);
     await checkPage(t, customer, 'portal-devices');
   });

@@ -60,6 +60,7 @@ export default async function releasePages(app: FastifyInstance) {
     const fixes = [];
     for (const id of signed.fixes ?? []) fixes.push({ id, fault: await store.faults.get(id) });
     const running = (await store.devices.list({ product: release.product })).filter((device) => device.version === release.version).length;
+    const downloads = await store.releases.downloadCount(release.id);
     const product = await store.products.get(release.product);
     const plans = await store.plans.list({ release: release.id });
     const mayYank = (yankers as readonly string[]).includes(user.role) && !release.yankedAt;
@@ -96,6 +97,8 @@ export default async function releasePages(app: FastifyInstance) {
             <dd>${zonedTime(release.publishedAt, zone)} by ${release.publishedBy}</dd>
             <dt>Devices running it</dt>
             <dd>${running}</dd>
+            <dt>Downloaded by</dt>
+            <dd>${downloads} ${downloads === 1 ? 'device' : 'devices'}</dd>
             <dt>Plans</dt>
             <dd>
               ${plans.length ? plans.map((plan) => html`<a href="/staff/plans/${plan.id}">${plan.customer} (${plan.status})</a> `) : 'none'}

@@ -122,6 +122,18 @@ export class ReleaseRepository {
   }
 
   /**
+   * How many devices have downloaded the release whole: those that reported `downloaded` for
+   * it (sluice's agent and DDI clients alike report through the agent states).
+   */
+  async downloadCount(id: string): Promise<number> {
+    const row = await this.sql.get<{ devices: number }>(
+      "SELECT COUNT(DISTINCT device) AS devices FROM device_events WHERE release = ? AND state = 'downloaded'",
+      [id],
+    );
+    return Number(row?.devices ?? 0);
+  }
+
+  /**
    * Whether a live plan assigns this release to the device: only then may the device fetch
    * its artifact. Downloading and staging are allowed any time after the plan is confirmed,
    * so a paused plan keeps its downloads too.
