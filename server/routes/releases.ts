@@ -13,6 +13,7 @@ import {
   type ReleaseType,
 } from '../../protocol/index.js';
 import { publishRelease } from '../services/publish-release.js';
+import { yankRelease } from '../services/yank-release.js';
 import { legacyDigestsOf } from '../services/legacy-digests.js';
 import type { Release as ReleaseRecord } from '../storage/repositories/records.js';
 import { actorOf } from '../auth/principal.js';
@@ -130,24 +131,7 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const id = request.params.id;
-      const reason = request.body.reason ?? '';
-      const now = options.now();
-      const actor = actorOf(request.principal);
-      const yanked = await store.transaction(async (tx) => {
-        const release = await tx.releases.get(id);
-        if (!release) throw new SluiceError('not_found', `no release "${id}"`);
-        // Decided once: of two yanks at the same moment, one marks it and the other is refused.
-        if (!(await tx.releases.markYanked(id, reason, now))) {
-          throw new SluiceError(
-            'conflict',
-            `release ${id} was already yanked at ${release.yankedAt?.toISOString() ?? 'an earlier moment'}`,
-          );
-        }
-        await tx.audit.record({ at: now, actor, action: 'release.yank', subject: `release:${id}`, details: { reason } });
-        await context.events.emit('release.yanked', { release: id, actor, at: now }, tx);
-        return (await tx.releases.get(id))!;
-      });
+      const yanked = await yankRelease(context, request.params.id, request.body.reason ?? '', actorOf(request.principal));
       return toReleaseDetail(yanked);
     },
   );

@@ -1,6 +1,6 @@
 // Yanking a release (DESIGN.md, "Trust model": a yanked release is stopped): marked once by a
 // conditional update, audited, and announced in the same transaction so that its live plans
-// pause with it. The portal's console calls this; POST /api/v1/releases/:id/yank does the same.
+// pause with it. POST /api/v1/releases/:id/yank and the console's yank button both call it.
 import type { SluiceContext } from '../context.js';
 import type { Release } from '../storage/repositories/records.js';
 import { SluiceError } from '../errors.js';
