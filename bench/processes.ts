@@ -4,7 +4,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-// @ts-expect-error: plain JavaScript build script without type declarations
 import { buildServer, serverEntry } from '../build/server.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');

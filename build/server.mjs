@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const serverEntry = `${root}dist/server/sluice.mjs`;
 
-export async function buildServer() {
-  rmSync(`${root}dist/server`, { recursive: true, force: true });
-  await build({
+/** esbuild's options for the CLI bundled into `outdir` (the tests build it the same way). */
+export function cliBuildOptions(outdir) {
+  return {
     entryPoints: { sluice: `${root}cli/run.ts` },
-    outdir: `${root}dist/server`,
+    outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     splitting: true,
@@ -23,7 +23,12 @@ export async function buildServer() {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
-  });
+  };
+}
+
+export async function buildServer() {
+  rmSync(`${root}dist/server`, { recursive: true, force: true });
+  await build(cliBuildOptions(`${root}dist/server`));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,5 +1,6 @@
 // What `sluice` says about itself: its version, the verbs under a first word, and for every
-// verb each option it accepts, with its default. The real bin in a child process.
+// verb each option it accepts, with its default. The built CLI in child processes, and the
+// source entry once.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,16 +8,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commands } from '../../cli/main.js';
 import { parseOptions, type OptionSpec } from '../../cli/options.js';
+import { sluiceBin, sourceBin } from '../helpers/processes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'sluice.js');
+const bin = sluiceBin;
 const packageVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function sluice(args: string[], env: NodeJS.ProcessEnv = {}, script = bin): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
+      [script, ...args],
       { timeout: 60_000, env: { ...process.env, SLUICE_DEBUG: '', ...env } },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
@@ -41,6 +43,8 @@ t.test('sluice --version prints the package version', async (t) => {
     t.equal(result.stdout, `sluice ${packageVersion}\n`, flag);
   }
   t.match((await sluice(['--help'])).stdout, `sluice ${packageVersion}:`, 'the general help names it too');
+  const source = await sluice(['--version'], {}, sourceBin);
+  t.equal(source.stdout, `sluice ${packageVersion}\n`, 'the source entry (bin/sluice.js, under tsx) says the same');
 });
 
 t.test('a first word that is not a verb lists the verbs under it', async (t) => {

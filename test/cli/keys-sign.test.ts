@@ -5,16 +5,16 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { generateKeyPair, keyIdOf, loadPrivateKeyFile, writePrivateKeyFile } from '../../signing/keys.js';
 import { createRoot } from '../../signing/root.js';
 import { signDocument } from '../../signing/signed.js';
 import { TrustStore } from '../../signing/trust-store.js';
 import { initKeys } from '../../cli/keys.js';
 import { SignatureError } from '../../signing/errors.js';
+import { sluiceBin } from '../helpers/processes.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sluice.js');
+const bin = sluiceBin;
 
 function sluice(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sluiceBin, startServerProcess } from '../helpers/processes.js';
+import { sourceBin, startServerProcess } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable, testDialect } from '../helpers/database.js';
 
 const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,7 +77,7 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
   t.teardown(() => rmSync(clone, { recursive: true, force: true }));
   writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: 'sluice-readme-clone', private: true }));
   mkdirSync(join(clone, 'node_modules', '.bin'), { recursive: true });
-  symlinkSync(sluiceBin, join(clone, 'node_modules', '.bin', 'sluice'));
+  symlinkSync(sourceBin, join(clone, 'node_modules', '.bin', 'sluice'));
 
   // On PostgreSQL, an empty database: the server migrates it at its first start.
   let database: string[] = [];
@@ -85,7 +85,8 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
     await postgresUnavailable();
     database = ['--database', (await postgresTestDatabase(t, { empty: true })).url];
   }
-  const server = await startServerProcess(join(clone, 'data'), database);
+  // The server a user starts: the source entry, as `npm start` runs it.
+  const server = await startServerProcess(join(clone, 'data'), database, [], sourceBin);
   t.teardown(server.stop);
   const address = new URL(server.url).host;
   const script = [

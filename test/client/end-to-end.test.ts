@@ -9,7 +9,7 @@ import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
 import { runSluice } from '../helpers/processes.js';
 
 t.test('stage before the window, install inside it, health check, commit', async (t) => {
-  const scenario = await confirmedPlanScenario(t, { secondsBeforeWindow: 12 });
+  const scenario = await confirmedPlanScenario(t, { secondsBeforeWindow: 2, holdBeforeWindow: true });
   t.teardown(() => rmSync(scenario.workDirectory, { recursive: true, force: true }));
   const device = prepareDevice(scenario.workDirectory, {
     server: scenario.url,
@@ -20,11 +20,15 @@ t.test('stage before the window, install inside it, health check, commit', async
   const agent = startAgentProcess(device);
   t.teardown(agent.stop);
 
-  await waitFor(async () => (await scenario.events('emu-0001')).some((event) => event.state === 'committed'), 'the commit', 60_000).catch(
-    (error) => {
-      t.fail(`${error.message}\n${agent.output()}`);
-    },
+  // The server's clock waits short of the window until the agent has staged and waits for it.
+  const reached = (state: string) => async () => (await scenario.events('emu-0001')).some((event) => event.state === state);
+  await waitFor(reached('waiting_window'), 'the wait for the window', 60_000).catch((error) =>
+    t.fail(`${error.message}\n${agent.output()}`),
   );
+  scenario.openWindow();
+  await waitFor(reached('committed'), 'the commit', 60_000).catch((error) => {
+    t.fail(`${error.message}\n${agent.output()}`);
+  });
   const events = await scenario.events('emu-0001');
   t.same(
     events.map((event) => event.state),

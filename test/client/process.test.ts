@@ -132,7 +132,9 @@ function hangingHook(device: Device, name: 'install' | 'health') {
   const pidFile = join(device.directory, `${name}.pid`);
   writeFileSync(
     script,
-    `#!/bin/sh\necho $$ > "${pidFile}"\nif [ ! -f "${marker}" ]; then touch "${marker}"; sleep 30; fi\nexec "${real}"\n`,
+    // The marker is made before the pid file the test waits for: a kill that came between the two
+    // (a loaded machine is slow to fork `touch`) left a second run that hung as well.
+    `#!/bin/sh\nif [ ! -f "${marker}" ]; then touch "${marker}"; echo $$ > "${pidFile}"; sleep 30; fi\nexec "${real}"\n`,
   );
   return { pidFile };
 }

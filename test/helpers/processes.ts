@@ -4,10 +4,15 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-export const sluiceBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sluice.js');
+import { builtSluice } from './built-cli.js';
+
+/** The entry a user runs after `npm install` (TypeScript through tsx). */
+export const sourceBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sluice.js');
+/** The built CLI (helpers/built-cli.ts): what the tests' child processes run. */
+export const sluiceBin = await builtSluice();
 const execFileAsync = promisify(execFile);
 
-/** `script`: another form of the CLI, such as the built dist/server/sluice.mjs. */
+/** `script`: another form of the CLI, such as the source entry `sourceBin`. */
 export async function runSluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; script?: string } = {}) {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [options.script ?? sluiceBin, ...args], {

@@ -19,13 +19,18 @@ export async function confirmedPlanScenario(
     manifest?: Partial<ManifestFields>;
     waves?: unknown[];
     server?: Partial<ServerOptions>;
+    /** The server's clock stops short of the window until `openWindow()`: a test that must see
+     * a step happen before the window cannot then lose the race on a loaded machine. */
+    holdBeforeWindow?: boolean;
   } = {},
 ) {
   // The server's clock runs `secondsBeforeWindow` before the window when the scenario is handed
   // over, however long the set-up took (a fresh PostgreSQL database takes a while).
   const lead = (options.secondsBeforeWindow ?? 4) * 1000;
   let offset = windowStartUtc.getTime() - lead - Date.now();
-  const server = await startTestServer(t, { ...options.server, now: () => new Date(Date.now() + offset), pollSeconds: 1 });
+  let held = options.holdBeforeWindow === true;
+  const serverNow = () => new Date(held ? Math.min(Date.now() + offset, windowStartUtc.getTime() - 1) : Date.now() + offset);
+  const server = await startTestServer(t, { ...options.server, now: serverNow, pollSeconds: 1 });
   const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
   const fleet = await seedFleet(server, { timezone: 'Europe/Madrid' });
   const tokens: Record<string, string> = {};
@@ -60,7 +65,12 @@ export async function confirmedPlanScenario(
     releaseId: release.json.id as string,
     rootPath: join(server.dataDir, 'keys', 'root.json'),
     workDirectory: mkdtempSync(join(tmpdir(), 'sluice-device-')),
-    serverNow: () => new Date(Date.now() + offset),
+    serverNow,
+    /** Lets a held clock (`holdBeforeWindow`) run again, from the window's start at the latest. */
+    openWindow: () => {
+      held = false;
+      offset = Math.max(offset, windowStartUtc.getTime() - Date.now());
+    },
     /** The device's events as the server stored them, oldest first. */
     events: async (device: string) => (await server.app.sluice.store.devices.history(device, 10_000)).reverse(),
     plan: async () => (await server.call('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support)).json,

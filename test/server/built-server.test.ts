@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startLiveServer, apiClient } from '../helpers/live-server.js';
 import { runSluice } from '../helpers/processes.js';
-// @ts-expect-error: plain JavaScript build script without type declarations
 import { buildServer, serverEntry } from '../../build/server.mjs';
 
 t.test('the built server runs without the TypeScript loader', async (t) => {
