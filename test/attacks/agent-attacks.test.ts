@@ -129,8 +129,12 @@ async function attackedDevice(t: Test, script: (trust: ReturnType<typeof makeTru
   return { rogue, device, agent };
 }
 
+// Each attack is a device and a rogue server of its own, mostly waiting on the agent's polls:
+// they run four at a time.
+t.jobs = 4;
+
 for (const attack of attacks) {
-  t.test(attack.name, async (t) => {
+  t.test(attack.name, { buffered: true }, async (t) => {
     const { rogue, device, agent } = await attackedDevice(t, attack.script);
     const refused = await waitFor(
       () => rogue.events.find((event) => attack.code.test(event.detail ?? '')),
@@ -153,7 +157,7 @@ for (const attack of attacks) {
   });
 }
 
-t.test("token theft: an artifactUrl on the attacker's host never gets the device token", async (t) => {
+t.test("token theft: an artifactUrl on the attacker's host never gets the device token", { buffered: true }, async (t) => {
   const attacker = await startObjectStore(bytes);
   t.teardown(attacker.close);
   const { rogue, agent } = await attackedDevice(t, ({ keys }) => ({
@@ -172,7 +176,7 @@ t.test("token theft: an artifactUrl on the attacker's host never gets the device
   );
 });
 
-t.test('rollback again and again: a downgrade to the very version running is not reinstalled', async (t) => {
+t.test('rollback again and again: a downgrade to the very version running is not reinstalled', { buffered: true }, async (t) => {
   const { rogue, agent, device } = await attackedDevice(t, ({ keys }) => ({
     manifest: signDocument(releaseManifest(bytes, { version: '1.0.0', downgrade: true, replaces: '>=1.0.0' }), [keys.release]),
     bytes,
