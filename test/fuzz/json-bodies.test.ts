@@ -53,7 +53,7 @@ t.test('every JSON route: near misses, arbitrary and malformed JSON, wrong types
         const { status } = await world.exchange(requestFor(route, world.pathFor(route.url), authorization, body), route);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }),
-      fuzzOptions(60),
+      fuzzOptions(40),
     );
   }
   t.comment(
