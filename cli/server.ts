@@ -6,7 +6,7 @@ import { redactDatabaseUrl } from '../server/storage/database-url.js';
 import { artifactStoreUrlFrom } from '../server/storage/artifact-stores.js';
 import { artifactDeliveryFrom } from '../server/config.js';
 import { settingFromFlag } from '../server/config-schema.js';
-import { serviceHoursFrom, smtpUrlFrom } from '../server/config.js';
+import { notificationTimingsFrom, serviceHoursFrom, smtpUrlFrom } from '../server/config.js';
 
 export const options = {
   'data-dir': {
@@ -124,6 +124,18 @@ export const options = {
     shownDefault: 'Mon-Fri 08:00-17:00 UTC',
     description: 'when C and D fault clocks count: "Mon-Fri 08:00-17:00 Europe/Madrid", optionally "holidays 2026-12-25,2027-01-01"',
   },
+  'notification-lease': {
+    type: 'string',
+    value: 'SECONDS',
+    shownDefault: '10',
+    description: "how long the notification worker's lease lasts: another process takes over this long after one dies",
+  },
+  'notification-claim': {
+    type: 'string',
+    value: 'SECONDS',
+    shownDefault: '10',
+    description: 'how long a delivery attempt is hidden from a retry (it then times out a second earlier, at most 5 s)',
+  },
   quiet: { type: 'boolean', default: false, description: 'no request log' },
 } as const;
 
@@ -162,6 +174,7 @@ export async function run(argv: string[]): Promise<number> {
     smtpUrl: values.smtp === undefined ? undefined : smtpUrlFrom(values.smtp),
     mailFrom: values['mail-from'],
     serviceHours: values['service-hours'] === undefined ? undefined : serviceHoursFrom(values['service-hours']),
+    notificationWorker: notificationTimingsFrom(values['notification-lease'], values['notification-claim']),
     logger: !values.quiet,
   } as Parameters<typeof buildApp>[0]);
   for (const message of app.bootstrapReport.messages) process.stderr.write(`sluice: ${message}\n`);

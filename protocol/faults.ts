@@ -34,6 +34,25 @@ export const FaultQuery = Type.Object(
 );
 export const FaultStepBody = Type.Object({ resolution: Type.Optional(Type.String({ maxLength: 20000 })) }, { additionalProperties: false });
 
+export const FaultQuestion = Type.Object(
+  {
+    id: Type.String(),
+    text: Type.String(),
+    askedBy: Type.String(),
+    askedAt: Timestamp,
+    answer: Nullable(Type.String()),
+    answeredBy: Nullable(Type.String()),
+    answeredAt: Nullable(Timestamp),
+  },
+  { description: "a question staff asked the customer: the fault's clocks pause from askedAt until answeredAt" },
+);
+export const AskQuestion = Type.Object({ text: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false });
+export const AnswerQuestion = Type.Object({ answer: Type.String({ minLength: 1, maxLength: 20000 }) }, { additionalProperties: false });
+export const QuestionParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  question: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
 export const Fault = Type.Object({
   id: Type.String(),
   customer: Type.String(),
@@ -72,13 +91,16 @@ export const Fault = Type.Object({
     {
       serviceHours: Type.Boolean({ description: "the clocks count within the vendor's service hours (C and D), not around the clock" }),
       paused: Type.Boolean({ description: 'waiting on the customer: the clocks stand still' }),
-      pausedSeconds: Type.Integer(),
+      pausedSeconds: Type.Integer({
+        description: 'wall-clock seconds spent waiting on the customer (consent requested, a question asked)',
+      }),
       warningShare: Type.Number({ description: 'share of a clock after which a warning goes out' }),
       acknowledge: Clock,
       resolve: Type.Optional(Nullable(Clock)),
     },
     { description: 'how the clocks count, for a page that shows "due in N min"' },
   ),
+  questions: Type.Array(FaultQuestion),
 });
 export type FaultType = Static<typeof Fault>;
 

@@ -26,9 +26,10 @@ const Delivery = Type.Object(
   {
     id: Type.String({ description: 'the stable X-Sluice-Delivery id' }),
     channel: Type.Union([Type.Literal('webhook'), Type.Literal('email')]),
-    target: Type.String({ description: 'webhook id, or user name' }),
+    target: Type.String({ description: "webhook id, user name, or 'maintainer' (the window's maintenance staff)" }),
     address: Type.String({ description: 'URL or e-mail address' }),
     timezone: Type.String({ description: 'the zone dates are written in' }),
+    locale: Type.String({ description: 'the BCP 47 language dates are written in' }),
     status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
     attempts: Type.Integer(),
     nextAttemptAt: Nullable(Timestamp),
@@ -67,6 +68,14 @@ export const SaveContact = Type.Object(
         }),
       ),
     ),
+    locale: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 64,
+          description: "BCP 47 language tag of the dates in this user's mail (es-ES, de); default en-GB",
+        }),
+      ),
+    ),
     onCall: Type.Optional(Type.Boolean({ description: 'staff: receives class A and B faults at once, clock warnings and breaches' })),
     escalation: Type.Optional(Type.Boolean({ description: 'staff: the second contact a breach escalates to' })),
   },
@@ -79,6 +88,7 @@ export const Contact = Type.Object(
     customer: Nullable(Type.String()),
     email: Type.String(),
     timezone: Nullable(Type.String()),
+    locale: Nullable(Type.String()),
     onCall: Type.Boolean(),
     escalation: Type.Boolean(),
     updatedAt: Timestamp,

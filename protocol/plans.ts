@@ -80,7 +80,17 @@ export const PlanQuery = Type.Object(
 export const ProposeBody = Type.Object({ windows: Type.Optional(Windows) }, { additionalProperties: false });
 export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
 export const Maintainer = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 200 }), phone: Type.String({ minLength: 3, maxLength: 50 }) },
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    phone: Type.String({ minLength: 3, maxLength: 50 }),
+    email: Type.Optional(
+      Type.String({
+        format: 'email',
+        maxLength: 320,
+        description: "where the window's 24 h and 1 h reminders (window.reminder) are sent too",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const ConfirmBody = Type.Object(

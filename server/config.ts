@@ -81,7 +81,15 @@ export interface ServerOptions {
   /** The From address of notification e-mail. */
   mailFrom: string;
   /** The notification worker (docs/notifications.md): whether this process runs it, how often, its lease. */
-  notificationWorker: { enabled: boolean; intervalMs: number; leaseSeconds: number; webhookTimeoutMs: number; maxAttempts: number };
+  notificationWorker: {
+    enabled: boolean;
+    intervalMs: number;
+    leaseSeconds: number;
+    webhookTimeoutMs: number;
+    maxAttempts: number;
+    /** Seconds a claimed attempt stays hidden before it is retried (its process may have died); default the timeout plus 5 s. */
+    claimSeconds?: number;
+  };
 }
 
 /** The network limits (http/network-limits.ts): each one's flag and default; the ranges are in config-schema.ts. */
@@ -132,7 +140,7 @@ export function resolveOptions(given: Partial<ServerOptions> = {}): Readonly<Ser
     clockWarningShare: 0.8,
     windowReminderHours: [24, 1],
     mailFrom: 'sluice@localhost',
-    notificationWorker: { enabled: true, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 },
+    notificationWorker: defaultNotificationWorker,
     ...partial,
     dataDir,
     serverKeyPath,
@@ -222,6 +230,36 @@ export function artifactDeliveryFrom(given: {
     return { mode, presignSeconds: seconds };
   }
   throw new Error(`--artifact-delivery must be stream, x-accel-redirect or redirect, not "${mode}"`);
+}
+
+const defaultNotificationWorker = { enabled: true, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 5000, maxAttempts: 10 };
+
+/**
+ * `--notification-lease SECONDS` and `--notification-claim SECONDS` (tests that kill a server
+ * and wait for another to take over): the worker's lease, and how long a claimed attempt is
+ * hidden; an attempt then times out a second before its claim ends, at most the default 5 s.
+ */
+export function notificationTimingsFrom(
+  lease: string | undefined,
+  claim: string | undefined,
+): ServerOptions['notificationWorker'] | undefined {
+  if (lease === undefined && claim === undefined) return undefined;
+  const seconds = (text: string | undefined, flag: string, minimum: number) => {
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < minimum || value > 3600)
+      throw new Error(`${flag} must be whole seconds from ${minimum} to 3600, not "${text}"`);
+    return value;
+  };
+  const leaseSeconds = seconds(lease, '--notification-lease', 1) ?? defaultNotificationWorker.leaseSeconds;
+  const claimSeconds = seconds(claim, '--notification-claim', 2);
+  if (claimSeconds === undefined) return { ...defaultNotificationWorker, leaseSeconds };
+  return {
+    ...defaultNotificationWorker,
+    leaseSeconds,
+    claimSeconds,
+    webhookTimeoutMs: Math.min(defaultNotificationWorker.webhookTimeoutMs, (claimSeconds - 1) * 1000),
+  };
 }
 
 /** `--smtp smtp://host:port` (or smtps://, with user:password@ if the relay needs them), refused naming the flag. */

@@ -27,6 +27,7 @@ export const errorCatalogue = {
   validation_failed: entry(400, "a value does not fit the route's schema or breaks a rule of the domain"),
   invalid_window: entry(400, 'a maintenance window is not well formed'),
   invalid_timezone: entry(400, "a window's timezone is not an IANA time zone"),
+  invalid_locale: entry(400, 'a locale is not a BCP 47 language tag the server can format dates in'),
   invalid_cron: entry(400, "a recurring window's cron expression is not five valid fields"),
   // 401/403: who you are, what you may do
   unauthorized: entry(401, 'no token, an unknown or revoked one, or a malformed Authorization header'),
@@ -71,6 +72,7 @@ export const errorCatalogue = {
   invalid_window_index: entry(422, 'the confirmed window is not one that was proposed'),
   invalid_webhook_url: entry(422, 'a webhook URL that is not an absolute http(s) URL'),
   invalid_service_hours: entry(422, 'a service-hours calendar with an unknown zone, no weekday, bad hours or a bad holiday date'),
+  invalid_contract_terms: entry(422, "a customer's contract terms name a clock no service desk could count"),
   // 429
   rate_limited: entry(429, 'too many unknown tokens from this address, or wrong passwords for this account or from this address'),
   // 500: always a bug, logged with its stack

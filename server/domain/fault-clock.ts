@@ -18,6 +18,8 @@ export interface ClockSetting {
   aroundTheClock: readonly FaultClass[];
   /** Share of a clock after which fault.clock_warning is sent (0 < share < 1). */
   warningShare: number;
+  /** Per class, milliseconds processing may take to start (a customer's contract terms); default: the seed's table. */
+  acknowledgeWithin?: Readonly<Record<FaultClass, number>>;
 }
 
 export const defaultClockSetting: ClockSetting = Object.freeze({
@@ -35,6 +37,14 @@ const never = new Date(8.64e15);
 /** Whether the class's clocks count service hours only. */
 export const countsServiceHours = (faultClass: FaultClass, setting: ClockSetting = defaultClockSetting) =>
   !setting.aroundTheClock.includes(faultClass);
+
+/** A question staff asked on a fault waits on the customer from the asking until the answer. */
+export const questionPauses = (questions: readonly { askedAt: Date; answeredAt: Date | null }[]): Pause[] =>
+  questions.map((question) => ({ start: question.askedAt, end: question.answeredAt }));
+
+/** The class's acknowledge clock length under the setting's terms. */
+export const acknowledgeLength = (faultClass: FaultClass, setting: ClockSetting = defaultClockSetting) =>
+  (setting.acknowledgeWithin ?? acknowledgeWithin)[faultClass];
 
 /** Pauses with open ends closed at `now`, merged and ordered. */
 function settledPauses(pauses: readonly Pause[], now: Date): Span[] {
@@ -149,7 +159,7 @@ export function faultClocks(fault: FaultClockInput, now: Date, setting: ClockSet
       fault,
       setting,
       now,
-      acknowledgeWithin[fault.class],
+      acknowledgeLength(fault.class, setting),
       acknowledged,
       (dueAt) => (acknowledged ?? now) > dueAt && !(acknowledged === null && resolved !== null && resolved <= dueAt),
     ),
@@ -210,7 +220,7 @@ export function lateCutoffs(now: Date, setting: ClockSetting = defaultClockSetti
   const resolve: LateCutoff[] = [];
   for (const faultClass of faultClasses) {
     for (const severity of ['major', 'general'] as const) {
-      acknowledge.push(cutoff(faultClass, severity, acknowledgeWithin[faultClass]));
+      acknowledge.push(cutoff(faultClass, severity, acknowledgeLength(faultClass, setting)));
       const within = resolveWithin[faultClass]?.[severity];
       if (within !== undefined) resolve.push(cutoff(faultClass, severity, within));
     }

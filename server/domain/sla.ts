@@ -7,6 +7,8 @@ import { defaultClockSetting, faultClocks, type ClockSetting, type FaultClockInp
 
 export interface FaultRecord extends FaultClockInput {
   id: string;
+  /** The fault's customer's terms, when they differ from the report's setting. */
+  setting?: ClockSetting;
 }
 
 /** Nearest-rank percentile: the smallest value with at least p% of the data at or below it. */
@@ -24,14 +26,15 @@ export function slaReport(faults: FaultRecord[], from: Date, to: Date, now: Date
   const classes = {} as Record<FaultClass, unknown>;
   for (const faultClass of faultClasses) {
     const mine = inPeriod.filter((fault) => fault.class === faultClass);
-    const clocks = mine.map((fault) => ({ fault, clocks: faultClocks(fault, now, setting) }));
+    const clocks = mine.map((fault) => ({ fault, clocks: faultClocks(fault, now, fault.setting ?? setting) }));
     const toAcknowledge = clocks.filter(({ fault }) => fault.acknowledgedAt).map(({ clocks }) => seconds(clocks.acknowledge.countedMs));
     // Resolution is counted on the resolve clock where there is one, else as the acknowledge clock counts.
     const toResolve = clocks
       .filter(({ fault }) => fault.resolvedAt)
       .map(({ fault, clocks }) =>
         seconds(
-          clocks.resolve?.countedMs ?? faultClocks({ ...fault, acknowledgedAt: fault.resolvedAt }, now, setting).acknowledge.countedMs,
+          clocks.resolve?.countedMs ??
+            faultClocks({ ...fault, acknowledgedAt: fault.resolvedAt }, now, fault.setting ?? setting).acknowledge.countedMs,
         ),
       );
     const verdicts = clocks.map(({ fault, clocks }) => ({

@@ -8,15 +8,18 @@ import type { AttemptOutcome } from './webhook.js';
 
 const isoInstant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-/** An instant as the recipient reads it: "Tue 1 Dec 2026, 10:15 CET". */
-export function localTime(iso: string, zone: string, locale = 'en-GB'): string {
+/** The language of dates of a recipient who named none. */
+export const defaultMailLocale = 'en-GB';
+
+/** An instant as the recipient reads it: "Tue 1 Dec 2026, 10:15 CET" (en-GB), "jue 3 dic 2026, 16:00 CET" (es-ES). */
+export function localTime(iso: string, zone: string, locale = defaultMailLocale): string {
   return DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).setLocale(locale).toFormat('ccc d LLL yyyy, HH:mm ZZZZ');
 }
 
 const str = (value: unknown) => (value === null || value === undefined ? '' : String(value));
 
-function headline(event: string, data: Record<string, unknown>, zone: string): string {
-  const when = (key: string) => (typeof data[key] === 'string' ? localTime(data[key] as string, zone) : '?');
+function headline(event: string, data: Record<string, unknown>, zone: string, locale: string): string {
+  const when = (key: string) => (typeof data[key] === 'string' ? localTime(data[key] as string, zone, locale) : '?');
   switch (event) {
     case 'fault.reported':
       return `Fault ${str(data.fault)} reported (class ${str(data.class)}, ${str(data.severity)}): ${str(data.title)}`;
@@ -51,14 +54,19 @@ function headline(event: string, data: Record<string, unknown>, zone: string): s
   }
 }
 
-/** The message for one recipient, in their zone. */
-export function composeMail(notification: Notification, body: Record<string, unknown>, zone: string): { subject: string; text: string } {
+/** The message for one recipient, in their zone and language of dates. */
+export function composeMail(
+  notification: Notification,
+  body: Record<string, unknown>,
+  zone: string,
+  locale: string = defaultMailLocale,
+): { subject: string; text: string } {
   const data = (notification.payload.data ?? {}) as Record<string, unknown>;
-  const title = headline(notification.event, data, zone);
-  const lines = [title, '', `Event: ${notification.event} (${localTime(notification.createdAt.toISOString(), zone)})`];
+  const title = headline(notification.event, data, zone, locale);
+  const lines = [title, '', `Event: ${notification.event} (${localTime(notification.createdAt.toISOString(), zone, locale)})`];
   for (const [key, value] of Object.entries(data)) {
     if (value === null || value === undefined || typeof value === 'object') continue;
-    lines.push(`${key}: ${typeof value === 'string' && isoInstant.test(value) ? localTime(value, zone) : str(value)}`);
+    lines.push(`${key}: ${typeof value === 'string' && isoInstant.test(value) ? localTime(value, zone, locale) : str(value)}`);
   }
   if (body.link) lines.push('', `Open: ${str(body.link)}`);
   lines.push('', `Times are in ${zone}.`);
@@ -70,12 +78,29 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl, {
+/**
+ * nodemailer's options for the relay `smtp://user:password@host:port` (or smtps://). Given a
+ * URL, nodemailer takes its options from the URL alone and reads a second argument as message
+ * defaults, so the timeouts would be lost (minutes against a relay that never greets).
+ */
+export function relayOptions(smtpUrl: string, timeoutMs: number) {
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : secure ? 465 : 25,
+    secure,
+    ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
-  } as never);
+    // One connection carries many messages: a round of reminders is not a handshake per recipient.
+    pool: true,
+  };
+}
+
+export function createMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
+  const transport = nodemailer.createTransport(relayOptions(smtpUrl, timeoutMs));
   return {
     async send(message) {
       try {

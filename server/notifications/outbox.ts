@@ -42,6 +42,14 @@ export async function notify(tx: Store, input: NotificationInput): Promise<boole
   });
 }
 
+/** The delivery target of a window's maintenance staff (not a user: the address the customer gave). */
+export const maintainerTarget = 'maintainer';
+
+function maintainerOf(notification: Notification): string | null {
+  const data = (notification.payload.data ?? {}) as { maintainer?: { email?: unknown } | null };
+  return typeof data.maintainer?.email === 'string' ? data.maintainer.email : null;
+}
+
 /** The web page of a subject, on the server's public origin. */
 export function subjectLink(context: SluiceContext, subject: string): string | null {
   const origin = (context.options.publicUrl ?? `http://${context.options.host}:${context.options.port}`).replace(/\/+$/, '');
@@ -68,7 +76,7 @@ export async function fanOut(context: SluiceContext, notification: Notification,
     const deliveries: NewDelivery[] = [];
     for (const webhook of await tx.notifications.webhooks()) {
       if (webhook.events.includes(notification.event))
-        deliveries.push({ id: randomUUID(), channel: 'webhook', target: webhook.id, address: webhook.url, timezone: 'UTC' });
+        deliveries.push({ id: randomUUID(), channel: 'webhook', target: webhook.id, address: webhook.url, timezone: 'UTC', locale: null });
     }
     // Without an SMTP relay there is no e-mail channel: nothing is queued that could never leave.
     const contacts = context.options.smtpUrl ? await tx.notifications.contacts() : [];
@@ -76,8 +84,20 @@ export async function fanOut(context: SluiceContext, notification: Notification,
     const customerZone = notification.customer ? (await tx.customers.get(notification.customer))?.timezone : undefined;
     for (const contact of mailRecipients(notification.event as NotificationEvent, facts, contacts)) {
       const zone = contact.timezone ?? (contact.role === 'customer' ? customerZone : undefined) ?? context.options.serviceHours.zone;
-      deliveries.push({ id: randomUUID(), channel: 'email', target: contact.username, address: contact.email, timezone: zone });
+      const locale = contact.locale;
+      deliveries.push({ id: randomUUID(), channel: 'email', target: contact.username, address: contact.email, timezone: zone, locale });
     }
+    // The maintenance staff the customer named at confirmation hear of their window too, in the customer's zone.
+    const maintainer = notification.event === 'window.reminder' ? maintainerOf(notification) : null;
+    if (maintainer && context.options.smtpUrl)
+      deliveries.push({
+        id: randomUUID(),
+        channel: 'email',
+        target: maintainerTarget,
+        address: maintainer,
+        timezone: customerZone ?? context.options.serviceHours.zone,
+        locale: null,
+      });
     return tx.notifications.fanOut(notification.id, deliveries, now);
   });
 }

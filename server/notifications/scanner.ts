@@ -8,7 +8,7 @@ import type { Plan } from '../storage/repositories/records.js';
 import { faultClocks, type ClockState } from '../domain/fault-clock.js';
 import { overdueReason } from '../domain/plans.js';
 import { isAsap, nextOccurrence } from '../domain/windows.js';
-import { clockSettingOf, faultPauses } from '../services/faults.js';
+import { faultClockContexts } from '../services/faults.js';
 import { consentExpiredNotification } from '../services/support-sessions.js';
 import { notify, type NotificationInput } from './outbox.js';
 
@@ -35,11 +35,12 @@ export function reminderDue(start: Date, now: Date, leadHours: readonly number[]
 
 export async function scanTimedEvents(context: SluiceContext, now: Date): Promise<number> {
   let recorded = 0;
-  const setting = clockSettingOf(context.options);
   const faults = (await context.store.faults.list({ unclosed: true, limit: 1000 })).filter((fault) => unresolved.has(fault.status));
-  const pauses = await faultPauses(context.store, faults);
+  // Each fault counts on its customer's contract terms, less its waits on the customer.
+  const contexts = await faultClockContexts(context, faults);
   for (const fault of faults) {
-    const clocks = faultClocks({ ...fault, pauses: pauses.get(fault.id) }, now, setting);
+    const { setting, pauses } = contexts.get(fault.id)!;
+    const clocks = faultClocks({ ...fault, pauses }, now, setting);
     const running: [string, ClockState | null][] = [
       ['acknowledge', fault.acknowledgedAt ? null : clocks.acknowledge],
       ['resolve', clocks.resolve],

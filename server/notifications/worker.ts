@@ -77,7 +77,8 @@ export class NotificationWorker {
       report.fannedOut += Number(await fanOut(this.context, notification, now));
     for (const delivery of await store.notifications.dueDeliveries(now, batch)) {
       // An attempt that never reports back (the process died) is retried after this.
-      const hiddenUntil = new Date(now.getTime() + options.notificationWorker.webhookTimeoutMs + 5000);
+      const { claimSeconds, webhookTimeoutMs } = options.notificationWorker;
+      const hiddenUntil = new Date(now.getTime() + (claimSeconds === undefined ? webhookTimeoutMs + 5000 : claimSeconds * 1000));
       if (!(await store.notifications.claim(delivery, now, hiddenUntil))) continue;
       report.attempted += 1;
       const outcome = await this.attempt(delivery).catch((error: unknown): AttemptOutcome => ({
@@ -123,7 +124,7 @@ export class NotificationWorker {
       });
     }
     if (!this.mailer) return { ok: false, statusCode: null, error: 'no SMTP relay configured (--smtp)' };
-    const message = composeMail(notification, body, delivery.timezone);
+    const message = composeMail(notification, body, delivery.timezone, delivery.locale ?? undefined);
     let calendar: string | undefined;
     if (notification.event === 'window.reminder') {
       const plan = await store.plans.get(notification.subject.slice('plan:'.length));

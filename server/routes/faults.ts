@@ -1,10 +1,23 @@
 // Faults and the SLA report (DESIGN.md, "Faults and remote support").
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errors, Fault, FaultQuery, FaultStepBody, IdParams, ReportFault, SlaQuery, SlaReport } from '../../protocol/index.js';
+import {
+  AnswerQuestion,
+  AskQuestion,
+  errors,
+  Fault,
+  FaultQuery,
+  FaultStepBody,
+  IdParams,
+  QuestionParams,
+  ReportFault,
+  SlaQuery,
+  SlaReport,
+} from '../../protocol/index.js';
 import { actorOf, assertCustomerScope, customerScope, requireUser } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { clockSettingOf, faultPauses, faultViews, openFault, slaRecord, takeFaultStep } from '../services/faults.js';
+import { clockSettingOf, faultClockContexts, faultViews, openFault, slaRecord, takeFaultStep } from '../services/faults.js';
+import { answerQuestion, askQuestion } from '../services/fault-questions.js';
 import { parseFaultClass } from '../domain/faults.js';
 import { slaReport } from '../domain/sla.js';
 
@@ -114,6 +127,44 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   }
 
+  app.post(
+    '/api/v1/faults/:id/questions',
+    {
+      config: { access: ['support', 'admin'] },
+      schema: {
+        tags: ['service desk'],
+        summary: 'Ask the customer a question: the clocks pause until it is answered',
+        params: IdParams,
+        body: AskQuestion,
+        response: { 201: Fault, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
+      },
+    },
+    async (request, reply) => {
+      const fault = await visibleFault(request.principal, request.params.id);
+      await askQuestion(context, fault, request.body.text, actorOf(request.principal));
+      return reply.status(201).send((await faultViews(context, [fault], options.now()))[0]);
+    },
+  );
+
+  app.post(
+    '/api/v1/faults/:id/questions/:question/answer',
+    {
+      config: { access: ['customer'] },
+      schema: {
+        tags: ['service desk'],
+        summary: "Answer the vendor's question: the clocks run again",
+        params: QuestionParams,
+        body: AnswerQuestion,
+        response: { 200: Fault, ...errors(400, 401, 403, 404, 409, 413, 415, 429) },
+      },
+    },
+    async (request) => {
+      const fault = await visibleFault(request.principal, request.params.id);
+      await answerQuestion(context, fault, request.params.question, request.body.answer, actorOf(request.principal));
+      return (await faultViews(context, [fault], options.now()))[0];
+    },
+  );
+
   app.get(
     '/api/v1/sla/report',
     {
@@ -134,9 +185,10 @@ const faultsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (from >= to) throw new SluiceError('validation_failed', '"from" must be before "to"');
       const scope = customerScope(request.principal);
       const faults = await store.faults.list({ customer: scope, reportedFrom: from, reportedBefore: to });
-      const pauses = await faultPauses(store, faults);
+      // Each fault counts on its customer's terms, less its waits on the customer.
+      const clocks = await faultClockContexts(context, faults);
       return slaReport(
-        faults.map((fault) => slaRecord(fault, pauses.get(fault.id))),
+        faults.map((fault) => slaRecord(fault, clocks.get(fault.id)!.pauses, clocks.get(fault.id)!.setting)),
         from,
         to,
         now,

@@ -7,7 +7,9 @@ import { errors, NoContent } from '../../protocol/index.js';
 import { Contact, ContactParams, NotificationQuery, NotificationReply, SaveContact } from '../../protocol/notifications.js';
 import { actorOf, customerScope } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
-import { eventBody } from '../notifications/outbox.js';
+import { eventBody, maintainerTarget } from '../notifications/outbox.js';
+import { canonicalLocale } from '../notifications/address.js';
+import { defaultMailLocale } from '../notifications/mail.js';
 import type { Contact as ContactRecord } from '../storage/repositories/notifications.js';
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
@@ -45,7 +47,10 @@ const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const ownUsers = new Set(
           (await store.notifications.contacts()).filter((contact) => contact.customer === scope).map((contact) => contact.username),
         );
-        deliveries = deliveries.filter((delivery) => delivery.channel === 'email' && ownUsers.has(delivery.target));
+        // The maintenance staff the customer itself named are its own too.
+        deliveries = deliveries.filter(
+          (delivery) => delivery.channel === 'email' && (ownUsers.has(delivery.target) || delivery.target === maintainerTarget),
+        );
       }
       const attempts = await store.notifications.attemptsOf(deliveries.map((delivery) => delivery.id));
       return visible.map((notification) => {
@@ -66,6 +71,7 @@ const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               target: delivery.target,
               address: delivery.address,
               timezone: delivery.timezone,
+              locale: delivery.locale ?? defaultMailLocale,
               status: delivery.status,
               attempts: delivery.attempts,
               nextAttemptAt: delivery.status === 'pending' ? delivery.nextAttemptAt.toISOString() : null,
@@ -111,19 +117,23 @@ const notificationsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const timezone = request.body.timezone ?? null;
       if (timezone !== null && !IANAZone.isValidZone(timezone))
         throw new SluiceError('invalid_timezone', `"${timezone}" is not an IANA time zone`);
+      const given = request.body.locale ?? null;
+      const locale = given === null ? null : canonicalLocale(given);
+      if (given !== null && locale === null)
+        throw new SluiceError('invalid_locale', `"${given}" is not a BCP 47 language tag dates can be written in (es-ES, de, en-GB)`);
       const onCall = request.body.onCall ?? false;
       const escalation = request.body.escalation ?? false;
       if (user.role === 'customer' && (onCall || escalation))
         throw new SluiceError('validation_failed', 'only staff are on call or escalation contacts');
       const now = options.now();
       await store.transaction(async (tx) => {
-        await tx.notifications.saveContact({ username, email: request.body.email, timezone, onCall, escalation, updatedAt: now });
+        await tx.notifications.saveContact({ username, email: request.body.email, timezone, locale, onCall, escalation, updatedAt: now });
         await tx.audit.record({
           at: now,
           actor: actorOf(request.principal),
           action: 'notification.contact',
           subject: `user:${username}`,
-          details: { email: request.body.email, timezone, onCall, escalation },
+          details: { email: request.body.email, timezone, locale, onCall, escalation },
         });
       });
       return contactView((await store.notifications.contacts()).find((contact) => contact.username === username)!);

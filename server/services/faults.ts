@@ -5,11 +5,12 @@
 import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
 import type { Fault } from '../storage/repositories/records.js';
-import type { FaultChanges } from '../storage/repositories/faults.js';
+import type { FaultChanges, FaultQuestion } from '../storage/repositories/faults.js';
 import type { FaultType } from '../../protocol/index.js';
 import { SluiceError } from '../errors.js';
 import { transitionFault, type FaultClass, type FaultEvent, type FaultSeverity } from '../domain/faults.js';
-import { defaultClockSetting, faultClocks, type ClockSetting, type Pause } from '../domain/fault-clock.js';
+import { defaultClockSetting, faultClocks, questionPauses, type ClockSetting, type Pause } from '../domain/fault-clock.js';
+import { contractTerms, settingWithTerms } from '../domain/contract-terms.js';
 import type { FaultRecord } from '../domain/sla.js';
 import type { ServerOptions } from '../config.js';
 import { notify } from '../notifications/outbox.js';
@@ -24,10 +25,22 @@ export const clockSettingOf = (options: Pick<ServerOptions, 'serviceHours' | 'cl
   warningShare: options.clockWarningShare,
 });
 
-/** How a fault's clocks count: the server's calendar, and the waits on the customer. */
+/** How a fault's clocks count: its customer's terms on the server's calendar, and the waits on the customer. */
 export interface FaultClockContext {
   setting: ClockSetting;
   pauses: readonly Pause[];
+  questions?: readonly FaultQuestion[];
+}
+
+/** Per customer, the clock setting of its contract terms (the seed's table where it has none of its own). */
+export async function customerSettings(
+  context: SluiceContext,
+  customers: readonly string[],
+  store: Store = context.store,
+): Promise<Map<string, ClockSetting>> {
+  const base = clockSettingOf(context.options);
+  const own = await store.customers.contractTerms([...new Set(customers)]);
+  return new Map([...own].map(([customer, terms]) => [customer, settingWithTerms(base, contractTerms(terms))]));
 }
 
 const seconds = (milliseconds: number) => Math.round(milliseconds / 1000);
@@ -74,6 +87,15 @@ export function faultView(fault: Fault, now: Date, clock: FaultClockContext = { 
     due: { respondBy: fault.reportedAt.toISOString(), acknowledgeBy: due.acknowledgeBy.toISOString(), resolveBy: iso(due.resolveBy) },
     breached: breach.acknowledge || breach.resolve,
     breaches: breach,
+    questions: (clock.questions ?? []).map((question) => ({
+      id: question.id,
+      text: question.text,
+      askedBy: question.askedBy,
+      askedAt: question.askedAt.toISOString(),
+      answer: question.answer,
+      answeredBy: question.answeredBy,
+      answeredAt: iso(question.answeredAt),
+    })),
     // What a page shows: "due in N min (service hours)", the time paused waiting on the customer.
     clock: {
       serviceHours: clocks.serviceHours,
@@ -86,29 +108,48 @@ export function faultView(fault: Fault, now: Date, clock: FaultClockContext = { 
   };
 }
 
-/** The waits on the customer of these faults' devices (support consent requested), per fault. */
-export async function faultPauses(store: Store, faults: readonly Fault[]): Promise<Map<string, Pause[]>> {
+/**
+ * The waits on the customer, per fault: its device's support sessions while consent was
+ * requested, and the questions asked on it until they were answered.
+ */
+async function faultWaits(store: Store, faults: readonly Fault[]) {
   const devices = [...new Set(faults.map((fault) => fault.device).filter((device): device is string => device !== null))];
   const waits = await store.notifications.customerWaits(devices);
+  const questions = await store.faults.questionsOf(faults.map((fault) => fault.id));
   return new Map(
-    faults.map((fault) => [
-      fault.id,
-      waits.filter((wait) => wait.device === fault.device && (wait.end === null || wait.end > fault.reportedAt)),
-    ]),
+    faults.map((fault) => {
+      const asked = questions.filter((question) => question.fault === fault.id);
+      const consent = waits.filter((wait) => wait.device === fault.device && (wait.end === null || wait.end > fault.reportedAt));
+      return [fault.id, { pauses: [...consent, ...questionPauses(asked)], questions: asked }];
+    }),
   );
 }
 
-/** Views of faults as the API gives them: counted on the server's calendar, with their pauses. */
+/** Per fault, how its clocks count: its customer's terms, its waits on the customer, its questions. */
+export async function faultClockContexts(
+  context: SluiceContext,
+  faults: readonly Fault[],
+  store: Store = context.store,
+): Promise<Map<string, FaultClockContext>> {
+  const settings = await customerSettings(
+    context,
+    faults.map((fault) => fault.customer),
+    store,
+  );
+  const waits = await faultWaits(store, faults);
+  return new Map(faults.map((fault) => [fault.id, { setting: settings.get(fault.customer)!, ...waits.get(fault.id)! }]));
+}
+
+/** Views of faults as the API gives them: counted on the server's calendar and the customer's terms, with their pauses. */
 export async function faultViews(context: SluiceContext, faults: readonly Fault[], now: Date, store: Store = context.store) {
-  const setting = clockSettingOf(context.options);
-  const pauses = await faultPauses(store, faults);
-  return faults.map((fault) => faultView(fault, now, { setting, pauses: pauses.get(fault.id) ?? [] }));
+  const clocks = await faultClockContexts(context, faults, store);
+  return faults.map((fault) => faultView(fault, now, clocks.get(fault.id)));
 }
 
 export type FaultView = ReturnType<typeof faultView>;
 
 /** What the SLA report reads of a fault. */
-export const slaRecord = (fault: Fault, pauses: readonly Pause[] = []): FaultRecord => ({
+export const slaRecord = (fault: Fault, pauses: readonly Pause[] = [], setting?: ClockSetting): FaultRecord => ({
   id: fault.id,
   class: fault.class,
   severity: fault.severity,
@@ -116,11 +157,12 @@ export const slaRecord = (fault: Fault, pauses: readonly Pause[] = []): FaultRec
   acknowledgedAt: fault.acknowledgedAt,
   resolvedAt: fault.resolvedAt,
   pauses,
+  setting,
 });
 
 /** What a fault's events tell their receivers. */
-function faultEventData(context: SluiceContext, fault: Fault, now: Date) {
-  const view = faultView(fault, now, { setting: clockSettingOf(context.options), pauses: [] });
+async function faultEventData(context: SluiceContext, fault: Fault, now: Date, tx: Store) {
+  const view = faultView(fault, now, (await faultClockContexts(context, [fault], tx)).get(fault.id));
   return {
     fault: fault.id,
     class: fault.class,
@@ -190,7 +232,7 @@ export async function openFault(
         subject: `fault:${fault.id}`,
         customer: fault.customer,
         faultClass: fault.class,
-        data: faultEventData(context, fault, now),
+        data: await faultEventData(context, fault, now, tx),
         at: now,
       });
     }
@@ -252,7 +294,7 @@ export async function takeFaultStep(
         subject: `fault:${id}`,
         customer: changed.customer,
         faultClass: changed.class,
-        data: { ...faultEventData(context, changed, now), actor, ...extra },
+        data: { ...(await faultEventData(context, changed, now, tx)), actor, ...extra },
         at: now,
       });
     }

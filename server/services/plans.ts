@@ -7,6 +7,7 @@ import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
 import type { PlanChanges } from '../storage/repositories/plans.js';
 import type { Device, Maintainer, Plan, Release } from '../storage/repositories/records.js';
+import { isEmailAddress } from '../notifications/address.js';
 import { SluiceError } from '../errors.js';
 import { validateWindow } from '../domain/windows.js';
 import {
@@ -311,6 +312,8 @@ export async function confirmPlan(
     const plan = await lockPlan(tx, id);
     if (plan.customer !== customer) throw new SluiceError('not_found', `no plan "${id}"`);
     transitionPlan(plan.status, 'confirm');
+    if (input.maintainer.email !== undefined && !isEmailAddress(input.maintainer.email))
+      throw new SluiceError('validation_failed', `maintainer.email: ${JSON.stringify(input.maintainer.email)} is not an e-mail address`);
     if (!Number.isInteger(input.window) || input.window < 0 || input.window >= plan.windows.length) {
       throw new SluiceError('invalid_window_index', `window ${input.window} was not proposed; choose 0 to ${plan.windows.length - 1}`);
     }

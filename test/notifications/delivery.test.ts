@@ -3,23 +3,28 @@
 // worker: a class A fault reaches the on-call engineer's webhook and mailbox, a warning comes
 // at 80 % of the clock and the breach escalates; every event is delivered once however often
 // the worker runs; a failing or redirecting receiver is retried with backoff, every attempt
-// listed; the maintenance window's reminders come 24 h and 1 h before, in the recipient's zone,
-// with the plan's iCalendar attached.
+// listed; the maintenance window's reminders come 24 h and 1 h before, in the recipient's zone
+// and language of dates, to the maintenance staff the customer named too, with the plan's
+// iCalendar attached.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startTestServer, seedFleet, signedManifest, uploadRelease, type TestServer } from '../helpers/server.js';
 import { startMailbox, startReceiver } from './peers.js';
 import { NotificationWorker } from '../../server/notifications/worker.js';
+import { portalOf } from './portal.js';
+import { relayOptions } from '../../server/notifications/mail.js';
 
 const secret = 'a-webhook-secret-of-some-length';
 const minute = 60_000;
 
-async function setUp(t: Parameters<typeof startTestServer>[0], start: string) {
+async function setUp(t: Parameters<typeof startTestServer>[0], start: string, relay?: string) {
   let clock = new Date(start);
   const mailbox = await startMailbox(t);
   const server = await startTestServer(t, {
     now: () => clock,
-    smtpUrl: mailbox.url,
+    smtpUrl: relay ?? mailbox.url,
     mailFrom: 'sluice@vendor.test',
     publicUrl: 'https://updates.vendor.test',
     notificationWorker: { enabled: false, intervalMs: 1000, leaseSeconds: 10, webhookTimeoutMs: 2000, maxAttempts: 3 },
@@ -174,7 +179,7 @@ t.test('a receiver that fails or redirects is retried with backoff; every attemp
 });
 
 t.test(
-  "window reminders 24 h and 1 h before, in the recipient's zone, with the .ics attached; C clocks stop at the end of the service day",
+  "window reminders 24 h and 1 h before, in each recipient's zone and language, to the named maintenance staff too, with the .ics attached; C clocks stop at the end of the service day",
   async (t) => {
     const { server, fleet, mailbox, must, tick, advance, now } = await setUp(t, '2026-12-01T16:40:00Z');
     const fault = await must('POST', '/api/v1/faults', fleet.tokens.support, { customer: 'acme', class: 'C', title: 'Late in the day' });
@@ -197,7 +202,42 @@ t.test(
     });
     await must('POST', `/api/v1/plans/${plan.id}/propose`, fleet.tokens.support);
     advance(1000);
-    await must('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, { window: 0, maintainer: { name: 'Ana', phone: '600' } });
+    const confirm = (email: string) => ({ window: 0, maintainer: { name: 'Ana', phone: '600', email } });
+    t.equal(
+      (await server.call('POST', `/api/v1/plans/${plan.id}/confirm`, fleet.tokens.customer, confirm('ana at acme'))).status,
+      400,
+      "the maintenance staff's e-mail is checked",
+    );
+    // The customer confirms on the portal, naming the maintenance staff and their address.
+    const portal = await portalOf(server, 'customer-acme');
+    const form = { window: '0', maintainerName: 'Ana', maintainerPhone: '600' };
+    t.match(await portal.get(`/portal/plans/${plan.id}`), /name="maintainerEmail"/, 'the confirm form asks for the e-mail');
+    const refusedForm = await portal.post(`/portal/plans/${plan.id}/confirm`, { ...form, maintainerEmail: 'ana at acme' });
+    t.equal(refusedForm.statusCode, 422);
+    t.match(refusedForm.body, /e-mail is not an address/);
+    t.equal((await portal.post(`/portal/plans/${plan.id}/confirm`, { ...form, maintainerEmail: 'ana@acme.test' })).statusCode, 303);
+    t.match(await must('GET', `/api/v1/plans/${plan.id}`, fleet.tokens.support), {
+      confirmation: { maintainer: { name: 'Ana', phone: '600', email: 'ana@acme.test' } },
+    });
+    // The desk reads its dates in Spanish; a locale Intl cannot write is refused.
+    t.equal(
+      (
+        await server.call('PUT', '/api/v1/notifications/contacts/support-acme', server.adminToken, {
+          email: 'desk@vendor.test',
+          locale: 'xx-YY',
+        })
+      ).json?.error?.code,
+      'invalid_locale',
+    );
+    t.match(
+      await must('PUT', '/api/v1/notifications/contacts/support-acme', server.adminToken, {
+        email: 'desk@vendor.test',
+        timezone: 'Europe/Madrid',
+        locale: 'es-es',
+      }),
+      { locale: 'es-ES' },
+      'stored in its canonical form',
+    );
     await tick();
     t.match(
       mailbox
@@ -224,9 +264,14 @@ t.test(
     const calendar = customerReminder.attachments.find((attachment) => attachment.contentType.startsWith('text/calendar'));
     t.ok(calendar, "the plan's .ics is attached");
     t.match(calendar!.content.toString(), /BEGIN:VEVENT[\s\S]*DTSTART/);
+    const deskReminder = reminders().find((mail) => [mail.to].flat().some((entry) => entry?.text.includes('desk@vendor.test')));
+    t.match(deskReminder?.subject, /jue 3 dic 2026, 16:00/, "support gets it too, in the desk's language of dates");
+    const staffReminder = mailbox.to('ana@acme.test');
+    t.equal(staffReminder.length, 1, 'the named maintenance staff get the reminder');
+    t.match(staffReminder[0].subject, /Thu 3 Dec 2026, 16:00 CET \(in 24 h\)/, "in the customer's zone");
     t.ok(
-      reminders().some((mail) => [mail.to].flat().some((entry) => entry?.text.includes('desk@vendor.test'))),
-      'support gets it too',
+      staffReminder[0].attachments.some((attachment) => attachment.contentType.startsWith('text/calendar')),
+      'with the .ics',
     );
     const count = reminders().length;
     advance(22 * 60 * minute + 30 * minute);
@@ -236,11 +281,21 @@ t.test(
     await tick();
     t.ok(reminders().length > count, 'the 1 h reminder');
     t.match(reminders().at(-1)!.subject, /in 1 h/);
+    t.match(
+      mailbox.to('ana@acme.test').map((mail) => mail.subject),
+      [/in 24 h/, /in 1 h/],
+      'the maintenance staff get both',
+    );
     const listed = await notificationsOf(server, fleet.tokens.customer, `plan:${plan.id}`);
     t.same(
       listed.map((entry) => entry.event),
       ['window.reminder', 'window.reminder', 'plan.confirmed', 'plan.proposed'],
       "the plan's notifications, newest first",
+    );
+    t.same(
+      listed[0].deliveries.map((delivery: any) => `${delivery.target} ${delivery.address} ${delivery.timezone} ${delivery.status}`),
+      ['customer-acme ops@acme.test Europe/Madrid delivered', 'maintainer ana@acme.test Europe/Madrid delivered'],
+      'the customer sees the deliveries to its own people, the maintenance staff among them',
     );
     advance(minute);
     await must('POST', `/api/v1/releases/${release.id}/yank`, fleet.tokens.release, { reason: 'bricks the meter' });
@@ -336,3 +391,34 @@ t.test(
     t.same(report.classes.B.breaches, [{ id: fault.id, acknowledge: true, resolve: true }], 'the SLA report counts the paused clock too');
   },
 );
+
+t.test('a relay that accepts the connection and never greets is given up on after the timeout, and retried', async (t) => {
+  // A TCP peer that says nothing: without the timeouts reaching nodemailer, each attempt hung for 30 s.
+  const sockets: Socket[] = [];
+  const silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    sockets.forEach((socket) => socket.destroy());
+    return new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+  const relay = `smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const { server, fleet, must, tick } = await setUp(t, '2026-12-01T10:00:00Z', relay);
+  const fault = await must('POST', '/api/v1/faults', fleet.tokens.customer, { class: 'A', severity: 'major', title: 'Meter offline' });
+  const bound = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 15_000).unref());
+  const report = await Promise.race([tick(), bound]);
+  t.not(report, 'hung', 'the worker was not held by the silent relay beyond its 2 s timeout');
+  t.match(report, { attempted: 2, delivered: 0 }, 'on-call and the customer, both failed');
+  const [listed] = await notificationsOf(server, fleet.tokens.support, `fault:${fault.id}`);
+  t.ok(
+    listed.deliveries.every((delivery: any) => delivery.status === 'pending' && /greeting|timeout/i.test(delivery.attemptLog[0].error)),
+    'each attempt says why it failed, and will be retried',
+  );
+  t.match(relayOptions('smtps://desk%40vendor.test:p%3Ass@mail.vendor.test', 2000), {
+    host: 'mail.vendor.test',
+    port: 465,
+    secure: true,
+    auth: { user: 'desk@vendor.test', pass: 'p:ss' },
+    greetingTimeout: 2000,
+  });
+  t.match(relayOptions('smtp://[::1]:2525', 2000), { host: '::1', port: 2525, secure: false });
+});

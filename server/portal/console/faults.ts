@@ -8,7 +8,9 @@ import { csrfField, doneFlash, formError, formValues, requireStaff, sendPage, ty
 import { principalOf } from '../sessions.js';
 import { dataTable } from '../table.js';
 import { zonedTime } from '../time.js';
-import { acknowledgeCell, classExplanation, clockNote, resolveCell } from '../fault-parts.js';
+import { acknowledgeCell, classExplanation, clockNote, questionList, resolveCell } from '../fault-parts.js';
+import { askQuestion } from '../../services/fault-questions.js';
+import { contractTerms } from '../../domain/contract-terms.js';
 import { staffZone } from './zone.js';
 import { actorOf } from '../../auth/principal.js';
 import { SluiceError } from '../../errors.js';
@@ -19,6 +21,7 @@ const flashes = {
   acknowledge: 'Acknowledged: processing started.',
   resolve: 'Resolved; the customer sees the resolution.',
   close: 'Closed.',
+  question: 'Question sent to the customer: the clock is paused until it is answered.',
 };
 
 /** The next clock that runs out: processing start while unacknowledged, else resolution. */
@@ -76,6 +79,7 @@ export default async function faultPages(app: FastifyInstance) {
     if (!record) throw new SluiceError('not_found', 'There is no such fault.');
     const [fault] = await faultViews(context, [record], now);
     const fix = fault.fixRelease ? await store.releases.get(fault.fixRelease) : undefined;
+    const terms = contractTerms((await store.customers.contractTerms([fault.customer])).get(fault.customer));
     const form = (event: 'acknowledge' | 'resolve' | 'close', label: string, extra = html``) =>
       html`<form method="post" action="/staff/faults/${fault.id}/${event}">
         ${csrfField(request)}${extra}<button type="submit">${label}</button>
@@ -83,6 +87,15 @@ export default async function faultPages(app: FastifyInstance) {
     const actions = html`${fault.status === 'open' ? form('acknowledge', 'Acknowledge: processing starts now') : ''}
     ${['open', 'acknowledged', 'fix_available'].includes(fault.status) ? html`${formError(state, 'resolve')}${form('resolve', 'Resolve', html`<label for="resolution">Resolution (shown to the customer)</label><textarea id="resolution" name="resolution" rows="3" required maxlength="5000">${typed(state, 'resolve', 'resolution')}</textarea>`)}` : ''}
     ${fault.status === 'resolved' ? form('close', 'Close') : ''}`;
+    const waiting = ['open', 'acknowledged', 'fix_available'].includes(fault.status);
+    const ask = waiting
+      ? html`${formError(state, 'question')}
+          <form method="post" action="/staff/faults/${fault.id}/questions">
+            ${csrfField(request)}<label for="question">Ask the customer (the clock pauses until they answer)</label
+            ><textarea id="question" name="text" rows="3" required maxlength="5000">${typed(state, 'question', 'text')}</textarea>
+            <button type="submit">Ask</button>
+          </form>`
+      : html``;
     return sendPage(
       request,
       reply,
@@ -99,7 +112,7 @@ export default async function faultPages(app: FastifyInstance) {
               <dt>Device</dt>
               <dd>${fault.device ? html`<a href="/staff/devices/${fault.device}">${fault.device}</a>` : '—'}</dd>
               <dt>Class</dt>
-              <dd>${fault.class} (${fault.severity}): ${classExplanation(fault.class)}</dd>
+              <dd>${fault.class} (${fault.severity}): ${classExplanation(fault.class, terms)}</dd>
               <dt>Reported</dt>
               <dd>${zonedTime(fault.reportedAt, zone)} by ${fault.reportedBy} (${fault.source})</dd>
               <dt>Processing starts</dt>
@@ -128,6 +141,10 @@ export default async function faultPages(app: FastifyInstance) {
             <h2>Next step</h2>
             ${actions}
           </section>
+          <section class="card">
+            <h2>Questions to the customer</h2>
+            ${fault.questions.length ? questionList(fault, zone) : html`<p class="muted">None asked.</p>`} ${ask}
+          </section>
           <section class="card">${await notificationsPanel(store, `fault:${fault.id}`, zone)}</section>
           <p><a href="/staff/faults">Back to the queue</a></p>`,
       },
@@ -138,6 +155,19 @@ export default async function faultPages(app: FastifyInstance) {
   app.get('/staff/faults/:id', async (request, reply) => {
     if (!requireStaff(request, reply)) return;
     return faultPage(request, reply, (request.params as { id: string }).id);
+  });
+
+  app.post('/staff/faults/:id/questions', async (request, reply) => {
+    const user = requireStaff(request, reply);
+    if (!user) return;
+    const id = (request.params as { id: string }).id;
+    const values = formValues(request.body, 5000);
+    const text = (values.text ?? '').trim();
+    if (!text) return faultPage(request, reply, id, { form: 'question', message: 'Write the question for the customer.', values });
+    const fault = await store.faults.get(id);
+    if (!fault) throw new SluiceError('not_found', 'There is no such fault.');
+    await askQuestion(context, fault, text, actorOf(principalOf(user)));
+    return reply.redirect(`/staff/faults/${id}?done=question`, 303);
   });
 
   for (const event of ['acknowledge', 'resolve', 'close'] as const) {

@@ -176,7 +176,7 @@ export default async function planPages(app: FastifyInstance) {
             <ul>
               ${plan.windows.map((window, index) => html`<li>${windowText(window, index, now, zone)}${plan.confirmedWindow === index ? html` <strong class="pill-ok">confirmed</strong>` : ''}</li>`)}
             </ul>
-            ${view.confirmation ? html`<p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}; maintenance staff ${view.confirmation.maintainer?.name} (${view.confirmation.maintainer?.phone}).</p>` : ''}${steps}
+            ${view.confirmation ? html`<p>Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}; maintenance staff ${view.confirmation.maintainer?.name} (${view.confirmation.maintainer?.phone}${view.confirmation.maintainer?.email ? `, ${view.confirmation.maintainer.email}` : ''}).</p>` : ''}${steps}
           </section>
           ${propose}
           <div id="live-rollout" data-live="5">${await rolloutView(store, view, zone)}</div>

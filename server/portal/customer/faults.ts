@@ -6,14 +6,30 @@ import { statusBadge } from '../layout.js';
 import { principalOf } from '../sessions.js';
 import { csrfField, doneFlash, formError, formValues, sendPage, typed, type FormState } from '../kit.js';
 import { dataTable } from '../table.js';
-import { acknowledgeCell, classList, classOptions, clockNote, resolveCell } from '../fault-parts.js';
+import { acknowledgeCell, classList, classOptions, clockNote, questionList, resolveCell } from '../fault-parts.js';
+import { answerQuestion } from '../../services/fault-questions.js';
 import { customerOf, requireRole } from '../customer-pages.js';
 import { actorOf } from '../../auth/principal.js';
 import { SluiceError } from '../../errors.js';
 import { faultViews, openFault } from '../../services/faults.js';
 import { parseFaultClass } from '../../domain/faults.js';
+import { contractTerms } from '../../domain/contract-terms.js';
 
-const flashes = { reported: 'Your fault report was received. The due times are shown below.' };
+const flashes = {
+  reported: 'Your fault report was received. The due times are shown below.',
+  answered: 'Thank you: your answer was sent, and the clock runs again.',
+};
+
+/** The form under a question that waits for the customer's answer. */
+function answerForm(request: FastifyRequest, fault: string, question: string, state: FormState | null) {
+  const form = `answer-${question}`;
+  return html`${formError(state, form)}
+    <form method="post" action="/portal/faults/${fault}/questions/${question}/answer">
+      ${csrfField(request)} <label for="${form}">Your answer</label
+      ><textarea id="${form}" name="answer" rows="3" required maxlength="20000">${typed(state, form, 'answer')}</textarea>
+      <button type="submit">Answer</button>
+    </form>`;
+}
 
 export default async function customerFaultPages(app: FastifyInstance) {
   const context = app.sluice;
@@ -25,10 +41,13 @@ export default async function customerFaultPages(app: FastifyInstance) {
     const now = options.now();
     const faults = await faultViews(context, await store.faults.list({ customer: user.customer!, limit: 1000 }), now);
     const devices = await store.devices.list({ customer: user.customer! });
+    // The classes explained by the customer's own contract terms.
+    const terms = contractTerms((await store.customers.contractTerms([user.customer!])).get(user.customer!));
     const rows = faults.map((fault) => ({
       className: fault.breached ? 'breached' : '',
       cells: [
-        html`<strong>${fault.id}</strong>: ${fault.title}${fault.device ? html`<div class="legend">device ${fault.device}</div>` : ''}`,
+        html`<strong>${fault.id}</strong>: ${fault.title}${fault.device ? html`<div class="legend">device ${fault.device}</div>` : ''}
+          ${questionList(fault, zone, (question) => answerForm(request, fault.id, question, state))}`,
         html`${fault.class} <span class="legend">(${fault.severity})</span>`,
         html`${statusBadge(fault.status)}${fault.breached ? html`<div class="breached">breached</div>` : ''}`,
         html`${acknowledgeCell(fault, now, zone)}${clockNote(fault)}`,
@@ -50,9 +69,9 @@ export default async function customerFaultPages(app: FastifyInstance) {
             <form method="post" action="/portal/faults">
               ${csrfField(request)} <label for="fault-class">Class</label
               ><select id="fault-class" name="class" aria-describedby="class-help">
-                ${classOptions(typed(state, 'report', 'class', 'C'))}
+                ${classOptions(typed(state, 'report', 'class', 'C'), terms)}
               </select>
-              <div id="class-help">${classList()}</div>
+              <div id="class-help">${classList(terms)}</div>
               <label for="fault-severity">Severity</label
               ><select id="fault-severity" name="severity">
                 <option value="general">general</option>
@@ -118,5 +137,26 @@ ${typed(state, 'report', 'description')}</textarea>
       throw error;
     }
     return reply.redirect('/portal/faults?done=reported', 303);
+  });
+
+  app.post('/portal/faults/:id/questions/:question/answer', async (request, reply) => {
+    const user = requireRole(request, reply, true);
+    if (!user) return;
+    const { id, question } = request.params as { id: string; question: string };
+    const fault = await store.faults.get(id);
+    // Another customer's fault is not there for this one.
+    if (!fault || fault.customer !== user.customer) throw new SluiceError('not_found', 'There is no such fault.');
+    const values = formValues(request.body, 20000);
+    const answer = (values.answer ?? '').trim();
+    const form = `answer-${question}`;
+    if (!answer) return faultsPage(request, reply, { form, message: 'Write your answer to the question.', values });
+    try {
+      await answerQuestion(context, fault, question, answer, actorOf(principalOf(user)));
+    } catch (error) {
+      if (error instanceof SluiceError && error.code === 'conflict')
+        return faultsPage(request, reply, { form, message: 'This question was answered already.', values });
+      throw error;
+    }
+    return reply.redirect('/portal/faults?done=answered', 303);
   });
 }

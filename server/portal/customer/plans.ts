@@ -17,6 +17,7 @@ import type { Plan } from '../../storage/repositories/records.js';
 import { confirmPlan, counterPlan, loadPlan } from '../../services/plans.js';
 import { planView, progressTotals } from '../../services/plan-view.js';
 import { planCalendar } from '../../services/plan-calendar.js';
+import { isEmailAddress } from '../../notifications/address.js';
 
 const flashes: Record<string, string> = {
   confirmed: 'Thank you: the window is confirmed and your maintenance staff are recorded.',
@@ -110,6 +111,15 @@ export default async function customerPlanPages(app: FastifyInstance) {
                   autocomplete="tel"
                   value="${typed(state, 'confirm', 'maintainerPhone')}"
                 />
+                <label for="maintainer-email">Maintenance staff: e-mail (optional, for the reminders 24 h and 1 h before)</label
+                ><input
+                  id="maintainer-email"
+                  name="maintainerEmail"
+                  type="email"
+                  maxlength="320"
+                  autocomplete="email"
+                  value="${typed(state, 'confirm', 'maintainerEmail')}"
+                />
                 <button type="submit">Confirm this window</button>
               </form>
             </section>
@@ -155,7 +165,8 @@ export default async function customerPlanPages(app: FastifyInstance) {
           <p>${windowText(plan.windows[view.confirmation.window], view.confirmation.window, now, zone)}</p>
           <p>
             Confirmed by ${view.confirmation.by.replace(/^user:/, '')} on ${zonedTime(view.confirmation.at, zone)}. Maintenance staff:
-            <strong>${view.confirmation.maintainer?.name}</strong> (${view.confirmation.maintainer?.phone}).
+            <strong>${view.confirmation.maintainer?.name}</strong>
+            (${view.confirmation.maintainer?.phone}${view.confirmation.maintainer?.email ? `, ${view.confirmation.maintainer.email}` : ''}).
           </p>
           <p><a href="/portal/plans/${view.id}/calendar.ics">Add to calendar (.ics)</a></p>
         </section>`
@@ -222,9 +233,12 @@ export default async function customerPlanPages(app: FastifyInstance) {
     const values = formValues(request.body, 200);
     const name = (values.maintainerName ?? '').trim();
     const phone = (values.maintainerPhone ?? '').trim();
+    const email = (values.maintainerEmail ?? '').trim();
     const refuse = (message: string) => planPage(request, reply, user, plan, { form: 'confirm', message, values });
     if (!name) return refuse('Name the maintenance staff member who will attend.');
     if (phone.length < 3) return refuse('Give a phone number where the maintenance staff can be reached (at least 3 characters).');
+    if (email && !isEmailAddress(email))
+      return refuse('The maintenance staff e-mail is not an address (name@example.com); leave it empty for none.');
     const window = Number(values.window);
     if (!Number.isInteger(window) || window < 0 || window >= plan.windows.length)
       return refuse(`Choose one of the proposed windows, 1 to ${plan.windows.length}.`);
@@ -232,7 +246,7 @@ export default async function customerPlanPages(app: FastifyInstance) {
       context,
       plan.id,
       user.customer!,
-      { window, maintainer: { name: name.slice(0, 200), phone: phone.slice(0, 50) } },
+      { window, maintainer: { name: name.slice(0, 200), phone: phone.slice(0, 50), ...(email ? { email } : {}) } },
       actorOf(principalOf(user)),
     );
     return reply.redirect(`/portal/plans/${plan.id}?done=confirmed`, 303);

@@ -1,6 +1,15 @@
 import { isUniqueViolation, type SqlSession } from '../sql.js';
 import { SluiceError } from '../../errors.js';
 import { toDate, type Customer } from './records.js';
+import type { ClassTerms } from '../../domain/contract-terms.js';
+
+interface TermsRow {
+  customer: string;
+  fault_class: string;
+  acknowledge_minutes: number | string;
+  around_the_clock: number | string;
+}
+export type OwnTerms = Partial<Record<string, ClassTerms>>;
 
 interface CustomerRow {
   id: string;
@@ -44,5 +53,33 @@ export class CustomerRepository {
       ? await this.sql.all<CustomerRow>('SELECT * FROM customers WHERE id = ?', [only])
       : await this.sql.all<CustomerRow>('SELECT * FROM customers ORDER BY id');
     return rows.map(toCustomer);
+  }
+
+  /** The classes each customer's contract changes (contract-terms.ts); a customer without any has none. */
+  async contractTerms(customers: readonly string[]): Promise<Map<string, OwnTerms>> {
+    const terms = new Map<string, OwnTerms>(customers.map((customer) => [customer, {}]));
+    if (customers.length === 0) return terms;
+    const rows = await this.sql.all<TermsRow>(
+      `SELECT customer, fault_class, acknowledge_minutes, around_the_clock FROM contract_terms WHERE customer IN (${customers.map(() => '?').join(', ')})`,
+      [...customers],
+    );
+    for (const row of rows)
+      terms.get(row.customer)![row.fault_class] = {
+        acknowledgeMinutes: Number(row.acknowledge_minutes),
+        aroundTheClock: Number(row.around_the_clock) === 1,
+      };
+    return terms;
+  }
+
+  /** Replaces the customer's terms with `changed` (the classes that differ from the seed's table). */
+  async saveContractTerms(customer: string, changed: OwnTerms, actor: string, now: Date): Promise<void> {
+    await this.sql.run('DELETE FROM contract_terms WHERE customer = ?', [customer]);
+    for (const [faultClass, terms] of Object.entries(changed)) {
+      if (!terms) continue;
+      await this.sql.run(
+        'INSERT INTO contract_terms (customer, fault_class, acknowledge_minutes, around_the_clock, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [customer, faultClass, terms.acknowledgeMinutes, terms.aroundTheClock ? 1 : 0, actor, now.toISOString()],
+      );
+    }
   }
 }

@@ -89,6 +89,38 @@ export interface UnresolvedFaults {
   resolveLate: number;
 }
 
+/** A question staff asked the customer on a fault: the fault's clocks pause until it is answered. */
+export interface FaultQuestion {
+  id: string;
+  fault: string;
+  text: string;
+  askedBy: string;
+  askedAt: Date;
+  answer: string | null;
+  answeredBy: string | null;
+  answeredAt: Date | null;
+}
+interface QuestionRow {
+  id: string;
+  fault: string;
+  text: string;
+  asked_by: string;
+  asked_at: string;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: string | null;
+}
+const toQuestion = (row: QuestionRow): FaultQuestion => ({
+  id: row.id,
+  fault: row.fault,
+  text: row.text,
+  askedBy: row.asked_by,
+  askedAt: toDate(row.asked_at),
+  answer: row.answer,
+  answeredBy: row.answered_by,
+  answeredAt: toDateOrNull(row.answered_at),
+});
+
 const firstSeq = 1001;
 // Two processes may take the same next number; the loser takes the one after.
 const insertAttempts = 20;
@@ -247,5 +279,39 @@ export class FaultRepository {
     params.push(id, from);
     const { changes: changed } = await this.sql.run(`UPDATE faults SET ${sets.join(', ')} WHERE id = ? AND status = ?`, params);
     return changed === 1;
+  }
+
+  async askQuestion(question: Pick<FaultQuestion, 'id' | 'fault' | 'text' | 'askedBy' | 'askedAt'>): Promise<void> {
+    await this.sql.run('INSERT INTO fault_questions (id, fault, text, asked_by, asked_at) VALUES (?, ?, ?, ?, ?)', [
+      question.id,
+      question.fault,
+      question.text,
+      question.askedBy,
+      question.askedAt.toISOString(),
+    ]);
+  }
+
+  async question(id: string): Promise<FaultQuestion | undefined> {
+    const row = await this.sql.get<QuestionRow>('SELECT * FROM fault_questions WHERE id = ?', [id]);
+    return row && toQuestion(row);
+  }
+
+  /** Answers the question once: false when it was answered meanwhile (by another request). */
+  async answerQuestion(id: string, answer: { text: string; by: string; at: Date }): Promise<boolean> {
+    const { changes } = await this.sql.run(
+      'UPDATE fault_questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ? AND answered_at IS NULL',
+      [answer.text, answer.by, answer.at.toISOString(), id],
+    );
+    return changes === 1;
+  }
+
+  /** The questions asked on these faults, oldest first. */
+  async questionsOf(faults: readonly string[]): Promise<FaultQuestion[]> {
+    if (faults.length === 0) return [];
+    const rows = await this.sql.all<QuestionRow>(
+      `SELECT * FROM fault_questions WHERE fault IN (${faults.map(() => '?').join(', ')}) ORDER BY asked_at, id`,
+      [...faults],
+    );
+    return rows.map(toQuestion);
   }
 }

@@ -21,6 +21,8 @@ export interface Contact {
   customer: string | null;
   email: string;
   timezone: string | null;
+  /** BCP 47 tag the contact reads dates in; null: the server's (mail.ts defaultMailLocale). */
+  locale: string | null;
   onCall: boolean;
   escalation: boolean;
   updatedAt: Date;
@@ -45,6 +47,7 @@ export interface Delivery {
   target: string;
   address: string;
   timezone: string;
+  locale: string | null;
   status: DeliveryStatus;
   attempts: number;
   nextAttemptAt: Date;
@@ -58,7 +61,7 @@ export interface DeliveryAttempt {
   error: string | null;
   worker: string;
 }
-export type NewDelivery = Pick<Delivery, 'id' | 'channel' | 'target' | 'address' | 'timezone'>;
+export type NewDelivery = Pick<Delivery, 'id' | 'channel' | 'target' | 'address' | 'timezone' | 'locale'>;
 /** A support session's wait on the customer: from the request to the customer's answer. */
 export interface CustomerWait {
   device: string;
@@ -80,6 +83,7 @@ interface ContactRow {
   customer: string | null;
   email: string;
   timezone: string | null;
+  locale: string | null;
   on_call: number;
   escalation: number;
   updated_at: string;
@@ -102,6 +106,7 @@ interface DeliveryRow {
   target: string;
   address: string;
   timezone: string;
+  locale: string | null;
   status: DeliveryStatus;
   attempts: number | string;
   next_attempt_at: string;
@@ -130,6 +135,7 @@ const toContact = (row: ContactRow): Contact => ({
   customer: row.customer,
   email: row.email,
   timezone: row.timezone,
+  locale: row.locale ?? null,
   onCall: Number(row.on_call) === 1,
   escalation: Number(row.escalation) === 1,
   updatedAt: toDate(row.updated_at),
@@ -152,6 +158,7 @@ const toDelivery = (row: DeliveryRow): Delivery => ({
   target: row.target,
   address: row.address,
   timezone: row.timezone,
+  locale: row.locale ?? null,
   status: row.status,
   attempts: Number(row.attempts),
   nextAttemptAt: toDate(row.next_attempt_at),
@@ -194,15 +201,18 @@ export class NotificationRepository {
     return changes === 1;
   }
 
-  async saveContact(contact: Pick<Contact, 'username' | 'email' | 'timezone' | 'onCall' | 'escalation' | 'updatedAt'>): Promise<void> {
+  async saveContact(
+    contact: Pick<Contact, 'username' | 'email' | 'timezone' | 'locale' | 'onCall' | 'escalation' | 'updatedAt'>,
+  ): Promise<void> {
     await this.sql.run(
-      `INSERT INTO notification_contacts (username, email, timezone, on_call, escalation, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET email = excluded.email, timezone = excluded.timezone, on_call = excluded.on_call,
-         escalation = excluded.escalation, updated_at = excluded.updated_at`,
+      `INSERT INTO notification_contacts (username, email, timezone, locale, on_call, escalation, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET email = excluded.email, timezone = excluded.timezone, locale = excluded.locale,
+         on_call = excluded.on_call, escalation = excluded.escalation, updated_at = excluded.updated_at`,
       [
         contact.username,
         contact.email,
         contact.timezone,
+        contact.locale,
         contact.onCall ? 1 : 0,
         contact.escalation ? 1 : 0,
         contact.updatedAt.toISOString(),
@@ -218,7 +228,7 @@ export class NotificationRepository {
   async contacts(): Promise<Contact[]> {
     return (
       await this.sql.all<ContactRow>(
-        `SELECT c.username, u.role, u.customer, c.email, c.timezone, c.on_call, c.escalation, c.updated_at
+        `SELECT c.username, u.role, u.customer, c.email, c.timezone, c.locale, c.on_call, c.escalation, c.updated_at
        FROM notification_contacts c JOIN users u ON u.username = c.username ORDER BY c.username`,
       )
     ).map(toContact);
@@ -264,9 +274,18 @@ export class NotificationRepository {
     if (changes !== 1) return false;
     for (const delivery of deliveries) {
       await this.sql.run(
-        `INSERT INTO notification_deliveries (id, notification, channel, target, address, timezone, status, attempts, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (notification, channel, target) DO NOTHING`,
-        [delivery.id, notification, delivery.channel, delivery.target, delivery.address, delivery.timezone, now.toISOString()],
+        `INSERT INTO notification_deliveries (id, notification, channel, target, address, timezone, locale, status, attempts, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (notification, channel, target) DO NOTHING`,
+        [
+          delivery.id,
+          notification,
+          delivery.channel,
+          delivery.target,
+          delivery.address,
+          delivery.timezone,
+          delivery.locale,
+          now.toISOString(),
+        ],
       );
     }
     return true;
