@@ -15,6 +15,7 @@ import { loadPrivateKeyFile } from '../signing/keys.js';
 import { DomainEventBus } from './events.js';
 import { bootstrap, type BootstrapReport } from './bootstrap.js';
 import { ErrorReply } from './http/schemas.js';
+import { lazySchemaController } from './http/lazy-schema-compilers.js';
 import errorsPlugin, { clientErrorHandler, frameworkErrors } from './plugins/errors.js';
 import { capConnections, fastifyNetworkOptions } from './http/network-limits.js';
 import securityHeadersPlugin from './plugins/security-headers.js';
@@ -92,6 +93,8 @@ export async function buildApp(partial: Partial<ServerOptions> = {}): Promise<Fa
     clientErrorHandler,
     frameworkErrors,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Each route's schemas are compiled at its first request, not at start (http/lazy-schema-compilers.ts).
+    schemaController: lazySchemaController,
     // Header, stall and keep-alive timeouts: a trickling client is cut off (http/network-limits.ts).
     ...fastifyNetworkOptions(options),
   }).withTypeProvider<TypeBoxTypeProvider>();
