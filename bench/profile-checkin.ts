@@ -1,10 +1,11 @@
 // Profiles the check-in hot path: runs a sluice server under --cpu-prof while autocannon loads
 // it, then prints the functions that took the most CPU, by self time and by total time (a
 // function and everything it called). `npm run bench:profile`; PROFILE_SECONDS (default 5);
-// PROFILE_DATABASE=postgres profiles a server on a fresh PostgreSQL database (bench/postgres.ts).
+// PROFILE_DATABASE=postgres profiles a server on a fresh PostgreSQL database (bench/postgres.ts);
+// PROFILE_OUT=FILE keeps the raw profile, with the measured window.
 // Only samples taken during the measured load count: start-up (the TypeScript loader
 // compiling every module) and a warm-up load are left out, so the shares are the steady state.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSluice, startProcess, root, sluiceScript, buildSluice } from './processes.js';
@@ -57,6 +58,8 @@ try {
   ) as CpuProfile;
   const window = { from: profile.endTime - stopMicroseconds - seconds * 1e6, to: profile.endTime - stopMicroseconds };
   report(profile, window, result.perSecond);
+  // PROFILE_OUT keeps the raw profile (for Chrome's DevTools or a closer look).
+  if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify({ ...profile, window }));
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(profiles, { recursive: true, force: true });

@@ -4,7 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CheckinRequest, DeviceReport, errors, NoContent, SignedCheckinAnswer } from '../../protocol/index.js';
 import { requireDevice } from '../auth/principal.js';
 import { createPresenceWriter } from '../storage/presence.js';
-import { answerCheckin } from '../services/checkin.js';
+import type { FastifyRequest } from 'fastify';
+import { answerCheckin, checkinByToken } from '../services/checkin.js';
+import type { CheckinRead } from '../storage/repositories/records.js';
 import { recordDeviceReport } from '../services/device-events.js';
 
 const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -14,10 +16,19 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const presence = createPresenceWriter(context.store);
   app.addHook('onClose', async () => presence.close());
 
+  // The check-in read comes with the token (one statement, services/checkin.ts), kept here
+  // from the authentication hook to the handler.
+  const checkinReads = new WeakMap<FastifyRequest, CheckinRead>();
+  const resolveToken = async (token: string, request: FastifyRequest) => {
+    const found = await checkinByToken(context.store, token);
+    if (found) checkinReads.set(request, found.read);
+    return found?.principal ?? null;
+  };
+
   app.post(
     '/api/v1/device/checkin',
     {
-      config: { access: ['device'] },
+      config: { access: ['device'], resolveToken },
       schema: {
         tags: ['device'],
         summary: 'Check in: what the device should do now, signed and bound to its nonce',
@@ -28,10 +39,10 @@ const deviceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      // The device's row came with its token (authentication plugin): no second read.
+      // The device's row and its check-in read came with its token: no second read.
       const device = requireDevice(request.principal);
       const now = context.options.now();
-      const answer = await answerCheckin(context, device, request.body, now);
+      const answer = await answerCheckin(context, device, request.body, now, checkinReads.get(request));
       presence.seen(device.id, now, request.body.state ?? null);
       // Already JSON (the signed part is its canonical bytes): sent as it is, not serialized again.
       return reply.type('application/json; charset=utf-8').send(answer);

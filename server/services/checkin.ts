@@ -1,14 +1,15 @@
 // The device check-in (DESIGN.md, "Trust model"): the answer is signed by the server's online
 // key, bound to the device's nonce and short-lived, and carries the assignment — what the
 // device should do now: nothing, download and stage a release, or install it in the window.
-// The hottest route: a steady-state check-in costs two database round trips, the token
-// lookup (which brings the device's version and state) and the plans repository's one
-// check-in read; its presence is written behind (storage/presence.ts).
+// The hottest route: a steady-state check-in costs one database round trip, the check-in
+// read joined behind the token lookup (which brings the device's version and state,
+// storage/repositories/checkin-read.ts); its presence is written behind (storage/presence.ts).
 import semver from 'semver';
 import type { SluiceContext } from '../context.js';
 import type { Store } from '../storage/store.js';
-import { knownManifestTexts } from '../storage/repositories/plans.js';
-import type { LiveAssignment } from '../storage/repositories/records.js';
+import { knownManifestTexts } from '../storage/repositories/checkin-read.js';
+import type { CheckinRead, LiveAssignment } from '../storage/repositories/records.js';
+import type { Principal } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { signDocumentJsonWith } from '../../signing/signed.js';
 import { assignmentFor } from '../domain/assignment.js';
@@ -74,9 +75,18 @@ function firstAssignment(device: CheckinDevice, plans: readonly LiveAssignment[]
   return null;
 }
 
-async function readCheckin(store: Store, device: CheckinDevice, now: Date) {
-  const read = await store.plans.checkinRead(device.id, liveStatuses, installingStates);
+async function readCheckin(store: Store, device: CheckinDevice, now: Date, read?: CheckinRead) {
+  read ??= await store.plans.checkinRead(device.id, liveStatuses, installingStates);
   return { assignment: firstAssignment(device, read.assignments, now), consentedSessions: read.consentedSessions };
+}
+
+/**
+ * The token's holder and, for a device, what its check-in reads, in one statement: the
+ * check-in route authenticates with this instead of the plain token lookup. Null for an
+ * unknown or revoked token.
+ */
+export function checkinByToken(store: Store, token: string): Promise<{ principal: Principal; read: CheckinRead } | null> {
+  return store.plans.checkinReadByToken(token, liveStatuses, installingStates);
 }
 
 /** What the device should do now, by its live plans (sluice's check-in and the DDI controller base). */
@@ -96,12 +106,19 @@ export interface CheckinRequest {
 }
 
 /**
- * The signed answer as JSON text, ready to send. The device's presence (`last_seen_at` and
- * the state it reports) is the caller's to record: it is written behind, in batches.
+ * The signed answer as JSON text, ready to send. `read`: what `checkinByToken` read with the
+ * device's token (read again when absent). The device's presence (`last_seen_at` and the
+ * state it reports) is the caller's to record: it is written behind, in batches.
  */
-export async function answerCheckin(context: SluiceContext, device: CheckinDevice, request: CheckinRequest, now: Date): Promise<string> {
+export async function answerCheckin(
+  context: SluiceContext,
+  device: CheckinDevice,
+  request: CheckinRequest,
+  now: Date,
+  read?: CheckinRead,
+): Promise<string> {
   if (!context.checkinSigner) throw new SluiceError('conflict', 'this server has no online signing key configured');
-  const { assignment, consentedSessions } = await readCheckin(context.store, device, now);
+  const { assignment, consentedSessions } = await readCheckin(context.store, device, now, read);
   // Only a device with a consented support session can have diagnostics to collect.
   const diagnostics = consentedSessions ? ((await context.diagnosticsRequest?.(device.id, now)) ?? null) : null;
   const signed: Omit<CheckinAnswerType, 'assignment'> & { assignment: CheckinAssignment | null } = {

@@ -1,14 +1,14 @@
 // The plans repository on both stores (storage/repositories/plans.ts), and the device-event
 // methods the plans use: what several processes race on is decided once (a transition, a
-// wave verdict, the overdue flag, a resent event), and a steady-state check-in costs two
-// statements, the token lookup and the check-in read.
+// wave verdict, the overdue flag, a resent event), and a steady-state check-in costs one
+// statement: the check-in read joined behind the token lookup.
 import t, { type Test } from 'tap';
 import { forEachSession } from '../helpers/database.js';
 import { createStore, type Store } from '../../server/storage/store.js';
 import type { SqlDatabase, SqlSession } from '../../server/storage/sql.js';
 import type { Plan } from '../../server/storage/repositories/records.js';
 import { draftPlan } from '../../server/services/plans.js';
-import { answerCheckin } from '../../server/services/checkin.js';
+import { answerCheckin, checkinByToken } from '../../server/services/checkin.js';
 import { createCheckinSigner } from '../../server/services/checkin-signer.js';
 import { resolveOptions } from '../../server/config.js';
 import { DomainEventBus } from '../../server/events.js';
@@ -246,7 +246,57 @@ forEachSession(t, 'the check-in read: live plans with release, earlier waves and
   t.same((await read('emu-a')).assignments, [], 'a paused plan is not live');
 });
 
-t.test('a steady-state check-in costs two statements: the token lookup and the check-in read', async (t: Test) => {
+forEachSession(t, 'the check-in read by token: its holder and the same read, in one statement', async (t, database) => {
+  const { store, counter, plan, tokens } = await seed(database, { waves: [{ count: 1, soakSeconds: 60 }, {}], maxConcurrent: 1 });
+  await confirm(store, plan, [['emu-a'], ['emu-b', 'emu-c']]);
+  await store.plans.finishWave(plan.id, 0, 'succeeded', now);
+  await store.supportSessions.insert({
+    id: 'session-1',
+    device: 'emu-c',
+    customer: 'acme',
+    reason: 'logs',
+    collect: ['logs'],
+    requestedBy: 'user:s',
+    requestedAt: now,
+  });
+  await store.supportSessions.decide('session-1', 'requested', {
+    status: 'consented',
+    decidedBy: 'user:c',
+    decidedAt: now,
+    expiresAt: new Date(now.getTime() + 3600_000),
+  });
+  for (const device of ['emu-a', 'emu-c']) {
+    counter.statements = 0;
+    const found = await checkinByToken(store, tokens[device]);
+    t.equal(counter.statements, 1, `${device}: one statement`);
+    t.match(found?.principal, {
+      kind: 'device',
+      id: device,
+      customer: 'acme',
+      product: 'emu',
+      hardware: 'hw',
+      version: '1.0.0',
+      state: null,
+    });
+    t.same(found?.read, await store.plans.checkinRead(device, liveStatuses, installingStates), `${device}: the read by id`);
+    t.equal(found?.read.consentedSessions, device === 'emu-c', `${device}: its consented session, or none`);
+    t.equal(found?.read.assignments.length, 1, `${device}: its live plan`);
+  }
+  t.equal(await checkinByToken(store, 'd_nonexistent'), null, 'an unknown token');
+  const user = await store.users.create({ username: 'ops', role: 'support' }, now);
+  t.same(
+    await checkinByToken(store, user.token),
+    {
+      principal: { kind: 'user', id: user.id, username: 'ops', role: 'support', customer: null },
+      read: { assignments: [], consentedSessions: false },
+    },
+    "a user's token: its holder, nothing to read",
+  );
+  await store.devices.rotateToken('emu-a', now);
+  t.equal(await checkinByToken(store, tokens['emu-a']), null, 'a revoked token');
+});
+
+t.test('a steady-state check-in costs one statement: the check-in read by token', async (t: Test) => {
   forEachSession(t, 'on each store', async (t, database) => {
     const { store, counter, plan, tokens } = await seed(database, { maxConcurrent: 2 });
     await confirm(store, plan, [['emu-a', 'emu-b', 'emu-c']]);
@@ -262,11 +312,13 @@ t.test('a steady-state check-in costs two statements: the token lookup and the c
     };
     for (const round of ['first', 'steady']) {
       counter.statements = 0;
-      const device = await store.users.principalByToken(tokens['emu-a']);
-      if (device?.kind !== 'device') throw new Error('no device');
-      const answer = JSON.parse(await answerCheckin(context, device, { version: '1.0.0', nonce: 'ab'.repeat(16) }, now));
+      const found = await checkinByToken(store, tokens['emu-a']);
+      if (found?.principal.kind !== 'device') throw new Error('no device');
+      const answer = JSON.parse(
+        await answerCheckin(context, found.principal, { version: '1.0.0', nonce: 'ab'.repeat(16) }, now, found.read),
+      );
       t.equal(answer.signed.assignment.plan, plan.id, `${round}: assigned`);
-      t.equal(counter.statements, 2, `${round}: two statements`);
+      t.equal(counter.statements, 1, `${round}: one statement`);
     }
   });
 });

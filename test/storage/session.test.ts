@@ -242,3 +242,45 @@ forEachSession(t, "text with a NUL character: PostgreSQL cannot hold it, so it i
   });
   t.same(await ids(session), ['b'], 'refused before it reached the server, the transaction went on');
 });
+
+forEachSession(t, 'reads outside a transaction, many at once: each gets its own answer, a failing one fails alone', async (t, session) => {
+  await session.run(scratch);
+  const count = 200;
+  await session.run(
+    `INSERT INTO scratch (id, n) VALUES ${Array.from({ length: count }, () => '(?, ?)').join(', ')}`,
+    Array.from({ length: count }, (_, index) => [`row-${index}`, index]).flat(),
+  );
+  const reads = Array.from({ length: count }, (_, index) =>
+    index % 50 === 7
+      ? session.get('SELECT missing_column FROM scratch WHERE id = ?', [`row-${index}`]).then(
+          () => 'answered',
+          () => 'failed',
+        )
+      : session.get<{ n: number }>('SELECT n FROM scratch WHERE id = ?', [`row-${index}`]).then((row) => row?.n),
+  );
+  const answers = await Promise.all(reads);
+  t.same(
+    answers,
+    Array.from({ length: count }, (_, index) => (index % 50 === 7 ? 'failed' : index)),
+    'every read its own row; the bad statements failed without taking their neighbours along',
+  );
+  if (session.dialect !== 'postgres') return;
+  // PostgreSQL: those reads went out pipelined on two connections of their own (postgres/
+  // pipeline.ts), not one pooled connection each; the pool holds the one that wrote.
+  const backends = await session.get<{ n: number }>('SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database()');
+  t.ok(backends!.n <= 3, `at most 3 connections to the database (${backends!.n})`);
+});
+
+forEachSession(t, 'PostgreSQL: a pipelined connection that dies is replaced by the next reads', async (t, session) => {
+  if (session.dialect !== 'postgres') return;
+  const pid = async () => (await session.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
+  const first = await pid();
+  // Terminated from a pooled connection (a write goes there), as a database restart would.
+  await session.run('SELECT pg_terminate_backend(?)', [first]);
+  let answered: number | null = null;
+  for (let attempt = 0; attempt < 50 && answered === null; attempt++) {
+    answered = await pid().catch(() => null);
+    if (answered === null) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.ok(answered !== null && answered !== first, 'reads work again, on a new connection');
+});

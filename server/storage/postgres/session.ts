@@ -1,6 +1,7 @@
-// PostgreSQL through node-postgres, behind the async SqlSession. Statements outside a
-// transaction take any connection of the pool; a transaction holds one connection from BEGIN
-// to COMMIT, and a transaction inside it nests as a savepoint on that same connection.
+// PostgreSQL through node-postgres, behind the async SqlSession. Reads outside a transaction
+// go out pipelined on a few connections of their own (pipeline.ts); writes outside one take
+// any connection of the pool; a transaction holds one pooled connection from BEGIN to COMMIT,
+// and a transaction inside it nests as a savepoint on that same connection.
 //
 // Unlike SQLite, PostgreSQL aborts the whole transaction at the first failed statement: code
 // that catches a failure inside a transaction and carries on must run the statement that may
@@ -9,12 +10,15 @@ import pg from 'pg';
 import type { SqlDatabase, SqlSession, SqlValue } from '../sql.js';
 import { parseDatabaseUrl, type PostgresConnection } from '../database-url.js';
 import { numberPlaceholders } from './placeholders.js';
+import { PipelinedReads } from './pipeline.js';
 import { SluiceError } from '../../errors.js';
 import { StatementTiming, type StatementKind, type StatementObserver } from '../statement-timing.js';
 
 export interface PostgresOptions {
-  /** Connections this process may open at once. */
+  /** Connections this process may open at once for writes and transactions. */
   poolSize?: number;
+  /** Connections of their own for reads outside a transaction, pipelined (pipeline.ts); 0: reads use the pool too. */
+  pipelinedConnections?: number;
   /** An idle connection that fails (the server restarted, the database was dropped). */
   onError?: (error: Error) => void;
 }
@@ -39,6 +43,11 @@ const types: pg.CustomTypesConfig = {
 interface ConvertedStatement {
   text: string;
   name: string;
+  /**
+   * A plain SELECT, which may go on a pipelined connection: a write, or a locking read (FOR
+   * UPDATE), may wait for another transaction's lock, and would hold up the statements behind it.
+   */
+  plainRead: boolean;
 }
 const converted = new Map<string, ConvertedStatement>();
 const cacheLimit = 5000;
@@ -47,7 +56,11 @@ let statementNames = 0;
 function convertedStatement(sql: string): ConvertedStatement {
   let statement = converted.get(sql);
   if (statement === undefined) {
-    statement = { text: numberPlaceholders(sql).text, name: `sluice_${++statementNames}` };
+    statement = {
+      text: numberPlaceholders(sql).text,
+      name: `sluice_${++statementNames}`,
+      plainRead: /^\s*SELECT\b/i.test(sql) && !/\bFOR\s+(UPDATE|SHARE|NO\s+KEY|KEY)\b/i.test(sql),
+    };
     if (converted.size >= cacheLimit) converted.clear();
     converted.set(sql, statement);
   }
@@ -98,10 +111,13 @@ class PostgresSession implements SqlSession {
     private readonly connections: pg.Pool,
     private readonly client: pg.PoolClient | null,
     readonly timing: StatementTiming,
+    /** Null inside a transaction, or when reads use the pool. */
+    private readonly reads: PipelinedReads | null = null,
   ) {}
 
-  private get target(): Queryable {
-    return this.client ?? this.connections;
+  private target(kind: StatementKind, statement: ConvertedStatement): Queryable | PipelinedReads {
+    if (this.client) return this.client;
+    return this.reads && kind !== 'run' && statement.plainRead ? this.reads : this.connections;
   }
 
   private async query<Row>(
@@ -110,9 +126,14 @@ class PostgresSession implements SqlSession {
     params: readonly SqlValue[],
   ): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
     refuseNul(params);
-    // Outside a transaction, the time includes waiting for a free connection of the pool.
-    const { text, name } = convertedStatement(sql);
-    return this.timing.time(kind, () => this.target.query<Row & pg.QueryResultRow>({ name, text, values: params as SqlValue[] }));
+    // Outside a transaction, the time includes waiting for a free connection of the pool, or
+    // for the statements ahead on a pipelined one.
+    const statement = convertedStatement(sql);
+    const target = this.target(kind, statement);
+    const query = { name: statement.name, text: statement.text, values: params as SqlValue[] };
+    return this.timing.time(kind, () =>
+      target instanceof PipelinedReads ? target.query<Row & pg.QueryResultRow>(query) : target.query<Row & pg.QueryResultRow>(query),
+    );
   }
 
   async all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
@@ -177,16 +198,20 @@ export interface PostgresDatabase extends SqlDatabase {
 export function createPostgresDatabase(url: string, options: PostgresOptions = {}): PostgresDatabase {
   const location = parseDatabaseUrl(url, 'the database URL');
   if (location.kind !== 'postgres') throw new Error('createPostgresDatabase needs a postgres:// URL');
-  const pool = new pg.Pool(poolConfig(location.connection, options));
+  const config = poolConfig(location.connection, options);
+  const pool = new pg.Pool(config);
+  const onError = options.onError ?? (() => undefined);
   // Without a listener, an idle connection's failure would be an uncaught 'error' event.
-  pool.on('error', options.onError ?? (() => undefined));
-  const session = new PostgresSession(pool, null, new StatementTiming());
+  pool.on('error', onError);
+  const pipelined = options.pipelinedConnections ?? 2;
+  const reads = pipelined > 0 ? new PipelinedReads(config, pipelined, onError) : null;
+  const session = new PostgresSession(pool, null, new StatementTiming(), reads);
   let closing: Promise<void> | undefined;
   return Object.assign(session, {
     pool,
     observeStatements(observer: StatementObserver | null) {
       session.timing.observer = observer;
     },
-    close: () => (closing ??= pool.end()),
+    close: () => (closing ??= Promise.all([reads?.close(), pool.end()]).then(() => undefined)),
   });
 }

@@ -3,7 +3,8 @@
 // verdict, the overdue flag) is a conditional update that says whether it changed the row,
 // so that its follow-up (the audit row) happens once.
 import { whereClause, type SqlSession, type SqlValue } from '../sql.js';
-import { createManifestMemo } from '../manifest-memo.js';
+import { checkinReadOfDevice, checkinReadOfToken } from './checkin-read.js';
+import type { Principal } from '../../auth/principal.js';
 import {
   toDate,
   toDateOrNull,
@@ -146,36 +147,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 // Statements stay well under either dialect's limit on bound values.
 const rowsPerStatement = 300;
-
-// Every check-in of this process shares the manifests it decoded (storage/manifest-memo.ts).
-const manifests = createManifestMemo();
-/** Canonical text of the manifests the check-in read handed out, for the signer's canonicalize. */
-export const knownManifestTexts: ReadonlyMap<object, string> = manifests.known;
-
-// Every plan of the device gives rows, and a device without any one row (its support-session
-// flag); the columns of a plan that is not live are null. (Joined plainly, not as a nested
-// join: SQLite materializes a nested join, reading every live plan's devices.)
-interface CheckinRow {
-  consented_sessions: number | string;
-  id: string | null;
-  status: string;
-  windows: string;
-  waves: string;
-  max_concurrent: number | null;
-  expected_install_seconds: number;
-  confirmed_window: number | null;
-  confirmed_at: string | null;
-  device_wave: number;
-  device_state: string | null;
-  release_id: string | null;
-  release_version: string;
-  release_manifest: string;
-  release_yanked_at: string | null;
-  active_installs: number | string;
-  earlier_wave: number | null;
-  earlier_status: string | null;
-  earlier_finished_at: string | null;
-}
 
 export class PlanRepository {
   constructor(private readonly sql: SqlSession) {}
@@ -387,74 +358,27 @@ export class PlanRepository {
   }
 
   /**
-   * The check-in's one read: the device's plans in `statuses` (newest confirmation first),
-   * each with its release, the waves before the device's own and, for a plan with a cap, how
-   * many other devices hold an install slot (`installingStates`); and whether a support
-   * session of the device has consent, so that only then the check-in asks what diagnostics
-   * to collect. One statement, so that a steady-state check-in costs the token lookup and this.
+   * The check-in's one read (checkin-read.ts): the device's plans in `statuses` (newest
+   * confirmation first), each with its release, the waves before the device's own and, for a
+   * plan with a cap, how many other devices hold an install slot (`installingStates`); and
+   * whether a support session of the device has consent, so that only then the check-in asks
+   * what diagnostics to collect. One statement.
    */
   async checkinRead(device: string, statuses: ReadonlySet<string>, installingStates: ReadonlySet<string>): Promise<CheckinRead> {
-    const installing = [...installingStates];
-    const live = [...statuses];
-    const rows = await this.sql.all<CheckinRow>(
-      `SELECT (SELECT COUNT(*) FROM support_sessions s WHERE s.device = d.id AND s.status = 'consented') AS consented_sessions,
-              p.id, p.status, p.windows, p.waves, p.max_concurrent, p.expected_install_seconds, p.confirmed_window, p.confirmed_at,
-              pd.wave AS device_wave, pd.state AS device_state,
-              r.id AS release_id, r.version AS release_version, r.manifest AS release_manifest, r.yanked_at AS release_yanked_at,
-              CASE WHEN p.max_concurrent IS NULL THEN 0 ELSE
-                (SELECT COUNT(*) FROM plan_devices other WHERE other.plan = p.id AND other.state IN (${placeholders(installing.length)}) AND other.device <> pd.device)
-              END AS active_installs,
-              pw.wave AS earlier_wave, pw.status AS earlier_status, pw.finished_at AS earlier_finished_at
-       FROM devices d
-       LEFT JOIN plan_devices pd ON pd.device = d.id AND pd.wave IS NOT NULL
-       LEFT JOIN plans p ON p.id = pd.plan AND p.kind = 'upgrade' AND p.status IN (${placeholders(live.length)})
-       LEFT JOIN releases r ON r.id = p.release
-       LEFT JOIN plan_waves pw ON pw.plan = p.id AND pw.wave < pd.wave
-       WHERE d.id = ?
-       ORDER BY p.confirmed_at DESC, p.id, pw.wave`,
-      [...installing, ...live, device],
-    );
-    const read: CheckinRead = { assignments: [], consentedSessions: Number(rows[0]?.consented_sessions ?? 0) > 0 };
-    for (const row of rows) {
-      // The device itself, or one of its plans that is not live: nothing to decide on.
-      if (row.id === null || row.release_id === null) continue;
-      let current = read.assignments[read.assignments.length - 1];
-      if (!current || current.plan.id !== row.id) {
-        current = {
-          plan: {
-            id: row.id,
-            status: row.status as Plan['status'],
-            windows: JSON.parse(row.windows),
-            waves: JSON.parse(row.waves),
-            maxConcurrent: numberOrNull(row.max_concurrent),
-            expectedInstallSeconds: Number(row.expected_install_seconds),
-            confirmedWindow: numberOrNull(row.confirmed_window),
-            confirmedAt: toDateOrNull(row.confirmed_at),
-          },
-          deviceWave: Number(row.device_wave),
-          deviceState: row.device_state,
-          release: {
-            id: row.release_id,
-            version: row.release_version,
-            yanked: row.release_yanked_at !== null,
-            manifest: manifests.manifestOf({ id: row.release_id, manifest: row.release_manifest }),
-          },
-          earlierWaves: [],
-          activeInstalls: Number(row.active_installs),
-        };
-        read.assignments.push(current);
-      }
-      if (row.earlier_wave !== null) {
-        current.earlierWaves.push({
-          plan: row.id,
-          wave: Number(row.earlier_wave),
-          status: row.earlier_status as PlanWaveStatus,
-          openedAt: null,
-          finishedAt: toDateOrNull(row.earlier_finished_at),
-        });
-      }
-    }
-    return read;
+    return checkinReadOfDevice(this.sql, device, statuses, installingStates);
+  }
+
+  /**
+   * The same read by the device's bearer token, with the token's holder in the same statement:
+   * a steady-state check-in is one round trip. Null for an unknown or revoked token; a user's
+   * token gives its principal and an empty read.
+   */
+  async checkinReadByToken(
+    token: string,
+    statuses: ReadonlySet<string>,
+    installingStates: ReadonlySet<string>,
+  ): Promise<{ principal: Principal; read: CheckinRead } | null> {
+    return checkinReadOfToken(this.sql, token, statuses, installingStates);
   }
 
   /** The customer's upgrade plans of a product's releases in `statuses`: the ones a new device of it may join. */

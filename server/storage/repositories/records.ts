@@ -148,6 +148,8 @@ export type PlanKind = 'upgrade' | 'commissioning';
 export interface Maintainer {
   name: string;
   phone: string;
+  /** Optional: the window's reminders go to this address too. */
+  email?: string;
 }
 
 export interface Plan {

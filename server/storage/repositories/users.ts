@@ -25,7 +25,8 @@ const toUser = (row: UserRow): User => ({
   createdAt: toDate(row.created_at),
 });
 
-interface TokenHolderRow {
+/** Who holds a token: its columns and joins, read here and in front of the check-in read (checkin-read.ts). */
+export interface TokenHolderRow {
   user_id: string | null;
   device_id: string | null;
   username: string | null;
@@ -36,6 +37,25 @@ interface TokenHolderRow {
   hardware: string | null;
   version: string | null;
   state: string | null;
+}
+
+export const tokenHolderColumns = `t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
+       d.customer AS device_customer, d.product, d.hardware, d.version, d.state`;
+export const tokenHolderJoins = 'tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id';
+
+const principalByTokenSql = `SELECT ${tokenHolderColumns} FROM ${tokenHolderJoins} WHERE t.hash = ? AND t.revoked_at IS NULL`;
+
+export function principalOf(row: TokenHolderRow): Principal {
+  if (row.user_id) return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
+  return {
+    kind: 'device',
+    id: row.device_id!,
+    customer: row.device_customer!,
+    product: row.product!,
+    hardware: row.hardware!,
+    version: row.version!,
+    state: row.state,
+  };
 }
 
 export interface NewUser {
@@ -89,27 +109,11 @@ export class UserRepository {
 
   /**
    * Who holds this (unrevoked) token, user or device, in one query: it runs on every API
-   * request, check-ins included, which also need the device's version and state.
+   * request but the check-in, which reads it in front of its own read (checkin-read.ts).
    */
   async principalByToken(token: string): Promise<Principal | null> {
-    const row = await this.sql.get<TokenHolderRow>(
-      `SELECT t.user_id, t.device_id, u.username, u.role, u.customer AS user_customer,
-              d.customer AS device_customer, d.product, d.hardware, d.version, d.state
-       FROM tokens t LEFT JOIN users u ON u.id = t.user_id LEFT JOIN devices d ON d.id = t.device_id
-       WHERE t.hash = ? AND t.revoked_at IS NULL`,
-      [hashToken(token)],
-    );
-    if (!row) return null;
-    if (row.user_id) return { kind: 'user', id: row.user_id, username: row.username!, role: row.role!, customer: row.user_customer };
-    return {
-      kind: 'device',
-      id: row.device_id!,
-      customer: row.device_customer!,
-      product: row.product!,
-      hardware: row.hardware!,
-      version: row.version!,
-      state: row.state,
-    };
+    const row = await this.sql.get<TokenHolderRow>(principalByTokenSql, [hashToken(token)]);
+    return row ? principalOf(row) : null;
   }
 
   /** Stores a portal session under the cookie's hash; expired sessions are swept on the way. */
