@@ -120,27 +120,31 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   const simulations = servers.map((server, index) => {
     const directory = join(root, `simulation-${index}`);
     mkdirSync(directory, { recursive: true });
-    return runSluice([
-      'simulate',
-      '--server',
-      server.url,
-      '--token',
-      tokens.support,
-      '--devices',
-      '10',
-      '--customer',
-      'acme',
-      '--prefix',
-      `sim-${index}-`,
-      '--data-dir',
-      directory,
-      '--until-version',
-      '2.0.0',
-      '--duration',
-      '150',
-      '--connections',
-      '4',
-    ]);
+    return runSluice(
+      [
+        'simulate',
+        '--server',
+        server.url,
+        '--token',
+        tokens.support,
+        '--devices',
+        '10',
+        '--customer',
+        'acme',
+        '--prefix',
+        `sim-${index}-`,
+        '--data-dir',
+        directory,
+        '--until-version',
+        '2.0.0',
+        '--duration',
+        '150',
+        '--connections',
+        '4',
+      ],
+      // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
+      { timeoutMs: 180_000 },
+    );
   });
 
   const store = await openStore({ url: database.url, dataDir: dataDirs[0] });

@@ -101,27 +101,31 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const simulations = servers.map((server, index) => {
     const directory = join(dataDir, `simulation-${index}`);
     mkdirSync(directory, { recursive: true });
-    return runSluice([
-      'simulate',
-      '--server',
-      server.url,
-      '--token',
-      tokens.support,
-      '--devices',
-      '10',
-      '--customer',
-      'acme',
-      '--prefix',
-      `sim-${index}-`,
-      '--data-dir',
-      directory,
-      '--until-version',
-      '2.0.0',
-      '--duration',
-      '150',
-      '--connections',
-      '4',
-    ]);
+    return runSluice(
+      [
+        'simulate',
+        '--server',
+        server.url,
+        '--token',
+        tokens.support,
+        '--devices',
+        '10',
+        '--customer',
+        'acme',
+        '--prefix',
+        `sim-${index}-`,
+        '--data-dir',
+        directory,
+        '--until-version',
+        '2.0.0',
+        '--duration',
+        '150',
+        '--connections',
+        '4',
+      ],
+      // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
+      { timeoutMs: 180_000 },
+    );
   });
 
   const store = await openStore({ url: database.url, dataDir });
