@@ -1,5 +1,5 @@
-// Byte ranges of the artifact, one Range request per run of missing chunks, over one kept-alive
-// connection. The server may answer with a redirect to a pre-signed object-store URL
+// Byte ranges of the artifact, one Range request per piece of missing chunks, over a few
+// kept-alive connections (range-queue.ts decides how many are in flight). The server may answer with a redirect to a pre-signed object-store URL
 // (--artifact-delivery redirect): that URL is then asked directly for the next ranges, without
 // the token (artifact-get.ts), until the store refuses it as expired, when the server is
 // asked for a fresh one. X-Accel-Redirect needs nothing here: nginx answers the Range itself.
@@ -17,10 +17,10 @@ export interface RangeSource {
 
 const timeouts = { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000 };
 
-const agentFor = (url: string) =>
+const agentFor = (url: string, sockets: number) =>
   url.startsWith('https:')
-    ? new HttpsAgent({ keepAlive: true, maxSockets: 1, noDelay: true })
-    : new HttpAgent({ keepAlive: true, maxSockets: 1, noDelay: true });
+    ? new HttpsAgent({ keepAlive: true, maxSockets: sockets, noDelay: true })
+    : new HttpAgent({ keepAlive: true, maxSockets: sockets, noDelay: true });
 
 export class RangeFetcher {
   private direct: URL | null = null;
@@ -29,8 +29,11 @@ export class RangeFetcher {
   /** Body bytes received, for the report. */
   received = 0;
 
-  constructor(private readonly source: RangeSource) {
-    this.serverAgent = agentFor(source.server);
+  constructor(
+    private readonly source: RangeSource,
+    private readonly sockets = 1,
+  ) {
+    this.serverAgent = agentFor(source.server, sockets);
   }
 
   /** Streams bytes start..end (inclusive) to `consume`; throws download_failed when they do not all come. */
@@ -81,7 +84,7 @@ export class RangeFetcher {
       });
       if (!sameOrigin(answer.url, this.source.server)) {
         this.direct = answer.url;
-        this.directAgent ??= agentFor(answer.url.toString());
+        this.directAgent ??= agentFor(answer.url.toString(), this.sockets);
       }
       return answer.response;
     } catch (error) {

@@ -1,10 +1,10 @@
 // What the device already has (docs/delta-updates.md): the chunks of a seed image (the kept
 // copy of the last installed artifact, or the running slot's image), found by their SHA-256.
 // A seed's chunks come from its own signed index when the agent kept one, else from chunking
-// the seed here, with the new index's chunk sizes. Memory: 36 bytes a chunk and a map entry.
+// the seed here, with the new index's chunk sizes. Memory: 24 bytes a chunk, in typed arrays.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { chunkFile, digestKey, parseChunkIndex, type ChunkIndex } from '../../signing/chunk-index.js';
+import { chunkFile, parseChunkIndex, type ChunkIndex } from '../../signing/chunk-index.js';
 import type { ChunkingParameters } from '../../signing/chunking.js';
 
 export interface Seed {
@@ -15,36 +15,80 @@ export interface Seed {
   lengths: Uint32Array;
 }
 
-function seedOf(path: string, digests: Buffer, offsets: Float64Array, lengths: Uint32Array, count: number): Seed {
-  // The seed's chunks sorted by the first 4 bytes of their digest: 4 bytes a chunk, where a
-  // Map would take ten times that (a gibibyte's image has a quarter of a million chunks).
-  const keys = new Uint32Array(count);
-  for (let chunk = 0; chunk < count; chunk++) keys[chunk] = digestKey(digests, chunk);
+/**
+ * A seed's chunks are known by the first 8 bytes of their SHA-256 (two 32-bit words) and their
+ * length, not all 32 bytes: a quarter of the memory. The bytes copied from the seed are not
+ * trusted on that word anyway: the whole image is checked against the signed manifest, and a
+ * false match (odds about 2^-28 for a gibibyte's image against another) fails that check and
+ * costs a full download, never a wrong install.
+ */
+class ChunkKeys {
+  high: Uint32Array;
+  low: Uint32Array;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  count = 0;
+
+  constructor(private capacity: number) {
+    this.high = new Uint32Array(capacity);
+    this.low = new Uint32Array(capacity);
+    this.offsets = new Float64Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+  }
+
+  add(offset: number, length: number, digests: Buffer, at: number): void {
+    // Grown by half: doubling a gibibyte's arrays cost 10 MiB at the peak.
+    if (this.count === this.capacity) this.grow(Math.ceil(this.capacity * 1.5));
+    this.high[this.count] = digests.readUInt32BE(at);
+    this.low[this.count] = digests.readUInt32BE(at + 4);
+    this.offsets[this.count] = offset;
+    this.lengths[this.count] = length;
+    this.count++;
+  }
+
+  private grow(capacity: number): void {
+    const high = new Uint32Array(capacity);
+    high.set(this.high);
+    this.high = high;
+    const low = new Uint32Array(capacity);
+    low.set(this.low);
+    this.low = low;
+    const offsets = new Float64Array(capacity);
+    offsets.set(this.offsets);
+    this.offsets = offsets;
+    const lengths = new Uint32Array(capacity);
+    lengths.set(this.lengths);
+    this.lengths = lengths;
+    this.capacity = capacity;
+  }
+}
+
+function seedOf(path: string, keys: ChunkKeys): Seed {
+  const { high, low, count } = keys;
+  const offsets = keys.offsets.subarray(0, count);
+  const lengths = keys.lengths.subarray(0, count);
+  // The chunks sorted by key; ties by position, so the first copy of the bytes is found first.
   const order = new Uint32Array(count);
   for (let chunk = 0; chunk < count; chunk++) order[chunk] = chunk;
-  // Ties by position: the first copy of the bytes is found first.
-  order.sort((left, right) => keys[left] - keys[right] || left - right);
+  order.sort((left, right) => high[left] - high[right] || low[left] - low[right] || left - right);
   return {
     path,
     offsets,
     lengths,
     find(index, chunk) {
-      const key = digestKey(index.digests, chunk);
-      let low = 0;
-      let high = count;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (keys[order[middle]] < key) low = middle + 1;
-        else high = middle;
+      const wantHigh = index.digests.readUInt32BE(chunk * 32);
+      const wantLow = index.digests.readUInt32BE(chunk * 32 + 4);
+      let bottom = 0;
+      let top = count;
+      while (bottom < top) {
+        const middle = (bottom + top) >>> 1;
+        const at = order[middle];
+        if (high[at] < wantHigh || (high[at] === wantHigh && low[at] < wantLow)) bottom = middle + 1;
+        else top = middle;
       }
-      for (let at = low; at < count && keys[order[at]] === key; at++) {
+      for (let at = bottom; at < count && high[order[at]] === wantHigh && low[order[at]] === wantLow; at++) {
         const candidate = order[at];
-        // All 32 bytes of the digest must agree, and the length too.
-        if (
-          lengths[candidate] === index.lengths[chunk] &&
-          digests.compare(index.digests, chunk * 32, chunk * 32 + 32, candidate * 32, candidate * 32 + 32) === 0
-        )
-          return candidate;
+        if (lengths[candidate] === index.lengths[chunk]) return candidate;
       }
       return -1;
     },
@@ -62,41 +106,15 @@ export function seedFromIndex(path: string, indexPath: string, indexSha256: stri
   } catch {
     return null;
   }
-  return seedOf(path, index.digests, index.offsets, index.lengths, index.count);
+  const keys = new ChunkKeys(index.count);
+  for (let chunk = 0; chunk < index.count; chunk++) keys.add(index.offsets[chunk], index.lengths[chunk], index.digests, chunk * 32);
+  return seedOf(path, keys);
 }
 
 /** Chunks the seed file with the new index's parameters: one streaming read. */
 export async function seedByChunking(path: string, parameters: ChunkingParameters): Promise<Seed | null> {
   if (!existsSync(path) || !statSync(path).isFile()) return null;
-  // Sized for the expected count, grown by half: doubling a gibibyte's arrays cost 10 MiB at the peak.
-  let capacity = Math.max(1024, Math.ceil((statSync(path).size / parameters.averageSize) * 1.1));
-  let digests = Buffer.allocUnsafe(capacity * 32);
-  let offsets = new Float64Array(capacity);
-  let lengths = new Uint32Array(capacity);
-  let count = 0;
-  await chunkFile(
-    path,
-    (offset, length, digest) => {
-      if (count === capacity) {
-        capacity = Math.ceil(capacity * 1.5);
-        const grown = Buffer.allocUnsafe(capacity * 32);
-        digests.copy(grown);
-        digests = grown;
-        const grownOffsets = new Float64Array(capacity);
-        grownOffsets.set(offsets);
-        offsets = grownOffsets;
-        const grownLengths = new Uint32Array(capacity);
-        grownLengths.set(lengths);
-        lengths = grownLengths;
-      }
-      digest.copy(digests, count * 32);
-      offsets[count] = offset;
-      lengths[count] = length;
-      count++;
-    },
-    parameters,
-    [],
-    { wholeDigest: false },
-  );
-  return seedOf(path, digests, offsets.subarray(0, count), lengths.subarray(0, count), count);
+  const keys = new ChunkKeys(Math.max(1024, Math.ceil((statSync(path).size / parameters.averageSize) * 1.1)));
+  await chunkFile(path, (offset, length, digest) => keys.add(offset, length, digest, 0), parameters, [], { wholeDigest: false });
+  return seedOf(path, keys);
 }

@@ -12,6 +12,9 @@ import { buildChunkIndex, parseChunkIndex, ChunkIndexError } from '../../signing
 import { validateManifestShape } from '../../signing/manifest.js';
 import { planOperations, bytesToFetch } from '../../client/delta/plan.js';
 import { seedByChunking } from '../../client/delta/seed.js';
+import { piecesOf } from '../../client/delta/range-queue.js';
+import { buildDeltaImages } from '../../fixtures/delta-images.js';
+import { testImageMiB } from './scenario.js';
 import { startTestServer, seedFleet, uploadRelease } from '../helpers/server.js';
 import { signDocument } from '../../signing/signed.js';
 
@@ -90,6 +93,41 @@ t.test('the plan copies what the seed has, downloads the rest, and merges close 
     ['fetch'],
     'no seed: one range for everything',
   );
+});
+
+t.test('downloads are cut into pieces of whole chunks, at most the buffer size, covering the plan exactly', async (t) => {
+  const data = randomBytes(3 * 1024 * 1024);
+  writeFileSync(join(directory, 'pieces.bin'), data);
+  const index = parseChunkIndex((await buildChunkIndex(join(directory, 'pieces.bin'))).index);
+  const operations = planOperations(index, null);
+  const pieces = [...piecesOf(operations, index, 256 * 1024)];
+  t.ok(pieces.length >= 12, `${pieces.length} pieces for 3 MiB`);
+  t.ok(
+    pieces.every((piece) => piece.end - piece.start + 1 <= 256 * 1024),
+    'none longer than a buffer',
+  );
+  t.ok(
+    pieces.every(
+      (piece, at) =>
+        piece.start === index.offsets[piece.first] &&
+        piece.end === index.offsets[piece.last] + index.lengths[piece.last] - 1 &&
+        (at === 0 ? piece.first === 0 : piece.first === pieces[at - 1].last + 1),
+    ),
+    'in order, chunk after chunk, each bounded by its chunks',
+  );
+  t.equal(pieces.at(-1)!.last, index.count - 1, 'up to the last chunk');
+});
+
+t.test('the compressed pair: a delta would fetch most of it; the same change uncompressed, a few per cent', async (t) => {
+  const images = await buildDeltaImages(testImageMiB);
+  const index = parseChunkIndex((await buildChunkIndex(images.compressed.new)).index);
+  const seed = await seedByChunking(images.compressed.old, index.parameters);
+  const share = bytesToFetch(planOperations(index, seed)) / index.size;
+  // Above 90 % the agent takes the full download instead (no_saving, client/delta/delta-download.ts).
+  t.ok(share > 0.85, `a delta of the .gz pair would fetch ${(share * 100).toFixed(1)} % of it`);
+  const plain = parseChunkIndex((await buildChunkIndex(images.ext4.new)).index);
+  const plainShare = bytesToFetch(planOperations(plain, await seedByChunking(images.ext4.old, plain.parameters))) / plain.size;
+  t.ok(plainShare < 0.1, `the same change uncompressed: ${(plainShare * 100).toFixed(1)} %`);
 });
 
 t.test("the manifest's chunkIndex is checked, and old manifests without one stay valid", async (t) => {
