@@ -95,8 +95,26 @@ function expired(query: URLSearchParams, now: number): boolean {
   return now > signedAt + expires * 1000;
 }
 
+// One moto per test file, started at the first store it asks for and stopped when the file's
+// process exits: moto takes seconds of Python start-up, and a file of S3 tests used to start
+// one per test. Each store still gets a bucket and a front of its own, so that no test sees
+// another's objects, requests or faults.
+let sharedMoto: Promise<{ url: string; process: ChildProcess }> | undefined;
+let buckets = 0;
+
+function motoForThisFile(): Promise<{ url: string; process: ChildProcess }> {
+  sharedMoto ??= startMoto().then((moto) => {
+    process.once('exit', () => moto.process.kill('SIGTERM'));
+    // Nor does it keep the file's process alive once its tests are done.
+    moto.process.unref();
+    (moto.process.stderr as Socket | null)?.unref();
+    return moto;
+  });
+  return sharedMoto;
+}
+
 export async function startObjectStore(t: Teardown, options: { bucket?: string } = {}) {
-  const moto = await startMoto();
+  const moto = await motoForThisFile();
   const upstream = new URL(moto.url);
   const seen: StoreRequest[] = [];
   const faults = {
@@ -176,7 +194,8 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
 
-  const bucket = options.bucket ?? 'sluice-test';
+  buckets += 1;
+  const bucket = options.bucket ?? `sluice-test-${buckets}`;
   const env = {
     AWS_ENDPOINT_URL: url,
     AWS_REGION: 'us-east-1',
@@ -197,11 +216,6 @@ export async function startObjectStore(t: Teardown, options: { bucket?: string }
     client.destroy();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => front.close(() => resolve()));
-    if (moto.process.exitCode === null) {
-      const exited = new Promise((resolve) => moto.process.once('exit', resolve));
-      moto.process.kill('SIGTERM');
-      await exited;
-    }
   };
   t.teardown(stop);
   return {
