@@ -7,11 +7,11 @@
 // PostgreSQL database, which it migrates as it starts.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sourceBin, startServerProcess } from '../helpers/processes.js';
+import { sluiceBin, sourceBin, startServerProcess } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable, testDialect } from '../helpers/database.js';
 
 const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,7 +77,11 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
   t.teardown(() => rmSync(clone, { recursive: true, force: true }));
   writeFileSync(join(clone, 'package.json'), JSON.stringify({ name: 'sluice-readme-clone', private: true }));
   mkdirSync(join(clone, 'node_modules', '.bin'), { recursive: true });
-  symlinkSync(sourceBin, join(clone, 'node_modules', '.bin', 'sluice'));
+  // The built CLI (helpers/built-cli.ts): the session runs `npx sluice` some twenty times, and
+  // each run under tsx cost a second of CPU more; the server is the source entry, as `npm start`.
+  writeFileSync(join(clone, 'node_modules', '.bin', 'sluice'), `#!/bin/sh\nexec "${process.execPath}" "${sluiceBin}" "$@"\n`, {
+    mode: 0o755,
+  });
 
   // On PostgreSQL, an empty database: the server migrates it at its first start.
   let database: string[] = [];
