@@ -14,8 +14,14 @@ type ValidatorFactory = NonNullable<Factories['buildValidator']>;
 type SerializerFactory = NonNullable<Factories['buildSerializer']>;
 type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 
+// The selectors keep a pool of compilers by shared schemas and options, so that the apps of one
+// process (the tests build hundreds) share one ajv instead of each compiling ajv's meta-schema
+// again: that was most of a start's remaining CPU.
+const validatorFactory = ValidatorSelector() as unknown as ValidatorFactory;
+const serializerFactory = SerializerSelector() as unknown as SerializerFactory;
+
 const buildValidator: ValidatorFactory = (externalSchemas, options) => {
-  const compile = (ValidatorSelector() as unknown as ValidatorFactory)(externalSchemas, options);
+  const compile = validatorFactory(externalSchemas, options);
   return (routeSchema) => {
     let compiled: Validate | undefined;
     const validator = () => (compiled ??= compile(routeSchema) as Validate);
@@ -31,7 +37,7 @@ const buildValidator: ValidatorFactory = (externalSchemas, options) => {
 };
 
 const buildSerializer: SerializerFactory = (externalSchemas, options) => {
-  const compile = (SerializerSelector() as unknown as SerializerFactory)(externalSchemas, options);
+  const compile = serializerFactory(externalSchemas, options);
   return (routeSchema) => {
     let compiled: ((data: unknown) => string) | undefined;
     return (data: unknown) => (compiled ??= compile(routeSchema) as (data: unknown) => string)(data);
