@@ -1,5 +1,6 @@
 // Real `sluice` processes for end-to-end tests, on 127.0.0.1 with ephemeral ports.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -79,4 +80,37 @@ export async function startServerProcess(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * `sluice simulate` of ten devices joining a plan late through one server, until all run
+ * `version`: the load of the multi-process tests, one run per server.
+ */
+export function simulateLateJoiners(serverUrl: string, token: string, directory: string, prefix: string, version: string) {
+  mkdirSync(directory, { recursive: true });
+  return runSluice(
+    [
+      'simulate',
+      '--server',
+      serverUrl,
+      '--token',
+      token,
+      '--devices',
+      '10',
+      '--customer',
+      'acme',
+      '--prefix',
+      prefix,
+      '--data-dir',
+      directory,
+      '--until-version',
+      version,
+      '--duration',
+      '150',
+      '--connections',
+      '4',
+    ],
+    // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
+    { timeoutMs: 180_000 },
+  );
 }

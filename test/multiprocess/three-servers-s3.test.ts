@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { startLiveServer, apiClient, adminTokenOf, publishLive, type LiveServer } from '../helpers/live-server.js';
 import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
-import { runSluice } from '../helpers/processes.js';
+import { simulateLateJoiners } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable } from '../helpers/database.js';
 import { freePort, objectStoreUnavailable, startObjectStore } from '../helpers/object-store.js';
 import { openStore } from '../../server/storage/open.js';
@@ -117,35 +117,9 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
     return startAgentProcess(device);
   });
   t.teardown(() => Promise.all(running.map((agent) => agent.stop())));
-  const simulations = servers.map((server, index) => {
-    const directory = join(root, `simulation-${index}`);
-    mkdirSync(directory, { recursive: true });
-    return runSluice(
-      [
-        'simulate',
-        '--server',
-        server.url,
-        '--token',
-        tokens.support,
-        '--devices',
-        '10',
-        '--customer',
-        'acme',
-        '--prefix',
-        `sim-${index}-`,
-        '--data-dir',
-        directory,
-        '--until-version',
-        '2.0.0',
-        '--duration',
-        '150',
-        '--connections',
-        '4',
-      ],
-      // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
-      { timeoutMs: 180_000 },
-    );
-  });
+  const simulations = servers.map((server, index) =>
+    simulateLateJoiners(server.url, tokens.support, join(root, `simulation-${index}`), `sim-${index}-`, '2.0.0'),
+  );
 
   const store = await openStore({ url: database.url, dataDir: dataDirs[0] });
   t.teardown(() => store.close());

@@ -5,14 +5,14 @@
 // of the rollout and started again on its port. Every device commits, every acknowledged
 // event is stored once, and each wave verdict and the completion happen once.
 import t from 'tap';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startLiveServer, apiClient, adminTokenOf, publishLive, type LiveServer } from '../helpers/live-server.js';
 import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
-import { runSluice } from '../helpers/processes.js';
+import { simulateLateJoiners } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable } from '../helpers/database.js';
 import { openStore } from '../../server/storage/open.js';
 
@@ -98,35 +98,9 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   });
   t.teardown(() => Promise.all(running.map((agent) => agent.stop())));
   // Simulated devices join the confirmed plan late, into its last wave, ten through each process.
-  const simulations = servers.map((server, index) => {
-    const directory = join(dataDir, `simulation-${index}`);
-    mkdirSync(directory, { recursive: true });
-    return runSluice(
-      [
-        'simulate',
-        '--server',
-        server.url,
-        '--token',
-        tokens.support,
-        '--devices',
-        '10',
-        '--customer',
-        'acme',
-        '--prefix',
-        `sim-${index}-`,
-        '--data-dir',
-        directory,
-        '--until-version',
-        '2.0.0',
-        '--duration',
-        '150',
-        '--connections',
-        '4',
-      ],
-      // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
-      { timeoutMs: 180_000 },
-    );
-  });
+  const simulations = servers.map((server, index) =>
+    simulateLateJoiners(server.url, tokens.support, join(dataDir, `simulation-${index}`), `sim-${index}-`, '2.0.0'),
+  );
 
   const store = await openStore({ url: database.url, dataDir });
   t.teardown(() => store.close());
