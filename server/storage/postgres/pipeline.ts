@@ -13,11 +13,13 @@
 // pool), so one statement cannot hold up the others queued behind it on its connection for
 // longer than it takes to run. Writes and transactions stay on the pool.
 //
-// Tried and left out: corking the socket until the end of the event loop's turn, so that the
-// statements of one turn go out in one write (PostgreSQL's share of `writev` in the profile fell
-// from 26 % to 8 %, 0.61x against 0.58x in the benchmark), because with it one of the three
-// servers of test/multiprocess/three-servers.test.ts stopped answering; the cause is not known.
+// The statements of one turn of the event loop go out in one write: a lane's socket is corked
+// at its first statement of the turn and uncorked when the turn's I/O callbacks have run
+// (setImmediate). Check-ins arrive one HTTP request per I/O callback, so without it every
+// statement was a `writev` of its own, the largest single cost in the server's profile
+// (37 % of its samples: on loopback the sender's write does the receiver's wake-up too).
 import pg from 'pg';
+import type { Writable } from 'node:stream';
 
 interface Lane {
   client: pg.Client;
@@ -27,7 +29,12 @@ interface Lane {
   inFlight: number;
   /** It failed or ended: the next statement opens a new connection in its place. */
   broken: boolean;
+  /** Its socket holds this turn's statements until the turn ends. */
+  corked: boolean;
 }
+
+// node-postgres's socket; its public API has no way to batch the writes of several queries.
+const socketOf = (client: pg.Client) => (client as unknown as { connection: { stream: Writable } }).connection.stream;
 
 export class PipelinedReads {
   private readonly lanes: (Lane | null)[];
@@ -47,10 +54,22 @@ export class PipelinedReads {
     lane.inFlight += 1;
     try {
       const client = await lane.ready;
+      this.holdForTurn(lane, client);
       return await client.query<Row>(query);
     } finally {
       lane.inFlight -= 1;
     }
+  }
+
+  private holdForTurn(lane: Lane, client: pg.Client): void {
+    if (lane.corked) return;
+    const socket = socketOf(client);
+    lane.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      lane.corked = false;
+      socket.uncork();
+    });
   }
 
   /** An idle open lane, else a new connection while there is room, else the least busy lane. */
@@ -69,7 +88,7 @@ export class PipelinedReads {
 
   private open(): Lane {
     const client = new pg.Client({ ...this.config, pipeline: true } as pg.ClientConfig);
-    const lane: Lane = { client, ready: client.connect().then(() => client), inFlight: 0, broken: false };
+    const lane: Lane = { client, ready: client.connect().then(() => client), inFlight: 0, broken: false, corked: false };
     // Whoever picked the lane sees a failed connect through `ready`; this only marks it.
     lane.ready.catch(() => {
       lane.broken = true;
