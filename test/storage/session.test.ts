@@ -284,3 +284,33 @@ forEachSession(t, 'PostgreSQL: a pipelined connection that dies is replaced by t
   }
   t.ok(answered !== null && answered !== first, 'reads work again, on a new connection');
 });
+
+forEachSession(t, 'one read run again and again answers alike each time: its columns, their types, NULLs, no rows', async (t, session) => {
+  // On PostgreSQL a prepared read is described once per connection and later runs reuse that
+  // description (postgres/described-query.ts): the counts below would come back as text, or
+  // rows under the wrong columns, if a later run decoded its rows differently from the first.
+  await session.run(scratch);
+  await session.run('INSERT INTO scratch (id, n, note) VALUES (?, ?, ?), (?, ?, ?)', ['a', 1, 'one', 'b', 2, null]);
+  const read = (id: string) =>
+    session.all<{ id: string; n: number; note: string | null; total: number }>(
+      'SELECT id, n, note, (SELECT COUNT(*) FROM scratch) AS total FROM scratch WHERE id = ? ORDER BY id',
+      [id],
+    );
+  const expected = {
+    a: [{ id: 'a', n: 1, note: 'one', total: 2 }],
+    b: [{ id: 'b', n: 2, note: null, total: 2 }],
+    none: [],
+  };
+  const keys = ['a', 'b', 'none'] as const;
+  for (let round = 0; round < 5; round++) {
+    for (const key of keys) t.strictSame(await read(key), expected[key], `run ${round + 1}, ${key}`);
+  }
+  // Many at once, so that both pipelined connections run it for the first and later times.
+  const answers = await Promise.all(Array.from({ length: 60 }, (_, index) => read(keys[index % 3])));
+  t.strictSame(
+    answers,
+    Array.from({ length: 60 }, (_, index) => expected[keys[index % 3]]),
+    'every run, on either connection, decodes its rows as the first did',
+  );
+  t.equal(typeof answers[0][0].total, 'number', 'a count stays a number');
+});

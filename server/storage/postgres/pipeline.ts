@@ -20,6 +20,7 @@
 // (37 % of its samples: on loopback the sender's write does the receiver's wake-up too).
 import pg from 'pg';
 import type { Writable } from 'node:stream';
+import { DescribedQuery, type RowShape } from './described-query.js';
 
 interface Lane {
   client: pg.Client;
@@ -31,6 +32,8 @@ interface Lane {
   broken: boolean;
   /** Its socket holds this turn's statements until the turn ends. */
   corked: boolean;
+  /** The row descriptions of the statements prepared on it (described-query.ts). */
+  shapes: Map<string, RowShape>;
 }
 
 // node-postgres's socket; its public API has no way to batch the writes of several queries.
@@ -48,14 +51,20 @@ export class PipelinedReads {
     this.lanes = Array.from({ length: connections }, () => null);
   }
 
-  async query<Row extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<pg.QueryResult<Row>> {
+  async query<Row extends pg.QueryResultRow>(query: pg.QueryConfig & { name: string }): Promise<pg.QueryResult<Row>> {
     if (this.closing) throw new Error('the database is closed');
     const lane = this.pick();
     lane.inFlight += 1;
     try {
       const client = await lane.ready;
       this.holdForTurn(lane, client);
-      return await client.query<Row>(query);
+      return await new Promise<pg.QueryResult<Row>>((resolve, reject) => {
+        client.query(
+          new DescribedQuery(query, lane.shapes, (error, result) =>
+            error ? reject(error) : resolve(result as pg.QueryResult<Row>),
+          ) as unknown as pg.Submittable,
+        );
+      });
     } finally {
       lane.inFlight -= 1;
     }
@@ -88,7 +97,7 @@ export class PipelinedReads {
 
   private open(): Lane {
     const client = new pg.Client({ ...this.config, pipeline: true } as pg.ClientConfig);
-    const lane: Lane = { client, ready: client.connect().then(() => client), inFlight: 0, broken: false, corked: false };
+    const lane: Lane = { client, ready: client.connect().then(() => client), inFlight: 0, broken: false, corked: false, shapes: new Map() };
     // Whoever picked the lane sees a failed connect through `ready`; this only marks it.
     lane.ready.catch(() => {
       lane.broken = true;
