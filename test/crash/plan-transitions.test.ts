@@ -9,7 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { apiClient, inspectDataDir, nightly, publishLive, queryStopped, seedLiveFleet, startLiveServer } from '../helpers/live-server.js';
+import {
+  apiClient,
+  auditTrail,
+  nightly,
+  publishLive,
+  readStopped,
+  seedLiveFleet,
+  soundnessCheck,
+  startLiveServer,
+  stoppedDatabaseProblems,
+} from '../helpers/live-server.js';
 import { waitFor } from '../helpers/agent.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sluice-crash-plans-'));
@@ -66,39 +76,46 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
   await Promise.all(loops);
   t.comment(`transitions acknowledged before the kill: ${[...acknowledged.values()].join(', ')}`);
 
-  t.same(inspectDataDir(dataDir).integrity, ['ok'], 'PRAGMA integrity_check after the kill');
+  t.same(await stoppedDatabaseProblems(t, dataDir), [], `${soundnessCheck} after the kill`);
   const plans = [...proposing, paused];
-  for (const plan of plans) {
-    const row = queryStopped<{ status: string; paused_from: string | null; document_version: number }>(
-      dataDir,
-      'SELECT status, paused_from, document_version FROM plans WHERE id = ?',
-      plan,
-    )[0];
-    const audit = queryStopped<{ action: string; details: string }>(
-      dataDir,
-      "SELECT action, details FROM audit WHERE subject = ? AND action <> 'plan.create' ORDER BY id",
-      `plan:${plan}`,
-    );
-    const documents = queryStopped<{ version: number }>(
-      dataDir,
-      'SELECT version FROM plan_documents WHERE plan = ? ORDER BY version',
-      plan,
-    );
+  // What the crash left, read through the repositories (either dialect): each plan, its audit
+  // trail and its frozen documents, which the repository reads by number: 1, 2, … up to the
+  // first missing one. The count of every stored document proves there are no others.
+  const crashed = await readStopped(t, dataDir, async (store) => {
+    const read = [];
+    for (const plan of plans) {
+      const documents: number[] = [];
+      while (await store.plans.document(plan, documents.length + 1)) documents.push(documents.length + 1);
+      read.push({
+        plan,
+        row: (await store.plans.get(plan))!,
+        audit: (await auditTrail(store, `plan:${plan}`)).filter((entry) => entry.action !== 'plan.create'),
+        documents,
+      });
+    }
+    return { plans: read, documentsStored: (await store.inspection.rowCounts()).plan_documents };
+  });
+  t.equal(
+    crashed.documentsStored,
+    crashed.plans.reduce((sum, plan) => sum + plan.documents.length, 0),
+    'every stored document is one of the numbered ones read',
+  );
+  for (const { plan, row, audit, documents } of crashed.plans) {
     const transitions = audit.length - transitionsBefore(plan);
     const acked = acknowledged.get(plan) ?? 0;
     t.ok(
       transitions >= acked && transitions <= acked + 1,
       `plan ${plan}: ${acked} acknowledged, ${transitions} audited (at most the one in flight more)`,
     );
-    t.equal(row.status, JSON.parse(audit[audit.length - 1].details).to, `plan ${plan}: the status is the last audited transition's`);
+    t.equal(row.status, audit[audit.length - 1].details?.to, `plan ${plan}: the status is the last audited transition's`);
     const proposals = audit.filter((entry) => entry.action === 'plan.propose').length;
     t.same(
-      documents.map((document) => document.version),
+      documents,
       Array.from({ length: proposals }, (_, index) => index + 1),
       `plan ${plan}: one frozen document per audited proposal`,
     );
-    t.equal(row.document_version, proposals, `plan ${plan}: the plan names its last document`);
-    if (plan === paused) t.equal(row.paused_from, row.status === 'paused' ? 'confirmed' : null, 'paused_from goes with the paused status');
+    t.equal(row.documentVersion, proposals, `plan ${plan}: the plan names its last document`);
+    if (plan === paused) t.equal(row.pausedFrom, row.status === 'paused' ? 'confirmed' : null, 'paused_from goes with the paused status');
   }
 
   server = await startLiveServer(t, dataDir);
@@ -117,5 +134,5 @@ t.test('killed during a loop of plan transitions: plan, audit log and documents 
     t.equal(response.status, 200, `plan ${plan}: the lifecycle carries on after the restart (${action})`);
   }
   await server.stop();
-  t.same(inspectDataDir(dataDir).integrity, ['ok'], 'PRAGMA integrity_check after the restart');
+  t.same(await stoppedDatabaseProblems(t, dataDir), [], `${soundnessCheck} after the restart`);
 });

@@ -92,6 +92,30 @@ export async function testServerDatabase(): Promise<{ url: string | undefined; d
   return { url: database.url, drop: database.drop };
 }
 
+/**
+ * Waits until no client session but this one is connected to the PostgreSQL database at
+ * `url`, at most `timeoutMs`; returns how many are left (0: none). After a server's process
+ * is gone, its sessions end as soon as PostgreSQL notices the closed socket: until then a
+ * transaction whose COMMIT it had sent may still land, so a crash test reads only after this.
+ */
+export async function waitForNoOtherSessions(url: string, timeoutMs = 10_000): Promise<number> {
+  // One connection, so that the count leaves out exactly the session that runs it.
+  const database = createPostgresDatabase(url, { poolSize: 1, pipelinedConnections: 0 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await database.get<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+      );
+      const sessions = Number(row?.n ?? 0);
+      if (sessions === 0 || Date.now() > deadline) return sessions;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 /** An open, migrated, empty store on `dialect`, closed (and its database removed) at teardown. */
 export async function openTestStore(t: Teardown, dialect: Dialect = testDialect): Promise<OpenStore & { url?: string }> {
   if (dialect === 'sqlite') {

@@ -5,13 +5,15 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import type { ChildProcess } from 'node:child_process';
 import { request, type Dispatcher } from 'undici';
 import { startServerProcess } from './processes.js';
 import { multipartBody, signedManifest } from './server.js';
 import { loadPrivateKeyFile } from '../../signing/keys.js';
 import { openStore } from '../../server/storage/open.js';
-import type { OpenStore } from '../../server/storage/store.js';
-import { createPostgresTestDatabase, testDialect } from './database.js';
+import type { OpenStore, Store } from '../../server/storage/store.js';
+import type { AuditRecord } from '../../server/storage/repositories/records.js';
+import { createPostgresTestDatabase, testDialect, waitForNoOtherSessions } from './database.js';
 
 interface Teardown {
   teardown: (fn: () => unknown) => void;
@@ -61,16 +63,34 @@ export async function openLiveStore(t: Teardown, dataDir: string): Promise<OpenS
 
 /**
  * Starts the server; teardown kills it if the test did not stop it. On PostgreSQL it runs
- * with `--database` naming the data directory's database (liveDatabaseUrl).
+ * with `--database` naming the data directory's database (liveDatabaseUrl), unless the
+ * test passes a `--database` of its own.
  */
 export async function startLiveServer(
   t: Teardown,
   dataDir: string,
   options: { extra?: string[]; nodeArguments?: string[]; script?: string } = {},
 ) {
-  const database = await liveDatabase(t, dataDir);
+  // A test that names the database itself (`--database` in extra) makes and drops it: none here.
+  const database = options.extra?.includes('--database') ? undefined : await liveDatabase(t, dataDir);
   const extra = [...(database ? ['--database', database.url] : []), ...(options.extra ?? [])];
-  const server = await startServerProcess(dataDir, extra, options.nodeArguments, options.script);
+  const starting = startServerProcess(dataDir, extra, options.nodeArguments, options.script);
+  const killed = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exit = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exit;
+  };
+  // Registered before the start settles: a test that ends while this server is still
+  // starting (a sibling start failed, say) takes it down too, before its database is
+  // dropped, rather than leave it to come up and retry a dropped database.
+  const killNow = async () => {
+    const started = await starting.catch(() => undefined);
+    if (started) await killed(started.process);
+  };
+  database?.servers.add(killNow);
+  t.teardown(killNow);
+  const server = await starting;
   const exited = new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
   const alive = () => server.process.exitCode === null && server.process.signalCode === null;
   // Even a test process that dies of an uncaught error takes its server with it.
@@ -79,25 +99,14 @@ export async function startLiveServer(
   };
   process.once('exit', orphanGuard);
   void exited.then(() => process.off('exit', orphanGuard));
-  const killNow = async () => {
-    if (alive()) {
-      server.process.kill('SIGKILL');
-      await exited;
-    }
-  };
-  database?.servers.add(killNow);
   void exited.then(() => database?.servers.delete(killNow));
-  t.teardown(killNow);
   return {
     url: server.url,
     pid: server.process.pid!,
     process: server.process,
     alive,
     /** The crash: no shutdown hook runs, nothing is flushed by the process. */
-    kill: async () => {
-      if (alive()) server.process.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => killed(server.process),
     /** A clean shutdown (SIGTERM), which may not hang the test: SIGKILL after 10 s. */
     stop: async () => {
       const timer = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
@@ -170,15 +179,17 @@ export async function seedLiveFleet(api: ApiClient, dataDir: string, deviceCount
     support: await user('sam', 'support'),
     customer: await user('carla', 'customer', { customer: 'acme' }),
   };
+  const ids = Array.from({ length: deviceCount }, (_, index) => `emu-${String(index).padStart(4, '0')}`);
   const devices: { id: string; token: string }[] = [];
-  for (let index = 0; index < deviceCount; index += 1) {
-    const id = `emu-${String(index).padStart(4, '0')}`;
-    devices.push({
-      id,
-      token: (
-        await api.must('POST', '/api/v1/devices', admin, { id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' })
-      ).token,
-    });
+  // A few at a time: one by one, each waits for the database's round trips of the last.
+  for (let start = 0; start < ids.length; start += 8) {
+    const batch = ids.slice(start, start + 8);
+    const created = await Promise.all(
+      batch.map((id) =>
+        api.must('POST', '/api/v1/devices', admin, { id, customer: 'acme', product: 'emu', hardware: 'emu-hw-1', version: '1.0.0' }),
+      ),
+    );
+    devices.push(...batch.map((id, index) => ({ id, token: created[index].token as string })));
   }
   return { tokens, devices };
 }
@@ -219,43 +230,76 @@ function filesUnder(directory: string): string[] {
     .map((entry) => relative(directory, join(entry.parentPath ?? entry.path, entry.name)));
 }
 
-/**
- * What a stopped server left on disk: the database's own verdict on itself, the release rows,
- * the stored artifacts (by digest, with the digest of their bytes) and any temporary files.
- */
-export function inspectDataDir(dataDir: string) {
-  return withStoppedDatabase(dataDir, (db) => {
-    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check);
-    const foreignKeyViolations = (db.pragma('foreign_key_check') as unknown[]).length;
-    const releases = db.prepare('SELECT id, version, sha256, size FROM releases ORDER BY version').all() as {
-      id: string;
-      version: string;
-      sha256: string;
-      size: number;
-    }[];
-    const artifacts = filesUnder(join(dataDir, 'artifacts')).map((path) => {
-      const bytes = readFileSync(join(dataDir, 'artifacts', path));
-      return { name: path.split('/').pop()!, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-    });
-    return { integrity, foreignKeyViolations, releases, artifacts, temporary: filesUnder(join(dataDir, 'tmp')) };
+/** The files of the data directory: the stored artifacts (by digest, with the digest of their bytes) and any temporary files. */
+export function dataDirFiles(dataDir: string) {
+  const artifacts = filesUnder(join(dataDir, 'artifacts')).map((path) => {
+    const bytes = readFileSync(join(dataDir, 'artifacts', path));
+    return { name: path.split('/').pop()!, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   });
+  return { artifacts, temporary: filesUnder(join(dataDir, 'tmp')) };
 }
 
-/** Reads a query from the stopped server's database. */
-export function queryStopped<Row>(dataDir: string, sql: string, ...values: unknown[]): Row[] {
-  return withStoppedDatabase(dataDir, (db) => db.prepare(sql).all(...values) as Row[]);
-}
+/** What stoppedDatabaseProblems checks on this run's dialect, for the assertions' messages. */
+export const soundnessCheck =
+  testDialect === 'sqlite' ? 'PRAGMA integrity_check and foreign_key_check' : 'no session of the stopped server left on PostgreSQL';
 
-// Read-only, so that the inspection cannot repair what the crash left: what it sees is what
-// the next server start will find (SQLite reads the committed WAL frames either way).
-// SQLite's own checks (integrity_check, foreign_key_check): the crash suites that use them
-// run on SQLite; on PostgreSQL a test reads through openLiveStore.
-function withStoppedDatabase<T>(dataDir: string, use: (db: Database.Database) => T): T {
-  if (testDialect !== 'sqlite') throw new Error('inspectDataDir and queryStopped read a SQLite file: on PostgreSQL use openLiveStore');
+/**
+ * What is wrong with the database of `dataDir` once no server runs on it; [] when nothing is.
+ * SQLite: the file's own checks, read-only, so that the inspection cannot repair what a crash
+ * left (what it sees is what the next start finds). PostgreSQL keeps its files consistent
+ * whatever a client does; what a killed client can leave is sessions, whose transactions
+ * are still being decided: every one must end (waited for, at most 10 s).
+ */
+export async function stoppedDatabaseProblems(t: Teardown, dataDir: string): Promise<string[]> {
+  const url = await liveDatabaseUrl(t, dataDir);
+  if (url) {
+    const sessions = await waitForNoOtherSessions(url);
+    return sessions === 0 ? [] : [`${sessions} session(s) still connected 10 s after the server stopped`];
+  }
   const db = new Database(join(dataDir, 'sluice.db'), { readonly: true, fileMustExist: true });
   try {
-    return use(db);
+    const integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check);
+    const foreignKeys = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+    return [
+      ...integrity.filter((line) => line !== 'ok').map((line) => `integrity_check: ${line}`),
+      ...foreignKeys.map((row) => `foreign_key_check: a row of ${row.table} names a missing ${row.parent}`),
+    ];
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Reads what the servers of `dataDir` left, once none runs, through the store they use:
+ * repositories, the same on both dialects. On PostgreSQL it first waits for the stopped
+ * server's sessions to end, so that nothing of its work is still landing while it reads.
+ */
+export async function readStopped<T>(t: Teardown, dataDir: string, read: (store: Store) => Promise<T>): Promise<T> {
+  const url = await liveDatabaseUrl(t, dataDir);
+  if (url) await waitForNoOtherSessions(url);
+  const store = await openStore({ dataDir, url });
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** What a stopped server left: its database's problems, its release rows, the artifact store and the temporary files. */
+export async function inspectDataDir(t: Teardown, dataDir: string) {
+  const problems = await stoppedDatabaseProblems(t, dataDir);
+  const releases = (await readStopped(t, dataDir, (store) => store.releases.list()))
+    .map(({ id, version, sha256, size }) => ({ id, version, sha256, size }))
+    .sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  return { problems, releases, ...dataDirFiles(dataDir) };
+}
+
+/** Every audit row of `subject`, oldest first (the repository pages newest first, 1,000 at a time). */
+export async function auditTrail(store: Store, subject: string): Promise<AuditRecord[]> {
+  const rows: AuditRecord[] = [];
+  for (;;) {
+    const page = await store.audit.list({ subject, limit: 1000, before: rows.at(-1)?.id });
+    rows.push(...page);
+    if (page.length < 1000) return rows.reverse();
   }
 }
