@@ -25,6 +25,12 @@ export const options = {
     shownDefault: 'MANIFEST.chunks',
     description: 'the chunk index `sluice release sign` wrote, uploaded after the artifact when the manifest names one',
   },
+  'chunk-pack': {
+    type: 'string',
+    value: 'FILE',
+    shownDefault: 'MANIFEST.pack',
+    description: 'the chunk pack `sluice release sign` wrote, uploaded before the chunk index when the manifest names one',
+  },
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
@@ -38,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     artifactPath,
     manifestPath: values.manifest,
     chunkIndexPath: values['chunk-index'],
+    chunkPackPath: values['chunk-pack'],
     server: values.server,
     token: values.token,
     progress: progressReporter('upload', statSync(artifactPath).size),
@@ -54,6 +61,7 @@ export async function publishRelease(options: {
   artifactPath: string;
   manifestPath: string;
   chunkIndexPath?: string;
+  chunkPackPath?: string;
   server: string;
   token: string;
   progress?: { advance(bytes: number): void; done(): void };
@@ -62,11 +70,16 @@ export async function publishRelease(options: {
   const progress = options.progress ?? { advance() {}, done() {} };
   const manifest = readFileSync(options.manifestPath);
   // Looked for before the upload: a release published without its index would update by full downloads only.
-  const chunkIndexPath = signsChunkIndex(manifest) ? (options.chunkIndexPath ?? `${options.manifestPath}.chunks`) : null;
-  if (chunkIndexPath && !existsSync(chunkIndexPath))
-    throw new Error(
-      `the manifest names a chunk index, and ${chunkIndexPath} is missing: pass --chunk-index FILE (written by \`sluice release sign\`)`,
-    );
+  const signs = signedDeltaFiles(manifest);
+  const chunkIndexPath = signs.chunkIndex ? (options.chunkIndexPath ?? `${options.manifestPath}.chunks`) : null;
+  const chunkPackPath = signs.chunkPack ? (options.chunkPackPath ?? `${options.manifestPath}.pack`) : null;
+  for (const [path, what, option] of [
+    [chunkIndexPath, 'chunk index', '--chunk-index'],
+    [chunkPackPath, 'chunk pack', '--chunk-pack'],
+  ] as const) {
+    if (path && !existsSync(path))
+      throw new Error(`the manifest names a ${what}, and ${path} is missing: pass ${option} FILE (written by \`sluice release sign\`)`);
+  }
   const size = statSync(artifactPath).size;
 
   const boundary = `sluice-${randomBytes(16).toString('hex')}`;
@@ -119,27 +132,38 @@ export async function publishRelease(options: {
     }
     throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
   }
-  if (chunkIndexPath) await uploadChunkIndex(server, token, (JSON.parse(text) as { id: string }).id, chunkIndexPath);
+  const release = (JSON.parse(text) as { id: string }).id;
+  // The pack first: the server serves the index (and so the delta) only once the pack it names is stored.
+  if (chunkPackPath) await uploadDeltaFile(server, token, release, 'chunk-pack', chunkPackPath);
+  if (chunkIndexPath) await uploadDeltaFile(server, token, release, 'chunk-index', chunkIndexPath);
   return text;
 }
 
-function signsChunkIndex(manifest: Buffer): boolean {
+function signedDeltaFiles(manifest: Buffer): { chunkIndex: boolean; chunkPack: boolean } {
   try {
-    return Boolean((JSON.parse(manifest.toString('utf8')) as { signed?: { chunkIndex?: unknown } }).signed?.chunkIndex);
+    const signed = (JSON.parse(manifest.toString('utf8')) as { signed?: { chunkIndex?: unknown; chunkPack?: unknown } }).signed;
+    return { chunkIndex: Boolean(signed?.chunkIndex), chunkPack: Boolean(signed?.chunkPack) };
   } catch {
-    return false; // the server says what is wrong with it
+    return { chunkIndex: false, chunkPack: false }; // the server says what is wrong with it
   }
 }
 
-/** PUT /api/v1/releases/:id/chunk-index (docs/delta-updates.md); small, sent whole. */
-async function uploadChunkIndex(server: string, token: string, release: string, path: string): Promise<void> {
-  const response = await request(new URL(`/api/v1/releases/${encodeURIComponent(release)}/chunk-index`, server), {
+/** PUT /api/v1/releases/:id/chunk-index or chunk-pack (docs/delta-updates.md), streamed from the file. */
+async function uploadDeltaFile(server: string, token: string, release: string, route: 'chunk-index' | 'chunk-pack', path: string) {
+  const what = route.replace('-', ' ');
+  const response = await request(new URL(`/api/v1/releases/${encodeURIComponent(release)}/${route}`, server), {
     method: 'PUT',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-    body: readFileSync(path),
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/octet-stream',
+      'content-length': String(statSync(path).size),
+    },
+    body: createReadStream(path, { highWaterMark: 1024 * 1024 }),
+    headersTimeout: 0,
+    bodyTimeout: 0,
   }).catch((error: Error & { code?: string }) => {
-    throw new Error(`published, but the chunk index did not reach ${server}: ${error.code ?? error.message}; run the publish again`);
+    throw new Error(`published, but the ${what} did not reach ${server}: ${error.code ?? error.message}; run the publish again`);
   });
   const text = await response.body.text();
-  if (response.statusCode !== 204) throw new Error(`published, but the chunk index was refused (HTTP ${response.statusCode}) ${text}`);
+  if (response.statusCode !== 204) throw new Error(`published, but the ${what} was refused (HTTP ${response.statusCode}) ${text}`);
 }

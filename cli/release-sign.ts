@@ -7,13 +7,13 @@ import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { hashFile } from '../signing/digest.js';
-import { buildChunkIndex } from '../signing/chunk-index.js';
+import { writeChunkPack } from '../signing/chunk-pack-file.js';
 import { keyIdOf, loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
 
 const usage =
-  'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] [--chunk-index FILE | --no-chunk-index] --out MANIFEST';
+  'sluice release sign ARTIFACT --key KEY [--key KEY2] --product P --version V --hardware a,b [--fixes F1,F2] [--notes TEXT] [--min-version V] [--expires ISO] [--downgrade --replaces RANGE] [--chunk-index FILE --chunk-pack FILE | --no-chunk-index] --out MANIFEST';
 
 const list = (value: string | undefined) =>
   value
@@ -48,10 +48,16 @@ export const options = {
     description:
       'where to write the chunk index that lets devices update by delta (docs/delta-updates.md); `sluice release publish` uploads it',
   },
+  'chunk-pack': {
+    type: 'string',
+    value: 'FILE',
+    shownDefault: 'MANIFEST.pack',
+    description: "where to write the chunk pack (the artifact's chunks, each compressed) that devices fetch their ranges from",
+  },
   'no-chunk-index': {
     type: 'boolean',
     default: false,
-    description: 'sign without a chunk index: devices always download the whole artifact',
+    description: 'sign without a chunk index and pack: devices always download the whole artifact',
   },
 } as const;
 
@@ -90,10 +96,11 @@ export async function run(argv: string[]): Promise<number> {
 
   // The same key named twice signs once: a second signature by it would count for nothing.
   const keys = [...new Map(values.key.map((path) => loadPrivateKeyFile(path)).map((key) => [keyIdOf(key), key])).values()];
-  // One read gives both the artifact's digest and its chunk index.
-  const indexed = values['no-chunk-index'] ? null : await buildChunkIndex(artifact);
-  const digest = indexed ?? (await hashFile(artifact));
   const indexPath = values['chunk-index'] ?? `${values.out}.chunks`;
+  const packPath = values['chunk-pack'] ?? `${values.out}.pack`;
+  // One read gives the artifact's digest, its chunk index and its chunk pack.
+  const indexed = values['no-chunk-index'] ? null : await writeChunkPack(artifact, packPath);
+  const digest = indexed ?? (await hashFile(artifact));
   const chunkIndex = indexed ? { sha256: createHash('sha256').update(indexed.index).digest('hex'), size: indexed.index.length } : undefined;
   const manifest = createManifest({
     product: values.product,
@@ -107,12 +114,13 @@ export async function run(argv: string[]): Promise<number> {
     ...(values.downgrade ? { downgrade: true } : {}),
     ...(values.replaces !== undefined ? { replaces: values.replaces } : {}),
     ...(chunkIndex ? { chunkIndex } : {}),
+    ...(indexed ? { chunkPack: indexed.pack } : {}),
   });
   if (indexed) writeFileSync(indexPath, indexed.index);
   writeFileSync(values.out, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
   const keyIds = keys.map((key) => keyIdOf(key));
   process.stdout.write(
-    `signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}${indexed ? `; chunk index (${indexed.index.length} bytes) in ${indexPath}` : ''}\n`,
+    `signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}${indexed ? `; chunk index (${indexed.index.length} bytes) in ${indexPath}, chunk pack (${indexed.pack.size} bytes) in ${packPath}` : ''}\n`,
   );
   return 0;
 }

@@ -226,7 +226,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
       try {
         // By delta when the signed manifest names a chunk index and a seed image is at hand
         // (docs/delta-updates.md); by the full download otherwise or when the delta fails.
-        const chunkIndex = (assignment.manifest.signed as ReleaseManifest).chunkIndex;
+        const { chunkIndex, chunkPack } = assignment.manifest.signed as ReleaseManifest;
         fetched = await fetchUpdate(
           {
             server: config.server,
@@ -241,6 +241,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
             size: assignment.size,
             sha256: assignment.sha256,
             ...(chunkIndex ? { chunkIndex } : {}),
+            ...(chunkPack ? { chunkPack } : {}),
           },
           { agent: dependencies.downloadAgent, log: dependencies.log },
         );

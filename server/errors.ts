@@ -38,6 +38,7 @@ export const errorCatalogue = {
   // 404
   not_found: entry(404, 'no such route or resource, or one of another customer'),
   chunk_index_unavailable: entry(404, 'the release has no chunk index (signed without one, or not uploaded yet): download the artifact'),
+  chunk_pack_unavailable: entry(404, 'the release has no chunk pack (signed without one, or not uploaded yet): download the artifact'),
   // 408
   request_timeout: entry(408, 'the request did not arrive completely in time'),
   // 409: the resource is in a state that forbids this
@@ -59,6 +60,7 @@ export const errorCatalogue = {
   signature_invalid: entry(422, "a manifest or root is not signed by a threshold of its role's keys"),
   root_unusable: entry(422, 'a new root the fleet could not follow: expired, or its server role lacks the key this server signs with'),
   chunk_index_not_signed: entry(422, 'a chunk index uploaded for a release whose signed manifest names none'),
+  chunk_pack_not_signed: entry(422, 'a chunk pack uploaded for a release whose signed manifest names none'),
   digest_mismatch: entry(422, "the uploaded artifact's SHA-256 differs from its manifest's"),
   size_mismatch: entry(422, "the uploaded artifact's length differs from its manifest's"),
   manifest_invalid: entry(422, 'the manifest is not a signed document, or a field of it is malformed'),

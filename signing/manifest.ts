@@ -36,6 +36,12 @@ export interface ReleaseManifest {
    * size, so a device believes only the index the release keys signed. Absent: full downloads.
    */
   chunkIndex?: { sha256: string; size: number };
+  /**
+   * The chunk pack (signing/chunk-pack.ts): every chunk compressed on its own, where the
+   * chunk index says. Its SHA-256 and size let the server refuse other bytes; a device checks
+   * each chunk it unpacks against the index.
+   */
+  chunkPack?: { sha256: string; size: number };
 }
 
 export type ManifestFields = Omit<ReleaseManifest, 'type' | 'createdAt' | 'fixes' | 'notes'> &
@@ -89,12 +95,15 @@ export function validateManifestShape(value: unknown): ReleaseManifest {
   ) {
     fail('replaces', 'must be a semver range, e.g. ">=3.0.0 <3.2.0"');
   }
-  if (manifest.chunkIndex !== undefined) {
-    const index = manifest.chunkIndex;
-    if (!index || typeof index !== 'object' || Array.isArray(index)) fail('chunkIndex', 'must be an object');
-    if (typeof index.sha256 !== 'string' || !hexDigest.test(index.sha256)) fail('chunkIndex.sha256', 'must be 64 lowercase hex digits');
-    if (!Number.isSafeInteger(index.size) || index.size <= 0) fail('chunkIndex.size', 'must be a positive integer');
+  for (const field of ['chunkIndex', 'chunkPack'] as const) {
+    if (manifest[field] === undefined) continue;
+    const index = manifest[field];
+    if (!index || typeof index !== 'object' || Array.isArray(index)) fail(field, 'must be an object');
+    if (typeof index.sha256 !== 'string' || !hexDigest.test(index.sha256)) fail(`${field}.sha256`, 'must be 64 lowercase hex digits');
+    if (!Number.isSafeInteger(index.size) || index.size <= 0) fail(`${field}.size`, 'must be a positive integer');
   }
+  if (manifest.chunkPack !== undefined && manifest.chunkIndex === undefined)
+    fail('chunkPack', 'needs a chunkIndex that says where its chunks are');
   if (manifest.downgrade === true && manifest.replaces === undefined)
     fail('replaces', 'is required with "downgrade": true (the running versions this downgrade may replace)');
   return manifest;

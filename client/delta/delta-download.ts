@@ -1,6 +1,6 @@
 // The delta download (docs/delta-updates.md): the new image is written, in order, into the
 // same partial file a full download uses, from the seed's chunks where it has them and from
-// Range requests where it does not, a few of them in flight ahead of the writer
+// Range requests of the chunk pack (compressed chunks) where it does not, a few of them in flight ahead of the writer
 // (range-queue.ts). Only verified bytes reach the file: each downloaded chunk is checked
 // against the signed index before it is written, and the whole image against the manifest's
 // size and SHA-256 at the end, hashed on the way in. So a restart (even after SIGKILL) resumes
@@ -22,8 +22,9 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
 import { getArtifact } from '../artifact-get.js';
-import { garbageCollectorEvery } from '../garbage.js';
+import { collectYoungGarbage, garbageCollectorEvery } from '../garbage.js';
 import { parseChunkIndex, ChunkIndexError, type ChunkIndex } from '../../signing/chunk-index.js';
+import { ChunkPackError, unpackChunk } from '../../signing/chunk-pack.js';
 import { bytesToFetch, planOperations } from './plan.js';
 import { DeltaUnusable, RangeFetcher } from './range-fetch.js';
 import { defaultConcurrency, defaultPieceBytes, piecesOf, RangeQueue, type Piece } from './range-queue.js';
@@ -32,13 +33,15 @@ import { deltaPaths } from './paths.js';
 import type { Seed } from './seed.js';
 
 export interface DeltaTarget {
-  artifactUrl: string;
   indexUrl: string;
+  /** The chunk pack's URL: the ranges are fetched from it, compressed. */
+  packUrl: string;
   server: string;
   token: string;
   size: number;
   sha256: string;
   chunkIndex: { sha256: string; size: number };
+  chunkPack: { sha256: string; size: number };
   dataDir: string;
 }
 
@@ -67,9 +70,17 @@ export async function deltaDownload(
   const record = () => writeFileSync(paths.delivery, JSON.stringify({ method: 'delta', bytesDownloaded: downloaded }));
 
   const loaded = await loadIndex(target, paths.index);
+  // The index arrived as some 60 socket buffers of 64 KiB for a gibibyte's image, garbage now:
+  // freed before the seed's arrays are made rather than whenever V8 gets to them.
+  collectYoungGarbage();
   downloaded += loaded.fetched;
   record();
   const index = loaded.index;
+  if (index.packSize !== target.chunkPack.size)
+    throw new DeltaUnusable(
+      'index_invalid',
+      `the index places ${index.packSize} bytes of pack; the manifest signs ${target.chunkPack.size}`,
+    );
   log(`delta: index of ${index.count} chunks ready`);
   const seed = await chooseSeed(index);
   log(`delta: seed ${seed?.path ?? 'none'} ready`);
@@ -81,12 +92,12 @@ export async function deltaDownload(
   const operations = planOperations(index, seed, first);
   // A delta that would fetch nearly everything (a compressed image) saves nothing and costs
   // a request per range: the plain download is better (its bytes resume from here).
-  if (first === 0 && bytesToFetch(operations) > index.size * 0.9)
+  if (first === 0 && bytesToFetch(operations) > target.size * 0.9)
     throw new DeltaUnusable('no_saving', `the seed shares less than 10 % of the new image`);
 
   const file = await open(paths.partial, 'r+');
   const seedFile = await open(seed.path, 'r');
-  const fetcher = new RangeFetcher({ url: target.artifactUrl, server: target.server, token: target.token }, defaultConcurrency);
+  const fetcher = new RangeFetcher({ url: target.packUrl, server: target.server, token: target.token }, defaultConcurrency);
   const queue = new RangeQueue(fetcher, piecesOf(operations, index, defaultPieceBytes));
   const writer = new ImageWriter(file, first < index.count ? index.offsets[first] : index.size, whole);
   // One count over all the answers: thousands of small ones each leave socket buffers behind.
@@ -259,20 +270,29 @@ function readExactly(file: number, buffer: Buffer, position: number): void {
   }
 }
 
-const chunkMatches = (index: ChunkIndex, chunk: number, data: Buffer) =>
-  index.digests.compare(hash('sha256', data, 'buffer') as unknown as Buffer, 0, 32, chunk * 32, chunk * 32 + 32) === 0;
+const chunkMatches = (index: ChunkIndex, chunk: number, data: Buffer) => {
+  const width = index.digestBytes;
+  return index.digests.compare(hash('sha256', data, 'buffer') as unknown as Buffer, 0, width, chunk * width, chunk * width + width) === 0;
+};
 
-/** A downloaded piece, chunk by chunk: each must be the signed index's before it is written. */
+/**
+ * A downloaded piece of the pack, chunk by chunk: each is unpacked (never past its signed
+ * length) and must be the signed index's before it is written.
+ */
 async function writeVerified(index: ChunkIndex, piece: Piece, bytes: Buffer, writer: ImageWriter): Promise<void> {
   let at = 0;
   for (let chunk = piece.first; chunk <= piece.last; chunk++) {
-    const data = bytes.subarray(at, at + index.lengths[chunk]);
-    if (!chunkMatches(index, chunk, data))
-      throw new DeltaUnusable(
-        'chunk_mismatch',
-        `chunk ${chunk} (bytes ${index.offsets[chunk]}-${index.offsets[chunk] + data.length - 1}) does not match the signed index`,
-      );
+    const packed = bytes.subarray(at, at + index.packLengths[chunk]);
+    const where = `chunk ${chunk} (bytes ${index.offsets[chunk]}-${index.offsets[chunk] + index.lengths[chunk] - 1})`;
+    let data: Buffer;
+    try {
+      data = unpackChunk(packed, index.lengths[chunk]);
+    } catch (error) {
+      if (error instanceof ChunkPackError) throw new DeltaUnusable('chunk_mismatch', `${where}: ${error.message}`);
+      throw error;
+    }
+    if (!chunkMatches(index, chunk, data)) throw new DeltaUnusable('chunk_mismatch', `${where} does not match the signed index`);
     await writer.append(data);
-    at += data.length;
+    at += packed.length;
   }
 }

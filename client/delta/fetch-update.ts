@@ -1,10 +1,11 @@
 // How the agent gets an update's bytes (docs/delta-updates.md): by delta when the signed
-// manifest names a chunk index and the device has a seed image, else (and after any delta
+// manifest names a chunk index and pack and the device has a seed image, else (and after any delta
 // failure other than the network's) by the full, resumable download. Either way the partial
 // file ends as the verified artifact, and the bytes it cost are counted for the report.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Agent as HttpAgent } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
 import { download } from '../download.js';
 import { parseChunkIndex, type ChunkIndex } from '../../signing/chunk-index.js';
 import { deltaDownload } from './delta-download.js';
@@ -18,6 +19,7 @@ export interface UpdateTarget {
   size: number;
   sha256: string;
   chunkIndex?: { sha256: string; size: number };
+  chunkPack?: { sha256: string; size: number };
 }
 
 export interface AgentSettings {
@@ -35,27 +37,43 @@ export interface Delivery {
   bytesFull: number;
 }
 
+/**
+ * V8's young generation grows (up to 16 MiB a semi-space, three of them) while thousands of
+ * range answers pass through it, and the agent's peak RSS for a 1 GiB image followed it: 103
+ * MiB against 87 with the young generation capped when node starts (BENCHMARKS.md). The
+ * growth factor is read each time V8 would grow it, so the agent can turn it off itself,
+ * whatever flags started it: the young generation then stays at its first size.
+ */
+let youngGenerationHeld = false;
+function holdYoungGeneration(): void {
+  if (youngGenerationHeld) return;
+  setFlagsFromString('--semi-space-growth-factor=1');
+  youngGenerationHeld = true;
+}
+
 export async function fetchUpdate(
   settings: AgentSettings,
   target: UpdateTarget,
   options: { agent?: HttpAgent; log?: (line: string) => void } = {},
 ): Promise<{ delivery: Delivery; note: string | null }> {
+  holdYoungGeneration();
   const log = options.log ?? (() => {});
   const paths = deltaPaths(settings.dataDir, target.sha256);
   let note: string | null = null;
   // Without a seed there is nothing to build from: not even the index is worth fetching.
   const seedAtHand = existsSync(installedPaths(settings.dataDir).artifact) || (settings.source !== null && existsSync(settings.source));
-  if (settings.enabled && target.chunkIndex && seedAtHand && !existsSync(paths.noDelta)) {
+  if (settings.enabled && target.chunkIndex && target.chunkPack && seedAtHand && !existsSync(paths.noDelta)) {
     try {
       const result = await deltaDownload(
         {
-          artifactUrl: target.artifactUrl,
           indexUrl: new URL(`/api/v1/releases/${encodeURIComponent(target.release)}/chunk-index`, settings.server).toString(),
+          packUrl: new URL(`/api/v1/releases/${encodeURIComponent(target.release)}/chunk-pack`, settings.server).toString(),
           server: settings.server,
           token: settings.token,
           size: target.size,
           sha256: target.sha256,
           chunkIndex: target.chunkIndex,
+          chunkPack: target.chunkPack,
           dataDir: settings.dataDir,
         },
         (index) => chooseSeed(settings, index),

@@ -7,7 +7,7 @@ import type { ChunkIndex } from '../../signing/chunk-index.js';
 import type { Operation } from './plan.js';
 import type { RangeFetcher } from './range-fetch.js';
 
-/** A run of whole chunks fetched with one request: bytes start..end (inclusive). */
+/** A run of whole chunks fetched with one request: bytes start..end (inclusive) of the chunk pack. */
 export interface Piece {
   first: number;
   last: number;
@@ -26,10 +26,10 @@ export function* piecesOf(operations: Operation[], index: ChunkIndex, pieceBytes
     if (operation.kind !== 'fetch') continue;
     let first = operation.first;
     while (first <= operation.last) {
-      const start = index.offsets[first];
+      const start = index.packOffsets[first];
       let last = first;
-      while (last < operation.last && index.offsets[last + 1] + index.lengths[last + 1] - start <= pieceBytes) last++;
-      yield { first, last, start, end: index.offsets[last] + index.lengths[last] - 1 };
+      while (last < operation.last && index.packOffsets[last + 1] + index.packLengths[last + 1] - start <= pieceBytes) last++;
+      yield { first, last, start, end: index.packOffsets[last] + index.packLengths[last] - 1 };
       first = last + 1;
     }
   }

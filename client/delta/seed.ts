@@ -1,18 +1,18 @@
 // What the device already has (docs/delta-updates.md): the chunks of a seed image (the kept
 // copy of the last installed artifact, or the running slot's image), found by their SHA-256.
 // A seed's chunks come from its own signed index when the agent kept one, else from chunking
-// the seed here, with the new index's chunk sizes. Memory: 24 bytes a chunk, in typed arrays.
+// the seed here, with the new index's chunk sizes. Memory: 18 bytes a chunk (22 from 4 GiB), in typed arrays.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { chunkFile, parseChunkIndex, type ChunkIndex } from '../../signing/chunk-index.js';
+import { chunkFile, offsetsFor, parseChunkIndex, type ChunkIndex, type Offsets } from '../../signing/chunk-index.js';
 import type { ChunkingParameters } from '../../signing/chunking.js';
 
 export interface Seed {
   path: string;
   /** The chunk of the seed whose SHA-256 is the new index's chunk `index`, or -1. */
   find(index: ChunkIndex, chunk: number): number;
-  offsets: Float64Array;
-  lengths: Uint32Array;
+  offsets: Offsets;
+  lengths: Uint16Array;
 }
 
 /**
@@ -25,15 +25,19 @@ export interface Seed {
 class ChunkKeys {
   high: Uint32Array;
   low: Uint32Array;
-  offsets: Float64Array;
-  lengths: Uint32Array;
+  offsets: Offsets;
+  /** Chunks of an index are at most 64 KiB, so are the seed's cut with its sizes. */
+  lengths: Uint16Array;
   count = 0;
 
-  constructor(private capacity: number) {
+  constructor(
+    private capacity: number,
+    private readonly size: number,
+  ) {
     this.high = new Uint32Array(capacity);
     this.low = new Uint32Array(capacity);
-    this.offsets = new Float64Array(capacity);
-    this.lengths = new Uint32Array(capacity);
+    this.offsets = offsetsFor(size, capacity);
+    this.lengths = new Uint16Array(capacity);
   }
 
   add(offset: number, length: number, digests: Buffer, at: number): void {
@@ -53,10 +57,10 @@ class ChunkKeys {
     const low = new Uint32Array(capacity);
     low.set(this.low);
     this.low = low;
-    const offsets = new Float64Array(capacity);
+    const offsets = offsetsFor(this.size, capacity);
     offsets.set(this.offsets);
     this.offsets = offsets;
-    const lengths = new Uint32Array(capacity);
+    const lengths = new Uint16Array(capacity);
     lengths.set(this.lengths);
     this.lengths = lengths;
     this.capacity = capacity;
@@ -76,8 +80,8 @@ function seedOf(path: string, keys: ChunkKeys): Seed {
     offsets,
     lengths,
     find(index, chunk) {
-      const wantHigh = index.digests.readUInt32BE(chunk * 32);
-      const wantLow = index.digests.readUInt32BE(chunk * 32 + 4);
+      const wantHigh = index.digests.readUInt32BE(chunk * index.digestBytes);
+      const wantLow = index.digests.readUInt32BE(chunk * index.digestBytes + 4);
       let bottom = 0;
       let top = count;
       while (bottom < top) {
@@ -106,15 +110,17 @@ export function seedFromIndex(path: string, indexPath: string, indexSha256: stri
   } catch {
     return null;
   }
-  const keys = new ChunkKeys(index.count);
-  for (let chunk = 0; chunk < index.count; chunk++) keys.add(index.offsets[chunk], index.lengths[chunk], index.digests, chunk * 32);
+  const keys = new ChunkKeys(index.count, index.size);
+  for (let chunk = 0; chunk < index.count; chunk++)
+    keys.add(index.offsets[chunk], index.lengths[chunk], index.digests, chunk * index.digestBytes);
   return seedOf(path, keys);
 }
 
 /** Chunks the seed file with the new index's parameters: one streaming read. */
 export async function seedByChunking(path: string, parameters: ChunkingParameters): Promise<Seed | null> {
   if (!existsSync(path) || !statSync(path).isFile()) return null;
-  const keys = new ChunkKeys(Math.max(1024, Math.ceil((statSync(path).size / parameters.averageSize) * 1.1)));
-  await chunkFile(path, (offset, length, digest) => keys.add(offset, length, digest, 0), parameters, [], { wholeDigest: false });
+  const size = statSync(path).size;
+  const keys = new ChunkKeys(Math.max(1024, Math.ceil((size / parameters.averageSize) * 1.1)), size);
+  await chunkFile(path, (offset, length, digest) => keys.add(offset, length, digest, 0), parameters, { wholeDigest: false });
   return seedOf(path, keys);
 }

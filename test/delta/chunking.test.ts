@@ -4,11 +4,14 @@
 // fetch it, start-up clean-up keeping it).
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chunker, defaultChunking } from '../../signing/chunking.js';
 import { buildChunkIndex, parseChunkIndex, ChunkIndexError } from '../../signing/chunk-index.js';
+import { ChunkPackError, unpackChunk } from '../../signing/chunk-pack.js';
+import { writeChunkPack } from '../../signing/chunk-pack-file.js';
+import { brotliCompressSync } from 'node:zlib';
 import { validateManifestShape } from '../../signing/manifest.js';
 import { planOperations, bytesToFetch } from '../../client/delta/plan.js';
 import { seedByChunking } from '../../client/delta/seed.js';
@@ -55,15 +58,50 @@ t.test('an index describes the file, and a damaged one is refused', async (t) =>
   t.equal(built.sha256, sha256(data));
   const index = parseChunkIndex(built.index, data.length);
   t.equal(index.offsets[index.count - 1] + index.lengths[index.count - 1], data.length);
-  t.equal(index.digests.subarray(0, 32).toString('hex'), sha256(data.subarray(0, index.lengths[0])));
+  t.equal(
+    index.digests.subarray(0, index.digestBytes).toString('hex'),
+    sha256(data.subarray(0, index.lengths[0])).slice(0, index.digestBytes * 2),
+  );
+  t.equal(built.index.length, 44 + index.count * (4 + index.digestBytes), `${4 + index.digestBytes} bytes a chunk`);
   t.throws(() => parseChunkIndex(built.index, data.length + 1), ChunkIndexError, "a size other than the manifest's");
   t.throws(() => parseChunkIndex(built.index.subarray(0, built.index.length - 1)), ChunkIndexError, 'truncated');
   const bad = Buffer.from(built.index);
   bad.write('NOTSLUIC', 0, 'latin1');
   t.throws(() => parseChunkIndex(bad), ChunkIndexError, 'wrong magic');
-  const zero = Buffer.from(built.index);
-  zero.writeUInt32LE(0, 36);
-  t.throws(() => parseChunkIndex(zero), ChunkIndexError, 'a chunk of zero bytes');
+  const inflated = Buffer.from(built.index);
+  inflated.writeUInt16LE(0xffff, 44 + index.count * 2);
+  t.throws(() => parseChunkIndex(inflated), ChunkIndexError, 'a chunk packed into more bytes than it has');
+  const formatOne = Buffer.from(built.index);
+  formatOne.writeUInt16LE(1, 8);
+  t.throws(() => parseChunkIndex(formatOne), /has format 1; this agent reads 2/, 'format 1 is no longer read');
+});
+
+t.test('the pack holds every chunk compressed on its own where the index says; a zip bomb or a damaged chunk is refused', async (t) => {
+  const path = join(directory, 'compressible.bin');
+  // Text-like, noise and zeros, as in an image.
+  const data = Buffer.concat([Buffer.from('config value = 42;\n'.repeat(20_000)), randomBytes(100 * 1024), Buffer.alloc(200 * 1024)]);
+  writeFileSync(path, data);
+  const built = await writeChunkPack(path, join(directory, 'compressible.pack'));
+  const pack = readFileSync(join(directory, 'compressible.pack'));
+  t.equal(built.pack.size, pack.length);
+  t.equal(built.pack.sha256, sha256(pack));
+  t.ok(pack.length < data.length / 2, `packed ${data.length} bytes into ${pack.length}`);
+  const index = parseChunkIndex(built.index, data.length);
+  const unpacked = [];
+  for (let chunk = 0; chunk < index.count; chunk++) {
+    const packed = pack.subarray(index.packOffsets[chunk], index.packOffsets[chunk] + index.packLengths[chunk]);
+    unpacked.push(Buffer.from(unpackChunk(packed, index.lengths[chunk])));
+  }
+  t.ok(Buffer.concat(unpacked).equals(data), 'the chunks unpack to the artifact');
+  t.ok(
+    index.packLengths.some((length, chunk) => length === index.lengths[chunk]),
+    'noise is stored as it is',
+  );
+  const bomb = brotliCompressSync(Buffer.alloc(64 * 1024 * 1024));
+  t.throws(() => unpackChunk(bomb, 4096), ChunkPackError, 'a stream that inflates past the signed length stops there');
+  const first = pack.subarray(0, index.packLengths[0]);
+  t.throws(() => unpackChunk(first.subarray(0, first.length - 2), index.lengths[0]), ChunkPackError, 'a cut stream');
+  t.throws(() => unpackChunk(first, index.lengths[0] + 1), ChunkPackError, 'a stream shorter than the signed length');
 });
 
 t.test('the plan copies what the seed has, downloads the rest, and merges close downloads', async (t) => {
@@ -109,8 +147,8 @@ t.test('downloads are cut into pieces of whole chunks, at most the buffer size, 
   t.ok(
     pieces.every(
       (piece, at) =>
-        piece.start === index.offsets[piece.first] &&
-        piece.end === index.offsets[piece.last] + index.lengths[piece.last] - 1 &&
+        piece.start === index.packOffsets[piece.first] &&
+        piece.end === index.packOffsets[piece.last] + index.packLengths[piece.last] - 1 &&
         (at === 0 ? piece.first === 0 : piece.first === pieces[at - 1].last + 1),
     ),
     'in order, chunk after chunk, each bounded by its chunks',
@@ -124,7 +162,7 @@ t.test('the compressed pair: a delta would fetch most of it; the same change unc
   const seed = await seedByChunking(images.compressed.old, index.parameters);
   const share = bytesToFetch(planOperations(index, seed)) / index.size;
   // Above 90 % the agent takes the full download instead (no_saving, client/delta/delta-download.ts).
-  t.ok(share > 0.85, `a delta of the .gz pair would fetch ${(share * 100).toFixed(1)} % of it`);
+  t.ok(share > 0.6, `a delta of the .gz pair would fetch ${(share * 100).toFixed(1)} % of it`);
   const plain = parseChunkIndex((await buildChunkIndex(images.ext4.new)).index);
   const plainShare = bytesToFetch(planOperations(plain, await seedByChunking(images.ext4.old, plain.parameters))) / plain.size;
   t.ok(plainShare < 0.1, `the same change uncompressed: ${(plainShare * 100).toFixed(1)} %`);
@@ -145,14 +183,20 @@ t.test("the manifest's chunkIndex is checked, and old manifests without one stay
   t.ok(validateManifestShape({ ...manifest, chunkIndex: { sha256: 'b'.repeat(64), size: 36 } }));
   t.throws(() => validateManifestShape({ ...manifest, chunkIndex: { sha256: 'B'.repeat(64), size: 36 } }), /chunkIndex.sha256/);
   t.throws(() => validateManifestShape({ ...manifest, chunkIndex: { sha256: 'b'.repeat(64), size: 0 } }), /chunkIndex.size/);
+  const chunkIndex = { sha256: 'b'.repeat(64), size: 36 };
+  t.ok(validateManifestShape({ ...manifest, chunkIndex, chunkPack: { sha256: 'c'.repeat(64), size: 9 } }));
+  t.throws(() => validateManifestShape({ ...manifest, chunkIndex, chunkPack: { sha256: 'c'.repeat(63), size: 9 } }), /chunkPack.sha256/);
+  t.throws(() => validateManifestShape({ ...manifest, chunkPack: { sha256: 'c'.repeat(64), size: 9 } }), /needs a chunkIndex/);
 });
 
-t.test('the chunk-index route: refusals, who may fetch it, and the start-up clean-up keeps it', async (t) => {
+t.test('the chunk-index and chunk-pack routes: refusals, order, who may fetch them, and the start-up clean-up keeps them', async (t) => {
   const server = await startTestServer(t);
   const fleet = await seedFleet(server);
-  const artifact = randomBytes(200 * 1024);
+  // Part text, so that the pack is not the artifact itself (all noise would be stored as it is).
+  const artifact = Buffer.concat([randomBytes(100 * 1024), Buffer.from('sensor = 1;\n'.repeat(9000))]);
   writeFileSync(join(directory, 'release.bin'), artifact);
-  const built = await buildChunkIndex(join(directory, 'release.bin'));
+  const built = await writeChunkPack(join(directory, 'release.bin'), join(directory, 'release.pack'));
+  const pack = readFileSync(join(directory, 'release.pack'));
   const fields = {
     type: 'release',
     product: 'emu',
@@ -166,26 +210,38 @@ t.test('the chunk-index route: refusals, who may fetch it, and the start-up clea
     await uploadRelease(
       server,
       fleet.tokens.release,
-      signDocument({ ...fields, version: '2.0.0', chunkIndex: { sha256: sha256(built.index), size: built.index.length } }, [
-        server.keys.release,
-      ]),
+      signDocument(
+        { ...fields, version: '2.0.0', chunkIndex: { sha256: sha256(built.index), size: built.index.length }, chunkPack: built.pack },
+        [server.keys.release],
+      ),
       artifact,
     )
   ).json;
   const without = (
     await uploadRelease(server, fleet.tokens.release, signDocument({ ...fields, version: '2.0.1' }, [server.keys.release]), artifact)
   ).json;
-  const put = (release: string, body: Buffer, token = fleet.tokens.release) =>
+  const put = (release: string, body: Buffer, token = fleet.tokens.release, route = 'chunk-index') =>
     server.app.inject({
       method: 'PUT',
-      url: `/api/v1/releases/${release}/chunk-index`,
+      url: `/api/v1/releases/${release}/${route}`,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
       payload: body,
     });
-  const get = (release: string, token = fleet.tokens.support) =>
-    server.app.inject({ method: 'GET', url: `/api/v1/releases/${release}/chunk-index`, headers: { authorization: `Bearer ${token}` } });
+  const get = (release: string, token = fleet.tokens.support, route = 'chunk-index') =>
+    server.app.inject({ method: 'GET', url: `/api/v1/releases/${release}/${route}`, headers: { authorization: `Bearer ${token}` } });
 
   t.equal((await get(withIndex.id)).json().error.code, 'chunk_index_unavailable', 'not uploaded yet');
+  t.equal((await put(withIndex.id, built.index)).json().error.code, 'conflict', 'the index is taken only after its pack');
+  const badPack = Buffer.from(pack);
+  badPack[0] ^= 1;
+  t.equal((await put(withIndex.id, badPack, fleet.tokens.release, 'chunk-pack')).json().error.code, 'digest_mismatch');
+  t.equal((await put(without.id, pack, fleet.tokens.release, 'chunk-pack')).json().error.code, 'chunk_pack_not_signed');
+  t.equal((await put(withIndex.id, pack, fleet.tokens.release, 'chunk-pack')).statusCode, 204, 'the pack');
+  t.equal(
+    (await get(withIndex.id, fleet.tokens.support, 'chunk-pack')).json().error.code,
+    'chunk_pack_unavailable',
+    'not before its index',
+  );
   const tampered = Buffer.from(built.index);
   tampered[tampered.length - 1] ^= 1;
   t.equal((await put(withIndex.id, tampered)).json().error.code, 'digest_mismatch');
@@ -197,10 +253,20 @@ t.test('the chunk-index route: refusals, who may fetch it, and the start-up clea
   const fetched = await get(withIndex.id);
   t.equal(fetched.statusCode, 200);
   t.ok(fetched.rawPayload.equals(built.index), 'staff get the bytes');
+  const range = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${withIndex.id}/chunk-pack`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}`, range: 'bytes=10-99' },
+  });
+  t.equal(range.statusCode, 206);
+  t.ok(range.rawPayload.equals(pack.subarray(10, 100)), 'the pack is served in ranges');
   t.equal((await get(without.id)).json().error.code, 'chunk_index_unavailable', 'a release signed without one');
   const device = await fleet.addDevice('emu-0001');
   t.equal((await get(withIndex.id, device)).json().error.code, 'not_assigned', 'a device no plan assigns gets nothing');
   const audit = (await server.call('GET', '/api/v1/audit', fleet.tokens.admin)).json;
   t.equal(JSON.stringify(audit).split('release.chunk_index').length - 1, 1, 'the upload is audited once');
-  t.ok((await server.app.sluice.store.releases.digests()).has(sha256(built.index)), 'start-up clean-up counts the index as referenced');
+  t.equal(JSON.stringify(audit).split('release.chunk_pack').length - 1, 1, 'the pack too');
+  const referenced = await server.app.sluice.store.releases.digests();
+  t.ok(referenced.has(sha256(built.index)), 'start-up clean-up counts the index as referenced');
+  t.ok(referenced.has(built.pack.sha256), 'and the pack');
 });

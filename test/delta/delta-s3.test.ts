@@ -34,7 +34,12 @@ t.test('a device rebuilds the release from ranges of pre-signed object-store URL
     ranges.every((request) => request.status === 206),
     'each answered 206',
   );
-  const indexDigest = JSON.parse(readFileSync(shared.manifestPath, 'utf8')).signed.chunkIndex.sha256 as string;
+  const { chunkIndex, chunkPack } = JSON.parse(readFileSync(shared.manifestPath, 'utf8')).signed as Record<string, { sha256: string }>;
+  const indexDigest = chunkIndex.sha256;
+  t.ok(
+    ranges.every((request) => request.path.endsWith(`/${chunkPack.sha256}`)),
+    'the ranges are of the chunk pack (compressed chunks)',
+  );
   t.ok(
     presigned.some((request) => request.path.endsWith(`/${indexDigest}`)),
     'the chunk index came from the store too',

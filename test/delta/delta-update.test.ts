@@ -101,11 +101,11 @@ function startTheOthers() {
     await shared.runToCommit(device, 'emu-0003');
     return device;
   };
-  // The delta's closed ranges (bytes=a-b) are altered; the full download's open one (bytes=n-) is not.
+  // The delta's ranges of the chunk pack (compressed chunks) are altered; the full download is not.
   const chunkTampered = async () => {
     const device = shared.device(
       'emu-0004',
-      await tamperingProxy((path, range) => path.endsWith('/artifact') && /^bytes=\d+-\d+$/.test(range)),
+      await tamperingProxy((path, range) => path.endsWith('/chunk-pack') && /^bytes=\d+-\d+$/.test(range)),
     );
     await shared.runToCommit(device, 'emu-0004');
     return device;
@@ -137,7 +137,7 @@ t.test('a tampered chunk index is refused and the agent downloads the whole arti
   t.match(await downloaded('emu-0003'), /delta unusable \(index_mismatch/, 'the event says why');
 });
 
-t.test('a tampered chunk is refused and the agent downloads the rest of the artifact in full', async (t) => {
+t.test('a tampered chunk of the pack is refused and the agent downloads the rest of the artifact in full', async (t) => {
   others ??= startTheOthers();
   const device = await result(others.chunk);
   t.equal(await installedIsNewImage(device), newImage, 'the installed image is byte-identical to 2.0.0');

@@ -98,12 +98,19 @@ export class ReleaseRepository {
     return changes === 1;
   }
 
-  /** The digests of every release's artifact and uploaded chunk index: what the artifact store must keep. */
+  /** The digests of every release's artifact, uploaded chunk index and signed chunk pack: what the artifact store must keep. */
   async digests(): Promise<Set<string>> {
     const rows = await this.sql.all<{ sha256: string }>(
       'SELECT sha256 FROM releases UNION SELECT chunk_index_sha256 AS sha256 FROM releases WHERE chunk_index_sha256 IS NOT NULL',
     );
-    return new Set(rows.map((row) => row.sha256));
+    const digests = new Set(rows.map((row) => row.sha256));
+    // A pack has no column of its own (it is stored before its index is marked): its digest is the manifest's.
+    const packed = await this.sql.all<{ manifest: string }>('SELECT manifest FROM releases WHERE manifest LIKE \'%"chunkPack"%\'');
+    for (const row of packed) {
+      const pack = (JSON.parse(row.manifest) as { signed?: { chunkPack?: { sha256?: unknown } } }).signed?.chunkPack?.sha256;
+      if (typeof pack === 'string') digests.add(pack);
+    }
+    return digests;
   }
 
   /** Records that the release's chunk index is stored (docs/delta-updates.md); false when it already was. */
