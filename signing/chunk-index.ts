@@ -22,7 +22,7 @@ import { createHash, hash as hashOnce } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { garbageCollectorEvery } from '../client/garbage.js';
 import { Chunker, checkChunkingParameters, defaultChunking, type ChunkingParameters } from './chunking.js';
-import { packChunk } from './chunk-pack.js';
+import { ChunkPacker } from './chunk-pack.js';
 
 const magic = Buffer.from('SLUICECI', 'latin1');
 const headerSize = 44;
@@ -148,6 +148,7 @@ export async function buildChunkIndex(
   const digests: Buffer[] = [];
   let count = 0;
   let packSize = 0;
+  const packer = new ChunkPacker();
   const entry = (value: number) => {
     const bytes = Buffer.allocUnsafe(2);
     bytes.writeUInt16LE(value, 0);
@@ -160,7 +161,7 @@ export async function buildChunkIndex(
       digests.push(digest.subarray(0, digestBytes));
       let packed = length;
       if (options.pack) {
-        const bytes = packChunk(data);
+        const bytes = packer.pack(data, digest);
         options.pack(bytes === data ? Buffer.from(data) : bytes);
         packed = bytes.length;
       }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chunker, defaultChunking } from '../../signing/chunking.js';
 import { buildChunkIndex, parseChunkIndex, ChunkIndexError } from '../../signing/chunk-index.js';
-import { ChunkPackError, unpackChunk } from '../../signing/chunk-pack.js';
+import { ChunkPackError, packChunk, unpackChunk } from '../../signing/chunk-pack.js';
 import { writeChunkPack } from '../../signing/chunk-pack-file.js';
 import { brotliCompressSync } from 'node:zlib';
 import { validateManifestShape } from '../../signing/manifest.js';
@@ -88,11 +88,15 @@ t.test('the pack holds every chunk compressed on its own where the index says; a
   t.ok(pack.length < data.length / 2, `packed ${data.length} bytes into ${pack.length}`);
   const index = parseChunkIndex(built.index, data.length);
   const unpacked = [];
+  let packedAlike = 0;
   for (let chunk = 0; chunk < index.count; chunk++) {
     const packed = pack.subarray(index.packOffsets[chunk], index.packOffsets[chunk] + index.packLengths[chunk]);
     unpacked.push(Buffer.from(unpackChunk(packed, index.lengths[chunk])));
+    if (packChunk(unpacked[chunk]).equals(packed)) packedAlike++;
   }
   t.ok(Buffer.concat(unpacked).equals(data), 'the chunks unpack to the artifact');
+  // The zeros and the repeated text are a few chunks many times over, each compressed once.
+  t.equal(packedAlike, index.count, 'every chunk is packed as packing it alone packs it, repeated ones included');
   t.ok(
     index.packLengths.some((length, chunk) => length === index.lengths[chunk]),
     'noise is stored as it is',
