@@ -3,14 +3,13 @@
 // delivery function (streamed, X-Accel-Redirect or a pre-signed URL). Their SHA-256 and size
 // are in the signed manifest: the server refuses any other bytes, and the device checks again.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { Binary, errors, IdParams, NoContent } from '../../protocol/index.js';
 import { SluiceError } from '../errors.js';
 import { actorOf } from '../auth/principal.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
-import { releaseMisfit } from '../domain/release-fit.js';
+import { checkMayFetchRelease } from '../services/release-access.js';
 import type { SluiceContext } from '../context.js';
 import type { Release } from '../storage/repositories/records.js';
 
@@ -18,24 +17,6 @@ async function releaseOf(context: SluiceContext, id: string): Promise<Release> {
   const release = await context.store.releases.get(id);
   if (!release) throw new SluiceError('not_found', `no release "${id}"`);
   return release;
-}
-
-/** The artifact route's rules, in the same order (server/routes/releases.ts). */
-async function checkDeviceMayFetch(context: SluiceContext, principal: FastifyRequest['principal'], release: Release): Promise<void> {
-  if (principal?.kind !== 'device') return;
-  if (!(await context.store.releases.deviceMayDownload(principal.id, release.id))) {
-    throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
-  }
-  if (release.yankedAt)
-    throw new SluiceError(
-      'release_yanked',
-      `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`,
-    );
-  const misfit = releaseMisfit(release.manifest.signed, principal);
-  if (misfit)
-    throw new SluiceError('not_assigned', `release ${release.id} does not fit device ${principal.id}: ${misfit.message}`, {
-      reason: misfit.reason,
-    });
 }
 
 const releaseIndexRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -147,7 +128,7 @@ const releaseIndexRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
       handler: async (request, reply) => {
         const release = await releaseOf(context, request.params.id);
-        await checkDeviceMayFetch(context, request.principal, release);
+        await checkMayFetchRelease(context.store, request.principal, release);
         const signed = release.manifest.signed[upload.field];
         const index = release.manifest.signed.chunkIndex;
         // Both are served once the index is marked, which needs the pack stored (above).

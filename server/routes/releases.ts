@@ -19,7 +19,7 @@ import type { Release as ReleaseRecord } from '../storage/repositories/records.j
 import { actorOf } from '../auth/principal.js';
 import { SluiceError } from '../errors.js';
 import { sendArtifact } from '../http/artifact-delivery.js';
-import { releaseMisfit } from '../domain/release-fit.js';
+import { checkMayFetchRelease } from '../services/release-access.js';
 import { multipartError, requireMultipart } from '../http/multipart.js';
 
 export function toReleaseDetail(release: ReleaseRecord): ReleaseType {
@@ -161,23 +161,7 @@ const releasesRoutes: FastifyPluginAsyncTypebox = async (app) => {
     handler: async (request, reply) => {
       const release = await store.releases.get(request.params.id);
       if (!release) throw new SluiceError('not_found', `no release "${request.params.id}"`);
-      const principal = request.principal;
-      if (principal?.kind === 'device') {
-        if (!(await store.releases.deviceMayDownload(principal.id, release.id))) {
-          throw new SluiceError('not_assigned', `device ${principal.id} is not assigned release ${release.id}`);
-        }
-        // Yank means stop: devices get nothing more of it; staff still may, to examine it.
-        if (release.yankedAt)
-          throw new SluiceError(
-            'release_yanked',
-            `release ${release.product} ${release.version} was yanked: ${release.yankReason || 'no reason given'}`,
-          );
-        const misfit = releaseMisfit(release.manifest.signed, principal);
-        if (misfit)
-          throw new SluiceError('not_assigned', `release ${release.id} does not fit device ${principal.id}: ${misfit.message}`, {
-            reason: misfit.reason,
-          });
-      }
+      await checkMayFetchRelease(store, request.principal, release);
       return sendArtifact(context, request, reply, {
         sha256: release.sha256,
         size: release.size,
