@@ -44,7 +44,14 @@ export function shellBlocks(markdown: string): Block[] {
 
 function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // A group of its own, so that a timeout kills every command the session started: a
+    // grandchild left holding the output pipe would keep 'close' from ever coming.
+    const child = spawn('bash', ['-c', script], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk;
@@ -52,7 +59,14 @@ function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      output += `\nreadme: stopped after ${timeoutMs / 1000} s\n`;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -103,7 +117,9 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
   ]
     .join('\n')
     .replaceAll('127.0.0.1:8080', address);
-  const result = await runBash(script, clone, 240_000);
+  // Well inside tap's timeout for the file, so that a session that hangs is stopped here and
+  // its output (which block it was in) is printed below.
+  const result = await runBash(script, clone, 180_000);
   if (!t.equal(result.code, 0, 'the session ran to its end')) t.comment(result.output.slice(-6000));
   t.match(result.output, /readme: every block ran/);
   t.match(result.output, /identical/, 'the download is byte-identical');
