@@ -21,6 +21,9 @@ const memory = () => {
   return `[rss ${mib(rss)} peak ${mib(highWaterKiB() * 1024)} heap ${mib(heapTotal)} external ${mib(external)} buffers ${mib(arrayBuffers)} MiB]`;
 };
 const phases: string[] = [`0.00 s ${memory()} start`];
+// SLUICE_BENCH_PHASE_MEMORY=1: the memory twice a second too, to see where the peak is reached.
+if (process.env.SLUICE_BENCH_PHASE_MEMORY)
+  setInterval(() => phases.push(`${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(2)} s ${memory()}`), 500).unref();
 const { delivery, note } = await fetchUpdate(
   { server, token, dataDir, enabled: mode === 'delta', source: seed || null },
   {
@@ -43,3 +46,5 @@ const peakRssMiB = (highWaterKiB() || usage.maxRSS) / 1024;
 // CPU time too: on a machine shared with other work, wall times swing by 2x between runs.
 const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
 console.log(JSON.stringify({ seconds, cpuSeconds, peakRssMiB, ...delivery, note, phases }));
+// SLUICE_BENCH_CHILD_EXIT=1: exit at once (a delta run's sockets kept it past the bench's stop, and its --cpu-prof was lost).
+if (process.env.SLUICE_BENCH_CHILD_EXIT) process.exit(0);

@@ -11,15 +11,27 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-type Collect = (options: { type: 'minor' }) => void;
+type Collect = (options: { type: 'minor' | 'major' }) => void;
 let collect: Collect | null | undefined;
 
-export function collectYoungGarbage(): void {
+function collector(): Collect | null {
   if (collect === undefined) {
     setFlagsFromString('--expose-gc');
     collect = (runInNewContext('gc') as Collect | undefined) ?? null;
   }
-  collect?.({ type: 'minor' });
+  return collect;
+}
+
+export function collectYoungGarbage(): void {
+  collector()?.({ type: 'minor' });
+}
+
+/**
+ * A full collection, for the rare moment a large structure that lived long (and so sits in
+ * the old generation, where a young collection does not look) has just become garbage.
+ */
+export function collectAllGarbage(): void {
+  collector()?.({ type: 'major' });
 }
 
 /** Calls collectYoungGarbage once every `bytes` counted, for a loop that streams data. */

@@ -73,13 +73,17 @@ function u16s(bytes: Buffer, at: number, count: number): Uint16Array {
 }
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+const readSize = 512 * 1024;
+
 /** `data` is the chunk's bytes, valid only during the call. */
 export type ChunkVisitor = (offset: number, length: number, digest: Buffer, data: Buffer) => void;
 
 /**
  * Streams the file through the chunker: each chunk's offset, length, SHA-256 and bytes go to
- * `visit`, and the whole file's SHA-256 is returned with its size. One 1 MiB buffer, read into
- * again, and one of a chunk's largest size for the chunk that spans two reads.
+ * `visit`, and the whole file's SHA-256 is returned with its size. Two 512 KiB buffers: the
+ * next read runs on libuv's threads while this one is chunked and hashed (one buffer left this
+ * thread waiting on each read, 168 ms of a 256 MiB seed's 0.78 s, BENCHMARKS.md), and one of a
+ * chunk's largest size for the chunk that spans two reads.
  */
 export async function chunkFile(
   path: string,
@@ -94,7 +98,7 @@ export async function chunkFile(
   // a gibibyte's quarter of a million of them stayed until collected by hand (client/garbage.ts).
   const collectGarbage = garbageCollectorEvery(4 * 1024 * 1024);
   const whole = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const buffers = [Buffer.allocUnsafe(readSize), Buffer.allocUnsafe(readSize)];
   const carry = Buffer.allocUnsafe(parameters.maxSize);
   let carried = 0;
   const file = await open(path, 'r');
@@ -105,11 +109,13 @@ export async function chunkFile(
     visit(chunkStart, data.length, hashOnce('sha256', data, 'buffer') as unknown as Buffer, data);
     chunkStart += data.length;
   };
+  let reading = file.read(buffers[0], 0, readSize, 0);
   try {
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    for (let turn = 1; ; turn++) {
+      const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) break;
       const data = buffer.subarray(0, bytesRead);
+      reading = file.read(buffers[turn % 2], 0, readSize, size + bytesRead);
       collectGarbage(bytesRead);
       if (wantWhole) whole.update(data);
       let from = 0;
@@ -126,6 +132,8 @@ export async function chunkFile(
       size += bytesRead;
     }
   } finally {
+    // A read still running (after a visitor's throw) must end before its file is closed.
+    await reading.catch(() => {});
     await file.close();
   }
   if (chunker.finish()) emit(carry.subarray(0, carried));

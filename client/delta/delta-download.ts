@@ -22,7 +22,7 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AgentError } from '../errors.js';
 import { getArtifact } from '../artifact-get.js';
-import { collectYoungGarbage, garbageCollectorEvery } from '../garbage.js';
+import { collectAllGarbage, collectYoungGarbage, garbageCollectorEvery } from '../garbage.js';
 import { parseChunkIndex, ChunkIndexError, type ChunkIndex } from '../../signing/chunk-index.js';
 import { ChunkPackError, unpackChunk } from '../../signing/chunk-pack.js';
 import { bytesToFetch, planOperations } from './plan.js';
@@ -82,21 +82,17 @@ export async function deltaDownload(
       `the index places ${index.packSize} bytes of pack; the manifest signs ${target.chunkPack.size}`,
     );
   log(`delta: index of ${index.count} chunks ready`);
-  const seed = await chooseSeed(index);
-  log(`delta: seed ${seed?.path ?? 'none'} ready`);
-  if (!seed) throw new DeltaUnusable('no_seed', 'no seed image to build the update from');
-
   const whole = createHash('sha256');
-  const first = resumePoint(paths.partial, index, whole);
-  if (first > 0) log(`delta: resuming at chunk ${first} of ${index.count}`);
-  const operations = planOperations(index, seed, first);
+  const { seedPath, first, operations } = await plan(index, chooseSeed, paths.partial, whole, log);
   // A delta that would fetch nearly everything (a compressed image) saves nothing and costs
   // a request per range: the plain download is better (its bytes resume from here).
   if (first === 0 && bytesToFetch(operations) > target.size * 0.9)
     throw new DeltaUnusable('no_saving', `the seed shares less than 10 % of the new image`);
+  collectAllGarbage();
+  log(`delta: ${operations.length} operations planned`);
 
   const file = await open(paths.partial, 'r+');
-  const seedFile = await open(seed.path, 'r');
+  const seedFile = await open(seedPath, 'r');
   const fetcher = new RangeFetcher({ url: target.packUrl, server: target.server, token: target.token }, defaultConcurrency);
   const queue = new RangeQueue(fetcher, piecesOf(operations, index, defaultPieceBytes));
   const writer = new ImageWriter(file, first < index.count ? index.offsets[first] : index.size, whole);
@@ -163,6 +159,22 @@ export async function deltaDownload(
     );
   }
   return { bytesDownloaded: downloaded, bytesReused: reused, requests: queue.requests };
+}
+
+/**
+ * The seed's chunks and what to do with each of the new image's. The seed's lookup (5 MiB of
+ * arrays for a gibibyte's seed) is needed only to plan: it is let go here, and collected once
+ * the plan stands, rather than held through the rebuild (a heap snapshot mid-rebuild shows it
+ * gone; the process's high-water mark is set later, by the rebuild, BENCHMARKS.md).
+ */
+async function plan(index: ChunkIndex, chooseSeed: SeedChooser, partial: string, whole: Hash, log: (line: string) => void) {
+  const seed = await chooseSeed(index);
+  log(`delta: seed ${seed?.path ?? 'none'} ready`);
+  if (!seed) throw new DeltaUnusable('no_seed', 'no seed image to build the update from');
+  const first = resumePoint(partial, index, whole);
+  if (first > 0) log(`delta: resuming at chunk ${first} of ${index.count}`);
+  const operations = planOperations(index, seed, first);
+  return { seedPath: seed.path, first, operations };
 }
 
 function previousBytes(path: string): number {

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chunker, defaultChunking } from '../../signing/chunking.js';
-import { buildChunkIndex, parseChunkIndex, ChunkIndexError } from '../../signing/chunk-index.js';
+import { buildChunkIndex, chunkFile, parseChunkIndex, ChunkIndexError } from '../../signing/chunk-index.js';
 import { ChunkPackError, packChunk, unpackChunk } from '../../signing/chunk-pack.js';
 import { writeChunkPack } from '../../signing/chunk-pack-file.js';
 import { brotliCompressSync } from 'node:zlib';
@@ -48,6 +48,37 @@ t.test('cuts depend on content, not on how the bytes arrive, and resynchronise a
   const shifted = new Set(cutsOf(inserted).map((cut) => cut - 333));
   const kept = whole.filter((cut) => shifted.has(cut)).length;
   t.ok(kept >= whole.length - 3, `${kept} of ${whole.length} cuts found again after 333 bytes were inserted`);
+});
+
+t.test('a file is chunked as its bytes are in memory, across reads, and a visitor that throws stops it', async (t) => {
+  const path = join(directory, 'reads.bin');
+  // Several reads of the file, the last one short: the next read runs while one is chunked.
+  const data = randomBytes(1_800_001);
+  writeFileSync(path, data);
+  const seen: { offset: number; length: number; digest: string; same: boolean }[] = [];
+  const result = await chunkFile(path, (offset, length, digest, bytes) =>
+    seen.push({ offset, length, digest: digest.toString('hex'), same: bytes.equals(data.subarray(offset, offset + length)) }),
+  );
+  t.same(result, { sha256: sha256(data), size: data.length });
+  const cuts = cutsOf(data);
+  if (cuts.at(-1) !== data.length) cuts.push(data.length);
+  t.same(
+    seen.map((chunk) => chunk.offset + chunk.length),
+    cuts,
+    'the chunks of the whole buffer, in order',
+  );
+  t.ok(
+    seen.every((chunk) => chunk.same && chunk.digest === sha256(data.subarray(chunk.offset, chunk.offset + chunk.length))),
+    'each with its own bytes and SHA-256',
+  );
+  let calls = 0;
+  await t.rejects(
+    chunkFile(path, () => {
+      if (++calls === 200) throw new Error('visitor stopped');
+    }),
+    /visitor stopped/,
+  );
+  t.equal(calls, 200, 'nothing visited after the throw');
 });
 
 t.test('an index describes the file, and a damaged one is refused', async (t) => {
