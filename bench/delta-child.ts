@@ -10,15 +10,17 @@ process.once('SIGTERM', () => process.exit(0));
 const [mode, server, release, artifactUrl, token, size, sha256, indexSha256, indexSize, packSha256, packSize, dataDir, seed] =
   process.argv.slice(2);
 const started = process.hrtime.bigint();
-function highWaterKiB(): number {
-  const found = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+function statusKiB(field: string): number {
+  const found = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
   return found ? Number(found[1]) : 0;
 }
+const highWaterKiB = () => statusKiB('VmHWM');
 // What holds memory at each phase, for whoever looks into the peak (the report keeps the peak).
 const memory = () => {
   const { rss, heapTotal, external, arrayBuffers } = process.memoryUsage();
   const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
-  return `[rss ${mib(rss)} peak ${mib(highWaterKiB() * 1024)} heap ${mib(heapTotal)} external ${mib(external)} buffers ${mib(arrayBuffers)} MiB]`;
+  // RssFile: the pages of node's own binary and libraries that have been used (code), not data.
+  return `[rss ${mib(rss)} (file ${mib(statusKiB('RssFile') * 1024)}) peak ${mib(highWaterKiB() * 1024)} heap ${mib(heapTotal)} external ${mib(external)} buffers ${mib(arrayBuffers)} MiB]`;
 };
 const phases: string[] = [`0.00 s ${memory()} start`];
 // SLUICE_BENCH_PHASE_MEMORY=1: the memory twice a second too, to see where the peak is reached.
