@@ -1,7 +1,7 @@
 // Runs in its own process, bundled as a device runs the agent (plain node): the agent's own
 // fetch of one update, by delta from a seed image or in full, each verified against the
 // manifest's size and SHA-256; prints the time, the process's peak RSS and the bytes fetched.
-import { readFileSync } from 'node:fs';
+import { peakRssMiB, statusKiB } from './process-status.js';
 import { fetchUpdate } from '../client/delta/fetch-update.js';
 
 // Stopped by the bench as soon as it printed: exit cleanly, so that a --cpu-prof is written.
@@ -10,17 +10,12 @@ process.once('SIGTERM', () => process.exit(0));
 const [mode, server, release, artifactUrl, token, size, sha256, indexSha256, indexSize, packSha256, packSize, dataDir, seed] =
   process.argv.slice(2);
 const started = process.hrtime.bigint();
-function statusKiB(field: string): number {
-  const found = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-  return found ? Number(found[1]) : 0;
-}
-const highWaterKiB = () => statusKiB('VmHWM');
 // What holds memory at each phase, for whoever looks into the peak (the report keeps the peak).
 const memory = () => {
   const { rss, heapTotal, external, arrayBuffers } = process.memoryUsage();
   const mib = (bytes: number) => (bytes / 1048576).toFixed(0);
   // RssFile: the pages of node's own binary and libraries that have been used (code), not data.
-  return `[rss ${mib(rss)} (file ${mib(statusKiB('RssFile') * 1024)}) peak ${mib(highWaterKiB() * 1024)} heap ${mib(heapTotal)} external ${mib(external)} buffers ${mib(arrayBuffers)} MiB]`;
+  return `[rss ${mib(rss)} (file ${mib(statusKiB('self', 'RssFile') * 1024)}) peak ${mib(peakRssMiB('self') * 1048576)} heap ${mib(heapTotal)} external ${mib(external)} buffers ${mib(arrayBuffers)} MiB]`;
 };
 const phases: string[] = [`0.00 s ${memory()} start`];
 // SLUICE_BENCH_PHASE_MEMORY=1: the memory twice a second too, to see where the peak is reached.
@@ -40,13 +35,8 @@ const { delivery, note } = await fetchUpdate(
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const usage = process.resourceUsage();
-// The peak of this process's own memory: VmHWM. Not resourceUsage().maxRSS, which on Linux keeps
-// the high-water mark of the memory this process was started from (the spawning bench's, a
-// few hundred MiB once it has signed a gibibyte; a child of a 342 MiB parent read 304 MiB
-// there with an RSS of 39 MiB, measured), so it read the bench's peak, not the agent's.
-const peakRssMiB = (highWaterKiB() || usage.maxRSS) / 1024;
 // CPU time too: on a machine shared with other work, wall times swing by 2x between runs.
 const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-console.log(JSON.stringify({ seconds, cpuSeconds, peakRssMiB, ...delivery, note, phases }));
+console.log(JSON.stringify({ seconds, cpuSeconds, peakRssMiB: peakRssMiB('self'), ...delivery, note, phases }));
 // SLUICE_BENCH_CHILD_EXIT=1: exit at once (a delta run's sockets kept it past the bench's stop, and its --cpu-prof was lost).
 if (process.env.SLUICE_BENCH_CHILD_EXIT) process.exit(0);

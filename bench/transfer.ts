@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { request, Agent } from 'undici';
-import { root, startProcess, peakRssMiB, sluiceScript } from './processes.js';
+import { root, startProcess, sluiceScript } from './processes.js';
+import { peakRssMiB } from './process-status.js';
 import { publishRelease } from '../cli/release-publish.js';
 // @ts-expect-error: plain JavaScript build script without type declarations
 import { bundle } from '../build/agent.mjs';

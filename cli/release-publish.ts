@@ -6,7 +6,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { progressReporter } from './progress.js';
 
 export const options = {
@@ -66,7 +66,7 @@ export async function publishRelease(options: {
   token: string;
   progress?: { advance(bytes: number): void; done(): void };
 }): Promise<string> {
-  const { artifactPath, server, token } = options;
+  const { artifactPath } = options;
   const progress = options.progress ?? { advance() {}, done() {} };
   const manifest = readFileSync(options.manifestPath);
   // Looked for before the upload: a release published without its index would update by full downloads only.
@@ -105,12 +105,48 @@ export async function publishRelease(options: {
     })(),
   );
 
+  // Connections of its own, closed at the end: a streamed body cannot be sent again, so a kept-alive
+  // connection the server has just closed (it keeps idle ones 5 s) must not be the one it goes on.
+  // A caller whose event loop was busy longer than that (the bench, signing in between) met exactly this.
+  const dispatcher = new Agent();
+  try {
+    return await publishOn(dispatcher, options, {
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      chunkIndexPath,
+      chunkPackPath,
+      size,
+      head,
+      tail,
+      body,
+      progress,
+    });
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function publishOn(
+  dispatcher: Dispatcher,
+  { server, token }: { server: string; token: string },
+  upload: {
+    contentType: string;
+    chunkIndexPath: string | null;
+    chunkPackPath: string | null;
+    size: number;
+    head: Buffer;
+    tail: Buffer;
+    body: Readable;
+    progress: { advance(bytes: number): void; done(): void };
+  },
+): Promise<string> {
+  const { contentType, chunkIndexPath, chunkPackPath, size, head, tail, body, progress } = upload;
   const url = new URL('/api/v1/releases', server);
   const response = await request(url, {
+    dispatcher,
     method: 'POST',
     headers: {
       authorization: `Bearer ${token}`,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-type': contentType,
       'content-length': String(head.length + size + tail.length),
     },
     body,
@@ -134,8 +170,8 @@ export async function publishRelease(options: {
   }
   const release = (JSON.parse(text) as { id: string }).id;
   // The pack first: the server serves the index (and so the delta) only once the pack it names is stored.
-  if (chunkPackPath) await uploadDeltaFile(server, token, release, 'chunk-pack', chunkPackPath);
-  if (chunkIndexPath) await uploadDeltaFile(server, token, release, 'chunk-index', chunkIndexPath);
+  if (chunkPackPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-pack', chunkPackPath);
+  if (chunkIndexPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-index', chunkIndexPath);
   return text;
 }
 
@@ -149,9 +185,17 @@ function signedDeltaFiles(manifest: Buffer): { chunkIndex: boolean; chunkPack: b
 }
 
 /** PUT /api/v1/releases/:id/chunk-index or chunk-pack (docs/delta-updates.md), streamed from the file. */
-async function uploadDeltaFile(server: string, token: string, release: string, route: 'chunk-index' | 'chunk-pack', path: string) {
+async function uploadDeltaFile(
+  dispatcher: Dispatcher,
+  server: string,
+  token: string,
+  release: string,
+  route: 'chunk-index' | 'chunk-pack',
+  path: string,
+) {
   const what = route.replace('-', ' ');
   const response = await request(new URL(`/api/v1/releases/${encodeURIComponent(release)}/${route}`, server), {
+    dispatcher,
     method: 'PUT',
     headers: {
       authorization: `Bearer ${token}`,
