@@ -1,6 +1,6 @@
 // Real `sluice` processes for end-to-end tests, on 127.0.0.1 with ephemeral ports.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -113,4 +113,18 @@ export function simulateLateJoiners(serverUrl: string, token: string, directory:
     // --duration bounds the run; runSluice's default minute would cut it short on a slow machine.
     { timeoutMs: 180_000 },
   );
+}
+
+/**
+ * How many devices a `simulateLateJoiners` run has registered: it writes their tokens to its
+ * directory once all are (tokens.json). A test that kills a server mid-rollout waits for this
+ * first: `sluice simulate` does not retry its registration, so a server killed under it fails
+ * the simulate rather than the rollout the test is about (one CI run met exactly that).
+ */
+export function lateJoinersRegistered(directory: string): number {
+  try {
+    return Object.keys(JSON.parse(readFileSync(join(directory, 'tokens.json'), 'utf8')) as object).length;
+  } catch {
+    return 0;
+  }
 }

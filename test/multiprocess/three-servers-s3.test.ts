@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { startLiveServer, apiClient, adminTokenOf, publishLive, type LiveServer } from '../helpers/live-server.js';
 import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
-import { simulateLateJoiners } from '../helpers/processes.js';
+import { lateJoinersRegistered, simulateLateJoiners } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable } from '../helpers/database.js';
 import { freePort, objectStoreUnavailable, startObjectStore } from '../helpers/object-store.js';
 import { openStore } from '../../server/storage/open.js';
@@ -125,6 +125,12 @@ t.test('three processes on one PostgreSQL database and one bucket roll a plan ou
   t.teardown(() => store.close());
   const committed = async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).progress.byState.committed ?? 0;
   await waitFor(async () => (await committed()) >= 3, 'the first devices to commit', 90_000, 250);
+  await waitFor(
+    () => servers.every((_server, index) => lateJoinersRegistered(join(root, `simulation-${index}`)) === 10),
+    'the late joiners to be registered',
+    90_000,
+    250,
+  );
   await servers[1].kill();
   servers[1] = await start(1);
 

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startLiveServer, apiClient, adminTokenOf, publishLive, type LiveServer } from '../helpers/live-server.js';
 import { prepareDevice, startAgentProcess, waitFor } from '../helpers/agent.js';
-import { simulateLateJoiners } from '../helpers/processes.js';
+import { lateJoinersRegistered, simulateLateJoiners } from '../helpers/processes.js';
 import { postgresTestDatabase, postgresUnavailable } from '../helpers/database.js';
 import { openStore } from '../../server/storage/open.js';
 
@@ -107,6 +107,12 @@ t.test('three processes on one PostgreSQL database roll a plan out once', { skip
   const committed = async () => (await first.must('GET', `/api/v1/plans/${plan.id}`, tokens.support)).progress.byState.committed ?? 0;
   // The crash, mid-rollout: some devices are done, most are not.
   await waitFor(async () => (await committed()) >= 3, 'the first devices to commit', 90_000, 250);
+  await waitFor(
+    () => servers.every((_server, index) => lateJoinersRegistered(join(dataDir, `simulation-${index}`)) === 10),
+    'the late joiners to be registered',
+    90_000,
+    250,
+  );
   await servers[1].kill();
   servers[1] = await startLiveServer(t, dataDir, { extra: serverArguments(ports[1]) });
 
