@@ -29,13 +29,15 @@ import { join } from 'node:path';
 import { buildApp } from '../server/app.js';
 import { buildDeltaImages } from '../fixtures/delta-images.js';
 import { buildChunkIndex, parseChunkIndex } from '../signing/chunk-index.js';
+import { defaultChunking } from '../signing/chunking.js';
 import { writeChunkPack } from '../signing/chunk-pack-file.js';
 import { loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
 import { publishRelease } from '../cli/release-publish.js';
 import { planOperations, bytesToFetch } from '../client/delta/plan.js';
-import { seedByChunking } from '../client/delta/seed.js';
+import { rememberSourceCut, seedByChunking } from '../client/delta/seed.js';
+import { sourcePaths } from '../client/delta/paths.js';
 import { root, startProcess } from './processes.js';
 // @ts-expect-error: plain JavaScript build script without type declarations
 import { bundle } from '../build/agent.mjs';
@@ -201,12 +203,18 @@ async function agent(
   release: Awaited<ReturnType<typeof publish>>,
   mode: 'delta' | 'full',
   seed: string,
-  kept: string | null = null,
-  environment: NodeJS.ProcessEnv = unitEnvironment,
+  /**
+   * kept: the image kept as the last installed artifact, with its index; cutAhead: the running
+   * image `seed` was cut while the agent was idle (fetch-update.ts, `prepareSeed`), here before
+   * the agent starts, in the bench's own process.
+   */
+  before: { kept?: string; cutAhead?: boolean; environment?: NodeJS.ProcessEnv } = {},
 ) {
+  const { kept, cutAhead = false, environment = unitEnvironment } = before;
   const dataDir = join(work, `agent-${mode}-${release.id}`);
   rmSync(dataDir, { recursive: true, force: true });
   if (kept) await keep(dataDir, kept);
+  if (cutAhead) await rememberSourceCut(seed, defaultChunking, sourcePaths(dataDir));
   const started = await startProcess(
     process.execPath,
     [
@@ -233,7 +241,9 @@ async function agent(
   await started.stop();
   rmSync(dataDir, { recursive: true, force: true });
   // Where the time went, for whoever reads the console (the report keeps the totals).
-  console.log(`  ${mode}${kept ? ' (kept seed)' : ''}: ${(JSON.parse(started.match[0]) as { phases: string[] }).phases.join(' | ')}`);
+  console.log(
+    `  ${mode}${kept ? ' (kept seed)' : cutAhead ? ' (cut ahead)' : ''}: ${(JSON.parse(started.match[0]) as { phases: string[] }).phases.join(' | ')}`,
+  );
   return JSON.parse(started.match[0]) as {
     seconds: number;
     cpuSeconds: number;
@@ -312,7 +322,8 @@ try {
       );
     }
     const delta = await agent(child, server, release, 'delta', pair.old);
-    const fromKept = await agent(child, server, release, 'delta', '', pair.old);
+    const cutAhead = await agent(child, server, release, 'delta', pair.old, { cutAhead: true });
+    const fromKept = await agent(child, server, release, 'delta', '', { kept: pair.old });
     const whole = await agent(child, server, release, 'full', '');
     line();
     line(`Agent, ${label} (own process, loopback, ${delta.method}):`);
@@ -323,6 +334,7 @@ try {
         `| ${name} | ${run.seconds.toFixed(2)} s | ${run.cpuSeconds.toFixed(2)} s | ${run.peakRssMiB.toFixed(1)} MiB | ${mib(run.bytesDownloaded)} MiB |`,
       );
     row('delta, seed = running image (chunked on the device)', delta);
+    row('delta, seed = running image, cut ahead while the agent was idle', cutAhead);
     row('delta, seed = kept last artifact with its index', fromKept);
     row('full download', whole);
   }
@@ -334,7 +346,10 @@ try {
   const runs: { environment: string; run: Awaited<ReturnType<typeof agent>> }[] = [];
   for (let round = 0; round < 3; round++) {
     runs.push({ environment: "the unit's (MALLOC_ARENA_MAX=1)", run: await agent(child, server, release, 'delta', gib.old) });
-    runs.push({ environment: "glibc's defaults", run: await agent(child, server, release, 'delta', gib.old, null, glibcDefaults) });
+    runs.push({
+      environment: "glibc's defaults",
+      run: await agent(child, server, release, 'delta', gib.old, { environment: glibcDefaults }),
+    });
   }
   line();
   line('Agent, 1 GiB image with 3 % of its 4 KiB blocks rewritten (seed = running image, chunked on the device):');

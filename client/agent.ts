@@ -11,7 +11,7 @@ import { AgentError } from './errors.js';
 import { canTransition, recoveryTable, maximumAttempts, giveUpState, type AgentState } from './states.js';
 import { writeStateFile, writeFileAtomically, type AgentStateFile, type JournalAssignment, type LastUpdate } from './state-file.js';
 import { Outbox, eventIdFor } from './outbox.js';
-import { fetchUpdate, keepInstalled, removeDeltaFiles, type Delivery } from './delta/fetch-update.js';
+import { fetchUpdate, keepInstalled, prepareSeed, removeDeltaFiles, type AgentSettings, type Delivery } from './delta/fetch-update.js';
 import type { ReleaseManifest } from '../signing/manifest.js';
 import { runHook as spawnHook, type HookResult } from './hooks.js';
 import { checkin, updateRoots, sendReport, type CheckinAnswer, type ProtocolOptions } from './protocol.js';
@@ -196,6 +196,22 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     };
   }
 
+  const deltaSettings = (): AgentSettings => ({
+    server: config.server,
+    token: config.token,
+    dataDir: config.dataDir,
+    enabled: config.delta.enabled,
+    source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null,
+  });
+  /** The next update's seed is made ready between polls (fetch-update.ts); a failure costs that shortcut only. */
+  async function prepareSeedWhileIdle(): Promise<void> {
+    try {
+      await prepareSeed(deltaSettings());
+    } catch (error) {
+      dependencies.log(`delta: could not prepare the running image's chunks: ${(error as Error).message}`);
+    }
+  }
+
   const handlers: Record<AgentState, () => Promise<Step>> = {
     async idle() {
       const answer = await talk('idle');
@@ -218,6 +234,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
         enter('downloading', null, {}, { assignment, attempts: {}, previous: null, run });
         return 0;
       }
+      await prepareSeedWhileIdle();
       return pollDelay(answer);
     },
     async downloading() {
@@ -228,13 +245,7 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
         // (docs/delta-updates.md); by the full download otherwise or when the delta fails.
         const { chunkIndex, chunkPack } = assignment.manifest.signed as ReleaseManifest;
         fetched = await fetchUpdate(
-          {
-            server: config.server,
-            token: config.token,
-            dataDir: config.dataDir,
-            enabled: config.delta.enabled,
-            source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null,
-          },
+          deltaSettings(),
           {
             release: assignment.release,
             artifactUrl: assignment.artifactUrl,

@@ -1,6 +1,7 @@
 // Where the delta's files live in the agent's data directory: beside the partial download,
 // the verified chunk index and the running count of bytes fetched (both survive a restart);
-// and the kept copy of the last installed artifact with its index, the next update's seed.
+// the kept copy of the last installed artifact with its index, the next update's seed; and the
+// running image's remembered cut, the seed when no artifact is kept.
 import { join } from 'node:path';
 import { artifactPaths } from '../slots.js';
 
@@ -24,5 +25,15 @@ export function installedPaths(dataDir: string) {
     index: join(directory, 'artifact.chunks'),
     /** { sha256, size, chunkIndexSha256 } of the kept artifact. */
     record: join(directory, 'artifact.json'),
+  };
+}
+
+export function sourcePaths(dataDir: string) {
+  const directory = join(dataDir, 'source');
+  return {
+    /** The running image's chunk keys (seed.ts, `seedOfSource`). */
+    keys: join(directory, 'source.keys'),
+    /** Which file, as it was then, and with which chunk sizes, the keys describe. */
+    record: join(directory, 'source.json'),
   };
 }

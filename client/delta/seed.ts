@@ -1,11 +1,14 @@
 // What the device already has (docs/delta-updates.md): the chunks of a seed image (the kept
 // copy of the last installed artifact, or the running slot's image), found by their SHA-256.
 // A seed's chunks come from its own signed index when the agent kept one, else from chunking
-// the seed here, with the new index's chunk sizes. Memory: 18 bytes a chunk (22 from 4 GiB), in typed arrays.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// the seed here, with the new index's chunk sizes; the running image's cut is remembered, so it
+// is made once (`seedOfSource`). Memory: 18 bytes a chunk (22 from 4 GiB), in typed arrays.
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chunkFile, offsetsFor, parseChunkIndex, type ChunkIndex, type Offsets } from '../../signing/chunk-index.js';
 import type { ChunkingParameters } from '../../signing/chunking.js';
+import { writeFileAtomically } from '../state-file.js';
 
 export interface Seed {
   path: string;
@@ -118,9 +121,127 @@ export function seedFromIndex(path: string, indexPath: string, indexSha256: stri
 
 /** Chunks the seed file with the new index's parameters: one streaming read. */
 export async function seedByChunking(path: string, parameters: ChunkingParameters): Promise<Seed | null> {
-  if (!existsSync(path) || !statSync(path).isFile()) return null;
-  const size = statSync(path).size;
+  const identity = identityOf(path);
+  return identity ? seedOf(path, await cut(path, identity.size, parameters)) : null;
+}
+
+async function cut(path: string, size: number, parameters: ChunkingParameters): Promise<ChunkKeys> {
   const keys = new ChunkKeys(Math.max(1024, Math.ceil((size / parameters.averageSize) * 1.1)), size);
   await chunkFile(path, (offset, length, digest) => keys.add(offset, length, digest, 0), parameters, { wholeDigest: false });
-  return seedOf(path, keys);
+  return keys;
 }
+
+/** Where the running image's cut is remembered: its keys, and what they describe. */
+export interface RememberedCut {
+  keys: string;
+  record: string;
+}
+
+interface CutRecord {
+  path: string;
+  size: number;
+  modified: number;
+  inode: number;
+  parameters: ChunkingParameters;
+  count: number;
+  sha256: string;
+}
+
+type Identity = Pick<CutRecord, 'size' | 'modified' | 'inode'>;
+
+function identityOf(path: string): Identity | null {
+  if (!existsSync(path)) return null;
+  const stats = statSync(path);
+  return stats.isFile() ? { size: stats.size, modified: stats.mtimeMs, inode: stats.ino } : null;
+}
+
+/**
+ * The running image's seed, cut once: the keys are remembered in the data directory with the
+ * file's identity (size, modification time, inode) and the chunk sizes, and the file is cut
+ * again only when one of them changed. The agent calls this while idle (fetch-update.ts,
+ * `prepareSeed`), so the first update after provisioning does not begin by reading the whole
+ * image. Keys that no longer fit the file's bytes (changed in place, clock and size kept) make
+ * the rebuilt image fail its check against the manifest: a full download, never a wrong install.
+ */
+export async function seedOfSource(path: string, parameters: ChunkingParameters, remembered: RememberedCut): Promise<Seed | null> {
+  const identity = identityOf(path);
+  if (!identity) return null;
+  return seedOf(path, recall(path, identity, parameters, remembered) ?? (await cutAndRemember(path, identity, parameters, remembered)));
+}
+
+/** `seedOfSource`'s cut made ahead (the agent, while idle): only the record is read when it is already there. */
+export async function rememberSourceCut(path: string, parameters: ChunkingParameters, remembered: RememberedCut): Promise<void> {
+  const identity = identityOf(path);
+  if (identity && !recordOf(path, identity, parameters, remembered)) await cutAndRemember(path, identity, parameters, remembered);
+}
+
+async function cutAndRemember(path: string, identity: Identity, parameters: ChunkingParameters, remembered: RememberedCut) {
+  const keys = await cut(path, identity.size, parameters);
+  const after = identityOf(path);
+  // Changed while being read: used this once (the image check judges it), not remembered.
+  if (after && sameIdentity(after, identity)) remember(path, identity, parameters, keys, remembered);
+  return keys;
+}
+
+const sameIdentity = (left: Identity, right: Identity) =>
+  left.size === right.size && left.modified === right.modified && left.inode === right.inode;
+
+/** high, low and lengths, one after the other, as this machine lays them out in memory. */
+function remember(path: string, identity: Identity, parameters: ChunkingParameters, keys: ChunkKeys, remembered: RememberedCut): void {
+  const { count } = keys;
+  const bytes = Buffer.concat([
+    Buffer.from(keys.high.buffer, 0, count * 4),
+    Buffer.from(keys.low.buffer, 0, count * 4),
+    Buffer.from(keys.lengths.buffer, 0, count * 2),
+  ]);
+  const record: CutRecord = { path, ...identity, parameters, count, sha256: createHash('sha256').update(bytes).digest('hex') };
+  try {
+    // The record goes last: keys without their record are cut again, never believed.
+    mkdirSync(dirname(remembered.keys), { recursive: true });
+    const temporary = `${remembered.keys}.tmp-${process.pid}`;
+    writeFileSync(temporary, bytes);
+    renameSync(temporary, remembered.keys);
+    writeFileAtomically(remembered.record, JSON.stringify(record));
+  } catch {
+    /* a full disk costs the shortcut only: the next update cuts the image again */
+  }
+}
+
+function recall(path: string, identity: Identity, parameters: ChunkingParameters, remembered: RememberedCut): ChunkKeys | null {
+  const record = recordOf(path, identity, parameters, remembered);
+  if (!record) return null;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(remembered.keys);
+  } catch {
+    return null;
+  }
+  const { count } = record;
+  if (!Number.isSafeInteger(count) || bytes.length !== count * 10) return null;
+  if (createHash('sha256').update(bytes).digest('hex') !== record.sha256) return null;
+  const keys = new ChunkKeys(count, identity.size);
+  bytes.copy(Buffer.from(keys.high.buffer), 0, 0, count * 4);
+  bytes.copy(Buffer.from(keys.low.buffer), 0, count * 4, count * 8);
+  bytes.copy(Buffer.from(keys.lengths.buffer), 0, count * 8, count * 10);
+  let offset = 0;
+  for (let chunk = 0; chunk < count; chunk++) {
+    keys.offsets[chunk] = offset;
+    offset += keys.lengths[chunk];
+  }
+  if (offset !== identity.size) return null;
+  keys.count = count;
+  return keys;
+}
+
+/** The record of a remembered cut of this very file, as it is now, with these chunk sizes; else null. */
+function recordOf(path: string, identity: Identity, parameters: ChunkingParameters, remembered: RememberedCut): CutRecord | null {
+  try {
+    const record = JSON.parse(readFileSync(remembered.record, 'utf8')) as CutRecord;
+    return record.path === path && sameIdentity(record, identity) && sameParameters(record.parameters, parameters) ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+export const sameParameters = (left: ChunkingParameters | null | undefined, right: ChunkingParameters) =>
+  !!left && left.minSize === right.minSize && left.averageSize === right.averageSize && left.maxSize === right.maxSize;
