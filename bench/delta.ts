@@ -342,7 +342,7 @@ try {
   if (process.env.SLUICE_BENCH_DELTA_GIB === '0') throw new Skip();
   const gib = gibibytePair();
   const release = await publish(server, gib.next, '3.0.0');
-  // Three rounds, alternating, in each environment: one run's peak moves by a few MiB.
+  // Three rounds, alternating, of each: one run's peak moves by a few MiB.
   const runs: { environment: string; run: Awaited<ReturnType<typeof agent>> }[] = [];
   for (let round = 0; round < 3; round++) {
     runs.push({ environment: "the unit's (MALLOC_ARENA_MAX=1)", run: await agent(child, server, release, 'delta', gib.old) });
@@ -350,9 +350,13 @@ try {
       environment: "glibc's defaults",
       run: await agent(child, server, release, 'delta', gib.old, { environment: glibcDefaults }),
     });
+    runs.push({
+      environment: "the unit's, the running image cut ahead while idle",
+      run: await agent(child, server, release, 'delta', gib.old, { cutAhead: true }),
+    });
   }
   line();
-  line('Agent, 1 GiB image with 3 % of its 4 KiB blocks rewritten (seed = running image, chunked on the device):');
+  line('Agent, 1 GiB image with 3 % of its 4 KiB blocks rewritten (seed = running image, chunked on the device unless cut ahead):');
   line('| environment | wall time | CPU time | peak RSS | fetched |');
   line('| --- | ---: | ---: | ---: | ---: |');
   for (const { environment, run } of runs)

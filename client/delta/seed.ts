@@ -3,7 +3,7 @@
 // A seed's chunks come from its own signed index when the agent kept one, else from chunking
 // the seed here, with the new index's chunk sizes; the running image's cut is remembered, so it
 // is made once (`seedOfSource`). Memory: 18 bytes a chunk (22 from 4 GiB), in typed arrays.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chunkFile, offsetsFor, parseChunkIndex, type ChunkIndex, type Offsets } from '../../signing/chunk-index.js';
@@ -186,20 +186,30 @@ async function cutAndRemember(path: string, identity: Identity, parameters: Chun
 const sameIdentity = (left: Identity, right: Identity) =>
   left.size === right.size && left.modified === right.modified && left.inode === right.inode;
 
-/** high, low and lengths, one after the other, as this machine lays them out in memory. */
+/**
+ * high, low and lengths, one after the other, as this machine lays them out in memory; written
+ * from the arrays themselves, not concatenated first (2.6 MiB more at the peak for 1 GiB).
+ */
 function remember(path: string, identity: Identity, parameters: ChunkingParameters, keys: ChunkKeys, remembered: RememberedCut): void {
   const { count } = keys;
-  const bytes = Buffer.concat([
+  const parts = [
     Buffer.from(keys.high.buffer, 0, count * 4),
     Buffer.from(keys.low.buffer, 0, count * 4),
     Buffer.from(keys.lengths.buffer, 0, count * 2),
-  ]);
-  const record: CutRecord = { path, ...identity, parameters, count, sha256: createHash('sha256').update(bytes).digest('hex') };
+  ];
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  const record: CutRecord = { path, ...identity, parameters, count, sha256: hash.digest('hex') };
   try {
-    // The record goes last: keys without their record are cut again, never believed.
     mkdirSync(dirname(remembered.keys), { recursive: true });
+    // The record goes last: keys without their record are cut again, never believed.
     const temporary = `${remembered.keys}.tmp-${process.pid}`;
-    writeFileSync(temporary, bytes);
+    const file = openSync(temporary, 'w');
+    try {
+      for (const part of parts) for (let done = 0; done < part.length;) done += writeSync(file, part, done);
+    } finally {
+      closeSync(file);
+    }
     renameSync(temporary, remembered.keys);
     writeFileAtomically(remembered.record, JSON.stringify(record));
   } catch {
