@@ -158,7 +158,7 @@ async function publish(server: Server, image: string, version: string) {
       artifactPath: image,
       manifestPath,
       chunkIndexPath: indexPath,
-      chunkPackPath: packPath,
+      chunkPackPath: built.packFile ?? undefined,
       server: server.url,
       token: server.release,
     }),
@@ -166,7 +166,7 @@ async function publish(server: Server, image: string, version: string) {
   // Publishing computes the DDI clients' SHA-1 and MD5 in the background: not during the timed runs.
   for (let waited = 0; !(await server.app.sluice.store.releases.get(answer.id))?.sha1 && waited < 600; waited++)
     await new Promise((resolve) => setTimeout(resolve, 100));
-  rmSync(packPath);
+  rmSync(packPath, { force: true });
   return { id: answer.id, size: built.size, sha256: built.sha256, index: manifest.chunkIndex!, pack: built.pack, signSeconds };
 }
 

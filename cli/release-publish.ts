@@ -175,10 +175,16 @@ async function publishOn(
   return text;
 }
 
+/** Which of the files `release sign` wrote are to be uploaded: a pack that is the artifact itself is already sent. */
 function signedDeltaFiles(manifest: Buffer): { chunkIndex: boolean; chunkPack: boolean } {
   try {
-    const signed = (JSON.parse(manifest.toString('utf8')) as { signed?: { chunkIndex?: unknown; chunkPack?: unknown } }).signed;
-    return { chunkIndex: Boolean(signed?.chunkIndex), chunkPack: Boolean(signed?.chunkPack) };
+    const signed = (
+      JSON.parse(manifest.toString('utf8')) as {
+        signed?: { chunkIndex?: unknown; chunkPack?: { sha256?: unknown }; artifact?: { sha256?: unknown } };
+      }
+    ).signed;
+    const packIsArtifact = signed?.chunkPack?.sha256 !== undefined && signed.chunkPack.sha256 === signed.artifact?.sha256;
+    return { chunkIndex: Boolean(signed?.chunkIndex), chunkPack: Boolean(signed?.chunkPack) && !packIsArtifact };
   } catch {
     return { chunkIndex: false, chunkPack: false }; // the server says what is wrong with it
   }

@@ -7,7 +7,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createHash } from 'node:crypto';
 import { hashFile } from '../signing/digest.js';
-import { writeChunkPack } from '../signing/chunk-pack-file.js';
+import { leastSaving, writeChunkPack } from '../signing/chunk-pack-file.js';
 import { keyIdOf, loadPrivateKeyFile } from '../signing/keys.js';
 import { createManifest } from '../signing/manifest.js';
 import { signDocument } from '../signing/signed.js';
@@ -120,7 +120,13 @@ export async function run(argv: string[]): Promise<number> {
   writeFileSync(values.out, `${JSON.stringify(signDocument(manifest, keys), null, 2)}\n`);
   const keyIds = keys.map((key) => keyIdOf(key));
   process.stdout.write(
-    `signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}${indexed ? `; chunk index (${indexed.index.length} bytes) in ${indexPath}, chunk pack (${indexed.pack.size} bytes) in ${packPath}` : ''}\n`,
+    `signed ${manifest.product} ${manifest.version} (${manifest.artifact.size} bytes, sha256 ${manifest.artifact.sha256}) with ${keyIds.length} key(s) ${keyIds.join(', ')} into ${values.out}${indexed ? `; chunk index (${indexed.index.length} bytes) in ${indexPath}, ${packNote(indexed)}` : ''}\n`,
   );
   return 0;
+}
+
+function packNote(indexed: { pack: { size: number }; packFile: string | null }): string {
+  return indexed.packFile
+    ? `chunk pack (${indexed.pack.size} bytes) in ${indexed.packFile}`
+    : `no chunk pack: compressing saved less than ${leastSaving * 100} %, so devices fetch their ranges from the artifact itself`;
 }

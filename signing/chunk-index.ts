@@ -192,6 +192,18 @@ export async function buildChunkIndex(
   return { index: Buffer.concat([header, ...lengths, ...packLengths, ...digests]), ...result, packSize };
 }
 
+/**
+ * The same index for a pack that stores every chunk as it is: that pack is the artifact itself,
+ * byte for byte, so nothing beside the artifact need be stored or uploaded (chunk-pack-file.ts).
+ */
+export function storedAsIs(index: Buffer): Buffer {
+  const copy = Buffer.from(index);
+  const count = copy.readUInt32LE(24);
+  copy.copy(copy, headerSize + count * 2, headerSize, headerSize + count * 2);
+  copy.writeBigUInt64LE(copy.readBigUInt64LE(28), 36);
+  return copy;
+}
+
 /** Reads an index, refusing anything malformed; `expectedSize` is the manifest's artifact size. */
 export function parseChunkIndex(bytes: Buffer, expectedSize?: number): ChunkIndex {
   const fail = (why: string): never => {

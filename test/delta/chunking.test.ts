@@ -4,7 +4,7 @@
 // fetch it, start-up clean-up keeping it).
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chunker, defaultChunking } from '../../signing/chunking.js';
@@ -137,6 +137,27 @@ t.test('the pack holds every chunk compressed on its own where the index says; a
   const first = pack.subarray(0, index.packLengths[0]);
   t.throws(() => unpackChunk(first.subarray(0, first.length - 2), index.lengths[0]), ChunkPackError, 'a cut stream');
   t.throws(() => unpackChunk(first, index.lengths[0] + 1), ChunkPackError, 'a stream shorter than the signed length');
+});
+
+t.test('a pack that would save less than 5 % is the artifact itself: no file, the index says every chunk is stored as it is', async (t) => {
+  const path = join(directory, 'noise.bin');
+  const data = Buffer.concat([randomBytes(600 * 1024), Buffer.from('a little text; '.repeat(1000))]);
+  writeFileSync(path, data);
+  const packPath = join(directory, 'noise.pack');
+  writeFileSync(packPath, 'a pack of an earlier signing');
+  const built = await writeChunkPack(path, packPath);
+  t.same(built.pack, { sha256: sha256(data), size: data.length }, "the pack's digest and size are the artifact's");
+  t.equal(built.packFile, null);
+  t.notOk(existsSync(packPath), 'no pack file, and not the earlier one either');
+  const index = parseChunkIndex(built.index, data.length);
+  t.equal(index.packSize, data.length);
+  t.same(Array.from(index.packLengths), Array.from(index.lengths), 'every chunk stored as it is');
+  t.same(Array.from(index.packOffsets), Array.from(index.offsets), "so its ranges are the artifact's");
+  const text = join(directory, 'text.bin');
+  writeFileSync(text, Buffer.from('sensor = 1;\n'.repeat(60_000)));
+  const packed = await writeChunkPack(text, join(directory, 'text.pack'));
+  t.equal(packed.packFile, join(directory, 'text.pack'), 'text compresses: a pack of its own');
+  t.ok(existsSync(join(directory, 'text.pack')));
 });
 
 t.test('the plan copies what the seed has, downloads the rest, and merges close downloads', async (t) => {
@@ -304,4 +325,43 @@ t.test('the chunk-index and chunk-pack routes: refusals, order, who may fetch th
   const referenced = await server.app.sluice.store.releases.digests();
   t.ok(referenced.has(sha256(built.index)), 'start-up clean-up counts the index as referenced');
   t.ok(referenced.has(built.pack.sha256), 'and the pack');
+});
+
+t.test('a release whose pack is its artifact: the index is taken at once, and the pack is served from the artifact', async (t) => {
+  const server = await startTestServer(t);
+  const fleet = await seedFleet(server);
+  const artifact = randomBytes(300 * 1024);
+  writeFileSync(join(directory, 'noise-release.bin'), artifact);
+  const built = await writeChunkPack(join(directory, 'noise-release.bin'), join(directory, 'noise-release.pack'));
+  t.equal(built.packFile, null, 'noise: the pack is the artifact');
+  const manifest = signDocument(
+    {
+      type: 'release',
+      product: 'emu',
+      version: '3.0.0',
+      hardware: ['emu-hw-1'],
+      artifact: { name: 'emu.img', size: artifact.length, sha256: sha256(artifact) },
+      fixes: [],
+      notes: '',
+      createdAt: '2026-11-01T00:00:00.000Z',
+      chunkIndex: { sha256: sha256(built.index), size: built.index.length },
+      chunkPack: built.pack,
+    },
+    [server.keys.release],
+  );
+  const release = (await uploadRelease(server, fleet.tokens.release, manifest, artifact)).json;
+  const put = await server.app.inject({
+    method: 'PUT',
+    url: `/api/v1/releases/${release.id}/chunk-index`,
+    headers: { authorization: `Bearer ${fleet.tokens.release}`, 'content-type': 'application/octet-stream' },
+    payload: built.index,
+  });
+  t.equal(put.statusCode, 204, 'no pack to upload first: the artifact is stored');
+  const range = await server.app.inject({
+    method: 'GET',
+    url: `/api/v1/releases/${release.id}/chunk-pack`,
+    headers: { authorization: `Bearer ${fleet.tokens.support}`, range: 'bytes=1000-4999' },
+  });
+  t.equal(range.statusCode, 206);
+  t.ok(range.rawPayload.equals(artifact.subarray(1000, 5000)), "the pack's ranges are the artifact's bytes");
 });
