@@ -72,6 +72,12 @@ t.test('a device on 1.0.0 updates to 2.0.0 downloading a small part of the image
     'the installed artifact and its index are kept',
   );
   t.match(JSON.parse(readFileSync(join(kept, 'artifact.json'), 'utf8')), { size: full, parameters: { averageSize: 4096 } });
+  // The running image it was built from was cut once and remembered (client/delta/seed.ts).
+  t.match(
+    JSON.parse(readFileSync(join(device.dataDir, 'source', 'source.json'), 'utf8')),
+    { path: /old\.ext4$/, size: Number, parameters: { averageSize: 4096 } },
+    "the running image's cut is remembered",
+  );
 });
 
 /**
