@@ -2,7 +2,7 @@
 // hashed; after any interruption the next attempt asks for a Range from the byte it has; it
 // stops at the manifest's size (endless data); it checks free space first. Memory stays flat.
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync, statfsSync, truncateSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
@@ -107,18 +107,33 @@ export async function download(
       }
     } catch (error) {
       response.destroy();
-      await new Promise<void>((resolve) => file.end(resolve));
+      await closed(file).catch(() => {});
       if (error instanceof AgentError) {
         if (error.code === 'download_too_large') truncateSync(target.path, 0);
         throw error;
       }
       throw new AgentError('download_failed', `the download broke off at byte ${written}: ${(error as Error).message}`);
     }
-    await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await closed(file);
     if (written < target.size) throw new AgentError('download_failed', `the download ended at byte ${written} of ${target.size}`);
     return finish(target, hashing.digest('hex'), have);
   }
   return finish(target, hash.digest('hex'), have);
+}
+
+/**
+ * Ends the file and waits for it to close, which is when the stream's fsync (`flush`) is done:
+ * `end`'s callback comes at 'finish', before it (measured: 82 ms against 335 ms for 256 MiB),
+ * and the journal said `downloaded` while the bytes were still on their way to the disk.
+ */
+function closed(file: WriteStream): Promise<void> {
+  // Already closed by a failed write: nothing more will come.
+  if (file.closed) return file.errored ? Promise.reject(file.errored) : Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    file.once('error', reject);
+    file.once('close', resolve);
+    file.end();
+  });
 }
 
 function finish(target: DownloadTarget, sha256: string, resumedFrom: number): DownloadResult {

@@ -3,7 +3,7 @@
 // the digest is checked; free space is checked before a byte is asked for.
 import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { download } from '../../client/download.js';
@@ -54,6 +54,28 @@ t.test('a whole download in one go, with the device token', async (t) => {
   t.ok(readFileSync(target.path).equals(artifact));
   t.same(server.seen.artifactRequests, [{ method: 'GET', range: null, authorization: 'Bearer device-token' }]);
 });
+
+/** This process's open descriptors on `path`. */
+const openOn = (path: string) =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(join('/proc/self/fd', fd)) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+
+t.test(
+  'the download is done once the file is closed, which is after its fsync: not at the last write',
+  { skip: process.platform !== 'linux' },
+  async (t) => {
+    const { target } = await setup(t);
+    await download(target);
+    // The stream fsyncs when it closes; 'finish' came before, and the journal said `downloaded`
+    // while the file was still open and its bytes on their way to the disk.
+    t.equal(openOn(target.path), 0, 'no descriptor on the file is left open when it resolves');
+  },
+);
 
 t.test('cut twice: each attempt asks Range from the byte on disk; the result is byte-identical', async (t) => {
   const { server, target } = await setup(t);
