@@ -203,10 +203,16 @@ export function createAgent(config: AgentConfig, overrides: Partial<AgentDepende
     enabled: config.delta.enabled,
     source: config.delta.source?.replace('{slot}', config.slots[state.device.activeSlot]) ?? null,
   });
+  // Once per running image and process: where the cut cannot be remembered (a full disk), every
+  // poll would otherwise read the whole image again.
+  let seedPreparedFor: string | null = null;
   /** The next update's seed is made ready between polls (fetch-update.ts); a failure costs that shortcut only. */
   async function prepareSeedWhileIdle(): Promise<void> {
+    const settings = deltaSettings();
+    if (settings.source === null || settings.source === seedPreparedFor) return;
+    seedPreparedFor = settings.source;
     try {
-      await prepareSeed(deltaSettings());
+      await prepareSeed(settings);
     } catch (error) {
       dependencies.log(`delta: could not prepare the running image's chunks: ${(error as Error).message}`);
     }
