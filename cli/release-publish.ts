@@ -66,7 +66,7 @@ export async function publishRelease(options: {
   token: string;
   progress?: { advance(bytes: number): void; done(): void };
 }): Promise<string> {
-  const { artifactPath } = options;
+  const { artifactPath, server, token } = options;
   const progress = options.progress ?? { advance() {}, done() {} };
   const manifest = readFileSync(options.manifestPath);
   // Looked for before the upload: a release published without its index would update by full downloads only.
@@ -110,69 +110,42 @@ export async function publishRelease(options: {
   // A caller whose event loop was busy longer than that (the bench, signing in between) met exactly this.
   const dispatcher = new Agent();
   try {
-    return await publishOn(dispatcher, options, {
-      contentType: `multipart/form-data; boundary=${boundary}`,
-      chunkIndexPath,
-      chunkPackPath,
-      size,
-      head,
-      tail,
+    const url = new URL('/api/v1/releases', server);
+    const response = await request(url, {
+      dispatcher,
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(head.length + size + tail.length),
+      },
       body,
-      progress,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    }).catch((error: Error & { code?: string }) => {
+      progress.done();
+      throw new Error(`cannot reach ${server}: ${error.code ?? error.message}`);
     });
+    progress.done();
+    const text = await response.body.text();
+    if (response.statusCode !== 201) {
+      let reason = text;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code: string; message: string } };
+        if (parsed.error) reason = `${parsed.error.code}: ${parsed.error.message}`;
+      } catch {
+        /* not JSON: print as is */
+      }
+      throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
+    }
+    const release = (JSON.parse(text) as { id: string }).id;
+    // The pack first: the server serves the index (and so the delta) only once the pack it names is stored.
+    if (chunkPackPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-pack', chunkPackPath);
+    if (chunkIndexPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-index', chunkIndexPath);
+    return text;
   } finally {
     await dispatcher.close();
   }
-}
-
-async function publishOn(
-  dispatcher: Dispatcher,
-  { server, token }: { server: string; token: string },
-  upload: {
-    contentType: string;
-    chunkIndexPath: string | null;
-    chunkPackPath: string | null;
-    size: number;
-    head: Buffer;
-    tail: Buffer;
-    body: Readable;
-    progress: { advance(bytes: number): void; done(): void };
-  },
-): Promise<string> {
-  const { contentType, chunkIndexPath, chunkPackPath, size, head, tail, body, progress } = upload;
-  const url = new URL('/api/v1/releases', server);
-  const response = await request(url, {
-    dispatcher,
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': contentType,
-      'content-length': String(head.length + size + tail.length),
-    },
-    body,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  }).catch((error: Error & { code?: string }) => {
-    progress.done();
-    throw new Error(`cannot reach ${server}: ${error.code ?? error.message}`);
-  });
-  progress.done();
-  const text = await response.body.text();
-  if (response.statusCode !== 201) {
-    let reason = text;
-    try {
-      const parsed = JSON.parse(text) as { error?: { code: string; message: string } };
-      if (parsed.error) reason = `${parsed.error.code}: ${parsed.error.message}`;
-    } catch {
-      /* not JSON: print as is */
-    }
-    throw new Error(`refused (HTTP ${response.statusCode}) ${reason}`);
-  }
-  const release = (JSON.parse(text) as { id: string }).id;
-  // The pack first: the server serves the index (and so the delta) only once the pack it names is stored.
-  if (chunkPackPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-pack', chunkPackPath);
-  if (chunkIndexPath) await uploadDeltaFile(dispatcher, server, token, release, 'chunk-index', chunkIndexPath);
-  return text;
 }
 
 /** Which of the files `release sign` wrote are to be uploaded: a pack that is the artifact itself is already sent. */
