@@ -3,7 +3,7 @@
 // A seed's chunks come from its own signed index when the agent kept one, else from chunking
 // the seed here, with the new index's chunk sizes; the running image's cut is remembered, so it
 // is made once (`seedOfSource`). Memory: 18 bytes a chunk (22 from 4 GiB), in typed arrays.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { chunkFile, offsetsFor, parseChunkIndex, type ChunkIndex, type Offsets } from '../../signing/chunk-index.js';
@@ -200,10 +200,10 @@ function remember(path: string, identity: Identity, parameters: ChunkingParamete
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part);
   const record: CutRecord = { path, ...identity, parameters, count, sha256: hash.digest('hex') };
+  const temporary = `${remembered.keys}.tmp-${process.pid}`;
   try {
     mkdirSync(dirname(remembered.keys), { recursive: true });
     // The record goes last: keys without their record are cut again, never believed.
-    const temporary = `${remembered.keys}.tmp-${process.pid}`;
     const file = openSync(temporary, 'w');
     try {
       for (const part of parts) for (let done = 0; done < part.length;) done += writeSync(file, part, done);
@@ -213,7 +213,8 @@ function remember(path: string, identity: Identity, parameters: ChunkingParamete
     renameSync(temporary, remembered.keys);
     writeFileAtomically(remembered.record, JSON.stringify(record));
   } catch {
-    /* a full disk costs the shortcut only: the next update cuts the image again */
+    // A full disk costs the shortcut only: the next update cuts the image again.
+    rmSync(temporary, { force: true });
   }
 }
 
