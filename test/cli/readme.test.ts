@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sluiceBin, sourceBin, startServerProcess } from '../helpers/processes.js';
+import { describeHang, hangReportArguments } from '../helpers/hang-report.js';
 import { postgresTestDatabase, postgresUnavailable, testDialect } from '../helpers/database.js';
 
 const repository = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -42,14 +43,23 @@ export function shellBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runBash(
+  script: string,
+  cwd: string,
+  timeoutMs: number,
+  hang: { reports: string; server: number },
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     // A group of its own, so that a timeout kills every command the session started: a
     // grandchild left holding the output pipe would keep 'close' from ever coming.
     const child = spawn('bash', ['-c', script], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...hangReportArguments(hang.reports)].join(' ').trim(),
+      },
       detached: true,
     });
     let output = '';
@@ -59,8 +69,9 @@ function runBash(script: string, cwd: string, timeoutMs: number): Promise<{ code
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk;
     });
-    const timer = setTimeout(() => {
-      output += `\nreadme: stopped after ${timeoutMs / 1000} s\n`;
+    const timer = setTimeout(async () => {
+      output += `\nreadme: stopped after ${timeoutMs / 1000} s; what was running:\n`;
+      output += await describeHang(child.pid!, [hang.server], hang.reports);
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
@@ -104,7 +115,10 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
     database = ['--database', (await postgresTestDatabase(t, { empty: true })).url];
   }
   // The server a user starts: the source entry, as `npm start` runs it.
-  const server = await startServerProcess(join(clone, 'data'), database, [], sourceBin);
+  // A session that hangs is described before it is stopped (helpers/hang-report.ts).
+  const reports = join(clone, 'hang-reports');
+  mkdirSync(reports);
+  const server = await startServerProcess(join(clone, 'data'), database, hangReportArguments(reports), sourceBin);
   t.teardown(server.stop);
   const address = new URL(server.url).host;
   const script = [
@@ -112,15 +126,17 @@ t.test('every shell block of the README runs as written, in order, on a fresh cl
     // A refused call must fail the run, as a reader would notice its error; the README's own
     // `curl -s` stays as written.
     'curl() { command curl --fail-with-body "$@"; }',
-    ...runnable.map((block, index) => `echo "readme: block ${index + 1}: ${block.firstLine.replace(/["$`\\]/g, '')}" >&2\n${block.text}`),
+    ...runnable.map(
+      (block, index) => `echo "readme: block ${index + 1} at \${SECONDS} s: ${block.firstLine.replace(/["$`\\]/g, '')}" >&2\n${block.text}`,
+    ),
     'echo "readme: every block ran" >&2',
   ]
     .join('\n')
     .replaceAll('127.0.0.1:8080', address);
   // Well inside tap's timeout for the file, so that a session that hangs is stopped here and
   // its output (which block it was in) is printed below.
-  const result = await runBash(script, clone, 180_000);
-  if (!t.equal(result.code, 0, 'the session ran to its end')) t.comment(result.output.slice(-6000));
+  const result = await runBash(script, clone, 180_000, { reports, server: server.process.pid! });
+  if (!t.equal(result.code, 0, 'the session ran to its end')) t.comment(result.output.slice(-12000));
   t.match(result.output, /readme: every block ran/);
   t.match(result.output, /identical/, 'the download is byte-identical');
   t.match(result.output, /state:\s+waiting_window/, 'the agent staged the update and waits for the window');

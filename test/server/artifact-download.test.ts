@@ -78,5 +78,6 @@ t.test('a client that leaves mid-download closes the file and the next download 
   t.ok(await eventually(() => openDescriptors(artifactPath) === 0), 'no descriptor left on the artifact');
   const again = await get();
   t.ok(Buffer.from(await again.body.arrayBuffer()).equals(artifact), 'served whole afterwards');
-  t.equal(openDescriptors(artifactPath), 0);
+  // The last bytes reach the client a moment before the server closes its descriptor.
+  t.ok(await eventually(() => openDescriptors(artifactPath) === 0), 'no descriptor left after a whole download');
 });
