@@ -7,7 +7,8 @@
 // scale; then the agent (bundled, own process) rebuilding and verifying by delta against a
 // full download and verification in the same run, over loopback, with its peak RSS; and the
 // agent's peak RSS on a 1 GiB image, in the environment of docs/agent.md's unit and with glibc's
-// defaults. Each run's CPU time is reported beside its wall time;
+// defaults. Each run's CPU time is reported beside its wall time; each way of updating runs
+// SLUICE_BENCH_DELTA_ROUNDS times (3), alternating, and is reported by its median and range;
 // SLUICE_BENCH_CHILD_FLAGS passes node flags to the agent's process (e.g. --cpu-prof).
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -45,6 +46,15 @@ import { bundle } from '../build/agent.mjs';
 const sizeMiB = Number(process.argv[2] ?? 256);
 const work = mkdtempSync(join(tmpdir(), 'sluice-bench-delta-'));
 const mib = (bytes: number) => (bytes / 1048576).toFixed(2);
+/** SLUICE_BENCH_DELTA_ROUNDS: how many times each way of updating runs on each pair. */
+const rounds = Math.max(1, Number(process.env.SLUICE_BENCH_DELTA_ROUNDS ?? 3));
+/** `values`' median, and their range when there are several. */
+function spread(values: number[], unit: string, digits = 2): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const range = sorted.length > 1 ? ` (${sorted[0].toFixed(digits)}–${sorted.at(-1)!.toFixed(digits)})` : '';
+  return `${median.toFixed(digits)}${unit}${range}`;
+}
 const percent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(2)} %`;
 
 /** A peer's patch size, or why there is none; each gets `limitSeconds`. */
@@ -321,22 +331,37 @@ try {
           : `| ${result.name} | ${mib(result.bytes)} MiB | ${percent(result.bytes, full)} | ${(result.bytes / deltaBytes).toFixed(2)}× | ${result.seconds.toFixed(1)} s, per pair |`,
       );
     }
-    const delta = await agent(child, server, release, 'delta', pair.old);
-    const cutAhead = await agent(child, server, release, 'delta', pair.old, { cutAhead: true });
-    const fromKept = await agent(child, server, release, 'delta', '', { kept: pair.old });
-    const whole = await agent(child, server, release, 'full', '');
+    // Rounds, alternating, of each way: which of two ways at parity wins one run is noise, so the
+    // report gives each one's median and range.
+    const ways = [
+      ['delta, seed = running image (chunked on the device)', () => agent(child, server, release, 'delta', pair.old)],
+      [
+        'delta, seed = running image, cut ahead while the agent was idle',
+        () => agent(child, server, release, 'delta', pair.old, { cutAhead: true }),
+      ],
+      ['delta, seed = kept last artifact with its index', () => agent(child, server, release, 'delta', '', { kept: pair.old })],
+      ['full download', () => agent(child, server, release, 'full', '')],
+    ] as const;
+    const runs = new Map<string, Awaited<ReturnType<typeof agent>>[]>(ways.map(([name]) => [name, []]));
+    for (let round = 0; round < rounds; round++) for (const [name, run] of ways) runs.get(name)!.push(await run());
     line();
-    line(`Agent, ${label} (own process, loopback, ${delta.method}):`);
+    line(`Agent, ${label} (own process, loopback, ${runs.get(ways[0][0])![0].method}; median and range of ${rounds} rounds):`);
     line('| run | wall time | CPU time | peak RSS | fetched |');
     line('| --- | ---: | ---: | ---: | ---: |');
-    const row = (name: string, run: typeof delta) =>
+    for (const [name, each] of runs)
       line(
-        `| ${name} | ${run.seconds.toFixed(2)} s | ${run.cpuSeconds.toFixed(2)} s | ${run.peakRssMiB.toFixed(1)} MiB | ${mib(run.bytesDownloaded)} MiB |`,
+        `| ${name} | ${spread(
+          each.map((run) => run.seconds),
+          ' s',
+        )} | ${spread(
+          each.map((run) => run.cpuSeconds),
+          ' s',
+        )} | ${spread(
+          each.map((run) => run.peakRssMiB),
+          ' MiB',
+          1,
+        )} | ${mib(each[0].bytesDownloaded)} MiB |`,
       );
-    row('delta, seed = running image (chunked on the device)', delta);
-    row('delta, seed = running image, cut ahead while the agent was idle', cutAhead);
-    row('delta, seed = kept last artifact with its index', fromKept);
-    row('full download', whole);
   }
   // SLUICE_BENCH_DELTA_GIB=0 skips it (a quick check of the script itself).
   if (process.env.SLUICE_BENCH_DELTA_GIB === '0') throw new Skip();
