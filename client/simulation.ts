@@ -41,9 +41,52 @@ async function api(options: SimulationOptions, dispatcher: Dispatcher, method: '
     method,
     headers: { authorization: `Bearer ${options.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
+    // A server that never answers is an error to report, not a simulator that waits in silence.
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
   });
   const text = await response.body.text();
   return { status: response.statusCode, json: text ? JSON.parse(text) : null };
+}
+
+const busy = new Set([429, 502, 503, 504]);
+
+/**
+ * A call made again, a few times with growing pauses, when the connection failed or the server
+ * (or a proxy) was busy: a simulated fleet registers against servers being restarted and load
+ * balancers. `attempt` is 0 for the first try.
+ */
+async function withRetries<T extends { status: number }>(call: (attempt: number) => Promise<T>, what: string): Promise<T> {
+  const pauses = [500, 1000, 2000, 4000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const answer = await call(attempt);
+      if (!busy.has(answer.status) || attempt === pauses.length) return answer;
+    } catch (error) {
+      if (attempt === pauses.length) throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
+    }
+    await new Promise((resolve) => setTimeout(resolve, pauses[attempt]));
+  }
+}
+
+/**
+ * A new device's token. When an attempt's answer was lost, the device may exist already (409 on
+ * the next attempt): its token is then issued anew, which revokes the one never received.
+ */
+async function register(options: SimulationOptions, dispatcher: Dispatcher, id: string): Promise<string> {
+  const created = await withRetries(async (attempt) => {
+    const answer = await api(options, dispatcher, 'POST', '/api/v1/devices', {
+      id,
+      customer: options.customer,
+      product: options.product,
+      hardware: options.hardware,
+      version: options.version,
+    });
+    if (answer.status !== 409 || attempt === 0) return answer;
+    return api(options, dispatcher, 'POST', `/api/v1/devices/${encodeURIComponent(id)}/token`);
+  }, `cannot register ${id}`);
+  if (created.status !== 201) throw new Error(`cannot register ${id}: ${created.status} ${JSON.stringify(created.json)}`);
+  return created.json.token;
 }
 
 /** Registers the virtual devices (remembering their tokens) and returns one agent per device. */
@@ -57,21 +100,15 @@ export async function prepareSimulation(options: SimulationOptions): Promise<Age
   const tokensPath = join(options.dataDir, 'tokens.json');
   const tokens: Record<string, string> = existsSync(tokensPath) ? JSON.parse(readFileSync(tokensPath, 'utf8')) : {};
   const rootPath = join(options.dataDir, 'root.json');
-  const root = await api(options, dispatcher, 'GET', '/api/v1/trust/root.json');
+  const root = await withRetries(() => api(options, dispatcher, 'GET', '/api/v1/trust/root.json'), 'cannot fetch the trust root');
+  if (root.status !== 200) throw new Error(`cannot fetch the trust root: ${root.status} ${JSON.stringify(root.json)}`);
   writeFileSync(rootPath, JSON.stringify(root.json));
   const agents: Agent[] = [];
+  options.log(`registering ${options.devices} virtual devices (those not in ${tokensPath} yet)`);
   for (let index = 1; index <= options.devices; index++) {
     const id = `${options.prefix}${String(index).padStart(5, '0')}`;
     if (!tokens[id]) {
-      const created = await api(options, dispatcher, 'POST', '/api/v1/devices', {
-        id,
-        customer: options.customer,
-        product: options.product,
-        hardware: options.hardware,
-        version: options.version,
-      });
-      if (created.status !== 201) throw new Error(`cannot register ${id}: ${created.status} ${JSON.stringify(created.json)}`);
-      tokens[id] = created.json.token;
+      tokens[id] = await register(options, dispatcher, id);
       if (index % 500 === 0) writeFileSync(tokensPath, JSON.stringify(tokens));
     }
     const directory = join(options.dataDir, id);
